@@ -1,0 +1,19 @@
+import type { App, Environment } from 'aws-cdk-lib';
+import { ApiStack } from './stacks/api.stack.ts';
+import { StatefulStack } from './stacks/stateful.stack.ts';
+
+export interface RunwayAppOptions {
+  /** @default the CLI's account and region */
+  env?: Environment;
+  /** Prefix of every stack name, so several Runways can share an account. @default 'Runway' */
+  prefix?: string;
+}
+
+/** The stacks of one Runway deployment: the stateful stack first, stateless stacks taking its resources. */
+export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
+  const prefix = options.prefix ?? 'Runway';
+  const env = options.env;
+  const stateful = new StatefulStack(app, `${prefix}-Stateful`, { env });
+  const api = new ApiStack(app, `${prefix}-Api`, { env, trackingTable: stateful.trackingTable });
+  return { stateful, api };
+}

@@ -1,0 +1,78 @@
+import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+
+/**
+ * Everything that holds data: one table per bounded context, the artifact bucket and the Runway
+ * event bus. Termination protection is on and construct ids never change, because replacing any of
+ * these resources would lose a team's experiments and models. Stateless stacks receive them as props.
+ */
+export class StatefulStack extends Stack {
+  /** Experiments, runs, params, metrics, tags (single-table design: `shared/tracking/keys.ts`). */
+  readonly trackingTable: Table;
+  /** Run artifacts and registered model files. */
+  readonly artifactBucket: Bucket;
+  /** Domain events of every context; rules on it drive deployments and user integrations. */
+  readonly eventBus: EventBus;
+
+  constructor(scope: Construct, id: string, props: StackProps = {}) {
+    super(scope, id, { terminationProtection: true, ...props });
+
+    this.trackingTable = new Table(this, 'TrackingTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // GSI1 holds listings: every experiment under one key (see shared/tracking/README.md).
+    this.trackingTable.addGlobalSecondaryIndex({
+      indexName: 'gsi1',
+      partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
+      sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+    });
+
+    const accessLogs = new Bucket(this, 'AccessLogBucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket receives the artifact bucket access logs; logging it to itself would loop',
+    });
+
+    this.artifactBucket = new Bucket(this, 'ArtifactBucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'artifacts/',
+      lifecycleRules: [
+        // Multipart uploads that a client abandoned cost money and are never completed later.
+        { abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        { noncurrentVersionExpiration: Duration.days(90) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.eventBus = new EventBus(this, 'EventBus', { description: 'Runway domain events' });
+    // An archive lets operators replay events a target missed (events are hints; state is truth).
+    new Archive(this, 'EventArchive', {
+      sourceEventBus: this.eventBus,
+      eventPattern: { source: [{ prefix: 'runway.' }] as unknown as string[] },
+      retention: Duration.days(30),
+      description: 'Replayable history of Runway domain events',
+    });
+  }
+}

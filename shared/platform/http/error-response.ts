@@ -1,0 +1,48 @@
+import { MethodNotAllowedError, RunwayError } from '../errors.ts';
+
+/** An API Gateway v2 structured response. */
+export interface ApiResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+  isBase64Encoded?: boolean;
+}
+
+/** AWS SDK error names that mean "slow down": answered 503 so clients retry, never 500. */
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'SlowDown',
+  'TooManyRequestsException',
+]);
+
+/**
+ * The one place where errors become HTTP answers in MLflow's shape `{"error_code", "message"}`.
+ * Errors below 500 show their message; anything unexpected is a 500 whose details stay in the logs.
+ */
+export function errorResponse(error: unknown, requestId: string): ApiResponse {
+  if (error instanceof RunwayError) {
+    const headers: Record<string, string> = {};
+    if (error instanceof MethodNotAllowedError) headers.allow = error.allowed.join(', ');
+    const message = error.expose ? error.message : `Internal error (request id ${requestId})`;
+    return json(error.httpStatus, { error_code: error.errorCode, message }, headers);
+  }
+  if (error instanceof Error && THROTTLING.has(error.name)) {
+    return json(
+      503,
+      { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'The service is busy; retry the request shortly' },
+      { 'retry-after': '1' },
+    );
+  }
+  return json(500, { error_code: 'INTERNAL_ERROR', message: `Internal error (request id ${requestId})` });
+}
+
+/** A JSON response. */
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResponse {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
+}

@@ -1,0 +1,37 @@
+import type { z } from 'zod';
+import type { HttpRequest } from './http-request.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * One API operation: the primary adapter between HTTP and a service method. Operations carry their
+ * zod input schema, so validation happens once, at the edge, before any domain code runs.
+ */
+export interface Operation<S extends z.ZodType = z.ZodType> {
+  method: HttpMethod;
+  /**
+   * The path below an API prefix (`/api/2.0/`, `/ajax-api/2.0/`), e.g. `mlflow/experiments/create`.
+   * `{name}` matches one segment, `{name+}` the rest of the path.
+   */
+  path: string;
+  /** Validates the parameters: the JSON body, or for GET the query string (MLflow reads both so). */
+  input: S;
+  /** Where the parameters come from; defaults to `query` for GET and `body` otherwise. */
+  source?: 'query' | 'body';
+  /** Calls one service method and returns the response body (serialized as JSON). */
+  handle(input: z.output<S>, request: HttpRequest): Promise<unknown> | unknown;
+}
+
+/** Declares an operation with its input type inferred from its schema. */
+export function defineOperation<S extends z.ZodType>(operation: Operation<S>): Operation<S> {
+  return operation;
+}
+
+/** A response an operation returns when it needs a status or headers other than 200 JSON. */
+export class HttpResponse {
+  constructor(
+    readonly statusCode: number,
+    readonly body: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {}
+}

@@ -1,0 +1,135 @@
+import type { z } from 'zod';
+import { EndpointNotFoundError, InvalidParameterError, MethodNotAllowedError } from '../errors.ts';
+import type { HttpRequest } from './http-request.ts';
+import type { Operation } from './operation.ts';
+import { validationError } from './validation-error.ts';
+
+/** MLflow serves every endpoint under both prefixes; so does Runway. */
+export const API_PREFIXES = ['/api/2.0/', '/ajax-api/2.0/'] as const;
+
+interface CompiledRoute {
+  operation: Operation;
+  segments: string[];
+  /** Paths that start with `/` are matched as they are, without an API prefix (`/health`). */
+  absolute: boolean;
+}
+
+/**
+ * Matches requests to operations and validates their input. Unknown paths are 404 ENDPOINT_NOT_FOUND
+ * and known paths with another method 405, both as JSON (MLflow answers HTML for these).
+ */
+export class Router {
+  private readonly routes: CompiledRoute[];
+
+  constructor(operations: readonly Operation[]) {
+    this.routes = operations.map((operation) => {
+      const absolute = operation.path.startsWith('/');
+      return {
+        operation,
+        absolute,
+        segments: (absolute ? operation.path.slice(1) : operation.path).split('/'),
+      };
+    });
+  }
+
+  /** Finds the operation and its input for a request, or throws the error to answer with. */
+  resolve(request: HttpRequest): { operation: Operation; input: unknown } {
+    const relative = stripPrefix(request.path)?.split('/');
+    const absolute = request.path.replace(/^\/+|\/+$/g, '').split('/');
+    const matches = this.routes.flatMap((route) => {
+      const actual = route.absolute ? absolute : relative;
+      const params = actual ? matchSegments(route.segments, actual) : undefined;
+      return params ? [{ route, params }] : [];
+    });
+    if (matches.length === 0) {
+      throw new EndpointNotFoundError(`No API endpoint matches ${request.method} ${request.path}`);
+    }
+    const match = matches.find(({ route }) => route.operation.method === request.method);
+    if (!match) {
+      const allowed = [...new Set(matches.map(({ route }) => route.operation.method))];
+      throw new MethodNotAllowedError(
+        `${request.method} is not allowed on ${request.path}; use ${allowed.join(', ')}`,
+        allowed,
+      );
+    }
+    const { operation } = match.route;
+    const raw = { ...readParameters(operation, request), ...match.params };
+    return { operation, input: parseInput(operation.input, raw) };
+  }
+
+  /** Resolves and runs the operation. */
+  async dispatch(request: HttpRequest): Promise<unknown> {
+    const { operation, input } = this.resolve(request);
+    return operation.handle(input, request);
+  }
+}
+
+function stripPrefix(path: string): string | undefined {
+  const prefix = API_PREFIXES.find((candidate) => path.startsWith(candidate));
+  return prefix ? path.slice(prefix.length).replace(/\/+$/, '') : undefined;
+}
+
+function matchSegments(pattern: string[], actual: string[]): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const segment = pattern[i] as string;
+    if (segment.startsWith('{') && segment.endsWith('+}')) {
+      const rest = actual.slice(i).join('/');
+      if (rest === '') return undefined;
+      params[segment.slice(1, -2)] = rest;
+      return params;
+    }
+    const value = actual[i];
+    if (value === undefined) return undefined;
+    if (segment.startsWith('{') && segment.endsWith('}')) {
+      if (value === '') return undefined;
+      params[segment.slice(1, -1)] = value;
+    } else if (segment !== value) {
+      return undefined;
+    }
+  }
+  return actual.length === pattern.length ? params : undefined;
+}
+
+function readParameters(operation: Operation, request: HttpRequest): Record<string, unknown> {
+  const source = operation.source ?? (operation.method === 'GET' ? 'query' : 'body');
+  return source === 'query' ? queryToObject(request.query) : parseJsonBody(request);
+}
+
+function queryToObject(query: Record<string, string[]>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, values] of Object.entries(query)) {
+    out[key] = values.length === 1 ? values[0] : values;
+  }
+  return out;
+}
+
+/**
+ * MLflow reads a malformed JSON body as `{}` (so the answer is the missing parameter's 400); a body
+ * that is JSON but not an object (MLflow: HTML 500) and a non-JSON content type are 400 here.
+ */
+function parseJsonBody(request: HttpRequest): Record<string, unknown> {
+  if (request.body === undefined || request.body.trim() === '') return {};
+  const contentType = request.headers['content-type'];
+  if (contentType !== undefined && !/^application\/(.+\+)?json\b/i.test(contentType.trim())) {
+    throw new InvalidParameterError(
+      `Bad request. Content-Type must be application/json, got '${contentType.slice(0, 100)}'`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(request.body);
+  } catch {
+    return {};
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new InvalidParameterError('The request body must be a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function parseInput(schema: z.ZodType, raw: Record<string, unknown>): unknown {
+  const result = schema.safeParse(raw);
+  if (!result.success) throw validationError(result.error, raw);
+  return result.data;
+}

@@ -1,0 +1,50 @@
+import * as z from 'zod';
+
+/**
+ * zod building blocks for MLflow's wire format: protobuf JSON, where int64 fields may arrive as JSON
+ * numbers or as strings ("1"), and query-string arguments are always strings.
+ */
+
+/** An int64 as MLflow's protobuf JSON accepts it: a number or a string of digits. */
+export const int64 = () =>
+  z.union([
+    z.number().int(),
+    z
+      .string()
+      .trim()
+      .regex(/^-?\d+$/, 'must be an integer')
+      .transform((value) => Number(value)),
+  ]);
+
+/** An id that MLflow sends as a string but some clients send as a number. */
+export const idString = () =>
+  z
+    .union([
+      z.string(),
+      z
+        .number()
+        .int()
+        .transform((value) => String(value)),
+    ])
+    .pipe(z.string());
+
+/** A repeated field: a JSON array, or repeated query arguments. */
+export const repeated = <T extends z.ZodType>(item: T) =>
+  z.preprocess((value) => (value === undefined || Array.isArray(value) ? value : [value]), z.array(item));
+
+/** MLflow's `ViewType` enum, also given as its number. */
+export const viewType = () =>
+  z.preprocess(
+    (value) =>
+      value === 1 || value === '1'
+        ? 'ACTIVE_ONLY'
+        : value === 2 || value === '2'
+          ? 'DELETED_ONLY'
+          : value === 3 || value === '3'
+            ? 'ALL'
+            : value,
+    z.enum(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL']),
+  );
+
+/** A key/value tag as MLflow sends it. */
+export const tagInput = () => z.object({ key: z.string(), value: z.string().default('') });

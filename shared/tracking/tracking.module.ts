@@ -1,0 +1,26 @@
+import { envVar, parseConfig } from '../platform/config.ts';
+import type { Operation } from '../platform/http/operation.ts';
+import { DynamoExperimentRepository } from './adapters/experiment.dynamodb-repository.ts';
+import { experimentOperations } from './api/experiments.routes.ts';
+import { ExperimentService } from './experiment.service.ts';
+
+/** The tracking function's configuration, read once at cold start. */
+export function trackingConfig(env: NodeJS.ProcessEnv = process.env) {
+  return parseConfig(
+    {
+      TRACKING_TABLE_NAME: envVar.name(),
+      /** Where experiments without an explicit location keep artifacts: MLflow's proxied scheme. */
+      DEFAULT_ARTIFACT_ROOT: envVar.name().default('mlflow-artifacts:/'),
+    },
+    env,
+  );
+}
+
+/** Composition root of the tracking context: adapters wired into services, services into operations. */
+export function createTrackingApi(config: ReturnType<typeof trackingConfig>): { operations: Operation[] } {
+  const experiments = new ExperimentService({
+    experiments: new DynamoExperimentRepository(config.TRACKING_TABLE_NAME),
+    defaultArtifactRoot: config.DEFAULT_ARTIFACT_ROOT,
+  });
+  return { operations: experimentOperations(experiments) };
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import { ConfigurationError, envVar, parseConfig } from '../../shared/platform/config.ts';
+import {
+  InvalidParameterError,
+  MethodNotAllowedError,
+  NotImplementedError,
+  ResourceAlreadyExistsError,
+  ResourceDoesNotExistError,
+} from '../../shared/platform/errors.ts';
+import { errorResponse } from '../../shared/platform/http/error-response.ts';
+import { Logger, redact } from '../../shared/platform/logger.ts';
+
+describe('parseConfig', () => {
+  it('returns typed values with defaults', () => {
+    const config = parseConfig({ TABLE: envVar.name(), LOG_LEVEL: envVar.logLevel() }, { TABLE: 't' });
+    expect(config).toEqual({ TABLE: 't', LOG_LEVEL: 'info' });
+  });
+
+  it('names every missing or invalid variable in one message', () => {
+    const parse = () =>
+      parseConfig(
+        { TABLE: envVar.name(), BUCKET: envVar.name(), LOG_LEVEL: envVar.logLevel() },
+        { LOG_LEVEL: 'loud', BUCKET: ' ' },
+      );
+    expect(parse).toThrow(ConfigurationError);
+    expect(parse).toThrow(/TABLE is not set; BUCKET is invalid .*; LOG_LEVEL is invalid/);
+  });
+
+  it('accepts any zod schema for a variable', () => {
+    expect(parseConfig({ N: z.coerce.number().int() }, { N: '7' })).toEqual({ N: 7 });
+  });
+});
+
+describe('errorResponse', () => {
+  it.each([
+    [new InvalidParameterError('bad'), 400, 'INVALID_PARAMETER_VALUE'],
+    [new ResourceAlreadyExistsError('dup'), 400, 'RESOURCE_ALREADY_EXISTS'],
+    [new ResourceDoesNotExistError('gone'), 404, 'RESOURCE_DOES_NOT_EXIST'],
+    [new NotImplementedError('later'), 501, 'NOT_IMPLEMENTED'],
+  ])('maps %s to %i %s with its message', (error, status, code) => {
+    const response = errorResponse(error, 'req-1');
+    expect(response.statusCode).toBe(status);
+    expect(JSON.parse(response.body)).toEqual({ error_code: code, message: error.message });
+    expect(response.headers['content-type']).toBe('application/json');
+  });
+
+  it('adds Allow to a 405', () => {
+    const response = errorResponse(new MethodNotAllowedError('no', ['GET', 'POST']), 'r');
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe('GET, POST');
+  });
+
+  it('hides the message of unexpected errors and gives the request id instead', () => {
+    const response = errorResponse(new Error('connection string postgres://user:pw@db'), 'req-9');
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('postgres');
+    expect(JSON.parse(response.body)).toEqual({
+      error_code: 'INTERNAL_ERROR',
+      message: 'Internal error (request id req-9)',
+    });
+  });
+
+  it('answers throttling from AWS with a retryable 503', () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+    const response = errorResponse(throttled, 'r');
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('1');
+  });
+});
+
+describe('Logger', () => {
+  it('writes one JSON line with context and redacts secrets at any depth', () => {
+    const lines: string[] = [];
+    const logger = new Logger({ level: 'info', service: 'svc', sink: (line) => lines.push(line) });
+    logger.setContext({ requestId: 'r1' });
+    logger.debug('hidden');
+    logger.info('hello', {
+      headers: { Authorization: 'Bearer abc', accept: '*/*' },
+      nested: [{ password: 'p' }],
+    });
+    expect(lines).toHaveLength(1);
+    const entry = JSON.parse(lines[0] as string);
+    expect(entry).toMatchObject({ level: 'info', service: 'svc', message: 'hello', requestId: 'r1' });
+    expect(entry.headers).toEqual({ Authorization: '[redacted]', accept: '*/*' });
+    expect(entry.nested[0].password).toBe('[redacted]');
+  });
+
+  it('turns errors into plain objects', () => {
+    expect(redact({ error: new TypeError('x') })).toMatchObject({
+      error: { name: 'TypeError', message: 'x' },
+    });
+  });
+});

@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import {
+  EndpointNotFoundError,
+  InvalidParameterError,
+  MethodNotAllowedError,
+} from '../../shared/platform/errors.ts';
+import type { HttpRequest } from '../../shared/platform/http/http-request.ts';
+import { fromApiGatewayEvent, parseQueryString } from '../../shared/platform/http/http-request.ts';
+import { defineOperation } from '../../shared/platform/http/operation.ts';
+import { Router } from '../../shared/platform/http/router.ts';
+import { int64, repeated, viewType } from '../../shared/platform/http/wire.ts';
+import { apiEvent } from '../support/api-event.ts';
+
+const router = new Router([
+  defineOperation({
+    method: 'POST',
+    path: 'mlflow/things/create',
+    input: z.object({ name: z.string(), size: int64().optional() }),
+    handle: (input) => input,
+  }),
+  defineOperation({
+    method: 'GET',
+    path: 'mlflow/things/get',
+    input: z.object({ id: z.string(), ids: repeated(z.string()).optional(), view: viewType().optional() }),
+    handle: (input) => input,
+  }),
+  defineOperation({
+    method: 'GET',
+    path: 'mlflow-artifacts/artifacts/{path+}',
+    input: z.object({ path: z.string() }),
+    handle: (input) => input,
+  }),
+  defineOperation({ method: 'GET', path: '/health', input: z.object({}), handle: () => 'ok' }),
+]);
+
+function request(
+  method: string,
+  pathAndQuery: string,
+  body?: string,
+  contentType = 'application/json',
+): HttpRequest {
+  const [path = '/', query = ''] = pathAndQuery.split('?');
+  return {
+    method,
+    path,
+    query: parseQueryString(query),
+    headers: body === undefined ? {} : { 'content-type': contentType },
+    body,
+    requestId: 'r',
+    pathParameters: {},
+  };
+}
+
+describe('Router', () => {
+  it('serves an operation under both MLflow prefixes', async () => {
+    for (const prefix of ['/api/2.0/', '/ajax-api/2.0/']) {
+      await expect(
+        router.dispatch(request('POST', `${prefix}mlflow/things/create`, '{"name":"a"}')),
+      ).resolves.toEqual({
+        name: 'a',
+      });
+    }
+  });
+
+  it('accepts int64 fields as numbers or strings, as protobuf JSON does', async () => {
+    await expect(
+      router.dispatch(request('POST', '/api/2.0/mlflow/things/create', '{"name":"a","size":"12"}')),
+    ).resolves.toEqual({ name: 'a', size: 12 });
+    await expect(
+      router.dispatch(request('POST', '/api/2.0/mlflow/things/create', '{"name":"a","size":"1.5"}')),
+    ).rejects.toThrow(/Invalid value "1.5" for parameter 'size'/);
+  });
+
+  it('reads GET parameters from the query string, keeping repeated arguments', async () => {
+    await expect(
+      router.dispatch(request('GET', '/api/2.0/mlflow/things/get?id=7&ids=a&ids=b&view=2')),
+    ).resolves.toEqual({ id: '7', ids: ['a', 'b'], view: 'DELETED_ONLY' });
+    await expect(
+      router.dispatch(request('GET', '/api/2.0/mlflow/things/get?id=7&ids=a')),
+    ).resolves.toMatchObject({
+      ids: ['a'],
+    });
+  });
+
+  it('names a missing required parameter as MLflow does', async () => {
+    await expect(router.dispatch(request('POST', '/api/2.0/mlflow/things/create', '{}'))).rejects.toThrow(
+      "Missing value for required parameter 'name'.",
+    );
+  });
+
+  it('reads malformed JSON as {} (so the missing parameter is reported), as MLflow does', async () => {
+    const error = await router
+      .dispatch(request('POST', '/api/2.0/mlflow/things/create', '{"name":'))
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(InvalidParameterError);
+    expect(error.message).toContain("'name'");
+  });
+
+  it.each(['[1,2]', '"text"', '42', 'null'])('rejects the non-object JSON body %s with 400', async (body) => {
+    await expect(
+      router.dispatch(request('POST', '/api/2.0/mlflow/things/create', body)),
+    ).rejects.toBeInstanceOf(InvalidParameterError);
+  });
+
+  it('rejects a non-JSON content type', async () => {
+    await expect(
+      router.dispatch(
+        request('POST', '/api/2.0/mlflow/things/create', 'name=a', 'application/x-www-form-urlencoded'),
+      ),
+    ).rejects.toThrow(/Content-Type must be application\/json/);
+  });
+
+  it('answers unknown paths with ENDPOINT_NOT_FOUND and wrong methods with 405', async () => {
+    await expect(router.dispatch(request('GET', '/api/2.0/mlflow/nothing'))).rejects.toBeInstanceOf(
+      EndpointNotFoundError,
+    );
+    await expect(router.dispatch(request('GET', '/elsewhere/mlflow/things/get?id=1'))).rejects.toBeInstanceOf(
+      EndpointNotFoundError,
+    );
+    const error = await router.dispatch(request('GET', '/api/2.0/mlflow/things/create')).catch((e) => e);
+    expect(error).toBeInstanceOf(MethodNotAllowedError);
+    expect(error.allowed).toEqual(['POST']);
+  });
+
+  it('matches greedy path parameters and absolute paths', async () => {
+    await expect(
+      router.dispatch(request('GET', '/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/model/MLmodel')),
+    ).resolves.toEqual({ path: '1/abc/artifacts/model/MLmodel' });
+    await expect(
+      router.dispatch(request('GET', '/api/2.0/mlflow-artifacts/artifacts/')),
+    ).rejects.toBeInstanceOf(EndpointNotFoundError);
+    await expect(router.dispatch(request('GET', '/health'))).resolves.toBe('ok');
+  });
+});
+
+describe('fromApiGatewayEvent', () => {
+  it('keeps repeated query arguments that the event map would join with commas', () => {
+    const event = apiEvent('GET', '/api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids=a,b&run_ids=c');
+    expect(event.queryStringParameters?.run_ids).toBeDefined();
+    expect(fromApiGatewayEvent(event).query.run_ids).toEqual(['a,b', 'c']);
+  });
+
+  it('decodes base64 bodies and lower-cases header names', () => {
+    const event = apiEvent('POST', '/x', undefined, { 'X-Custom': 'v' });
+    event.body = Buffer.from('{"a":1}').toString('base64');
+    event.isBase64Encoded = true;
+    const request = fromApiGatewayEvent(event);
+    expect(request.body).toBe('{"a":1}');
+    expect(request.headers['x-custom']).toBe('v');
+  });
+
+  it('keeps a path with a malformed escape so that routing answers 404, not 500', () => {
+    expect(fromApiGatewayEvent(apiEvent('GET', '/api/2.0/%E0%A4%A')).path).toBe('/api/2.0/%E0%A4%A');
+  });
+});
