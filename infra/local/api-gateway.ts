@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CloudTemplate } from './cloud-template.ts';
+
+/** API Gateway HTTP API's own limits: a 10 MB request body and a 30 s integration timeout. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** Lambda's synchronous invocation payload limit: API Gateway answers 413 above it. */
+const MAX_EVENT_BYTES = 6 * 1024 * 1024;
+
+/** A route of the synthesized HTTP API bound to the function its integration targets. */
+export interface LocalRoute {
+  routeKey: string;
+  method: string;
+  /** Path segments; `{name}` one segment, `{name+}` the rest. Empty for `$default`. */
+  segments: string[];
+  functionArn: string;
+}
+
+export type FunctionInvoker = (functionArn: string, event: unknown) => Promise<unknown>;
+
+/**
+ * Serves the HTTP API routes of the synthesized app as API Gateway does: the same route selection
+ * (exact paths, then path variables, then greedy variables, then `$default`; a method beats ANY), the
+ * same payload format 2.0 event, and its answers when the integration fails.
+ */
+export class LocalApiGateway {
+  readonly routes: LocalRoute[];
+
+  constructor(
+    template: CloudTemplate,
+    private readonly invoke: FunctionInvoker,
+    private readonly apiId = 'local',
+  ) {
+    this.routes = readRoutes(template);
+  }
+
+  /** Handles one HTTP request end to end. */
+  async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const method = (request.method ?? 'GET').toUpperCase();
+    const route = this.match(method, url.pathname);
+    if (!route) return send(response, 404, { message: 'Not Found' });
+    const body = await readBody(request, MAX_BODY_BYTES);
+    if (body === 'too-large') return send(response, 413, { message: 'Request Entity Too Large' });
+    const event = this.toEvent(request, method, url, route, body);
+    if (JSON.stringify(event).length > MAX_EVENT_BYTES) {
+      return send(response, 413, { message: 'Request Entity Too Large' });
+    }
+    let result: unknown;
+    try {
+      result = await this.invoke(route.functionArn, event);
+    } catch {
+      // API Gateway hides the function's error from the client; the runtime logs it.
+      return send(response, 500, { message: 'Internal Server Error' });
+    }
+    writeResult(response, result);
+  }
+
+  /** API Gateway's route selection for HTTP APIs. */
+  match(method: string, path: string): LocalRoute | undefined {
+    const actual = path.split('/').slice(1);
+    let best: { route: LocalRoute; score: number[] } | undefined;
+    for (const route of this.routes) {
+      if (route.routeKey === '$default') continue;
+      if (route.method !== 'ANY' && route.method !== method) continue;
+      const score = matchScore(route.segments, actual);
+      if (!score) continue;
+      const ranked = [...score, route.method === 'ANY' ? 0 : 1];
+      if (!best || compareScores(ranked, best.score) > 0) best = { route, score: ranked };
+    }
+    return best?.route ?? this.routes.find((route) => route.routeKey === '$default');
+  }
+
+  private toEvent(request: IncomingMessage, method: string, url: URL, route: LocalRoute, body: Buffer) {
+    const headers: Record<string, string> = {};
+    const cookies: string[] = [];
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value === undefined) continue;
+      if (name === 'cookie') cookies.push(...String(value).split(/;\s*/));
+      else headers[name] = Array.isArray(value) ? value.join(',') : value;
+    }
+    const query: Record<string, string> = {};
+    for (const [key, value] of url.searchParams) query[key] = key in query ? `${query[key]},${value}` : value;
+    const now = new Date();
+    const isText = body.length === 0 || isTextual(headers['content-type']);
+    return {
+      version: '2.0',
+      routeKey: route.routeKey,
+      rawPath: url.pathname,
+      rawQueryString: url.search.slice(1),
+      ...(cookies.length > 0 ? { cookies } : {}),
+      headers,
+      ...(url.search ? { queryStringParameters: query } : {}),
+      requestContext: {
+        accountId: 'local',
+        apiId: this.apiId,
+        domainName: headers.host ?? '127.0.0.1',
+        domainPrefix: (headers.host ?? '127').split('.')[0],
+        http: {
+          method,
+          path: url.pathname,
+          protocol: `HTTP/${request.httpVersion}`,
+          sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+          userAgent: headers['user-agent'] ?? '',
+        },
+        requestId: randomUUID(),
+        routeKey: route.routeKey,
+        stage: '$default',
+        time: now.toUTCString(),
+        timeEpoch: now.getTime(),
+      },
+      ...pathParameters(route.segments, url.pathname.split('/').slice(1)),
+      ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
+      isBase64Encoded: !isText,
+    };
+  }
+}
+
+function readRoutes(template: CloudTemplate): LocalRoute[] {
+  const integrations = new Map<string, string>();
+  for (const integration of template.resourcesOfType('AWS::ApiGatewayV2::Integration')) {
+    const uri = template.resolve(integration.stackName, integration.properties.IntegrationUri);
+    integrations.set(`${integration.stackName}/${template.ref(integration)}`, String(uri));
+  }
+  return template.resourcesOfType('AWS::ApiGatewayV2::Route').flatMap((route) => {
+    const routeKey = String(template.resolve(route.stackName, route.properties.RouteKey));
+    const target = String(template.resolve(route.stackName, route.properties.Target) ?? '');
+    const functionArn = integrations.get(`${route.stackName}/${target.replace(/^integrations\//, '')}`);
+    if (!functionArn) return [];
+    if (routeKey === '$default') return [{ routeKey, method: 'ANY', segments: [], functionArn }];
+    const [method = 'ANY', path = '/'] = routeKey.split(' ');
+    return [{ routeKey, method: method.toUpperCase(), segments: path.split('/').slice(1), functionArn }];
+  });
+}
+
+/** Scores a match: [literal segments, single variables] so the most specific route wins; undefined = no match. */
+function matchScore(pattern: string[], actual: string[]): number[] | undefined {
+  let literals = 0;
+  let variables = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const segment = pattern[i] as string;
+    if (segment.endsWith('+}'))
+      return actual.length > i && actual.slice(i).join('/') !== '' ? [literals, variables, 0] : undefined;
+    const value = actual[i];
+    if (value === undefined || value === '') return undefined;
+    if (segment.startsWith('{')) variables++;
+    else if (segment === value) literals++;
+    else return undefined;
+  }
+  return actual.length === pattern.length ? [literals, variables, 1] : undefined;
+}
+
+function compareScores(a: number[], b: number[]): number {
+  // Greediness last: an exact-length match beats a greedy one; more literals beat variables.
+  const order = [2, 0, 1, 3];
+  for (const i of order) {
+    const diff = (a[i] ?? 0) - (b[i] ?? 0);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
+
+function pathParameters(pattern: string[], actual: string[]): { pathParameters?: Record<string, string> } {
+  const params: Record<string, string> = {};
+  pattern.forEach((segment, i) => {
+    if (segment.endsWith('+}')) params[segment.slice(1, -2)] = actual.slice(i).join('/');
+    else if (segment.startsWith('{')) params[segment.slice(1, -1)] = actual[i] ?? '';
+  });
+  return Object.keys(params).length > 0 ? { pathParameters: params } : {};
+}
+
+function isTextual(contentType: string | undefined): boolean {
+  if (!contentType) return true;
+  return /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i.test(
+    contentType,
+  );
+}
+
+async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return 'too-large';
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Payload format 2.0 responses: a structured object, or any other value sent as JSON with 200. */
+function writeResult(response: ServerResponse, result: unknown): void {
+  if (result && typeof result === 'object' && 'statusCode' in result) {
+    const structured = result as {
+      statusCode: number;
+      headers?: Record<string, string>;
+      body?: string;
+      isBase64Encoded?: boolean;
+      cookies?: string[];
+    };
+    const body = structured.body === undefined ? '' : structured.body;
+    const payload = structured.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+    const headers: Record<string, string | string[]> = { ...structured.headers };
+    if (structured.cookies?.length) headers['set-cookie'] = structured.cookies;
+    headers['content-length'] = String(payload.length);
+    response.writeHead(structured.statusCode, headers);
+    response.end(payload);
+    return;
+  }
+  send(response, 200, result ?? null);
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+  });
+  response.end(payload);
+}

@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO_ROOT } from '../constructs/runway-function.ts';
+import { LocalRuntime, RuntimeStartError } from './runtime.ts';
+
+const HELP = `Usage: runway <command> [options]
+
+Runway: an MLflow-compatible MLOps backend that runs serverless on AWS and, for development, here.
+
+Commands:
+  start        Run Runway locally: the whole CDK app on embedded emulators, on 127.0.0.1
+  help         Show this help
+
+Options for start:
+  --port N         Port of the API (default 5000, or PORT; 0 picks a free one)
+  --data-dir DIR   Where data is kept across restarts (default ./.runway, or RUNWAY_DATA_DIR)
+  --quiet          Do not print function logs
+
+Global options:
+  -h, --help       Show this help
+  -v, --version    Print the version
+
+Point the MLflow client at it:  MLFLOW_TRACKING_URI=http://127.0.0.1:5000
+`;
+
+/** Runs the CLI; resolves to the process exit code (long-running commands resolve when they stop). */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '-h' || command === '--help') {
+    process.stdout.write(HELP);
+    return command === undefined ? 1 : 0;
+  }
+  if (command === '-v' || command === '--version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (command === 'start') return start(rest);
+  process.stderr.write(`runway: unknown command '${command}'. See 'runway --help'.\n`);
+  return 2;
+}
+
+async function start(argv: string[]): Promise<number> {
+  let values: { port?: string; 'data-dir'?: string; quiet?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string' },
+        'data-dir': { type: 'string' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    process.stderr.write(`runway start: ${(error as Error).message}. See 'runway --help'.\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const portText = values.port ?? process.env.PORT ?? '5000';
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`runway start: --port must be an integer from 0 to 65535, got '${portText}'\n`);
+    return 2;
+  }
+  const dataDir = path.resolve(values['data-dir'] ?? process.env.RUNWAY_DATA_DIR ?? '.runway');
+  const started = Date.now();
+  let runtime: LocalRuntime;
+  try {
+    runtime = await LocalRuntime.start({ port, dataDir, functionLogs: values.quiet ? 'silent' : 'inherit' });
+  } catch (error) {
+    const message =
+      error instanceof RuntimeStartError ? error.message : `failed to start: ${(error as Error).message}`;
+    process.stderr.write(`runway: ${message}\n`);
+    return 1;
+  }
+  printSummary(runtime, dataDir, Date.now() - started);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.stdout.write(`\nrunway: ${signal} received, stopping\n`);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      runtime.stop().then(resolve, resolve);
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+  return 0;
+}
+
+function printSummary(runtime: LocalRuntime, dataDir: string, ms: number): void {
+  const routes = runtime.gateway.routes.map((route) => `    ${route.routeKey}`).join('\n');
+  const functions = [...new Set(runtime.functions.values())].map((fn) => `    ${fn.spec.name}`).join('\n');
+  const rules = runtime.eventBus.rules.map(
+    (rule) => `    ${rule.name} (${rule.schedule ?? 'event pattern'})`,
+  );
+  const machines = runtime.stepFunctions.listStateMachineNames?.() ?? [];
+  process.stdout.write(
+    [
+      `Runway ${version()} is running at ${runtime.url} (ready in ${ms} ms)`,
+      `  data directory: ${dataDir}`,
+      `  AWS endpoint for Step Functions, EventBridge and Lambda: ${runtime.awsEndpoint}`,
+      `  routes:\n${routes}`,
+      `  functions:\n${functions}`,
+      `  state machines: ${machines.length > 0 ? machines.join(', ') : 'none'}`,
+      `  rules: ${rules.length > 0 ? `\n${rules.join('\n')}` : 'none'}`,
+      `MLflow clients: export MLFLOW_TRACKING_URI=${runtime.url}`,
+      'Press Ctrl+C to stop.',
+      '',
+    ].join('\n'),
+  );
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}

@@ -1,0 +1,45 @@
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+
+const require = createRequire(import.meta.url);
+const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server & {
+  close(callback?: (error?: Error) => void): void;
+};
+
+export interface DynamoEmulator {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts dynalite in this process, persisting to LevelDB under `dataDir` (DESIGN.md: about 2-3 ms a
+ * PutItem here). Tables become ACTIVE at once so start-up does not wait. It lacks transactions, TTL
+ * and Streams; Runway's design needs none of them.
+ */
+export async function startDynamoEmulator(options: {
+  dataDir: string;
+  port?: number;
+  host?: string;
+}): Promise<DynamoEmulator> {
+  const server = dynalite({ path: options.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://${host}:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections?.();
+      }),
+  };
+}

@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+const WORKER_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.mjs');
+
+/** How a function is defined in the template, resolved for local use. */
+export interface LocalFunctionSpec {
+  /** Physical name (what `Ref` gives). */
+  name: string;
+  arn: string;
+  /** Absolute path of the source entry file. */
+  entry: string;
+  /** The exported handler's name. */
+  handlerName: string;
+  /** The function's environment variables from the template, every intrinsic resolved. */
+  environment: Record<string, string>;
+  timeoutSeconds: number;
+  memorySize: number;
+}
+
+/** An error thrown by a function, carrying Lambda's `errorType`. */
+export class FunctionError extends Error {
+  constructor(
+    readonly errorType: string,
+    message: string,
+    readonly trace: string[] = [],
+  ) {
+    super(message);
+    this.name = errorType;
+  }
+}
+
+type Pending = { resolve(value: unknown): void; reject(error: Error): void; timer: NodeJS.Timeout };
+
+/**
+ * One function of the app running locally in a worker thread: its own `process.env` (only what the
+ * template gives it, plus Lambda's runtime variables), its own module graph and cold start. As on
+ * Lambda, a timeout or a crash discards the container and the next invocation starts a fresh one.
+ */
+export class LocalFunction {
+  private worker: Worker | undefined;
+  private ready: Promise<void> | undefined;
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(
+    readonly spec: LocalFunctionSpec,
+    private readonly runtimeEnv: Record<string, string>,
+    private readonly onLog: (functionName: string, line: string) => void,
+  ) {}
+
+  /** Starts the container (cold start) unless it is running. */
+  start(): Promise<void> {
+    this.ready ??= this.boot();
+    return this.ready;
+  }
+
+  /** Invokes the handler synchronously (RequestResponse) and returns its result. */
+  async invoke(event: unknown): Promise<unknown> {
+    await this.start();
+    const worker = this.worker;
+    if (!worker) throw new FunctionError('Runtime.Unavailable', `${this.spec.name} is not running`);
+    const id = randomUUID();
+    const timeoutMs = this.spec.timeoutSeconds * 1000;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(
+          new FunctionError(
+            'Sandbox.Timedout',
+            `Task timed out after ${this.spec.timeoutSeconds}.00 seconds`,
+          ),
+        );
+        void this.discard();
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      worker.postMessage({
+        id,
+        event,
+        context: {
+          awsRequestId: id,
+          functionName: this.spec.name,
+          functionVersion: '$LATEST',
+          invokedFunctionArn: this.spec.arn,
+          memoryLimitInMB: String(this.spec.memorySize),
+          logGroupName: `/aws/lambda/${this.spec.name}`,
+          logStreamName: 'local',
+          timeoutMs,
+        },
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.discard();
+  }
+
+  private boot(): Promise<void> {
+    const worker = new Worker(WORKER_FILE, {
+      workerData: { entry: this.spec.entry, handlerName: this.spec.handlerName },
+      env: this.environment(),
+      stdout: true,
+      stderr: true,
+    });
+    this.worker = worker;
+    forwardLines(worker.stdout, (line) => this.onLog(this.spec.name, line));
+    forwardLines(worker.stderr, (line) => this.onLog(this.spec.name, line));
+    return new Promise<void>((resolve, reject) => {
+      worker.on('message', (message: WorkerMessage) => {
+        if ('ready' in message) resolve();
+        else if ('initError' in message) {
+          const { errorType, errorMessage, trace } = message.initError;
+          reject(new FunctionError(errorType, `Init failed for ${this.spec.name}: ${errorMessage}`, trace));
+          void this.discard();
+        } else this.settle(message);
+      });
+      worker.on('error', (error) => {
+        reject(error);
+        this.failAll(new FunctionError('Runtime.ExitError', `${this.spec.name} crashed: ${error.message}`));
+        void this.discard();
+      });
+      worker.on('exit', () => {
+        this.failAll(new FunctionError('Runtime.ExitError', `${this.spec.name} exited`));
+        if (this.worker === worker) {
+          this.worker = undefined;
+          this.ready = undefined;
+        }
+      });
+    });
+  }
+
+  private settle(message: { id: string; result?: unknown; error?: SerializedError }): void {
+    const pending = this.pending.get(message.id);
+    if (!pending) return;
+    this.pending.delete(message.id);
+    clearTimeout(pending.timer);
+    if (message.error) {
+      pending.reject(
+        new FunctionError(message.error.errorType, message.error.errorMessage, message.error.trace),
+      );
+    } else {
+      pending.resolve(message.result);
+    }
+  }
+
+  private failAll(error: Error): void {
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+      this.pending.delete(id);
+    }
+  }
+
+  private async discard(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.ready = undefined;
+    if (worker) await worker.terminate();
+  }
+
+  private environment(): Record<string, string> {
+    const inherited: Record<string, string> = {};
+    for (const name of ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG']) {
+      const value = process.env[name];
+      if (value !== undefined) inherited[name] = value;
+    }
+    return {
+      ...inherited,
+      ...this.runtimeEnv,
+      AWS_LAMBDA_FUNCTION_NAME: this.spec.name,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(this.spec.memorySize),
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${this.spec.name}`,
+      ...withoutNodeOptions(this.spec.environment),
+    };
+  }
+}
+
+interface SerializedError {
+  errorType: string;
+  errorMessage: string;
+  trace: string[];
+}
+
+type WorkerMessage =
+  | { ready: true }
+  | { initError: SerializedError }
+  | { id: string; result?: unknown; error?: SerializedError };
+
+/** NODE_OPTIONS in the template is for Lambda's node; the worker shares this process's flags. */
+function withoutNodeOptions(environment: Record<string, string>): Record<string, string> {
+  const { NODE_OPTIONS: _ignored, ...rest } = environment;
+  return rest;
+}
+
+function forwardLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let buffer = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffer += chunk;
+    let newline = buffer.indexOf('\n');
+    while (newline >= 0) {
+      onLine(buffer.slice(0, newline));
+      buffer = buffer.slice(newline + 1);
+      newline = buffer.indexOf('\n');
+    }
+  });
+  stream.on('end', () => {
+    if (buffer) onLine(buffer);
+  });
+}

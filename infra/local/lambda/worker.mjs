@@ -1,0 +1,47 @@
+// One local "Lambda container": a worker thread with its own environment and module graph, running
+// one function's handler. Plain JavaScript so it can register the TypeScript loader before anything
+// else is imported. Protocol with the parent (infra/local/lambda/local-function.ts):
+//   <- { ready: true } | { initError }      -> { id, event, context }     <- { id, result } | { id, error }
+import { pathToFileURL } from 'node:url';
+import { parentPort, workerData } from 'node:worker_threads';
+import { register } from 'tsx/esm/api';
+
+register();
+
+const toError = (error) => ({
+  errorType: error?.name ?? 'Error',
+  errorMessage: error?.message ?? String(error),
+  trace: typeof error?.stack === 'string' ? error.stack.split('\n') : [],
+});
+
+let handler;
+try {
+  const module = await import(pathToFileURL(workerData.entry).href);
+  handler = module[workerData.handlerName];
+  if (typeof handler !== 'function') {
+    throw Object.assign(new Error(`${workerData.entry} does not export '${workerData.handlerName}'`), {
+      name: 'Runtime.HandlerNotFound',
+    });
+  }
+  parentPort.postMessage({ ready: true });
+} catch (error) {
+  parentPort.postMessage({ initError: toError(error) });
+}
+
+parentPort.on('message', async ({ id, event, context }) => {
+  const deadline = Date.now() + context.timeoutMs;
+  const lambdaContext = {
+    ...context,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done() {},
+    fail() {},
+    succeed() {},
+  };
+  try {
+    const result = await handler(event, lambdaContext);
+    parentPort.postMessage({ id, result });
+  } catch (error) {
+    parentPort.postMessage({ id, error: toError(error) });
+  }
+});

@@ -1,0 +1,386 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { REPO_ROOT } from '../constructs/runway-function.ts';
+import { defineRunwayApp } from '../runway-app.ts';
+import { LocalApiGateway } from './api-gateway.ts';
+import { LocalAwsEndpoint } from './aws-api-server.ts';
+import { createAwsSdkCaller } from './aws-sdk-call.ts';
+import { CloudTemplate } from './cloud-template.ts';
+import { type DynamoEmulator, startDynamoEmulator } from './emulators/dynamodb.ts';
+import { type S3Emulator, startS3Emulator } from './emulators/s3.ts';
+import { LocalEventBus } from './events/local-event-bus.ts';
+import { FunctionError, LocalFunction, type LocalFunctionSpec } from './lambda/local-function.ts';
+import { LocalStepFunctions } from './stepfunctions/local-step-functions.ts';
+import { type AppDefinition, synthesize } from './synth.ts';
+
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_ACCOUNT = '000000000000';
+
+export interface LocalRuntimeOptions {
+  /** @default 5000; 0 picks a free port */
+  port?: number;
+  /** @default 127.0.0.1: the local runtime has no authentication, so it never listens beyond loopback */
+  host?: string;
+  /** Where every emulator keeps its data. */
+  dataDir: string;
+  /** The CDK app to run. @default Runway's own app */
+  define?: AppDefinition;
+  /** Function log lines: printed with the function's name (default), dropped, or given to a callback. */
+  functionLogs?: 'inherit' | 'silent' | ((functionName: string, line: string) => void);
+  /** The runtime's own messages. @default stderr */
+  log?: (line: string) => void;
+  /** Multiplies every Wait state's duration (0 skips waits). @default 1 */
+  waitTimeScale?: number;
+}
+
+/** A start-up failure the user can act on; its message is one line. */
+export class RuntimeStartError extends Error {}
+
+/**
+ * The local runtime: synthesizes the CDK app in this process and runs what it describes on one
+ * machine (DESIGN.md, "One code path"): tables and buckets on embedded emulators with data kept under
+ * `dataDir`; every HTTP API route on 127.0.0.1 with API Gateway's event shape; every function in its
+ * own worker thread; every state machine from its definition; every rule and schedule on the bus.
+ */
+export class LocalRuntime {
+  private constructor(
+    readonly url: string,
+    readonly awsEndpoint: string,
+    readonly template: CloudTemplate,
+    readonly gateway: LocalApiGateway,
+    readonly functions: ReadonlyMap<string, LocalFunction>,
+    readonly eventBus: LocalEventBus,
+    readonly stepFunctions: LocalStepFunctions,
+    readonly environment: Record<string, string>,
+    private readonly closers: Array<() => Promise<void> | void>,
+  ) {}
+
+  static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    const closers: Array<() => Promise<void> | void> = [];
+    const stopAll = async () => {
+      for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
+    };
+    try {
+      return await LocalRuntime.boot(options, closers);
+    } catch (error) {
+      await stopAll();
+      throw error;
+    }
+  }
+
+  private static async boot(
+    options: LocalRuntimeOptions,
+    closers: Array<() => Promise<void> | void>,
+  ): Promise<LocalRuntime> {
+    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const host = options.host ?? '127.0.0.1';
+    const dataDir = path.resolve(options.dataDir);
+    prepareDataDir(dataDir);
+    closers.push(lockDataDir(dataDir));
+
+    // Bind the API port first, so a port in use fails fast; answer 503 until everything is up.
+    let gateway: LocalApiGateway | undefined;
+    const server = createServer((request, response) => {
+      if (!gateway) {
+        response.writeHead(503, { 'content-type': 'application/json' });
+        response.end('{"message":"Runway is starting"}');
+        return;
+      }
+      gateway.handle(request, response).catch((error: unknown) => {
+        log(`api: ${error instanceof Error ? error.message : String(error)}`);
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+        response.end('{"message":"Internal Server Error"}');
+      });
+    });
+    await listen(server, options.port ?? 5000, host);
+    closers.push(() => closeServer(server));
+    const url = `http://${host}:${(server.address() as AddressInfo).port}`;
+
+    const env = { account: LOCAL_ACCOUNT, region: LOCAL_REGION };
+    const template = new CloudTemplate(
+      synthesize(options.define ?? ((app, e) => defineRunwayApp(app, { env: e })), env),
+      env.region,
+      env.account,
+    );
+
+    const [dynamo, s3] = await Promise.all([
+      startDynamoEmulator({ dataDir: path.join(dataDir, 'dynamodb'), host }),
+      startS3Emulator({ dataDir: path.join(dataDir, 's3'), host }),
+    ]);
+    closers.push(
+      () => dynamo.stop(),
+      () => s3.stop(),
+    );
+
+    const functions = new Map<string, LocalFunction>();
+    const invokeFunction = async (nameOrArn: string, event: unknown) => {
+      const fn = functions.get(nameOrArn) ?? functions.get(nameOrArn.split(':').slice(0, 7).join(':'));
+      if (!fn) throw new FunctionError('ResourceNotFoundException', `Function not found: ${nameOrArn}`);
+      return fn.invoke(event);
+    };
+
+    const aws = new LocalAwsEndpoint([], async (name, payload) => {
+      try {
+        return { status: 200, body: await invokeFunction(name, payload) };
+      } catch (error) {
+        if (error instanceof FunctionError && error.errorType === 'ResourceNotFoundException') {
+          return { status: 404, body: { Type: 'User', Message: error.message } };
+        }
+        const failure = error as FunctionError;
+        return {
+          status: 200,
+          functionError: 'Unhandled',
+          body: {
+            errorType: failure.errorType ?? failure.name,
+            errorMessage: failure.message,
+            trace: failure.trace ?? [],
+          },
+        };
+      }
+    });
+    const awsEndpoint = await aws.listen(host);
+    closers.push(() => aws.close());
+
+    const environment = runtimeEnvironment(dynamo, s3, awsEndpoint);
+    const sdkConfig = {
+      region: LOCAL_REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    };
+    const callAws = createAwsSdkCaller(sdkConfig, (packageName) => {
+      const service = packageName.replace('@aws-sdk/client-', '').toUpperCase();
+      return environment[`AWS_ENDPOINT_URL_${service === 'EVENTBRIDGE' ? 'EVENTBRIDGE' : service}`];
+    });
+    const stepFunctions = new LocalStepFunctions({
+      dataDir: path.join(dataDir, 'stepfunctions'),
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+      env: {
+        invokeLambda: invokeFunction,
+        callAws,
+      },
+      log,
+      waitTimeScale: options.waitTimeScale ?? 1,
+    });
+    closers.push(() => stepFunctions.close());
+    const eventBus = new LocalEventBus(
+      template,
+      {
+        invokeFunction,
+        startExecution: (arn, input) => stepFunctions.startExecution({ stateMachineArn: arn, input }),
+      },
+      { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, dataDir, log },
+    );
+    closers.push(() => eventBus.close());
+    aws.addService({
+      targetPrefix: 'AWSStepFunctions',
+      contentType: 'application/x-amz-json-1.0',
+      handleApiRequest: (a, b) => stepFunctions.handleApiRequest(a, b),
+    });
+    aws.addService({
+      targetPrefix: 'AWSEvents',
+      contentType: 'application/x-amz-json-1.1',
+      handleApiRequest: (a, b) => eventBus.handleApiRequest(a, b),
+    });
+
+    const clientConfig = { ...sdkConfig };
+    await provisionAll(template, dynamo, s3, clientConfig);
+
+    const onLog = functionLogSink(options.functionLogs);
+    for (const spec of functionSpecs(template)) {
+      const fn = new LocalFunction(spec, environment, onLog);
+      functions.set(spec.arn, fn);
+      functions.set(spec.name, fn);
+    }
+    closers.push(async () => {
+      await Promise.all([...new Set(functions.values())].map((fn) => fn.stop()));
+    });
+    await Promise.all([...new Set(functions.values())].map((fn) => fn.start()));
+
+    for (const machine of template.resourcesOfType('AWS::StepFunctions::StateMachine')) {
+      stepFunctions.register({
+        arn: template.arn(machine),
+        name: template.physicalName(machine),
+        definition: stateMachineDefinition(template, machine),
+        type: machine.properties.StateMachineType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD',
+      });
+    }
+    eventBus.startSchedules();
+
+    gateway = new LocalApiGateway(template, invokeFunction);
+    writeFileSync(
+      path.join(dataDir, 'runtime.json'),
+      JSON.stringify({ url, awsEndpoint, pid: process.pid, startedAt: new Date().toISOString() }, null, 2),
+    );
+    closers.push(() => rmSync(path.join(dataDir, 'runtime.json'), { force: true }));
+    return new LocalRuntime(
+      url,
+      awsEndpoint,
+      template,
+      gateway,
+      functions,
+      eventBus,
+      stepFunctions,
+      environment,
+      closers,
+    );
+  }
+
+  /** Invokes a function by name or ARN, as Lambda's Invoke API does. */
+  invoke(nameOrArn: string, event: unknown): Promise<unknown> {
+    const fn = this.functions.get(nameOrArn);
+    if (!fn) throw new Error(`No function ${nameOrArn}`);
+    return fn.invoke(event);
+  }
+
+  /** Stops everything it started, in reverse order. */
+  async stop(): Promise<void> {
+    const closers = this.closers.splice(0).reverse();
+    for (const close of closers) await Promise.resolve(close()).catch(() => undefined);
+  }
+}
+
+function prepareDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    const probe = path.join(dataDir, `.write-test-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new RuntimeStartError(`Cannot write to the data directory ${dataDir} (${code})`);
+  }
+}
+
+/** One runtime per data directory: the emulators' stores are not safe for two writers. */
+function lockDataDir(dataDir: string): () => void {
+  const lockFile = path.join(dataDir, 'runway.pid');
+  try {
+    const pid = Number(readFileSync(lockFile, 'utf8'));
+    if (pid && pid !== process.pid && isAlive(pid)) {
+      throw new RuntimeStartError(`The data directory ${dataDir} is in use by another Runway (pid ${pid})`);
+    }
+  } catch (error) {
+    if (error instanceof RuntimeStartError) throw error;
+  }
+  writeFileSync(lockFile, String(process.pid));
+  return () => rmSync(lockFile, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function listen(server: Server, port: number, host: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new RuntimeStartError(`Port ${port} on ${host} is in use; choose another with --port`)
+          : error.code === 'EACCES'
+            ? new RuntimeStartError(`Not allowed to listen on ${host}:${port}; choose another with --port`)
+            : error,
+      );
+    });
+    server.listen(port, host, () => resolve());
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** What every local function sees besides its own variables: Lambda's, and the local endpoints. */
+function runtimeEnvironment(
+  dynamo: DynamoEmulator,
+  s3: S3Emulator,
+  awsEndpoint: string,
+): Record<string, string> {
+  return {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ENDPOINT_URL_SFN: awsEndpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: awsEndpoint,
+    AWS_ENDPOINT_URL_LAMBDA: awsEndpoint,
+  };
+}
+
+async function provisionAll(
+  template: CloudTemplate,
+  dynamo: DynamoEmulator,
+  s3: S3Emulator,
+  config: Record<string, unknown>,
+): Promise<void> {
+  const { provisionBuckets, provisionTables } = await import('./provision.ts');
+  const dynamoClient = new DynamoDBClient({ ...config, endpoint: dynamo.endpoint });
+  const s3Client = new S3Client({ ...config, endpoint: s3.endpoint, forcePathStyle: true });
+  try {
+    await Promise.all([provisionTables(template, dynamoClient), provisionBuckets(template, s3Client)]);
+  } finally {
+    dynamoClient.destroy();
+    s3Client.destroy();
+  }
+}
+
+/** Functions that carry `runway:entry` metadata run their source locally. */
+function functionSpecs(template: CloudTemplate): LocalFunctionSpec[] {
+  return template.resourcesOfType('AWS::Lambda::Function').flatMap((fn) => {
+    const entry = fn.metadata['runway:entry'];
+    if (typeof entry !== 'string') return [];
+    const props = template.resolve(fn.stackName, fn.properties) as {
+      Handler?: string;
+      Environment?: { Variables?: Record<string, unknown> };
+      Timeout?: number;
+      MemorySize?: number;
+    };
+    const variables = Object.fromEntries(
+      Object.entries(props.Environment?.Variables ?? {}).map(([key, value]) => [key, String(value)]),
+    );
+    return [
+      {
+        name: template.physicalName(fn),
+        arn: template.arn(fn),
+        entry: path.resolve(REPO_ROOT, entry),
+        handlerName: (props.Handler ?? 'index.handler').split('.').pop() ?? 'handler',
+        environment: variables,
+        timeoutSeconds: props.Timeout ?? 3,
+        memorySize: props.MemorySize ?? 128,
+      },
+    ];
+  });
+}
+
+function stateMachineDefinition(
+  template: CloudTemplate,
+  machine: ReturnType<CloudTemplate['resourcesOfType']>[number],
+): unknown {
+  const { DefinitionString, Definition, DefinitionSubstitutions } = machine.properties;
+  if (Definition !== undefined) return template.resolve(machine.stackName, Definition);
+  let text = String(template.resolve(machine.stackName, DefinitionString));
+  const substitutions = template.resolve(machine.stackName, DefinitionSubstitutions ?? {}) as Record<
+    string,
+    unknown
+  >;
+  for (const [key, value] of Object.entries(substitutions))
+    text = text.split(`\${${key}}`).join(String(value));
+  return JSON.parse(text);
+}
+
+function functionLogSink(setting: LocalRuntimeOptions['functionLogs']): (name: string, line: string) => void {
+  if (typeof setting === 'function') return setting;
+  if (setting === 'silent') return () => undefined;
+  return (name, line) => process.stdout.write(`[${name}] ${line}\n`);
+}
