@@ -41,7 +41,11 @@ export class ApiStack extends Stack {
     this.trackingFunction = new RunwayFunction(this, 'TrackingFunction', {
       entry: 'functions/tracking-api.ts',
       description: 'MLflow tracking API: experiments',
-    }).bindTable(props.trackingTable, { accessMode: 'readWrite', envName: 'TRACKING_TABLE_NAME' });
+    }).bindTable(props.trackingTable, {
+      accessMode: 'readWrite',
+      envName: 'TRACKING_TABLE_NAME',
+      indexes: ['gsi1'],
+    });
 
     this.api = new HttpApi(this, 'HttpApi', {
       description: 'Runway: MLflow-compatible tracking and registry API',

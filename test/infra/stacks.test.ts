@@ -1,0 +1,161 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { synthRunway, templateOf } from '../support/synth.ts';
+
+type Synth = ReturnType<typeof synthRunway>;
+let synth: Synth;
+let stateful: ReturnType<typeof templateOf>;
+let api: ReturnType<typeof templateOf>;
+
+beforeAll(() => {
+  synth = synthRunway();
+  // Throws ValidationFailed when any cdk-nag finding is not acknowledged.
+  synth.app.synth();
+  stateful = templateOf(synth.stacks.stateful);
+  api = templateOf(synth.stacks.api);
+});
+
+describe('cdk-nag', () => {
+  it('passes AwsSolutions with no unacknowledged finding (synth above would have thrown)', () => {
+    expect(synth.stacks.api.stackName).toBe('Runway-Api');
+  });
+
+  it('really runs: an unencrypted, unlogged bucket fails the synth', () => {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'Bad');
+    new Bucket(stack, 'Open');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
+  });
+});
+
+describe('stateful stack', () => {
+  it('is protected from deletion and keeps its data', () => {
+    expect(synth.stacks.stateful.terminationProtection).toBe(true);
+    stateful.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true },
+      }),
+    });
+  });
+
+  it('defines the tracking table keys the code uses', () => {
+    stateful.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'gsi1',
+          KeySchema: [
+            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        }),
+      ],
+    });
+  });
+
+  it('keeps the artifact bucket private, encrypted, versioned, TLS-only and logged', () => {
+    stateful.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'artifacts/' }),
+      BucketEncryption: Match.anyValue(),
+    });
+    stateful.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('has the event bus and an archive of Runway events', () => {
+    stateful.resourceCountIs('AWS::Events::EventBus', 1);
+    stateful.hasResourceProperties('AWS::Events::Archive', {
+      EventPattern: { source: [{ prefix: 'runway.' }] },
+      RetentionDays: 30,
+    });
+  });
+});
+
+describe('API stack', () => {
+  it('requires IAM authorization on every route, the default one included', () => {
+    const routes = api.findResources('AWS::ApiGatewayV2::Route');
+    expect(Object.keys(routes).length).toBeGreaterThan(0);
+    for (const route of Object.values(routes)) {
+      expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
+    }
+    const keys = Object.values(routes).map((route) => route.Properties.RouteKey);
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        '$default',
+        'GET /health',
+        'ANY /api/2.0/mlflow/experiments/{proxy+}',
+        'ANY /ajax-api/2.0/mlflow/experiments/{proxy+}',
+      ]),
+    );
+  });
+
+  it('throttles and logs access on its stage', () => {
+    api.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 }),
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+  });
+
+  it('runs functions on the latest Node.js runtime on arm64 with tracing and a log retention', () => {
+    const functions = api.findResources('AWS::Lambda::Function');
+    expect(Object.keys(functions)).toHaveLength(2);
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+      });
+      expect(fn.Metadata['runway:entry']).toMatch(/^functions\/.+\.ts$/);
+    }
+    api.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
+  });
+
+  it('grants the tracking function its table and named index only, with no wildcard action', () => {
+    const policies = api.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement,
+    );
+    for (const statement of statements) {
+      for (const action of [statement.Action].flat()) expect(action).not.toMatch(/\*/);
+    }
+    const dynamo = statements.find((statement) => [statement.Action].flat().includes('dynamodb:PutItem'));
+    expect(JSON.stringify(dynamo.Resource)).toContain('/index/gsi1');
+    expect(JSON.stringify(dynamo.Resource)).not.toContain('index/*');
+    expect([dynamo.Action].flat()).not.toContain('dynamodb:Scan');
+  });
+
+  it('gives functions roles without AWS managed policies', () => {
+    for (const role of Object.values(api.findResources('AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
