@@ -26,8 +26,7 @@ export type Comparator = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE'
  * One parsed condition.
  *
  * - `key` is canonical: attribute aliases are resolved (`created` → `start_time`,
- *   `run name` → `run_name`), quotes and
- *   backticks are removed.
+ *   `run name` → `run_name`), quotes and backticks are removed.
  * - `value` is a `number` for metrics and numeric attributes, a `string[]` for `IN`/`NOT IN`,
  *   otherwise the string between the quotes, verbatim (MLflow does not unescape it either).
  */
