@@ -315,6 +315,8 @@ function runtimeEnvironment(
     AWS_ENDPOINT_URL_SFN: awsEndpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: awsEndpoint,
     AWS_ENDPOINT_URL_LAMBDA: awsEndpoint,
+    // Lambda runs Node 24; only local development runs on Node 20, where the SDK would warn.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }
 

@@ -16,6 +16,8 @@ export function synthesize(define: AppDefinition, env: { account: string; region
   try {
     const app = new App({
       outdir,
+      // CloudFormation's built-in validation costs seconds and `cdk synth` runs it anyway.
+      builtinCloudFormationValidation: false,
       context: { 'aws:cdk:bundling-stacks': [] },
     });
     define(app, env);

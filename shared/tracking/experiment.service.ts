@@ -12,14 +12,14 @@ import {
 import type { Clock, ExperimentRepository } from './ports.ts';
 import { systemClock } from './ports.ts';
 import {
-  compareEntities,
+  compileFilter,
   decodePageToken,
-  encodePageToken,
-  matchesFilter,
+  paginate,
   parseOrderBy,
   parseSearchFilter,
   queryFingerprint,
   type SearchableEntity,
+  sortEntities,
 } from './search/index.ts';
 
 export interface CreateExperimentInput {
@@ -110,24 +110,19 @@ export class ExperimentService {
       );
     }
     const viewType = input.viewType ?? 'ACTIVE_ONLY';
-    const clauses = parseSearchFilter(input.filter, 'experiments');
+    const matches = compileFilter(parseSearchFilter(input.filter, 'experiments'));
     const order = parseOrderBy(input.orderBy, 'experiments');
     const fingerprint = queryFingerprint([input.filter ?? '', input.orderBy ?? [], viewType]);
-    const { offset } = decodePageToken(input.pageToken, fingerprint);
+    // Decode before reading the table, so a bad token costs no read.
+    decodePageToken(input.pageToken, fingerprint);
 
     await this.ensureDefaultExperiment();
-    const matching = (await this.experiments.list())
-      .filter((experiment) => inView(experiment, viewType))
-      .map((experiment) => ({ experiment, entity: searchable(experiment) }))
-      .filter(({ entity }) => matchesFilter(clauses, entity));
-    const compare = compareEntities(order, 'experiments');
-    matching.sort((a, b) => compare(a.entity, b.entity));
-
-    const end = offset + input.maxResults;
-    return {
-      experiments: matching.slice(offset, end).map(({ experiment }) => experiment),
-      nextPageToken: end < matching.length ? encodePageToken({ offset: end, fingerprint }) : undefined,
-    };
+    const candidates = (await this.experiments.list()).filter(
+      (experiment) => inView(experiment, viewType) && matches(searchable(experiment)),
+    );
+    const sorted = sortEntities(candidates, searchable, order, 'experiments');
+    const page = paginate(sorted, input.pageToken, input.maxResults, fingerprint);
+    return { experiments: page.items, nextPageToken: page.nextPageToken };
   }
 
   async rename(experimentId: string, newName: string): Promise<void> {

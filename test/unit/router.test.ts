@@ -52,6 +52,10 @@ function request(
   };
 }
 
+function unexpected(): never {
+  throw new Error('expected the request to be rejected');
+}
+
 describe('Router', () => {
   it('serves an operation under both MLflow prefixes', async () => {
     for (const prefix of ['/api/2.0/', '/ajax-api/2.0/']) {
@@ -92,7 +96,7 @@ describe('Router', () => {
   it('reads malformed JSON as {} (so the missing parameter is reported), as MLflow does', async () => {
     const error = await router
       .dispatch(request('POST', '/api/2.0/mlflow/things/create', '{"name":'))
-      .catch((e) => e);
+      .then(unexpected, (e: unknown) => e as Error & { allowed?: string[] });
     expect(error).toBeInstanceOf(InvalidParameterError);
     expect(error.message).toContain("'name'");
   });
@@ -118,7 +122,7 @@ describe('Router', () => {
     await expect(router.dispatch(request('GET', '/elsewhere/mlflow/things/get?id=1'))).rejects.toBeInstanceOf(
       EndpointNotFoundError,
     );
-    const error = await router.dispatch(request('GET', '/api/2.0/mlflow/things/create')).catch((e) => e);
+    const error = await router.dispatch(request('GET', '/api/2.0/mlflow/things/create')).then(unexpected, (e: unknown) => e as Error & { allowed?: string[] });
     expect(error).toBeInstanceOf(MethodNotAllowedError);
     expect(error.allowed).toEqual(['POST']);
   });

@@ -1,0 +1,23 @@
+import { inject } from 'vitest';
+
+/**
+ * Points the AWS SDK at the emulators started by the global setup and sets a function's variables,
+ * before the handler module is imported (handlers read their configuration once, at import).
+ */
+export function useEmulators(variables: Record<string, string>): void {
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+    LOG_LEVEL: 'error',
+    ...variables,
+  });
+}
+
+/** The local name of a table of the synthesized app, by its construct id (e.g. `TrackingTable`). */
+export function tableName(constructId: string): string {
+  const name = inject('tables')[constructId];
+  if (!name) throw new Error(`No table ${constructId}; have ${Object.keys(inject('tables')).join(', ')}`);
+  return name;
+}
