@@ -134,6 +134,8 @@ type Outcome =
 /** Error recorded on executions cut short by the runtime itself (shutdown or crash). */
 const RUNTIME_STOPPED = 'Runway.LocalRuntimeStopped';
 
+const UNSUPPORTED_TASK_TOKEN = 'task-tokens-are-not-supported-locally';
+
 const STATE_MACHINE_ARN = /^arn:[\w-]+:states:[\w-]+:\d+:stateMachine:[^:]+$/;
 const EXECUTION_ARN = /^arn:[\w-]+:states:[\w-]+:\d+:(execution|express):[^:]+:[^:]+(:[^:]+)?$/;
 const NAME_FORBIDDEN = new Set([...' <>{}[]?*"#%\\^|~`$&,;:/']);
@@ -237,8 +239,7 @@ export class LocalStepFunctions implements SfnApi {
     if (!STATE_MACHINE_ARN.test(spec.arn)) throw new Error(`register: invalid state machine ARN ${spec.arn}`);
     const definition = asStateMachine(spec.definition, `state machine ${spec.name}`);
     assertRunnable(definition);
-    // The runner validates ASL on construction (reporting every problem); the copy it runs skips that.
-    new StateMachine(definition as unknown as StateMachineDefinition);
+    this.#validate(definition, spec.name);
     const prepared = prepareForRunner(definition, this.#waitTimeScale);
     const runner = new StateMachine(prepared.definition as unknown as StateMachineDefinition, {
       validationOptions: { noValidate: true },
@@ -414,6 +415,21 @@ export class LocalStepFunctions implements SfnApi {
     };
   }
 
+  /**
+   * The runner's ASL validator reports every problem of a definition; the copy it runs skips validation.
+   * The validator itself can crash on valid input (it looks fields up with `$..Branches`, so a state named
+   * "Branches" breaks it): such a crash must not keep a valid state machine from running.
+   */
+  #validate(definition: AslStateMachine, name: string): void {
+    try {
+      new StateMachine(definition as unknown as StateMachineDefinition);
+    } catch (error) {
+      const message = (error as Error).message;
+      if (message.startsWith('State machine definition is invalid')) throw new Error(`${name}: ${message}`);
+      this.#log(`${name}: the ASL validator failed (${message}); running the definition unvalidated`);
+    }
+  }
+
   /** Names of the registered state machines, sorted (for start-up summaries). */
   listStateMachineNames(): string[] {
     return [...this.#machines.values()].map((machine) => machine.name).sort();
@@ -435,6 +451,11 @@ export class LocalStepFunctions implements SfnApi {
    */
   handleApiRequest(action: string, body: unknown): Promise<SfnApiResponse> {
     return routeSfnApiRequest(this, action, body);
+  }
+
+  /** Resolves once every execution record changed so far is on disk (no-op without `dataDir`). */
+  async flush(): Promise<void> {
+    await this.#store?.flush();
   }
 
   /**
@@ -539,6 +560,9 @@ export class LocalStepFunctions implements SfnApi {
       context: {
         Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn, RedriveCount: 0 },
         StateMachine: { Id: machine.arn, Name: machine.name },
+        // Only callback (`.waitForTaskToken`) tasks may read `$$.Task.Token`; with a value there, they reach
+        // their handler and fail naming the unsupported resource instead of failing on the path.
+        Task: { Token: UNSUPPORTED_TASK_TOKEN },
       },
     });
     const translation: TranslationState = {
