@@ -80,16 +80,16 @@ async function start(argv: string[]): Promise<number> {
   }
   printSummary(runtime, dataDir, Date.now() - started);
   await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      // A second signal (a terminal and a supervisor both sending one) must not cut the shutdown short.
+      if (stopping) return;
+      stopping = true;
       process.stdout.write(`\nrunway: ${signal} received, stopping\n`);
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
       runtime.stop().then(resolve, resolve);
     };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
   return 0;
 }

@@ -14,7 +14,7 @@ export const errorMapper = (opts: {
   onError: (request) => {
     const { error } = request;
     if (error instanceof RunwayError && error.expose) {
-      opts.logger.info('client error', { errorCode: error.errorCode, message: error.message });
+      opts.logger.info('client error', { errorCode: error.errorCode, detail: error.message });
     } else {
       opts.logger.error('unhandled error', { error });
     }

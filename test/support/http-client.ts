@@ -1,0 +1,88 @@
+import { createHash, type Hash } from 'node:crypto';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { inject } from 'vitest';
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  json: any;
+}
+
+let signer: SignatureV4 | undefined;
+
+/** The checksum constructor SigV4 wants, on Node's crypto. */
+class Sha256 {
+  private readonly hash: Hash = createHash('sha256');
+  update(data: string | Uint8Array): void {
+    this.hash.update(data);
+  }
+  async digest(): Promise<Uint8Array> {
+    return this.hash.digest();
+  }
+  reset(): void {}
+}
+
+/**
+ * Sends a request to the deployment under test, as the MLflow client would. Against AWS the API
+ * requires SigV4 (IAM): with `E2E_SIGV4=true` requests are signed with the default credentials, as
+ * the MLflow client does with `MLFLOW_TRACKING_AWS_SIGV4=true`.
+ */
+export async function http(
+  method: string,
+  pathAndQuery: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
+  const url = new URL(pathAndQuery, `${inject('baseUrl')}/`);
+  const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  const allHeaders: Record<string, string> = {
+    ...(text === undefined ? {} : { 'content-type': 'application/json' }),
+    ...headers,
+  };
+  const signed = process.env.E2E_SIGV4 === 'true' ? await sign(method, url, allHeaders, text) : allHeaders;
+  const response = await fetch(url, { method, headers: signed, body: text });
+  const responseText = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(responseText);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text: responseText, json };
+}
+
+/** Calls an MLflow REST endpoint under `/api/2.0/mlflow/`. */
+export function mlflow(method: string, endpoint: string, body?: unknown): Promise<HttpResult> {
+  return http(method, `/api/2.0/mlflow/${endpoint}`, body);
+}
+
+async function sign(method: string, url: URL, headers: Record<string, string>, body: string | undefined) {
+  signer ??= new SignatureV4({
+    service: 'execute-api',
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    credentials: defaultProvider(),
+    sha256: Sha256,
+  });
+  const query: Record<string, string | string[]> = {};
+  for (const [key, value] of url.searchParams) {
+    const existing = query[key];
+    query[key] = existing === undefined ? value : [existing, value].flat();
+  }
+  const request = await signer.sign({
+    method,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    path: url.pathname,
+    query,
+    headers: { ...headers, host: url.host },
+    body,
+  });
+  const { host: _host, ...rest } = request.headers;
+  return rest;
+}
+
+export const unique = (prefix: string) => `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
