@@ -8,6 +8,7 @@ export interface HttpResult {
   headers: Headers;
   text: string;
   /** The body parsed as JSON, or undefined when it is not JSON. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the server answered.
   json: any;
 }
 
