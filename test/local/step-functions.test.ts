@@ -568,6 +568,45 @@ describe('LocalStepFunctions: running definitions', () => {
     expect(children.executions).toHaveLength(5);
   });
 
+  it('times out a Task after its TimeoutSeconds: States.Timeout, not matched by States.TaskFailed', async () => {
+    const { env, release } = lambdas();
+    const local = localSfn(env);
+    local.register({
+      arn: machineArn('timeout'),
+      name: 'timeout',
+      definition: {
+        StartAt: 'Slow',
+        States: {
+          Slow: lambdaInvoke('blocked', {
+            TimeoutSeconds: 1,
+            Retry: [{ ErrorEquals: ['States.TaskFailed'], MaxAttempts: 3 }],
+            Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.caught', Next: 'Timed out' }],
+            End: true,
+          }),
+          'Timed out': { Type: 'Pass', End: true },
+        },
+      },
+    });
+
+    const { output, executionArn } = await run(local, 'timeout', {});
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const { events = [] } = await local.getExecutionHistory({ executionArn });
+
+    expect(output.caught.Error).toBe('States.Timeout');
+    expect(types(events)).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskTimedOut',
+      'TaskStateExited',
+      'PassStateEntered',
+      'PassStateExited',
+      'ExecutionSucceeded',
+    ]);
+  });
+
   it('honours Wait states with real timers, scaled by waitTimeScale', async () => {
     const { env } = lambdas();
     const local = localSfn(env, { waitTimeScale: 0.05 });

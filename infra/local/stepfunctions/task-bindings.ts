@@ -115,7 +115,8 @@ export function parseTaskResource(resource: string): ParsedResource {
 /** How a resource is named in Task* history events (`lambda` / `invoke`, `aws-sdk:dynamodb` / `putItem`). */
 export function describeTaskResource(resource: string): TaskEventResource {
   if (LAMBDA_FUNCTION_ARN.test(resource)) return { resourceType: 'lambda', resource, directLambda: true };
-  const integration = STATES_INTEGRATION.exec(resource)?.[1] ?? resource;
+  const integration = STATES_INTEGRATION.exec(resource)?.[1];
+  if (integration === undefined) return { resourceType: 'unsupported', resource, directLambda: false };
   const sdk = integration.startsWith('aws-sdk:');
   const parts = (sdk ? integration.slice('aws-sdk:'.length) : integration).split(':');
   const [service = '', ...rest] = parts;
