@@ -255,8 +255,16 @@ function prepareDataDir(dataDir: string): void {
   }
 }
 
+/** Data directories locked by runtimes of this process (the pid file cannot tell them apart). */
+const lockedHere = new Set<string>();
+
 /** One runtime per data directory: the emulators' stores are not safe for two writers. */
 function lockDataDir(dataDir: string): () => void {
+  if (lockedHere.has(dataDir)) {
+    throw new RuntimeStartError(
+      `The data directory ${dataDir} is in use by another Runway (pid ${process.pid})`,
+    );
+  }
   const lockFile = path.join(dataDir, 'runway.pid');
   try {
     const pid = Number(readFileSync(lockFile, 'utf8'));
@@ -267,7 +275,11 @@ function lockDataDir(dataDir: string): () => void {
     if (error instanceof RuntimeStartError) throw error;
   }
   writeFileSync(lockFile, String(process.pid));
-  return () => rmSync(lockFile, { force: true });
+  lockedHere.add(dataDir);
+  return () => {
+    lockedHere.delete(dataDir);
+    rmSync(lockFile, { force: true });
+  };
 }
 
 function isAlive(pid: number): boolean {

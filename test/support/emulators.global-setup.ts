@@ -25,7 +25,11 @@ export default async function setup(project: TestProject) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'runway-handlers-'));
   const dynamo = await startDynamoEmulator({ dataDir });
   const env = { account: LOCAL_ACCOUNT, region: LOCAL_REGION };
-  const template = new CloudTemplate(synthesize((app, e) => defineRunwayApp(app, { env: e }), env), env.region, env.account);
+  const template = new CloudTemplate(
+    synthesize((app, e) => defineRunwayApp(app, { env: e }), env),
+    env.region,
+    env.account,
+  );
   const client = new DynamoDBClient({
     endpoint: dynamo.endpoint,
     region: LOCAL_REGION,
@@ -34,7 +38,9 @@ export default async function setup(project: TestProject) {
   await provisionTables(template, client);
   client.destroy();
   const tables = Object.fromEntries(
-    template.resourcesOfType('AWS::DynamoDB::Table').map((table) => [table.logicalId.replace(/[A-F0-9]{8}$/, ''), template.physicalName(table)]),
+    template
+      .resourcesOfType('AWS::DynamoDB::Table')
+      .map((table) => [table.logicalId.replace(/[A-F0-9]{8}$/, ''), template.physicalName(table)]),
   );
   project.provide('dynamoEndpoint', dynamo.endpoint);
   project.provide('tables', tables);

@@ -3,7 +3,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { CloudTemplate } from '../cloud-template.ts';
 import { type CompiledEventPattern, compileEventPattern } from './event-pattern.ts';
-import { nextFireTime } from './schedule.ts';
+import { nextFireTime, ScheduleExhaustedError, validateScheduleExpression } from './schedule.ts';
 import { applyTargetInput, type TargetInput } from './target-input.ts';
 
 /** What a rule's targets can be locally: functions, state machines, other buses. */
@@ -68,6 +68,8 @@ export interface LocalEventBusOptions {
 /** EventBridge's limit on PutEvents. */
 const MAX_ENTRIES = 10;
 const MAX_REQUEST_BYTES = 256 * 1024;
+/** setTimeout's largest delay. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The Runway event buses of the synthesized app, run locally: PutEvents, matching every enabled
@@ -93,6 +95,8 @@ export class LocalEventBus {
     ]);
     this.rules = template.resourcesOfType('AWS::Events::Rule').map((rule) => {
       const props = template.resolve(rule.stackName, rule.properties) as RuleProperties;
+      // A schedule AWS would reject fails the start-up, naming the rule, as a deploy would.
+      if (props.ScheduleExpression) validateScheduleExpression(props.ScheduleExpression);
       return {
         name: template.physicalName(rule),
         arn: template.arn(rule),
@@ -310,19 +314,36 @@ export class LocalEventBus {
     await appendFile(path.join(dir, 'dead-letter.jsonl'), `${line}\n`);
   }
 
-  private scheduleNext(rule: LocalRule): void {
-    const next = nextFireTime(rule.schedule as string, new Date());
-    // Timers beyond 24 days overflow; re-arm in steps.
-    const delay = Math.min(next.getTime() - Date.now(), 2 ** 31 - 1);
-    const timer = setTimeout(
-      () => {
-        if (Date.now() >= next.getTime()) this.deliverToRule(rule, this.scheduledEvent(rule));
-        this.scheduleNext(rule);
-      },
-      Math.max(0, delay),
-    );
-    timer.unref();
-    this.timers.set(rule.name, timer);
+  /**
+   * Arms the rule's next firing. `after` is the previous fire time, not the clock, so a timer that
+   * fires a little early or late neither skips nor drifts. Timers over 24 days overflow, so long
+   * waits re-arm in steps without firing.
+   */
+  private scheduleNext(rule: LocalRule, after: Date = new Date()): void {
+    let next: Date;
+    try {
+      next = nextFireTime(rule.schedule as string, after);
+    } catch (error) {
+      if (!(error instanceof ScheduleExhaustedError)) throw error;
+      this.options.log?.(`rule ${rule.name}: its schedule has no further fire time; it will not fire again`);
+      return;
+    }
+    const arm = () => {
+      const remaining = next.getTime() - Date.now();
+      const timer =
+        remaining > MAX_TIMER_MS
+          ? setTimeout(arm, MAX_TIMER_MS)
+          : setTimeout(
+              () => {
+                this.deliverToRule(rule, this.scheduledEvent(rule));
+                this.scheduleNext(rule, next);
+              },
+              Math.max(0, remaining),
+            );
+      timer.unref();
+      this.timers.set(rule.name, timer);
+    };
+    arm();
   }
 
   private scheduledEvent(rule: LocalRule): EventBridgeEvent {
