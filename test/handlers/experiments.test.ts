@@ -3,7 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { apiEvent, lambdaContext } from '../support/api-event.ts';
 import { tableName, useEmulators } from '../support/handler-env.ts';
 
-type Handler = (event: APIGatewayProxyEventV2, context: typeof lambdaContext) => Promise<{
+type Handler = (
+  event: APIGatewayProxyEventV2,
+  context: typeof lambdaContext,
+) => Promise<{
   statusCode: number;
   headers: Record<string, string>;
   body: string;
@@ -16,7 +19,10 @@ beforeAll(async () => {
 });
 
 async function call(method: string, path: string, body?: unknown, headers?: Record<string, string>) {
-  const response = await handler(apiEvent(method, `/api/2.0/mlflow/experiments/${path}`, body, headers), lambdaContext);
+  const response = await handler(
+    apiEvent(method, `/api/2.0/mlflow/experiments/${path}`, body, headers),
+    lambdaContext,
+  );
   return { status: response.statusCode, headers: response.headers, json: JSON.parse(response.body) };
 }
 
@@ -97,14 +103,20 @@ describe('tracking handler: experiments against DynamoDB', () => {
   it('validates names and tags with MLflow limits', async () => {
     expect((await call('POST', 'create', { name: '' })).json.error_code).toBe('INVALID_PARAMETER_VALUE');
     expect((await call('POST', 'create', { name: 'x'.repeat(501) })).status).toBe(400);
-    expect((await call('POST', 'create', { name: unique('t'), tags: [{ key: 'a/../b', value: 'v' }] })).status).toBe(400);
-    expect((await call('POST', 'create', { name: unique('t'), tags: [{ key: 'k', value: 'v'.repeat(5001) }] })).status).toBe(
+    expect(
+      (await call('POST', 'create', { name: unique('t'), tags: [{ key: 'a/../b', value: 'v' }] })).status,
+    ).toBe(400);
+    expect(
+      (await call('POST', 'create', { name: unique('t'), tags: [{ key: 'k', value: 'v'.repeat(5001) }] }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await call('POST', 'create', { name: unique('t'), tags: [{ key: 'k'.repeat(251), value: 'v' }] }))
+        .status,
+    ).toBe(400);
+    expect((await call('POST', 'create', { name: unique('t'), artifact_location: 'runs:/abc' })).status).toBe(
       400,
     );
-    expect((await call('POST', 'create', { name: unique('t'), tags: [{ key: 'k'.repeat(251), value: 'v' }] })).status).toBe(
-      400,
-    );
-    expect((await call('POST', 'create', { name: unique('t'), artifact_location: 'runs:/abc' })).status).toBe(400);
     expect((await call('POST', 'create', { name: 42 })).json.error_code).toBe('INVALID_PARAMETER_VALUE');
   });
 
@@ -119,10 +131,13 @@ describe('tracking handler: experiments against DynamoDB', () => {
     expect(after.name).toBe(newName);
     expect(after.last_update_time).toBeGreaterThanOrEqual(before.last_update_time);
     // The old name is free again; the new one resolves.
-    expect((await call('GET', `get-by-name?experiment_name=${encodeURIComponent(before.name)}`)).status).toBe(404);
-    expect((await call('GET', `get-by-name?experiment_name=${encodeURIComponent(newName)}`)).json.experiment.experiment_id).toBe(
-      first,
+    expect((await call('GET', `get-by-name?experiment_name=${encodeURIComponent(before.name)}`)).status).toBe(
+      404,
     );
+    expect(
+      (await call('GET', `get-by-name?experiment_name=${encodeURIComponent(newName)}`)).json.experiment
+        .experiment_id,
+    ).toBe(first);
     const clash = await call('POST', 'update', { experiment_id: first, new_name: takenName });
     expect(clash.json.error_code).toBe('RESOURCE_ALREADY_EXISTS');
 
@@ -157,11 +172,17 @@ describe('tracking handler: experiments against DynamoDB', () => {
       ]),
     );
     expect(got.last_update_time).toBe(before.last_update_time);
-    expect((await call('POST', 'delete-experiment-tag', { experiment_id: id, key: 'stage' })).status).toBe(200);
-    expect((await call('POST', 'delete-experiment-tag', { experiment_id: id, key: 'missing' })).status).toBe(200);
+    expect((await call('POST', 'delete-experiment-tag', { experiment_id: id, key: 'stage' })).status).toBe(
+      200,
+    );
+    expect((await call('POST', 'delete-experiment-tag', { experiment_id: id, key: 'missing' })).status).toBe(
+      200,
+    );
     got = (await call('GET', `get?experiment_id=${id}`)).json.experiment;
     expect(got.tags).toEqual([{ key: 'other', value: 'x' }]);
-    expect((await call('POST', 'set-experiment-tag', { experiment_id: '424242', key: 'k', value: 'v' })).status).toBe(404);
+    expect(
+      (await call('POST', 'set-experiment-tag', { experiment_id: '424242', key: 'k', value: 'v' })).status,
+    ).toBe(404);
     await call('POST', 'delete', { experiment_id: id });
     const onDeleted = await call('POST', 'set-experiment-tag', { experiment_id: id, key: 'k', value: 'v' });
     expect(onDeleted.status).toBe(400);
@@ -182,11 +203,18 @@ describe('tracking handler: experiments against DynamoDB', () => {
 
     const filter = `name LIKE '${marker}-%' AND tags.group = 'even'`;
     const even = await call('POST', 'search', { max_results: 10, filter, order_by: ['name DESC'] });
-    expect(even.json.experiments.map((e: { name: string }) => e.name)).toEqual([`${marker}-2`, `${marker}-0`]);
+    expect(even.json.experiments.map((e: { name: string }) => e.name)).toEqual([
+      `${marker}-2`,
+      `${marker}-0`,
+    ]);
 
     const all = await call('POST', 'search', { max_results: 10, filter, view_type: 'ALL' });
     expect(all.json.experiments).toHaveLength(3);
-    const deleted = await call('POST', 'search', { max_results: 10, filter: `name LIKE '${marker}%'`, view_type: 'DELETED_ONLY' });
+    const deleted = await call('POST', 'search', {
+      max_results: 10,
+      filter: `name LIKE '${marker}%'`,
+      view_type: 'DELETED_ONLY',
+    });
     expect(deleted.json.experiments.map((e: { experiment_id: string }) => e.experiment_id)).toEqual([ids[4]]);
 
     const seen: string[] = [];
@@ -203,9 +231,15 @@ describe('tracking handler: experiments against DynamoDB', () => {
     } while (token);
     expect(seen).toEqual([0, 1, 2, 3].map((i) => `${marker}-${i}`));
 
-    const get = await call('GET', `search?max_results=1&filter=${encodeURIComponent(`name = '${marker}-1'`)}`);
+    const get = await call(
+      'GET',
+      `search?max_results=1&filter=${encodeURIComponent(`name = '${marker}-1'`)}`,
+    );
     expect(get.json.experiments[0].experiment_id).toBe(ids[1]);
-    const none = await call('POST', 'search', { max_results: 5, filter: "name = 'no-such-experiment-anywhere'" });
+    const none = await call('POST', 'search', {
+      max_results: 5,
+      filter: "name = 'no-such-experiment-anywhere'",
+    });
     expect(none.json).toEqual({});
   });
 
@@ -216,12 +250,16 @@ describe('tracking handler: experiments against DynamoDB', () => {
       { max_results: 50001 },
       { max_results: 5, filter: 'name = ' },
       { max_results: 5, filter: "name = 'a' OR name = 'b'" },
-      { max_results: 5, filter: "metrics.acc > 1" },
+      { max_results: 5, filter: 'metrics.acc > 1' },
       { max_results: 5, order_by: ['colour DESC'] },
       { max_results: 5, page_token: 'garbage' },
     ]) {
       const { status, json } = await call('POST', 'search', body);
-      expect({ body, status, code: json.error_code }).toEqual({ body, status: 400, code: 'INVALID_PARAMETER_VALUE' });
+      expect({ body, status, code: json.error_code }).toEqual({
+        body,
+        status: 400,
+        code: 'INVALID_PARAMETER_VALUE',
+      });
     }
     expect((await call('GET', 'search')).status).toBe(400);
   });

@@ -6,6 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRuntime, RuntimeStartError } from '../../infra/local/runtime.ts';
 import { defineLocalTestApp } from '../support/stacks/local-test-app.ts';
 
+/** The parts of the echoed API Gateway event the tests read. */
+interface ApiEvent {
+  headers: Record<string, string>;
+  requestContext: { requestId: string };
+  pathParameters?: Record<string, string>;
+  isBase64Encoded: boolean;
+  body: string;
+}
+
 let dataDir: string;
 let runtime: LocalRuntime;
 const logs: string[] = [];
@@ -55,7 +64,7 @@ describe('HTTP API as API Gateway serves it', () => {
       headers: { 'X-Custom': 'Yes' },
     });
     expect(response.status).toBe(200);
-    const { event } = (await response.json()) as { event: Record<string, any> };
+    const { event } = (await response.json()) as { event: ApiEvent };
     expect(event).toMatchObject({
       version: '2.0',
       routeKey: 'GET /echo/{id}',
@@ -80,7 +89,7 @@ describe('HTTP API as API Gateway serves it', () => {
       headers: { 'content-type': 'application/octet-stream' },
       body: new Uint8Array([0, 1, 2, 255]),
     });
-    const { event } = (await response.json()) as { event: Record<string, any> };
+    const { event } = (await response.json()) as { event: ApiEvent };
     expect(event.pathParameters).toEqual({ proxy: 'a/b/c.bin' });
     expect(event.isBase64Encoded).toBe(true);
     expect(Buffer.from(event.body, 'base64')).toEqual(Buffer.from([0, 1, 2, 255]));

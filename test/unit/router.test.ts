@@ -122,7 +122,9 @@ describe('Router', () => {
     await expect(router.dispatch(request('GET', '/elsewhere/mlflow/things/get?id=1'))).rejects.toBeInstanceOf(
       EndpointNotFoundError,
     );
-    const error = await router.dispatch(request('GET', '/api/2.0/mlflow/things/create')).then(unexpected, (e: unknown) => e as Error & { allowed?: string[] });
+    const error = await router
+      .dispatch(request('GET', '/api/2.0/mlflow/things/create'))
+      .then(unexpected, (e: unknown) => e as Error & { allowed?: string[] });
     expect(error).toBeInstanceOf(MethodNotAllowedError);
     expect(error.allowed).toEqual(['POST']);
   });
