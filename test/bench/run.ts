@@ -1,0 +1,175 @@
+/**
+ * `npm run bench [-- startup|api|bundles|all]`: measures what the issues name and prints it. Nothing
+ * here asserts a time: a slow machine makes slow figures, not failed builds.
+ */
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { REPO_ROOT } from '../../infra/constructs/runway-function.ts';
+import { defineRunwayApp } from '../../infra/runway-app.ts';
+import { startRuntimeProcess } from './runtime-process.ts';
+import { printTable, summarize } from './stats.ts';
+
+const benches: Record<string, () => Promise<void>> = { startup, api, bundles };
+
+async function main(): Promise<void> {
+  const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+  const names = requested.length === 0 || requested.includes('all') ? Object.keys(benches) : requested;
+  for (const name of names) {
+    const bench = benches[name];
+    if (!bench) {
+      process.stderr.write(`unknown benchmark '${name}'; choose from ${Object.keys(benches).join(', ')}, all\n`);
+      process.exitCode = 2;
+      return;
+    }
+    await bench();
+  }
+}
+
+/** Time from `runway start` to /health answering 200: first start (empty data dir) and a restart. */
+async function startup(): Promise<void> {
+  const rows: Array<Array<string | number>> = [];
+  for (let i = 0; i < 3; i++) {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'runway-bench-'));
+    const fresh = await startRuntimeProcess(dataDir);
+    await fresh.stop();
+    const restart = await startRuntimeProcess(dataDir);
+    await restart.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rows.push([`run ${i + 1}`, fresh.readyMs, restart.readyMs]);
+  }
+  printTable('npm start -> GET /health 200 (ms; target < 5000)', ['', 'fresh data dir', 'restart'], rows);
+}
+
+/** p50/p99 of experiment create and get over HTTP against `runway start`, at concurrency 1 and 16. */
+async function api(): Promise<void> {
+  const runtime = await startRuntimeProcess();
+  try {
+    const rows: Array<Array<string | number>> = [];
+    const run = `bench-${Date.now()}`;
+    for (const concurrency of [1, 16]) {
+      const total = concurrency === 1 ? 300 : 1600;
+      const ids: string[] = [];
+      const create = await load(total, concurrency, async (i) => {
+        const response = await fetch(`${runtime.url}/api/2.0/mlflow/experiments/create`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: `${run}-c${concurrency}-${i}` }),
+        });
+        const body = (await response.json()) as { experiment_id: string };
+        if (response.status !== 200) throw new Error(`create answered ${response.status}`);
+        ids.push(body.experiment_id);
+      });
+      const get = await load(total, concurrency, async (i) => {
+        const response = await fetch(`${runtime.url}/api/2.0/mlflow/experiments/get?experiment_id=${ids[i % ids.length]}`);
+        await response.arrayBuffer();
+        if (response.status !== 200) throw new Error(`get answered ${response.status}`);
+      });
+      for (const [name, result] of [
+        ['create', create],
+        ['get', get],
+      ] as const) {
+        const stats = summarize(result.latencies);
+        rows.push([name, String(concurrency), stats.n, stats.p50, stats.p99, result.throughput]);
+      }
+    }
+    printTable('experiments over HTTP against runway start (ms)', ['operation', 'concurrency', 'requests', 'p50', 'p99', 'req/s'], rows);
+  } finally {
+    await runtime.stop();
+  }
+}
+
+/** Runs `total` calls with `concurrency` in flight, returning each latency and the throughput. */
+async function load(total: number, concurrency: number, call: (i: number) => Promise<void>) {
+  // Warm up the function's container and connections, as a deployed function would be.
+  for (let i = 0; i < 5; i++) await call(total + i);
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t = performance.now();
+        await call(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { latencies, throughput: (total / (performance.now() - started)) * 1000 };
+}
+
+/** Each Lambda bundle as `cdk synth` builds it: its size and the time a fresh Node takes to import it. */
+async function bundles(): Promise<void> {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'runway-bench-synth-'));
+  try {
+    const app = new App({
+      outdir,
+      builtinCloudFormationValidation: false,
+      context: { 'aws:cdk:enable-asset-metadata': true },
+    });
+    defineRunwayApp(app, { env: { account: '123456789012', region: 'us-east-1' } });
+    const assembly = app.synth();
+    const rows: Array<Array<string | number>> = [];
+    for (const stack of assembly.stacks) {
+      for (const [logicalId, resource] of Object.entries(stack.template.Resources ?? {}) as Array<[string, Resource]>) {
+        if (resource.Type !== 'AWS::Lambda::Function' || !resource.Metadata?.['aws:asset:path']) continue;
+        const dir = path.join(outdir, resource.Metadata['aws:asset:path']);
+        const file = readdirSync(dir).find((name) => name.endsWith('.mjs') || name.endsWith('.js')) ?? 'index.mjs';
+        const size = statSync(path.join(dir, file)).size;
+        const maps = readdirSync(dir).filter((name) => name.endsWith('.map'));
+        rows.push([
+          `${stack.stackName}/${logicalId}`,
+          (size / 1024).toFixed(1),
+          maps.length > 0 ? (statSync(path.join(dir, maps[0] as string)).size / 1024).toFixed(1) : '-',
+          importTime(path.join(dir, file)),
+        ]);
+      }
+    }
+    printTable('Lambda bundles (target < 400 KB for API functions)', ['function', 'KB', 'source map KB', 'import ms (median of 5)'], rows);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+interface Resource {
+  Type: string;
+  Metadata?: Record<string, string>;
+}
+
+/**
+ * Imports the bundle in a fresh Node process (cold). The bundle is copied under the repository so
+ * that the AWS SDK, which Lambda's runtime provides, resolves from node_modules.
+ */
+function importTime(bundle: string): number {
+  const dir = mkdtempSync(path.join(REPO_ROOT, '.bench-'));
+  const file = path.join(dir, 'index.mjs');
+  copyFileSync(bundle, file);
+  try {
+    return timeImports(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function timeImports(file: string): number {
+  const script = `const t = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - t);`;
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        TRACKING_TABLE_NAME: 'bench',
+        AWS_REGION: 'us-east-1',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    });
+    samples.push(Number(out.toString().trim()));
+  }
+  return summarize(samples).p50;
+}
+
+await main();
