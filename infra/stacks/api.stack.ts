@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -70,6 +70,10 @@ export class ApiStack extends Stack {
         integration: tracking,
       });
     }
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.apiEndpoint,
+      description: 'MLFLOW_TRACKING_URI for this Runway (requests must be SigV4-signed)',
+    });
     const platform = new HttpLambdaIntegration('PlatformIntegration', this.platformFunction);
     for (const path of ['/health', '/version']) {
       this.api.addRoutes({ path, methods: [HttpMethod.GET], integration: platform });
