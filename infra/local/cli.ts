@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT } from '../constructs/runway-function.ts';
-import { LocalRuntime, RuntimeStartError } from './runtime.ts';
+import { REPO_ROOT } from '../repo-root.ts';
+import type { LocalRuntime } from './runtime.ts';
 
 const HELP = `Usage: runway <command> [options]
 
@@ -69,6 +69,8 @@ async function start(argv: string[]): Promise<number> {
   }
   const dataDir = path.resolve(values['data-dir'] ?? process.env.RUNWAY_DATA_DIR ?? '.runway');
   const started = Date.now();
+  // Loaded here, not at the top, so --help and --version answer without loading the CDK.
+  const { LocalRuntime, RuntimeStartError } = await import('./runtime.ts');
   let runtime: LocalRuntime;
   try {
     runtime = await LocalRuntime.start({ port, dataDir, functionLogs: values.quiet ? 'silent' : 'inherit' });

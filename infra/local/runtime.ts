@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { REPO_ROOT } from '../constructs/runway-function.ts';
+import { REPO_ROOT } from '../repo-root.ts';
 import { defineRunwayApp } from '../runway-app.ts';
 import { LocalApiGateway } from './api-gateway.ts';
 import { LocalAwsEndpoint } from './aws-api-server.ts';

@@ -2,12 +2,13 @@
  * `npm run bench [-- startup|api|bundles|all]`: measures what the issues name and prints it. Nothing
  * here asserts a time: a slow machine makes slow figures, not failed builds.
  */
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+
 import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { REPO_ROOT } from '../../infra/constructs/runway-function.ts';
+import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { defineRunwayApp } from '../../infra/runway-app.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
 import { printTable, summarize } from './stats.ts';
@@ -20,7 +21,9 @@ async function main(): Promise<void> {
   for (const name of names) {
     const bench = benches[name];
     if (!bench) {
-      process.stderr.write(`unknown benchmark '${name}'; choose from ${Object.keys(benches).join(', ')}, all\n`);
+      process.stderr.write(
+        `unknown benchmark '${name}'; choose from ${Object.keys(benches).join(', ')}, all\n`,
+      );
       process.exitCode = 2;
       return;
     }
@@ -63,7 +66,9 @@ async function api(): Promise<void> {
         ids.push(body.experiment_id);
       });
       const get = await load(total, concurrency, async (i) => {
-        const response = await fetch(`${runtime.url}/api/2.0/mlflow/experiments/get?experiment_id=${ids[i % ids.length]}`);
+        const response = await fetch(
+          `${runtime.url}/api/2.0/mlflow/experiments/get?experiment_id=${ids[i % ids.length]}`,
+        );
         await response.arrayBuffer();
         if (response.status !== 200) throw new Error(`get answered ${response.status}`);
       });
@@ -75,7 +80,11 @@ async function api(): Promise<void> {
         rows.push([name, String(concurrency), stats.n, stats.p50, stats.p99, result.throughput]);
       }
     }
-    printTable('experiments over HTTP against runway start (ms)', ['operation', 'concurrency', 'requests', 'p50', 'p99', 'req/s'], rows);
+    printTable(
+      'experiments over HTTP against runway start (ms)',
+      ['operation', 'concurrency', 'requests', 'p50', 'p99', 'req/s'],
+      rows,
+    );
   } finally {
     await runtime.stop();
   }
@@ -114,10 +123,13 @@ async function bundles(): Promise<void> {
     const assembly = app.synth();
     const rows: Array<Array<string | number>> = [];
     for (const stack of assembly.stacks) {
-      for (const [logicalId, resource] of Object.entries(stack.template.Resources ?? {}) as Array<[string, Resource]>) {
+      for (const [logicalId, resource] of Object.entries(stack.template.Resources ?? {}) as Array<
+        [string, Resource]
+      >) {
         if (resource.Type !== 'AWS::Lambda::Function' || !resource.Metadata?.['aws:asset:path']) continue;
         const dir = path.join(outdir, resource.Metadata['aws:asset:path']);
-        const file = readdirSync(dir).find((name) => name.endsWith('.mjs') || name.endsWith('.js')) ?? 'index.mjs';
+        const file =
+          readdirSync(dir).find((name) => name.endsWith('.mjs') || name.endsWith('.js')) ?? 'index.mjs';
         const size = statSync(path.join(dir, file)).size;
         const maps = readdirSync(dir).filter((name) => name.endsWith('.map'));
         rows.push([
@@ -128,7 +140,11 @@ async function bundles(): Promise<void> {
         ]);
       }
     }
-    printTable('Lambda bundles (target < 400 KB for API functions)', ['function', 'KB', 'source map KB', 'import ms (median of 5)'], rows);
+    printTable(
+      'Lambda bundles (target < 400 KB for API functions)',
+      ['function', 'KB', 'source map KB', 'import ms (median of 5)'],
+      rows,
+    );
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

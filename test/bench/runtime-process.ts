@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT } from '../../infra/constructs/runway-function.ts';
+import { REPO_ROOT } from '../../infra/repo-root.ts';
 
 export interface RuntimeProcess {
   url: string;
@@ -13,11 +13,21 @@ export interface RuntimeProcess {
 }
 
 /** Starts `runway start` as a user would (a separate process), on a free port, and waits for /health. */
-export async function startRuntimeProcess(dataDir = mkdtempSync(path.join(tmpdir(), 'runway-bench-'))): Promise<RuntimeProcess> {
+export async function startRuntimeProcess(
+  dataDir = mkdtempSync(path.join(tmpdir(), 'runway-bench-')),
+): Promise<RuntimeProcess> {
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    [path.join(REPO_ROOT, 'infra/local/bin/runway.js'), 'start', '--port', '0', '--data-dir', dataDir, '--quiet'],
+    [
+      path.join(REPO_ROOT, 'infra/local/bin/runway.js'),
+      'start',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--quiet',
+    ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

@@ -17,7 +17,10 @@ export function summarize(samples: readonly number[]) {
 }
 
 export function printTable(title: string, header: string[], rows: Array<Array<string | number>>): void {
-  const cells = [header, ...rows.map((row) => row.map((cell) => (typeof cell === 'number' ? format(cell) : cell)))];
+  const cells = [
+    header,
+    ...rows.map((row) => row.map((cell) => (typeof cell === 'number' ? format(cell) : cell))),
+  ];
   const widths = header.map((_, i) => Math.max(...cells.map((row) => String(row[i] ?? '').length)));
   process.stdout.write(`\n${title}\n`);
   for (const [index, row] of cells.entries()) {
