@@ -30,8 +30,9 @@ export function jsonPath(value: unknown, expression: string): unknown {
 }
 
 /**
- * Fills `<name>` placeholders. Inside a JSON string literal a value is inserted as text; elsewhere as
- * JSON, as EventBridge does. A template that is not JSON after filling is delivered as a string.
+ * Fills `<name>` placeholders as EventBridge does: in a JSON template, a value inside a string
+ * literal goes in as text and elsewhere as JSON; a template that is not JSON is text, and is
+ * delivered as a string with values inserted as they are.
  */
 function transform(
   transformer: { InputPathsMap?: Record<string, string>; InputTemplate: string },
@@ -42,25 +43,32 @@ function transform(
     values[name] = pathExpression === '<aws.events.event.json>' ? event : jsonPath(event, pathExpression);
   }
   values['aws.events.event.json'] ??= event;
-  let inString = false;
-  let out = '';
   const template = transformer.InputTemplate;
+  // A template that is not JSON-shaped is plain text: values go in as they are, strings unquoted.
+  const textTemplate = !/^\s*[[{"]/.test(template);
+  let inString = textTemplate;
+  let out = '';
   for (let i = 0; i < template.length; i++) {
     const char = template[i] as string;
-    if (char === '"' && template[i - 1] !== '\\') inString = !inString;
+    if (!textTemplate && char === '"' && template[i - 1] !== '\\') inString = !inString;
     const placeholder = char === '<' ? /^<([\w.-]+)>/.exec(template.slice(i)) : null;
     if (placeholder?.[1] !== undefined && placeholder[1] in values) {
       const value = values[placeholder[1]];
-      out += inString
+      out += textTemplate
         ? typeof value === 'string'
-          ? JSON.stringify(value).slice(1, -1)
-          : JSON.stringify(value ?? null).replace(/^"|"$/g, '')
-        : JSON.stringify(value ?? null);
+          ? value
+          : JSON.stringify(value ?? null)
+        : inString
+          ? typeof value === 'string'
+            ? JSON.stringify(value).slice(1, -1)
+            : JSON.stringify(value ?? null)
+          : JSON.stringify(value ?? null);
       i += placeholder[0].length - 1;
     } else {
       out += char;
     }
   }
+  if (textTemplate) return out;
   try {
     return JSON.parse(out);
   } catch {

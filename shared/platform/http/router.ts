@@ -125,7 +125,18 @@ function parseJsonBody(request: HttpRequest): Record<string, unknown> {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new InvalidParameterError('The request body must be a JSON object');
   }
-  return parsed as Record<string, unknown>;
+  return withoutNulls(parsed) as Record<string, unknown>;
+}
+
+/** Protobuf JSON reads `null` as "not set", for any field; so does Runway, at any depth. */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (inner !== null) out[key] = withoutNulls(inner);
+  }
+  return out;
 }
 
 function parseInput(schema: z.ZodType, raw: Record<string, unknown>): unknown {
