@@ -1,4 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
@@ -16,4 +19,29 @@ export function dynamoDocumentClient(): DynamoDBDocumentClient {
     unmarshallOptions: { wrapNumbers: false },
   });
   return documentClient;
+}
+
+let s3: S3Client | undefined;
+
+/**
+ * The S3 client. Against an IP endpoint (the local emulator) the SDK addresses buckets by path;
+ * against AWS by virtual host, as S3 wants.
+ */
+export function s3Client(): S3Client {
+  s3 ??= new S3Client({ maxAttempts: 5 });
+  return s3;
+}
+
+let eventBridge: EventBridgeClient | undefined;
+
+export function eventBridgeClient(): EventBridgeClient {
+  eventBridge ??= new EventBridgeClient({ maxAttempts: 5 });
+  return eventBridge;
+}
+
+let sfn: SFNClient | undefined;
+
+export function sfnClient(): SFNClient {
+  sfn ??= new SFNClient({ maxAttempts: 5 });
+  return sfn;
 }
