@@ -10,6 +10,9 @@ import { RunwayFunction } from '../constructs/runway-function.ts';
 /** The MLflow API prefixes; every MLflow route is served under both, as MLflow's server does. */
 export const API_PREFIXES = ['/api/2.0', '/ajax-api/2.0'] as const;
 
+/** MLflow resources served by the tracking function, each as `<prefix>/mlflow/<resource>/{proxy+}`. */
+const TRACKING_RESOURCES = ['experiments', 'runs', 'metrics'] as const;
+
 export interface ApiStackProps extends StackProps {
   trackingTable: ITable;
   /** Requests per second the API accepts before answering 429. @default 500 */
@@ -40,7 +43,7 @@ export class ApiStack extends Stack {
     });
     this.trackingFunction = new RunwayFunction(this, 'TrackingFunction', {
       entry: 'functions/tracking-api.ts',
-      description: 'MLflow tracking API: experiments',
+      description: 'MLflow tracking API: experiments, runs, metrics',
     }).bindTable(props.trackingTable, {
       accessMode: 'readWrite',
       envName: 'TRACKING_TABLE_NAME',
@@ -64,11 +67,13 @@ export class ApiStack extends Stack {
 
     const tracking = new HttpLambdaIntegration('TrackingIntegration', this.trackingFunction);
     for (const prefix of API_PREFIXES) {
-      this.api.addRoutes({
-        path: `${prefix}/mlflow/experiments/{proxy+}`,
-        methods: [HttpMethod.ANY],
-        integration: tracking,
-      });
+      for (const resource of TRACKING_RESOURCES) {
+        this.api.addRoutes({
+          path: `${prefix}/mlflow/${resource}/{proxy+}`,
+          methods: [HttpMethod.ANY],
+          integration: tracking,
+        });
+      }
     }
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.apiEndpoint,

@@ -46,6 +46,8 @@ export interface ExperimentServiceDeps {
   /** The root under which experiments without an explicit location store artifacts. */
   defaultArtifactRoot: string;
   clock?: Clock;
+  /** Called after an experiment is deleted or restored (its runs follow, as in MLflow). */
+  onLifecycleChange?: (experimentId: string, stage: 'active' | 'deleted') => Promise<void>;
 }
 
 /**
@@ -57,8 +59,10 @@ export class ExperimentService {
   private readonly clock: Clock;
   private readonly defaultArtifactRoot: string;
   private defaultExperiment: Promise<void> | undefined;
+  private readonly onLifecycleChange: NonNullable<ExperimentServiceDeps['onLifecycleChange']>;
 
   constructor(deps: ExperimentServiceDeps) {
+    this.onLifecycleChange = deps.onLifecycleChange ?? (async () => undefined);
     this.experiments = deps.experiments;
     this.clock = deps.clock ?? systemClock;
     this.defaultArtifactRoot = deps.defaultArtifactRoot.replace(/\/+$/, '');
@@ -146,6 +150,7 @@ export class ExperimentService {
     if (!(await this.experiments.transition(experimentId, 'active', 'deleted', this.clock.now()))) {
       throw new ResourceDoesNotExistError(`No active experiment with id ${experimentId}`);
     }
+    await this.onLifecycleChange(experimentId, 'deleted');
   }
 
   async restore(experimentId: string): Promise<void> {
@@ -153,6 +158,7 @@ export class ExperimentService {
     if (!(await this.experiments.transition(experimentId, 'deleted', 'active', this.clock.now()))) {
       throw new ResourceDoesNotExistError(`No deleted experiment with id ${experimentId}`);
     }
+    await this.onLifecycleChange(experimentId, 'active');
   }
 
   async setTag(experimentId: string, key: string, value: string): Promise<void> {

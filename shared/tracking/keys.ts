@@ -28,3 +28,45 @@ export const experimentKeys = {
 
 /** Index names, matching the table definition in `infra/stacks/stateful.stack.ts`. */
 export const TRACKING_INDEXES = { gsi1: 'gsi1' } as const;
+
+/** Latest metric values are spread over this many items per run (see README: why shards). */
+export const LATEST_SHARDS = 4;
+
+const OFFSET_63 = 2n ** 63n;
+
+export const runKeys = {
+  partition: (runId: string) => `RUN#${runId}`,
+  /** The run's info: experiment, status, times, artifact URI, stage. */
+  item: (runId: string) => ({ pk: `RUN#${runId}`, sk: 'RUN' }),
+  param: (runId: string, key: string) => ({ pk: `RUN#${runId}`, sk: `PARAM#${key}` }),
+  tag: (runId: string, key: string) => ({ pk: `RUN#${runId}`, sk: `TAG#${key}` }),
+  /** One of the items holding the latest value of each metric (a map), chosen by the key's hash. */
+  latest: (runId: string, shard: number) => ({ pk: `RUN#${runId}`, sk: `LATEST#${shard}` }),
+  input: (runId: string, datasetId: string) => ({ pk: `RUN#${runId}`, sk: `INPUT#${datasetId}` }),
+  /**
+   * GSI1 partition of an experiment's runs: every item of every run except metric history, so a
+   * search reads runs with their params, tags and latest metrics in one Query (paged).
+   */
+  experimentRuns: (experimentId: string) => `EXP#${experimentId}#RUNS`,
+  searchSort: (runId: string, sk: string) => `${runId}#${sk}`,
+  /** A metric's history lives in its own partition, outside GSI1, so reads of runs never touch it. */
+  history: (runId: string, key: string) => `METRIC#${runId}#${key}`,
+  /**
+   * Sorts points by step, then timestamp; the value makes an identical point (a client retry) land
+   * on the same key, so it is stored once. Steps are signed 64-bit: offset so they sort as strings.
+   */
+  historySort: (step: number, timestamp: number, value: string) =>
+    `${(BigInt(step) + OFFSET_63).toString(16).padStart(16, '0')}#${BigInt(timestamp).toString(16).padStart(16, '0')}#${value}`,
+  /** The first sort key at or after `step` (for interval reads). */
+  historyStepStart: (step: number) => `${(BigInt(step) + OFFSET_63).toString(16).padStart(16, '0')}#`,
+} as const;
+
+/** The latest-metrics shard a metric key belongs to (FNV-1a, stable across releases). */
+export function latestShardOf(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % LATEST_SHARDS;
+}

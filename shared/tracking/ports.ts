@@ -1,4 +1,5 @@
 import type { Experiment, LifecycleStage } from './model.ts';
+import type { DatasetInput, Metric, Param, Run, RunInfo, RunTag } from './run.model.ts';
 
 /**
  * Storage for experiments. Implementations enforce name uniqueness and lifecycle transitions with
@@ -32,3 +33,59 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** The latest point of each metric kept in one shard, with the revision its next write must match. */
+export interface LatestShard {
+  shard: number;
+  revision: number;
+  metrics: Map<string, Metric>;
+}
+
+/** A run as stored, with what the service needs to merge further writes. */
+export interface StoredRun {
+  run: Run;
+  shards: LatestShard[];
+}
+
+/** Storage for runs and their data. Writes are conditional where MLflow's rules need them to be. */
+export interface RunRepository {
+  /** Stores a new run with its first tags. */
+  create(info: RunInfo, tags: RunTag[]): Promise<void>;
+  /** The run with its params, tags, latest metrics and inputs, in one Query. */
+  get(runId: string): Promise<StoredRun | undefined>;
+  /** Every run of an experiment with its data, from one GSI partition. */
+  listByExperiment(experimentId: string): Promise<Run[]>;
+  /** Updates status, end time; false when the run does not exist. */
+  updateInfo(
+    runId: string,
+    changes: { status?: string | undefined; endTime?: number | undefined },
+  ): Promise<boolean>;
+  /** Moves the run between stages; false when it does not exist. */
+  setLifecycle(runId: string, experimentId: string, stage: 'active' | 'deleted'): Promise<boolean>;
+  /**
+   * Stores params that must not exist yet with another value. Returns the keys whose stored value
+   * differs (a concurrent writer won); nothing else is written then.
+   */
+  putParams(runId: string, experimentId: string, params: Param[]): Promise<string[]>;
+  /** Removes params written by `putParams` in a batch that later failed. */
+  removeParams(runId: string, params: Param[]): Promise<void>;
+  /** Appends metric points (idempotently) and sets tags, in batches. */
+  appendMetricsAndTags(runId: string, experimentId: string, metrics: Metric[], tags: RunTag[]): Promise<void>;
+  deleteTag(runId: string, key: string): Promise<void>;
+  /** Writes a shard if its revision is still `expected`; false when another writer got there first. */
+  putLatestShard(runId: string, experimentId: string, shard: LatestShard, expected: number): Promise<boolean>;
+  readLatestShard(runId: string, shard: number): Promise<LatestShard>;
+  /** Records dataset inputs, merging tags of an input already recorded. */
+  putInputs(runId: string, experimentId: string, inputs: DatasetInput[]): Promise<void>;
+  /** A page of a metric's history in (step, timestamp) order. */
+  metricHistory(
+    runId: string,
+    key: string,
+    page: {
+      limit: number;
+      cursor?: string | undefined;
+      fromStep?: number | undefined;
+      toStep?: number | undefined;
+    },
+  ): Promise<{ metrics: Metric[]; cursor?: string | undefined }>;
+}

@@ -1,8 +1,11 @@
 import { envVar, parseConfig } from '../platform/config.ts';
 import type { Operation } from '../platform/http/operation.ts';
 import { DynamoExperimentRepository } from './adapters/experiment.dynamodb-repository.ts';
+import { DynamoRunRepository } from './adapters/run.dynamodb-repository.ts';
 import { experimentOperations } from './api/experiments.routes.ts';
+import { runOperations } from './api/runs.routes.ts';
 import { ExperimentService } from './experiment.service.ts';
+import { RunService } from './run.service.ts';
 
 /** The tracking function's configuration, read once at cold start. */
 export function trackingConfig(env: NodeJS.ProcessEnv = process.env) {
@@ -18,9 +21,13 @@ export function trackingConfig(env: NodeJS.ProcessEnv = process.env) {
 
 /** Composition root of the tracking context: adapters wired into services, services into operations. */
 export function createTrackingApi(config: ReturnType<typeof trackingConfig>): { operations: Operation[] } {
+  let runs: RunService | undefined;
   const experiments = new ExperimentService({
     experiments: new DynamoExperimentRepository(config.TRACKING_TABLE_NAME),
     defaultArtifactRoot: config.DEFAULT_ARTIFACT_ROOT,
+    onLifecycleChange: (experimentId, stage) =>
+      runs?.setExperimentRunsLifecycle(experimentId, stage) ?? Promise.resolve(),
   });
-  return { operations: experimentOperations(experiments) };
+  runs = new RunService(new DynamoRunRepository(config.TRACKING_TABLE_NAME), experiments);
+  return { operations: [...experimentOperations(experiments), ...runOperations(runs)] };
 }

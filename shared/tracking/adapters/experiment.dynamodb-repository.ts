@@ -7,7 +7,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { dynamoDocumentClient } from '../../platform/aws-clients.ts';
+import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
 import { InvalidParameterError, ResourceAlreadyExistsError } from '../../platform/errors.ts';
 import { experimentKeys, TRACKING_INDEXES } from '../keys.ts';
 import type { Experiment, LifecycleStage } from '../model.ts';

@@ -1,0 +1,468 @@
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
+import { InvalidParameterError } from '../../platform/errors.ts';
+import { LATEST_SHARDS, runKeys, TRACKING_INDEXES } from '../keys.ts';
+import type { LifecycleStage } from '../model.ts';
+import type { LatestShard, RunRepository, StoredRun } from '../ports.ts';
+import type { DatasetInput, Metric, Param, Run, RunInfo, RunStatus, RunTag } from '../run.model.ts';
+
+type Item = Record<string, unknown>;
+
+/** BatchWriteItem's limit. */
+const BATCH_SIZE = 25;
+
+/**
+ * Runs in the tracking table (see `shared/tracking/README.md`). A run is an item collection under
+ * `RUN#<id>`: its info, one item per param and tag, a few latest-metric shards and its dataset inputs.
+ * Every item of the collection is also in GSI1 under the experiment, so search needs no fan-out.
+ */
+export class DynamoRunRepository implements RunRepository {
+  constructor(
+    private readonly tableName: string,
+    private readonly client: DynamoDBDocumentClient = dynamoDocumentClient(),
+  ) {}
+
+  async create(info: RunInfo, tags: RunTag[]): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: this.inCollection(info.runId, info.experimentId, runKeys.item(info.runId), infoToItem(info)),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    await this.batchPut(tags.map((tag) => this.tagItem(info.runId, info.experimentId, tag)));
+  }
+
+  async get(runId: string): Promise<StoredRun | undefined> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': runKeys.partition(runId) },
+      ConsistentRead: true,
+    });
+    return assemble(items)[0];
+  }
+
+  async listByExperiment(experimentId: string): Promise<Run[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: TRACKING_INDEXES.gsi1,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': runKeys.experimentRuns(experimentId) },
+    });
+    return assemble(items).map((stored) => stored.run);
+  }
+
+  async updateInfo(runId: string, changes: { status?: string; endTime?: number }): Promise<boolean> {
+    const sets: string[] = [];
+    const values: Record<string, unknown> = {};
+    if (changes.status !== undefined) {
+      sets.push('#status = :status');
+      values[':status'] = changes.status;
+    }
+    if (changes.endTime !== undefined) {
+      sets.push('endTime = :end');
+      values[':end'] = changes.endTime;
+    }
+    if (sets.length === 0) return (await this.get(runId)) !== undefined;
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: runKeys.item(runId),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: changes.status !== undefined ? { '#status': 'status' } : undefined,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async setLifecycle(runId: string, _experimentId: string, stage: LifecycleStage): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: runKeys.item(runId),
+        UpdateExpression: 'SET lifecycleStage = :stage',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':stage': stage },
+      }),
+    );
+  }
+
+  async putParams(runId: string, experimentId: string, params: Param[]): Promise<string[]> {
+    const results = await Promise.all(
+      params.map(async (param) => {
+        const written = await this.conditional(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: this.inCollection(runId, experimentId, runKeys.param(runId, param.key), {
+              entity: 'param',
+              key: param.key,
+              value: param.value,
+            }),
+            // Write-once: a param may be logged again only with the value it has.
+            ConditionExpression: 'attribute_not_exists(pk) OR #value = :value',
+            ExpressionAttributeNames: { '#value': 'value' },
+            ExpressionAttributeValues: { ':value': param.value },
+          }),
+        );
+        return written ? undefined : param.key;
+      }),
+    );
+    return results.filter((key): key is string => key !== undefined);
+  }
+
+  async removeParams(runId: string, params: Param[]): Promise<void> {
+    await Promise.all(
+      params.map((param) =>
+        this.conditional(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: runKeys.param(runId, param.key),
+            ConditionExpression: '#value = :value',
+            ExpressionAttributeNames: { '#value': 'value' },
+            ExpressionAttributeValues: { ':value': param.value },
+          }),
+        ),
+      ),
+    );
+  }
+
+  async appendMetricsAndTags(
+    runId: string,
+    experimentId: string,
+    metrics: Metric[],
+    tags: RunTag[],
+  ): Promise<void> {
+    const history = new Map<string, Item>();
+    for (const metric of metrics) {
+      const value = encodeValue(metric.value);
+      const item: Item = {
+        pk: runKeys.history(runId, metric.key),
+        sk: runKeys.historySort(metric.step, metric.timestamp, value),
+        entity: 'metric-point',
+        key: metric.key,
+        value,
+        timestamp: metric.timestamp,
+        step: metric.step,
+        ...(metric.modelId ? { modelId: metric.modelId } : {}),
+        ...(metric.datasetName
+          ? { datasetName: metric.datasetName, datasetDigest: metric.datasetDigest }
+          : {}),
+      };
+      // BatchWriteItem refuses two writes to one key in a request: identical points are one point.
+      history.set(`${item.pk}\u0000${item.sk}`, item);
+    }
+    await this.batchPut([...history.values(), ...tags.map((tag) => this.tagItem(runId, experimentId, tag))]);
+  }
+
+  async deleteTag(runId: string, key: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: runKeys.tag(runId, key) }));
+  }
+
+  async putLatestShard(
+    runId: string,
+    experimentId: string,
+    shard: LatestShard,
+    expected: number,
+  ): Promise<boolean> {
+    const metrics: Record<string, Item> = {};
+    for (const [key, metric] of shard.metrics) {
+      metrics[key] = { v: encodeValue(metric.value), t: metric.timestamp, s: metric.step };
+    }
+    return this.conditional(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: this.inCollection(runId, experimentId, runKeys.latest(runId, shard.shard), {
+          entity: 'latest-metrics',
+          shard: shard.shard,
+          revision: expected + 1,
+          metrics,
+        }),
+        // Optimistic concurrency: only the writer that read revision `expected` may replace it.
+        ConditionExpression: expected === 0 ? 'attribute_not_exists(pk)' : 'revision = :expected',
+        ExpressionAttributeValues: expected === 0 ? undefined : { ':expected': expected },
+      }),
+    ).catch((error: unknown) => {
+      if (error instanceof Error && /item size/i.test(error.message)) {
+        throw new InvalidParameterError(
+          `Run ${runId} has too many distinct metric keys to store their latest values`,
+        );
+      }
+      throw error;
+    });
+  }
+
+  async readLatestShard(runId: string, shard: number): Promise<LatestShard> {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: runKeys.latest(runId, shard), ConsistentRead: true }),
+    );
+    return result.Item ? shardFromItem(result.Item) : { shard, revision: 0, metrics: new Map() };
+  }
+
+  async putInputs(runId: string, experimentId: string, inputs: DatasetInput[]): Promise<void> {
+    const stored = await this.get(runId);
+    const byId = new Map(
+      (stored?.run.inputs ?? []).map((input) => [datasetId(input.dataset.name, input.dataset.digest), input]),
+    );
+    const items: Item[] = [];
+    for (const input of inputs) {
+      const id = datasetId(input.dataset.name, input.dataset.digest);
+      const tags = new Map((byId.get(id)?.tags ?? []).map((tag) => [tag.key, tag.value]));
+      for (const tag of input.tags) tags.set(tag.key, tag.value);
+      const merged = { dataset: input.dataset, tags: [...tags].map(([key, value]) => ({ key, value })) };
+      byId.set(id, merged);
+      items.push(
+        this.inCollection(runId, experimentId, runKeys.input(runId, id), { entity: 'input', ...merged }),
+      );
+    }
+    await this.batchPut([...new Map(items.map((item) => [item.sk, item])).values()]);
+  }
+
+  async metricHistory(
+    runId: string,
+    key: string,
+    page: { limit: number; cursor?: string; fromStep?: number; toStep?: number },
+  ): Promise<{ metrics: Metric[]; cursor?: string }> {
+    const metrics: Metric[] = [];
+    const pk = runKeys.history(runId, key);
+    let startKey = page.cursor ? decodeCursor(page.cursor) : undefined;
+    // A token names a position in this metric's history only: never a key elsewhere in the table.
+    if (startKey && startKey.pk !== pk) throw new InvalidParameterError('Invalid page token');
+    const range =
+      page.fromStep !== undefined && page.toStep !== undefined
+        ? {
+            condition: 'pk = :pk AND sk BETWEEN :from AND :to',
+            values: {
+              ':from': runKeys.historyStepStart(page.fromStep),
+              ':to': `${runKeys.historyStepStart(page.toStep)}~`,
+            },
+          }
+        : { condition: 'pk = :pk', values: {} };
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: range.condition,
+          ExpressionAttributeValues: { ':pk': pk, ...range.values },
+          ExclusiveStartKey: startKey,
+          Limit: page.limit - metrics.length,
+        }),
+      );
+      for (const item of result.Items ?? []) metrics.push(pointFromItem(item));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey && metrics.length < page.limit);
+    return { metrics, ...(startKey ? { cursor: encodeCursor(startKey) } : {}) };
+  }
+
+  private tagItem(runId: string, experimentId: string, tag: RunTag): Item {
+    return this.inCollection(runId, experimentId, runKeys.tag(runId, tag.key), {
+      entity: 'tag',
+      key: tag.key,
+      value: tag.value,
+    });
+  }
+
+  /** Adds the GSI1 keys that put an item of the run's collection under its experiment. */
+  private inCollection(
+    runId: string,
+    experimentId: string,
+    key: { pk: string; sk: string },
+    attributes: Item,
+  ): Item {
+    return {
+      ...key,
+      gsi1pk: runKeys.experimentRuns(experimentId),
+      gsi1sk: runKeys.searchSort(runId, key.sk),
+      runId,
+      ...attributes,
+    };
+  }
+
+  private async queryAll(input: QueryCommandInput): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+      items.push(...((page.Items ?? []) as Item[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  /** Writes items 25 at a time, in parallel, retrying what DynamoDB leaves unprocessed. */
+  private async batchPut(items: Item[]): Promise<void> {
+    const chunks: Item[][] = [];
+    for (let i = 0; i < items.length; i += BATCH_SIZE) chunks.push(items.slice(i, i + BATCH_SIZE));
+    await Promise.all(chunks.map((chunk) => this.writeChunk(chunk)));
+  }
+
+  private async writeChunk(chunk: Item[]): Promise<void> {
+    let requests: NonNullable<BatchWriteCommandInput['RequestItems']>[string] = chunk.map((Item) => ({
+      PutRequest: { Item },
+    }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+      if (attempt > 8) throw new Error(`DynamoDB left ${requests.length} writes unprocessed after retries`);
+      const result = await this.client.send(
+        new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+      );
+      requests = result.UnprocessedItems?.[this.tableName] ?? [];
+    }
+  }
+
+  private async conditional(command: PutCommand | UpdateCommand | DeleteCommand): Promise<boolean> {
+    try {
+      await this.client.send(command as PutCommand);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
+
+/** Metric values are stored as text: DynamoDB numbers hold neither NaN nor magnitudes above 1e125. */
+function encodeValue(value: number): string {
+  return Number.isNaN(value) ? 'NaN' : String(value);
+}
+
+function decodeValue(value: unknown): number {
+  return value === 'NaN' ? Number.NaN : Number(value);
+}
+
+function infoToItem(info: RunInfo): Item {
+  return {
+    entity: 'run',
+    experimentId: info.experimentId,
+    userId: info.userId,
+    status: info.status,
+    startTime: info.startTime,
+    ...(info.endTime !== undefined ? { endTime: info.endTime } : {}),
+    artifactUri: info.artifactUri,
+    lifecycleStage: info.lifecycleStage,
+  };
+}
+
+/** Groups the items of one or many run collections into runs. */
+function assemble(items: Item[]): StoredRun[] {
+  const byRun = new Map<
+    string,
+    { info?: RunInfo; params: Param[]; tags: RunTag[]; shards: LatestShard[]; inputs: DatasetInput[] }
+  >();
+  for (const item of items) {
+    const runId = String(item.runId);
+    let entry = byRun.get(runId);
+    if (!entry) {
+      entry = { params: [], tags: [], shards: [], inputs: [] };
+      byRun.set(runId, entry);
+    }
+    switch (item.entity) {
+      case 'run':
+        entry.info = {
+          runId,
+          experimentId: String(item.experimentId),
+          userId: String(item.userId ?? ''),
+          status: String(item.status) as RunStatus,
+          startTime: Number(item.startTime ?? 0),
+          ...(item.endTime !== undefined ? { endTime: Number(item.endTime) } : {}),
+          artifactUri: String(item.artifactUri),
+          lifecycleStage: item.lifecycleStage === 'deleted' ? 'deleted' : 'active',
+        };
+        break;
+      case 'param':
+        entry.params.push({ key: String(item.key), value: String(item.value) });
+        break;
+      case 'tag':
+        entry.tags.push({ key: String(item.key), value: String(item.value) });
+        break;
+      case 'latest-metrics':
+        entry.shards.push(shardFromItem(item));
+        break;
+      case 'input':
+        entry.inputs.push({
+          dataset: item.dataset as DatasetInput['dataset'],
+          tags: (item.tags as RunTag[]) ?? [],
+        });
+        break;
+    }
+  }
+  const runs: StoredRun[] = [];
+  for (const entry of byRun.values()) {
+    // Items of a run whose info item is missing belong to a create that never finished: not a run.
+    if (!entry.info) continue;
+    const shards = Array.from(
+      { length: LATEST_SHARDS },
+      (_, shard) =>
+        entry.shards.find((candidate) => candidate.shard === shard) ?? {
+          shard,
+          revision: 0,
+          metrics: new Map(),
+        },
+    );
+    runs.push({
+      run: {
+        info: entry.info,
+        metrics: shards.flatMap((shard) => [...shard.metrics.values()]),
+        params: entry.params,
+        tags: entry.tags,
+        inputs: entry.inputs,
+      },
+      shards,
+    });
+  }
+  return runs;
+}
+
+function shardFromItem(item: Item): LatestShard {
+  const metrics = new Map<string, Metric>();
+  for (const [key, point] of Object.entries(
+    (item.metrics as Record<string, { v: string; t: number; s: number }>) ?? {},
+  )) {
+    metrics.set(key, { key, value: decodeValue(point.v), timestamp: Number(point.t), step: Number(point.s) });
+  }
+  return { shard: Number(item.shard), revision: Number(item.revision ?? 0), metrics };
+}
+
+function pointFromItem(item: Item): Metric {
+  return {
+    key: String(item.key),
+    value: decodeValue(item.value),
+    timestamp: Number(item.timestamp),
+    step: Number(item.step),
+    ...(item.modelId ? { modelId: String(item.modelId) } : {}),
+    ...(item.datasetName
+      ? { datasetName: String(item.datasetName), datasetDigest: String(item.datasetDigest) }
+      : {}),
+  };
+}
+
+function datasetId(name: string, digest: string): string {
+  return createHash('sha256').update(`${name}\u0000${digest}`).digest('base64url').slice(0, 22);
+}
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): Record<string, unknown> {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (key && typeof key === 'object' && 'pk' in key && 'sk' in key) return key as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new InvalidParameterError('Invalid page token');
+}

@@ -1,0 +1,530 @@
+import { randomUUID } from 'node:crypto';
+import { InvalidParameterError, ResourceDoesNotExistError } from '../platform/errors.ts';
+import type { ExperimentService } from './experiment.service.ts';
+import { latestShardOf } from './keys.ts';
+import type { ViewType } from './model.ts';
+import type { LatestShard, RunRepository, StoredRun } from './ports.ts';
+import {
+  type DatasetInput,
+  isLaterMetric,
+  LOG_MODEL_HISTORY_TAG,
+  type Metric,
+  type Param,
+  RUN_LIMITS,
+  RUN_NAME_TAG,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  type RunTag,
+  runNameOf,
+  validateDatasetInput,
+  validateMetric,
+  validateParam,
+  validateRunId,
+  validateRunTag,
+} from './run.model.ts';
+import { randomRunName } from './run-names.ts';
+import {
+  compileFilter,
+  decodePageToken,
+  paginate,
+  parseOrderBy,
+  parseSearchFilter,
+  queryFingerprint,
+  type SearchableEntity,
+  sortEntities,
+} from './search/index.ts';
+
+export interface CreateRunInput {
+  experimentId?: string | undefined;
+  userId?: string | undefined;
+  startTime?: number | undefined;
+  runName?: string | undefined;
+  tags?: RunTag[] | undefined;
+}
+
+export interface LogBatchInput {
+  runId: string;
+  metrics?: Metric[] | undefined;
+  params?: Param[] | undefined;
+  tags?: RunTag[] | undefined;
+}
+
+export interface SearchRunsInput {
+  experimentIds: string[];
+  filter?: string | undefined;
+  viewType?: ViewType | undefined;
+  maxResults?: number | undefined;
+  orderBy?: string[] | undefined;
+  pageToken?: string | undefined;
+}
+
+/** How many times a latest-metrics shard write is retried when concurrent writers race for it. */
+const MAX_SHARD_ATTEMPTS = 25;
+
+/**
+ * MLflow's run operations: lifecycle, logging (params write-once, metrics append-only, tags
+ * overwrite), inputs, search and metric history. A batch is validated whole before anything is
+ * written, so one bad entry writes nothing.
+ */
+export class RunService {
+  constructor(
+    private readonly runs: RunRepository,
+    /** The experiment service (not its repository), so the default experiment exists before use. */
+    private readonly experiments: Pick<ExperimentService, 'get'>,
+  ) {}
+
+  async create(input: CreateRunInput): Promise<Run> {
+    const experimentId = input.experimentId || '0';
+    const experiment = await this.experiments.get(experimentId);
+    if (experiment.lifecycleStage !== 'active') {
+      throw new InvalidParameterError(
+        `The experiment ${experimentId} must be in the 'active' state. Current state is ${experiment.lifecycleStage}.`,
+      );
+    }
+    const tags = (input.tags ?? []).map(validateRunTag);
+    const tagName = tags.find((tag) => tag.key === RUN_NAME_TAG)?.value;
+    if (input.runName && tagName !== undefined && tagName !== input.runName) {
+      throw new InvalidParameterError(
+        `Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${input.runName}', mlflow.runName='${tagName}').`,
+      );
+    }
+    const runName = input.runName || tagName || randomRunName();
+    const runId = randomUUID().replaceAll('-', '');
+    const info: RunInfo = {
+      runId,
+      experimentId,
+      userId: input.userId ?? '',
+      status: 'RUNNING',
+      startTime: input.startTime ?? 0,
+      artifactUri: `${experiment.artifactLocation.replace(/\/+$/, '')}/${runId}/artifacts`,
+      lifecycleStage: 'active',
+    };
+    const allTags = dedupeTags([
+      ...tags.filter((tag) => tag.key !== RUN_NAME_TAG),
+      { key: RUN_NAME_TAG, value: runName },
+    ]);
+    await this.runs.create(info, allTags);
+    return { info, metrics: [], params: [], tags: allTags, inputs: [] };
+  }
+
+  async get(runId: string): Promise<Run> {
+    return (await this.load(runId)).run;
+  }
+
+  async update(input: {
+    runId: string;
+    status?: RunStatus | undefined;
+    endTime?: number | undefined;
+    runName?: string | undefined;
+  }): Promise<Run> {
+    const stored = await this.loadActive(input.runId);
+    await this.runs.updateInfo(input.runId, { status: input.status, endTime: input.endTime });
+    if (input.runName)
+      await this.logBatch({ runId: input.runId, tags: [{ key: RUN_NAME_TAG, value: input.runName }] });
+    const run = stored.run;
+    const tags = input.runName ? replaceTag(run.tags, { key: RUN_NAME_TAG, value: input.runName }) : run.tags;
+    return {
+      ...run,
+      tags,
+      info: {
+        ...run.info,
+        ...(input.status ? { status: input.status } : {}),
+        ...(input.endTime !== undefined ? { endTime: input.endTime } : {}),
+      },
+    };
+  }
+
+  /** Deleting a deleted run and restoring an active one are fine, as in MLflow. */
+  async setLifecycle(runId: string, stage: 'active' | 'deleted'): Promise<void> {
+    const stored = await this.load(runId);
+    await this.runs.setLifecycle(runId, stored.run.info.experimentId, stage);
+  }
+
+  /**
+   * Deleting or restoring an experiment deletes or restores its runs, as MLflow's SQL store does.
+   * Bounded parallelism keeps a large experiment within the table's write capacity.
+   */
+  async setExperimentRunsLifecycle(experimentId: string, stage: 'active' | 'deleted'): Promise<void> {
+    const runs = await this.runs.listByExperiment(experimentId);
+    for (let i = 0; i < runs.length; i += 16) {
+      await Promise.all(
+        runs.slice(i, i + 16).map((run) => this.runs.setLifecycle(run.info.runId, experimentId, stage)),
+      );
+    }
+  }
+
+  async logBatch(input: LogBatchInput): Promise<void> {
+    const metrics = (input.metrics ?? []).map(validateMetric);
+    const params = (input.params ?? []).map(validateParam);
+    const tags = (input.tags ?? []).map(validateRunTag);
+    checkBatchLimits(metrics.length, params.length, tags.length);
+    const duplicates = params.map((param) => param.key).filter((key, i, keys) => keys.indexOf(key) !== i);
+    if (duplicates.length > 0) {
+      throw new InvalidParameterError(
+        `Duplicate parameter keys have been submitted: ${JSON.stringify([...new Set(duplicates)])}. Please ensure the request contains only one param value per param key.`,
+      );
+    }
+    const stored = await this.loadActive(input.runId);
+    const { runId, experimentId } = stored.run.info;
+
+    const existing = new Map(stored.run.params.map((param) => [param.key, param.value]));
+    const conflicts = params.filter(
+      (param) => existing.has(param.key) && existing.get(param.key) !== param.value,
+    );
+    if (conflicts.length > 0)
+      throw paramConflict(runId, conflicts[0] as Param, existing.get(conflicts[0]?.key ?? ''));
+    const newParams = params.filter((param) => !existing.has(param.key));
+    if (newParams.length > 0) {
+      const lost = await this.runs.putParams(runId, experimentId, newParams);
+      if (lost.length > 0) {
+        // A concurrent writer stored another value first: undo this batch's params, write nothing else.
+        await this.runs.removeParams(
+          runId,
+          newParams.filter((param) => !lost.includes(param.key)),
+        );
+        const fresh = await this.load(runId);
+        const key = lost[0] as string;
+        throw paramConflict(
+          runId,
+          newParams.find((param) => param.key === key) as Param,
+          fresh.run.params.find((p) => p.key === key)?.value,
+        );
+      }
+    }
+    await this.runs.appendMetricsAndTags(runId, experimentId, metrics, dedupeTags(tags));
+    if (metrics.length > 0) await this.updateLatest(stored, metrics);
+  }
+
+  async deleteTag(runId: string, key: string): Promise<void> {
+    const stored = await this.loadActive(runId);
+    if (!stored.run.tags.some((tag) => tag.key === key)) {
+      throw new ResourceDoesNotExistError(`No tag with name: ${key} in run with id ${runId}`);
+    }
+    await this.runs.deleteTag(runId, key);
+  }
+
+  async logInputs(runId: string, datasets: DatasetInput[]): Promise<void> {
+    if (datasets.length > RUN_LIMITS.datasetsPerBatch) {
+      throw new InvalidParameterError(`A request can log at most ${RUN_LIMITS.datasetsPerBatch} datasets`);
+    }
+    const inputs = datasets.map(validateDatasetInput);
+    const stored = await this.loadActive(runId);
+    if (inputs.length > 0) await this.runs.putInputs(runId, stored.run.info.experimentId, inputs);
+  }
+
+  /** MLflow 2's `runs/log-model`: appends the model's metadata to a JSON list in a tag. */
+  async logModel(runId: string, modelJson: string): Promise<void> {
+    let model: unknown;
+    try {
+      model = JSON.parse(modelJson);
+    } catch {
+      throw new InvalidParameterError('model_json must be valid JSON');
+    }
+    if (!model || typeof model !== 'object' || Array.isArray(model)) {
+      throw new InvalidParameterError('model_json must be a JSON object');
+    }
+    for (const field of ['artifact_path', 'flavors', 'utc_time_created', 'run_id']) {
+      if (!(field in model))
+        throw new InvalidParameterError(`Model json is missing mandatory fields: ['${field}']`);
+    }
+    const stored = await this.loadActive(runId);
+    const current = stored.run.tags.find((tag) => tag.key === LOG_MODEL_HISTORY_TAG)?.value;
+    const history = current ? (JSON.parse(current) as unknown[]) : [];
+    history.push(model);
+    await this.runs.appendMetricsAndTags(
+      runId,
+      stored.run.info.experimentId,
+      [],
+      [{ key: LOG_MODEL_HISTORY_TAG, value: JSON.stringify(history) }],
+    );
+  }
+
+  async search(input: SearchRunsInput): Promise<{ runs: Run[]; nextPageToken?: string | undefined }> {
+    const maxResults = input.maxResults ?? RUN_LIMITS.searchDefaultMaxResults;
+    if (maxResults < 1 || maxResults > RUN_LIMITS.searchMaxResults) {
+      throw new InvalidParameterError(
+        `Invalid value ${maxResults} for parameter 'max_results' supplied. It must be at most ${RUN_LIMITS.searchMaxResults}, and at least 1.`,
+      );
+    }
+    const viewType = input.viewType ?? 'ACTIVE_ONLY';
+    const matches = compileFilter(parseSearchFilter(input.filter, 'runs'));
+    const order = parseOrderBy(input.orderBy, 'runs');
+    const fingerprint = queryFingerprint([
+      [...input.experimentIds].sort(),
+      input.filter ?? '',
+      input.orderBy ?? [],
+      viewType,
+    ]);
+    decodePageToken(input.pageToken, fingerprint);
+    const experimentIds = [...new Set(input.experimentIds)];
+    const perExperiment = await Promise.all(experimentIds.map((id) => this.runs.listByExperiment(id)));
+    const candidates = perExperiment
+      .flat()
+      .filter((run) => inView(run, viewType) && matches(searchable(run)));
+    const sorted = sortEntities(candidates, searchable, order, 'runs');
+    const page = paginate(sorted, input.pageToken, maxResults, fingerprint);
+    return { runs: page.items, nextPageToken: page.nextPageToken };
+  }
+
+  /** A page of a metric's history; an unknown run or key is an empty answer, as in MLflow. */
+  async metricHistory(input: {
+    runId: string;
+    key: string;
+    maxResults?: number | undefined;
+    pageToken?: string | undefined;
+  }): Promise<{ metrics: Metric[]; nextPageToken?: string | undefined }> {
+    const limit = input.maxResults ?? RUN_LIMITS.historyPage;
+    if (limit < 1 || limit > RUN_LIMITS.historyPage) {
+      throw new InvalidParameterError(`max_results must be between 1 and ${RUN_LIMITS.historyPage}`);
+    }
+    validateRunId(input.runId);
+    const page = await this.runs.metricHistory(input.runId, input.key, { limit, cursor: input.pageToken });
+    return { metrics: page.metrics, nextPageToken: page.cursor };
+  }
+
+  /**
+   * MLflow's `get-history-bulk-interval`: the points of one metric over several runs at sampled
+   * steps (evenly spread over the steps that exist, always keeping each run's first and last).
+   * Bounded fan-out: at most 100 runs, one history read each, in parallel.
+   */
+  async bulkInterval(input: {
+    runIds: string[];
+    key: string;
+    startStep?: number | undefined;
+    endStep?: number | undefined;
+    maxResults?: number | undefined;
+  }): Promise<Array<Metric & { runId: string }>> {
+    if (input.runIds.length === 0)
+      throw new InvalidParameterError("Missing value for required parameter 'run_ids'.");
+    if (input.runIds.length > RUN_LIMITS.bulkRuns) {
+      throw new InvalidParameterError(
+        `GetMetricHistoryBulkInterval request must specify at most ${RUN_LIMITS.bulkRuns} run_ids. Received ${input.runIds.length} run_ids.`,
+      );
+    }
+    const maxResults = input.maxResults ?? RUN_LIMITS.bulkResultsPerRun;
+    if (maxResults < 1 || maxResults > RUN_LIMITS.bulkResultsPerRun) {
+      throw new InvalidParameterError(`max_results must be between 1 and ${RUN_LIMITS.bulkResultsPerRun}.`);
+    }
+    if ((input.startStep === undefined) !== (input.endStep === undefined)) {
+      throw new InvalidParameterError(
+        'If either start step or end step are specified, both must be specified.',
+      );
+    }
+    if (input.startStep !== undefined && input.endStep !== undefined && input.startStep > input.endStep) {
+      throw new InvalidParameterError(
+        `end_step must be greater than start_step. Found start_step=${input.startStep} and end_step=${input.endStep}.`,
+      );
+    }
+    input.runIds.forEach(validateRunId);
+    const histories = await Promise.all(
+      input.runIds.map(async (runId) => ({ runId, points: await this.fullHistory(runId, input.key) })),
+    );
+    const allSteps = [...new Set(histories.flatMap((h) => h.points.map((p) => p.step)))].sort(
+      (a, b) => a - b,
+    );
+    const start = input.startStep ?? 0;
+    const end = input.endStep ?? allSteps[allSteps.length - 1] ?? 0;
+    const edges = new Set<number>();
+    for (const { points } of histories) {
+      if (points.length === 0) continue;
+      const steps = points.map((p) => p.step);
+      for (const step of [Math.min(...steps), Math.max(...steps)])
+        if (step >= start && step <= end) edges.add(step);
+    }
+    const sampled = new Set([...sampleSteps(start, end, maxResults, allSteps), ...edges]);
+    return histories.flatMap(({ runId, points }) =>
+      points.filter((point) => sampled.has(point.step)).map((point) => ({ ...point, runId })),
+    );
+  }
+
+  /** `metrics/get-history-bulk` (the UI's): full histories of one metric for several runs. */
+  async historyBulk(runIds: string[], key: string, maxResults: number = RUN_LIMITS.historyPage) {
+    if (runIds.length === 0)
+      throw new InvalidParameterError('GetMetricHistoryBulk request must specify at least one run_id.');
+    if (runIds.length > RUN_LIMITS.bulkRuns) {
+      throw new InvalidParameterError(
+        `GetMetricHistoryBulk request cannot specify more than ${RUN_LIMITS.bulkRuns} run_ids.`,
+      );
+    }
+    runIds.forEach(validateRunId);
+    const limit = Math.min(maxResults, RUN_LIMITS.historyPage);
+    const out: Array<Metric & { runId: string }> = [];
+    for (const runId of [...runIds].sort()) {
+      const page = await this.runs.metricHistory(runId, key, { limit });
+      const sorted = page.metrics.sort(
+        (a, b) => a.timestamp - b.timestamp || a.step - b.step || a.value - b.value,
+      );
+      out.push(...sorted.map((metric) => ({ ...metric, runId })));
+    }
+    return out.slice(0, limit);
+  }
+
+  private async fullHistory(runId: string, key: string): Promise<Metric[]> {
+    const points: Metric[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.runs.metricHistory(runId, key, { limit: RUN_LIMITS.historyPage, cursor });
+      points.push(...page.metrics);
+      cursor = page.cursor;
+    } while (cursor);
+    return points;
+  }
+
+  /**
+   * Merges the batch's points into the latest-metrics shards they belong to, with optimistic
+   * concurrency: a shard another writer changed since it was read is read again and merged again.
+   */
+  private async updateLatest(stored: StoredRun, metrics: Metric[]): Promise<void> {
+    const byShard = new Map<number, Metric[]>();
+    for (const metric of metrics) {
+      const shard = latestShardOf(metric.key);
+      byShard.set(shard, [...(byShard.get(shard) ?? []), metric]);
+    }
+    const { runId, experimentId } = stored.run.info;
+    await Promise.all(
+      [...byShard].map(async ([index, points]) => {
+        let shard = stored.shards.find((candidate) => candidate.shard === index) ?? emptyShard(index);
+        for (let attempt = 0; attempt < MAX_SHARD_ATTEMPTS; attempt++) {
+          const merged = mergeLatest(shard, points);
+          if (!merged) return;
+          if (await this.runs.putLatestShard(runId, experimentId, merged, shard.revision)) return;
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * (attempt + 1)));
+          shard = await this.runs.readLatestShard(runId, index);
+        }
+        throw new Error(
+          `Could not update the latest metrics of run ${runId} after ${MAX_SHARD_ATTEMPTS} attempts`,
+        );
+      }),
+    );
+  }
+
+  private async load(runId: string): Promise<StoredRun> {
+    validateRunId(runId);
+    const stored = await this.runs.get(runId);
+    if (!stored) throw new ResourceDoesNotExistError(`Run with id=${runId} not found`);
+    return stored;
+  }
+
+  private async loadActive(runId: string): Promise<StoredRun> {
+    const stored = await this.load(runId);
+    if (stored.run.info.lifecycleStage !== 'active') {
+      throw new InvalidParameterError(
+        `The run ${runId} must be in the 'active' state. Current state is ${stored.run.info.lifecycleStage}.`,
+      );
+    }
+    return stored;
+  }
+}
+
+function checkBatchLimits(metrics: number, params: number, tags: number): void {
+  const check = (what: string, limit: number, count: number) => {
+    if (count > limit) {
+      throw new InvalidParameterError(
+        `A batch logging request can contain at most ${limit} ${what}. Got ${count} ${what}. Please split up ${what} across multiple requests and try again.`,
+      );
+    }
+  };
+  check('metrics', RUN_LIMITS.batchMetrics, metrics);
+  check('params', RUN_LIMITS.batchParams, params);
+  check('tags', RUN_LIMITS.batchTags, tags);
+  check('metrics, params, and tags', RUN_LIMITS.batchEntities, metrics + params + tags);
+}
+
+function paramConflict(runId: string, param: Param, stored: string | undefined): InvalidParameterError {
+  return new InvalidParameterError(
+    `Changing param values is not allowed. Param with key='${param.key}' was already logged with value='${stored}' for run ID='${runId}'. Attempted logging new value '${param.value}'.`,
+  );
+}
+
+/** The last value of a key wins within one request, as MLflow applies tags in order. */
+function dedupeTags(tags: RunTag[]): RunTag[] {
+  return [...new Map(tags.map((tag) => [tag.key, tag])).values()];
+}
+
+function replaceTag(tags: RunTag[], tag: RunTag): RunTag[] {
+  return [...tags.filter((candidate) => candidate.key !== tag.key), tag];
+}
+
+function emptyShard(shard: number): LatestShard {
+  return { shard, revision: 0, metrics: new Map() };
+}
+
+/** The shard with the batch's later points; undefined when nothing in it changes. */
+function mergeLatest(shard: LatestShard, points: Metric[]): LatestShard | undefined {
+  const metrics = new Map(shard.metrics);
+  let changed = false;
+  for (const point of points) {
+    const current = metrics.get(point.key);
+    if (!current || isLaterMetric(point, current)) {
+      metrics.set(point.key, {
+        key: point.key,
+        value: point.value,
+        timestamp: point.timestamp,
+        step: point.step,
+      });
+      changed = true;
+    }
+  }
+  return changed ? { shard: shard.shard, revision: shard.revision, metrics } : undefined;
+}
+
+function inView(run: Run, viewType: ViewType): boolean {
+  if (viewType === 'ALL') return true;
+  return viewType === 'ACTIVE_ONLY'
+    ? run.info.lifecycleStage === 'active'
+    : run.info.lifecycleStage === 'deleted';
+}
+
+/** MLflow's `_get_sampled_steps_from_steps`. */
+function sampleSteps(start: number, end: number, maxResults: number, allSteps: number[]): number[] {
+  const inRange = allSteps.filter((step) => step >= start && step <= end);
+  if (inRange.length <= maxResults) return inRange;
+  const interval = inRange.length / maxResults;
+  const sampled: number[] = [];
+  for (let i = 0; i < maxResults; i++) sampled.push(inRange[Math.floor(i * interval)] as number);
+  sampled.push(inRange[inRange.length - 1] as number);
+  return sampled;
+}
+
+/** Exposes a run to the search grammar's evaluator. */
+export function searchable(run: Run): SearchableEntity {
+  const metrics = new Map(run.metrics.map((metric) => [metric.key, metric.value]));
+  const params = new Map(run.params.map((param) => [param.key, param.value]));
+  const tags = new Map(run.tags.map((tag) => [tag.key, tag.value]));
+  return {
+    attribute: (key) => {
+      switch (key) {
+        case 'run_id':
+          return run.info.runId;
+        case 'run_name':
+          return runNameOf(run);
+        case 'status':
+          return run.info.status;
+        case 'user_id':
+          return run.info.userId;
+        case 'artifact_uri':
+          return run.info.artifactUri;
+        case 'start_time':
+          return run.info.startTime;
+        case 'end_time':
+          return run.info.endTime;
+        case 'lifecycle_stage':
+          return run.info.lifecycleStage;
+        case 'experiment_id':
+          return run.info.experimentId;
+        default:
+          return undefined;
+      }
+    },
+    metric: (key) => metrics.get(key),
+    param: (key) => params.get(key),
+    tag: (key) => tags.get(key),
+    datasets: () =>
+      run.inputs.map((input) => ({
+        name: input.dataset.name,
+        digest: input.dataset.digest,
+        context: input.tags.find((tag) => tag.key === 'mlflow.data.context')?.value,
+      })),
+  };
+}
