@@ -56,6 +56,11 @@ export class LocalRuntime {
     readonly eventBus: LocalEventBus,
     readonly stepFunctions: LocalStepFunctions,
     readonly environment: Record<string, string>,
+    /** Requests the emulators served, by operation: the benchmarks report what each call costs. */
+    readonly emulatorRequests: {
+      dynamodb: Readonly<Record<string, number>>;
+      s3: Readonly<Record<string, number>>;
+    },
     private readonly closers: Array<() => Promise<void> | void>,
   ) {}
 
@@ -225,6 +230,7 @@ export class LocalRuntime {
       eventBus,
       stepFunctions,
       environment,
+      { dynamodb: dynamo.requests, s3: s3.requests },
       closers,
     );
   }

@@ -47,12 +47,23 @@ export interface StoredRun {
   shards: LatestShard[];
 }
 
+/** What a write needs to know about a run, read in one request. */
+export interface RunWriteState {
+  info: RunInfo;
+  /** The stored values of the params asked for (absent keys are not logged yet). */
+  params: Map<string, string>;
+  /** The latest-metrics shards asked for. */
+  shards: LatestShard[];
+}
+
 /** Storage for runs and their data. Writes are conditional where MLflow's rules need them to be. */
 export interface RunRepository {
   /** Stores a new run with its first tags. */
   create(info: RunInfo, tags: RunTag[]): Promise<void>;
   /** The run with its params, tags, latest metrics and inputs, in one Query. */
   get(runId: string): Promise<StoredRun | undefined>;
+  /** The run's info, the named params and the named shards, in one BatchGetItem (no full read). */
+  getForWrite(runId: string, paramKeys: string[], shards: number[]): Promise<RunWriteState | undefined>;
   /** Every run of an experiment with its data, from one GSI partition. */
   listByExperiment(experimentId: string): Promise<Run[]>;
   /** Updates status, end time; false when the run does not exist. */

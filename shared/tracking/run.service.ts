@@ -165,16 +165,20 @@ export class RunService {
         `Duplicate parameter keys have been submitted: ${JSON.stringify([...new Set(duplicates)])}. Please ensure the request contains only one param value per param key.`,
       );
     }
-    const stored = await this.loadActive(input.runId);
-    const { runId, experimentId } = stored.run.info;
-
-    const existing = new Map(stored.run.params.map((param) => [param.key, param.value]));
-    const conflicts = params.filter(
-      (param) => existing.has(param.key) && existing.get(param.key) !== param.value,
+    const state = await this.runs.getForWrite(
+      validateRunId(input.runId),
+      params.map((param) => param.key),
+      [...new Set(metrics.map((metric) => latestShardOf(metric.key)))],
     );
-    if (conflicts.length > 0)
-      throw paramConflict(runId, conflicts[0] as Param, existing.get(conflicts[0]?.key ?? ''));
-    const newParams = params.filter((param) => !existing.has(param.key));
+    if (!state) throw runNotFound(input.runId);
+    assertActive(state.info);
+    const { runId, experimentId } = state.info;
+
+    const conflict = params.find(
+      (param) => state.params.has(param.key) && state.params.get(param.key) !== param.value,
+    );
+    if (conflict) throw paramConflict(runId, conflict, state.params.get(conflict.key));
+    const newParams = params.filter((param) => !state.params.has(param.key));
     if (newParams.length > 0) {
       const lost = await this.runs.putParams(runId, experimentId, newParams);
       if (lost.length > 0) {
@@ -183,17 +187,20 @@ export class RunService {
           runId,
           newParams.filter((param) => !lost.includes(param.key)),
         );
-        const fresh = await this.load(runId);
         const key = lost[0] as string;
+        const fresh = await this.runs.getForWrite(runId, [key], []);
         throw paramConflict(
           runId,
           newParams.find((param) => param.key === key) as Param,
-          fresh.run.params.find((p) => p.key === key)?.value,
+          fresh?.params.get(key),
         );
       }
     }
-    await this.runs.appendMetricsAndTags(runId, experimentId, metrics, dedupeTags(tags));
-    if (metrics.length > 0) await this.updateLatest(stored, metrics);
+    // History and latest values are independent writes: send them together.
+    await Promise.all([
+      this.runs.appendMetricsAndTags(runId, experimentId, metrics, dedupeTags(tags)),
+      metrics.length > 0 ? this.updateLatest(state.info, state.shards, metrics) : undefined,
+    ]);
   }
 
   async deleteTag(runId: string, key: string): Promise<void> {
@@ -375,16 +382,16 @@ export class RunService {
    * Merges the batch's points into the latest-metrics shards they belong to, with optimistic
    * concurrency: a shard another writer changed since it was read is read again and merged again.
    */
-  private async updateLatest(stored: StoredRun, metrics: Metric[]): Promise<void> {
+  private async updateLatest(info: RunInfo, shards: LatestShard[], metrics: Metric[]): Promise<void> {
     const byShard = new Map<number, Metric[]>();
     for (const metric of metrics) {
       const shard = latestShardOf(metric.key);
       byShard.set(shard, [...(byShard.get(shard) ?? []), metric]);
     }
-    const { runId, experimentId } = stored.run.info;
+    const { runId, experimentId } = info;
     await Promise.all(
       [...byShard].map(async ([index, points]) => {
-        let shard = stored.shards.find((candidate) => candidate.shard === index) ?? emptyShard(index);
+        let shard = shards.find((candidate) => candidate.shard === index) ?? emptyShard(index);
         for (let attempt = 0; attempt < MAX_SHARD_ATTEMPTS; attempt++) {
           const merged = mergeLatest(shard, points);
           if (!merged) return;
@@ -402,18 +409,27 @@ export class RunService {
   private async load(runId: string): Promise<StoredRun> {
     validateRunId(runId);
     const stored = await this.runs.get(runId);
-    if (!stored) throw new ResourceDoesNotExistError(`Run with id=${runId} not found`);
+    if (!stored) throw runNotFound(runId);
     return stored;
   }
 
   private async loadActive(runId: string): Promise<StoredRun> {
     const stored = await this.load(runId);
-    if (stored.run.info.lifecycleStage !== 'active') {
-      throw new InvalidParameterError(
-        `The run ${runId} must be in the 'active' state. Current state is ${stored.run.info.lifecycleStage}.`,
-      );
-    }
+    assertActive(stored.run.info);
     return stored;
+  }
+}
+
+function runNotFound(runId: string): ResourceDoesNotExistError {
+  return new ResourceDoesNotExistError(`Run with id=${runId} not found`);
+}
+
+/** MLflow: any write to a deleted run is 400 INVALID_PARAMETER_VALUE. */
+function assertActive(info: RunInfo): void {
+  if (info.lifecycleStage !== 'active') {
+    throw new InvalidParameterError(
+      `The run ${info.runId} must be in the 'active' state. Current state is ${info.lifecycleStage}.`,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- startup|api|bundles|all]`: measures what the issues name and prints it. Nothing
+ * `npm run bench [-- startup|api|bundles|tracking|all]`: measures what the issues name and prints it. Nothing
  * here asserts a time: a slow machine makes slow figures, not failed builds.
  */
 
@@ -12,8 +12,9 @@ import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { defineRunwayApp } from '../../infra/runway-app.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
 import { printTable, summarize } from './stats.ts';
+import { trackingBench } from './tracking.bench.ts';
 
-const benches: Record<string, () => Promise<void>> = { startup, api, bundles };
+const benches: Record<string, () => Promise<void>> = { startup, api, bundles, tracking: trackingBench };
 
 async function main(): Promise<void> {
   const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));

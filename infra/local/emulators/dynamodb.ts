@@ -10,6 +10,8 @@ const dynalite = require('dynalite') as (options: Record<string, unknown>) => Se
 export interface DynamoEmulator {
   endpoint: string;
   port: number;
+  /** Requests served so far, by DynamoDB operation (the benchmarks report them). */
+  requests: Readonly<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -24,6 +26,14 @@ export async function startDynamoEmulator(options: {
   host?: string;
 }): Promise<DynamoEmulator> {
   const server = dynalite({ path: options.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const requests: Record<string, number> = {};
+  server.on('request', (request: { headers: Record<string, string | string[] | undefined> }) => {
+    const operation =
+      String(request.headers['x-amz-target'] ?? 'unknown')
+        .split('.')
+        .pop() ?? 'unknown';
+    requests[operation] = (requests[operation] ?? 0) + 1;
+  });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -36,6 +46,7 @@ export async function startDynamoEmulator(options: {
   return {
     endpoint: `http://${host}:${port}`,
     port,
+    requests,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -76,6 +76,8 @@ export interface S3Emulator {
   endpoint: string;
   /** The port actually bound. */
   port: number;
+  /** Requests served so far, by HTTP method (the benchmarks report them). */
+  requests: Readonly<Record<string, number>>;
   /** Stops accepting requests, cuts open connections, waits for in-flight work, closes every file. */
   stop(): Promise<void>;
 }
@@ -266,7 +268,10 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
   const uploads = await MultipartUploads.open(options.dataDir, store);
   const inFlight = new Set<Promise<void>>();
   // No request timeout: a multi-gigabyte upload may legitimately take longer than Node's default 5 minutes.
+  const requests: Record<string, number> = {};
   const server = createServer({ requestTimeout: 0 }, (request, response) => {
+    const method = request.method ?? 'GET';
+    requests[method] = (requests[method] ?? 0) + 1;
     const work = serve(request, response, store, uploads).finally(() => inFlight.delete(work));
     inFlight.add(work);
   });
@@ -282,6 +287,7 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
   return {
     endpoint: `http://${formatHost(host)}:${address.port}`,
     port: address.port,
+    requests,
     stop: () => {
       stopping ??= stop();
       return stopping;

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   BatchWriteCommand,
   type BatchWriteCommandInput,
   DeleteCommand,
@@ -15,7 +17,7 @@ import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
 import { InvalidParameterError } from '../../platform/errors.ts';
 import { LATEST_SHARDS, runKeys, TRACKING_INDEXES } from '../keys.ts';
 import type { LifecycleStage } from '../model.ts';
-import type { LatestShard, RunRepository, StoredRun } from '../ports.ts';
+import type { LatestShard, RunRepository, RunWriteState, StoredRun } from '../ports.ts';
 import type { DatasetInput, Metric, Param, Run, RunInfo, RunStatus, RunTag } from '../run.model.ts';
 
 type Item = Record<string, unknown>;
@@ -53,6 +55,41 @@ export class DynamoRunRepository implements RunRepository {
       ConsistentRead: true,
     });
     return assemble(items)[0];
+  }
+
+  async getForWrite(
+    runId: string,
+    paramKeys: string[],
+    shards: number[],
+  ): Promise<RunWriteState | undefined> {
+    const keys = [
+      runKeys.item(runId),
+      ...paramKeys.map((key) => runKeys.param(runId, key)),
+      ...shards.map((shard) => runKeys.latest(runId, shard)),
+    ];
+    const items: Item[] = [];
+    // BatchGetItem takes 100 keys a request; a batch names at most 100 params and 4 shards.
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        if (attempt > 8) throw new Error('DynamoDB left reads unprocessed after retries');
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+        const result: BatchGetCommandOutput = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+          }),
+        );
+        items.push(...((result.Responses?.[this.tableName] ?? []) as Item[]));
+        pending = result.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    const stored = assemble(items)[0];
+    if (!stored) return undefined;
+    return {
+      info: stored.run.info,
+      params: new Map(stored.run.params.map((param) => [param.key, param.value])),
+      shards: stored.shards.filter((shard) => shards.includes(shard.shard)),
+    };
   }
 
   async listByExperiment(experimentId: string): Promise<Run[]> {

@@ -1,0 +1,169 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LocalRuntime } from '../../infra/local/runtime.ts';
+import { printTable, summarize } from './stats.ts';
+
+/** MLflow 2.22's own server (SQLite, 4 gunicorn workers, Python client) on this kind of machine. */
+const MLFLOW_REFERENCE_MS = {
+  log_metric: 9,
+  log_batch_1000: 180,
+  search_500_all: 400,
+  search_filter_120: 90,
+  search_top10: 27,
+};
+
+type Counts = Readonly<Record<string, number>>;
+
+/**
+ * The tracking workload of the tracking issue, over HTTP against the local runtime (in this
+ * process, so the emulators' request counters can be read): latency next to MLflow's figures, and
+ * the DynamoDB and S3 requests each operation made.
+ */
+export async function trackingBench(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'runway-bench-tracking-'));
+  const runtime = await LocalRuntime.start({
+    port: 0,
+    dataDir,
+    functionLogs: 'silent',
+    log: () => undefined,
+  });
+  const api = async (method: string, endpoint: string, body?: unknown) => {
+    const response = await fetch(`${runtime.url}/api/2.0/mlflow/${endpoint}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await response.json()) as Record<string, any>;
+    if (response.status !== 200)
+      throw new Error(`${endpoint} answered ${response.status}: ${JSON.stringify(json)}`);
+    return json;
+  };
+  const rows: Array<Array<string | number>> = [];
+  /** Times `n` sequential calls and counts the emulator requests they made, per call. */
+  const measure = async (
+    name: string,
+    reference: number | undefined,
+    n: number,
+    call: (i: number) => Promise<unknown>,
+  ) => {
+    await call(-1); // warm
+    const dynamoBefore = { ...runtime.emulatorRequests.dynamodb };
+    const s3Before = { ...runtime.emulatorRequests.s3 };
+    const samples: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const started = performance.now();
+      await call(i);
+      samples.push(performance.now() - started);
+    }
+    const stats = summarize(samples);
+    rows.push([
+      name,
+      n,
+      stats.p50,
+      stats.p99,
+      reference ?? '-',
+      perCall(runtime.emulatorRequests.dynamodb, dynamoBefore, n),
+      perCall(runtime.emulatorRequests.s3, s3Before, n),
+    ]);
+  };
+
+  try {
+    const experimentId = (await api('POST', 'experiments/create', { name: `bench-${Date.now()}` }))
+      .experiment_id as string;
+    const runId = (await api('POST', 'runs/create', { experiment_id: experimentId, start_time: Date.now() }))
+      .run.info.run_id;
+
+    await measure('log_metric', MLFLOW_REFERENCE_MS.log_metric, 300, (i) =>
+      api('POST', 'runs/log-metric', {
+        run_id: runId,
+        key: 'loss',
+        value: Math.random(),
+        timestamp: Date.now(),
+        step: i + 1,
+      }),
+    );
+    let batch = 0;
+    await measure('log_batch (1000 metrics)', MLFLOW_REFERENCE_MS.log_batch_1000, 20, () => {
+      batch++;
+      return api('POST', 'runs/log-batch', {
+        run_id: runId,
+        metrics: Array.from({ length: 1000 }, (_, i) => ({
+          key: `m${i % 10}`,
+          value: Math.random(),
+          timestamp: Date.now(),
+          step: batch * 100 + Math.floor(i / 10),
+        })),
+      });
+    });
+    await measure('get run', undefined, 100, () => api('GET', `runs/get?run_id=${runId}`));
+
+    // 500 runs, each with 3 metrics, 2 params and 2 tags; 120 of them match the filter below.
+    const searchExperiment = (await api('POST', 'experiments/create', { name: `bench-search-${Date.now()}` }))
+      .experiment_id;
+    for (let i = 0; i < 500; i += 25) {
+      await Promise.all(
+        Array.from({ length: 25 }, async (_, j) => {
+          const n = i + j;
+          const id = (
+            await api('POST', 'runs/create', { experiment_id: searchExperiment, start_time: 1_000_000 + n })
+          ).run.info.run_id;
+          await api('POST', 'runs/log-batch', {
+            run_id: id,
+            metrics: ['acc', 'loss', 'f1'].map((key) => ({
+              key,
+              value: (n % 97) / 97,
+              timestamp: 1,
+              step: 0,
+            })),
+            params: [
+              { key: 'lr', value: n < 120 ? '0.01' : '0.1' },
+              { key: 'depth', value: String(n % 8) },
+            ],
+            tags: [
+              { key: 'team', value: 'bench' },
+              { key: 'batch', value: String(n % 5) },
+            ],
+          });
+        }),
+      );
+    }
+    const search = (body: Record<string, unknown>) =>
+      api('POST', 'runs/search', { experiment_ids: [searchExperiment], ...body });
+    const all = await search({ max_results: 1000 });
+    if (all.runs.length !== 500) throw new Error(`search found ${all.runs.length} runs, expected 500`);
+    const filtered = await search({ filter: "params.lr = '0.01'" });
+    if (filtered.runs.length !== 120)
+      throw new Error(`filter found ${filtered.runs.length} runs, expected 120`);
+
+    await measure('search_runs: all 500', MLFLOW_REFERENCE_MS.search_500_all, 10, () =>
+      search({ max_results: 1000 }),
+    );
+    await measure('search_runs: filter -> 120', MLFLOW_REFERENCE_MS.search_filter_120, 10, () =>
+      search({ filter: "params.lr = '0.01'" }),
+    );
+    await measure('search_runs: top 10 by metric', MLFLOW_REFERENCE_MS.search_top10, 10, () =>
+      search({ order_by: ['metrics.acc DESC'], max_results: 10 }),
+    );
+  } finally {
+    await runtime.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  printTable(
+    'tracking over HTTP against the local runtime (ms; requests per call)',
+    ['operation', 'calls', 'p50', 'p99', 'MLflow 2.22', 'DynamoDB requests', 'S3 requests'],
+    rows,
+  );
+}
+
+function perCall(after: Counts, before: Counts, n: number): string {
+  const parts = Object.entries(after)
+    .map(([operation, count]) => [operation, (count - (before[operation] ?? 0)) / n] as const)
+    .filter(([, count]) => count > 0)
+    .map(([operation, count]) => `${operation} ${Number.isInteger(count) ? count : count.toFixed(1)}`);
+  const total =
+    Object.entries(after).reduce((sum, [operation, count]) => sum + count - (before[operation] ?? 0), 0) / n;
+  return parts.length === 0
+    ? '0'
+    : `${Number.isInteger(total) ? total : total.toFixed(1)} (${parts.join(', ')})`;
+}
