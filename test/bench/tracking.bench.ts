@@ -34,6 +34,7 @@ export async function trackingBench(): Promise<void> {
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    // biome-ignore lint/suspicious/noExplicitAny: the benchmark reads whatever JSON the API answered.
     const json = (await response.json()) as Record<string, any>;
     if (response.status !== 200)
       throw new Error(`${endpoint} answered ${response.status}: ${JSON.stringify(json)}`);
