@@ -54,6 +54,9 @@ describe('compileLoggedModelFilter', () => {
     expect(matching("tags.team != 'ml'", models)).toEqual(['b']);
     expect(matching("params.lr NOT IN ('0.1')", models)).toEqual(['b']);
     expect(matching("tags.absent != 'x'", models)).toEqual([]);
+    // Keys are the model's own: nothing inherited from Object.prototype is a tag or param.
+    expect(matching("tags.constructor != 'x'", models)).toEqual([]);
+    expect(matching("params.__proto__ != 'x'", models)).toEqual([]);
   });
 
   it('compares = and LIKE case-sensitively and ILIKE not, with escapes in patterns', () => {

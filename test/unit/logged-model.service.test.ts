@@ -188,11 +188,14 @@ describe('LoggedModelService writes', () => {
   });
 
   it('writes nothing when every param is already there with its value', async () => {
-    const { service, repository } = setup();
+    const { service, repository, metricReads } = setup();
     await service.create({ experimentId: '1', params: [{ key: 'lr', value: '0.1' }] });
     repository.raceParam = { key: 'other', value: 'x' };
     await service.logParams(id(1), [{ key: 'lr', value: '0.1' }]);
     expect(repository.models.get(id(1))?.params).toEqual({ lr: '0.1' });
+    // Writes read the stored model only, never its linked metrics.
+    await service.setTags(id(1), []);
+    expect(metricReads).toEqual([]);
   });
 
   it('treats deleted models as missing, except get with allowDeleted and a second delete', async () => {

@@ -6,6 +6,7 @@ import {
 import { validateLength } from '../model.ts';
 import type { Clock } from '../ports.ts';
 import { systemClock } from '../ports.ts';
+import { randomRunName } from '../run-names.ts';
 import { decodePageToken, paginate, queryFingerprint } from '../search/index.ts';
 import {
   FINAL_STATUSES,
@@ -17,7 +18,6 @@ import {
   type LoggedModelWithMetrics,
   modelArtifactLocation,
   newModelId,
-  randomModelName,
   validateEntries,
   validateLoggedModelName,
 } from './model.ts';
@@ -78,7 +78,7 @@ export interface LoggedModelServiceDeps {
   clock?: Clock;
   /** @default `m-<uuid4 hex>` */
   newId?: () => string;
-  /** @default MLflow-style `<adjective>-<animal>-<n>` */
+  /** @default MLflow's `_generate_random_name()`, which names runs and logged models alike */
   newName?: () => string;
 }
 
@@ -103,7 +103,7 @@ export class LoggedModelService {
     this.artifacts = deps.artifacts;
     this.clock = deps.clock ?? systemClock;
     this.newId = deps.newId ?? newModelId;
-    this.newName = deps.newName ?? randomModelName;
+    this.newName = deps.newName ?? randomRunName;
   }
 
   async create(input: CreateLoggedModelInput): Promise<LoggedModelWithMetrics> {
@@ -142,9 +142,7 @@ export class LoggedModelService {
 
   /** A model; deleted ones only with `allowDeleted` (MLflow's `allow_deleted=true`). */
   async get(modelId: string, options: { allowDeleted?: boolean } = {}): Promise<LoggedModelWithMetrics> {
-    const model = isModelId(modelId) ? await this.models.get(modelId) : undefined;
-    if (!model || (model.lifecycleStage !== 'active' && !options.allowDeleted)) throw notFound(modelId);
-    return this.withMetrics(model);
+    return this.withMetrics(await this.read(modelId, options));
   }
 
   async finalize(modelId: string, status: LoggedModelStatus): Promise<LoggedModelWithMetrics> {
@@ -176,7 +174,7 @@ export class LoggedModelService {
       LOGGED_MODEL_LIMITS.tagValue,
     );
     if (Object.keys(merged).length === 0) {
-      await this.get(modelId);
+      await this.read(modelId);
       return;
     }
     if (!isModelId(modelId) || !(await this.models.setTags(modelId, merged))) throw notFound(modelId);
@@ -196,7 +194,7 @@ export class LoggedModelService {
    */
   async logParams(modelId: string, params: readonly KeyValue[]): Promise<void> {
     const wanted = validateEntries('Param', params, LOGGED_MODEL_LIMITS.paramValue);
-    const model = await this.get(modelId);
+    const model = await this.read(modelId);
     this.refuseChanges(model, wanted);
     const missing = Object.entries(wanted)
       .filter(([key]) => !Object.hasOwn(model.params, key))
@@ -206,7 +204,7 @@ export class LoggedModelService {
     if (result === 'no-model') throw notFound(modelId);
     if (result === 'conflict') {
       // A concurrent writer stored another value first: explain with what is there now.
-      this.refuseChanges(await this.get(modelId), wanted);
+      this.refuseChanges(await this.read(modelId), wanted);
       throw new InvalidParameterError(`Params of logged model ${modelId} were changed concurrently; retry`);
     }
   }
@@ -251,7 +249,7 @@ export class LoggedModelService {
     path: string | undefined,
     pageToken: string | undefined,
   ): Promise<LoggedModelArtifactsPage> {
-    const model = await this.get(modelId);
+    const model = await this.read(modelId);
     const relative = path === undefined || path === '' ? undefined : safeRelativePath(path);
     if (!this.artifacts) {
       throw new NotImplementedError(
@@ -261,6 +259,13 @@ export class LoggedModelService {
     }
     const page = await this.artifacts.list(model.artifactLocation, relative, pageToken);
     return { rootUri: model.artifactLocation, files: page.files, nextPageToken: page.nextPageToken };
+  }
+
+  /** The stored model (no linked metrics), or the 404 MLflow answers for a missing or deleted one. */
+  private async read(modelId: string, options: { allowDeleted?: boolean } = {}): Promise<LoggedModel> {
+    const model = isModelId(modelId) ? await this.models.get(modelId) : undefined;
+    if (!model || (model.lifecycleStage !== 'active' && !options.allowDeleted)) throw notFound(modelId);
+    return model;
   }
 
   private refuseChanges(model: LoggedModel, wanted: Record<string, string>): void {

@@ -1,4 +1,4 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { InvalidParameterError } from '../../platform/errors.ts';
 import { validateLength } from '../model.ts';
 
@@ -174,84 +174,6 @@ function resolvesElsewhere(name: string): boolean {
   return (
     normalised !== name || normalised === '.' || normalised.startsWith('..') || normalised.startsWith('/')
   );
-}
-
-const ADJECTIVES = [
-  'adaptable',
-  'bold',
-  'brave',
-  'bright',
-  'calm',
-  'capable',
-  'clever',
-  'crisp',
-  'daring',
-  'eager',
-  'gentle',
-  'glamorous',
-  'honest',
-  'kindly',
-  'lively',
-  'loyal',
-  'merciful',
-  'nimble',
-  'polite',
-  'quick',
-  'rare',
-  'resilient',
-  'sincere',
-  'skillful',
-  'smiling',
-  'spirited',
-  'sunny',
-  'thoughtful',
-  'upbeat',
-  'wise',
-];
-const NOUNS = [
-  'ant',
-  'bass',
-  'bat',
-  'bear',
-  'bird',
-  'carp',
-  'cat',
-  'colt',
-  'crab',
-  'deer',
-  'dog',
-  'doe',
-  'eel',
-  'finch',
-  'fox',
-  'frog',
-  'goat',
-  'hare',
-  'hawk',
-  'lark',
-  'lynx',
-  'mole',
-  'moth',
-  'owl',
-  'ram',
-  'seal',
-  'shrike',
-  'sloth',
-  'snail',
-  'squid',
-  'stag',
-  'swan',
-  'toad',
-  'trout',
-  'wasp',
-  'whale',
-  'wolf',
-  'wren',
-];
-
-/** A readable name like MLflow's `_generate_random_name()` (`<adjective>-<animal>-<0..999>`). */
-export function randomModelName(): string {
-  return `${ADJECTIVES[randomInt(ADJECTIVES.length)]}-${NOUNS[randomInt(NOUNS.length)]}-${randomInt(1000)}`;
 }
 
 /** `<root>/models/<model_id>/artifacts`, as MLflow's `append_to_uri_path` joins it. */

@@ -53,13 +53,13 @@ export type LoggedModelClause =
       readonly kind: 'attribute';
       readonly key: Exclude<LoggedModelAttribute, 'creation_timestamp' | 'last_updated_timestamp'>;
       readonly comparator: StringComparator;
-      readonly value: string | readonly string[];
+      readonly value: string | string[];
     }
   | {
       readonly kind: 'param' | 'tag';
       readonly key: string;
       readonly comparator: StringComparator;
-      readonly value: string | readonly string[];
+      readonly value: string | string[];
     };
 
 /** Attribute spellings MLflow accepts, to their canonical key (the SQL store's `ALIASES` too). */

@@ -4,22 +4,20 @@
  *
  * - A clause on a param, tag or metric the model lacks never matches, whatever the comparator
  *   (the SQL store joins the row it names). `=`, `!=` and `LIKE` are case-sensitive, `ILIKE` not.
- * - A metric clause matches when any linked metric with that key satisfies it; with `datasets`,
- *   only metrics recorded on one of those datasets count. `datasets` without a metric clause keeps
+ * - A metric clause matches when any linked metric with that key satisfies it (NaN compares as 0,
+ *   as in the runs search); with `datasets`, only metrics recorded on one of those datasets count. `datasets` without a metric clause keeps
  *   the models that have some metric on one of them.
  * - `order_by` takes attributes and `metrics.<key>` (the latest value, on the given dataset if one
  *   is named); missing values sort last in both directions. MLflow's tie-breakers follow:
  *   `creation_timestamp` descending, then `model_id` ascending, unless already ordered by.
  */
 import { InvalidParameterError } from '../../../platform/errors.ts';
-import { LikePattern } from '../../search/index.ts';
+import { type Clause, compileFilter, type SearchableEntity } from '../../search/index.ts';
 import type { LinkedMetric, LoggedModelWithMetrics } from '../model.ts';
 import {
   ATTRIBUTE_KEYS,
   type LoggedModelAttribute,
   type LoggedModelClause,
-  type NumericComparator,
-  type StringComparator,
 } from './logged-model-filter.parser.ts';
 
 /** One entry of the search's `datasets`: metrics filters only consider metrics on these. */
@@ -74,93 +72,48 @@ function onDataset(metric: LinkedMetric, dataset: DatasetFilter): boolean {
   );
 }
 
-function numberTest(comparator: NumericComparator, expected: number): (actual: number) => boolean {
-  switch (comparator) {
-    case '=':
-      return (actual) => actual === expected;
-    case '!=':
-      return (actual) => actual !== expected;
-    case '<':
-      return (actual) => actual < expected;
-    case '<=':
-      return (actual) => actual <= expected;
-    case '>':
-      return (actual) => actual > expected;
-    case '>=':
-      return (actual) => actual >= expected;
-  }
-}
-
-function stringTest(
-  comparator: StringComparator,
-  expected: string | readonly string[],
-): (actual: string) => boolean {
-  if (comparator === 'IN' || comparator === 'NOT IN') {
-    const values = new Set(typeof expected === 'string' ? [expected] : expected);
-    return comparator === 'IN' ? (actual) => values.has(actual) : (actual) => !values.has(actual);
-  }
-  const value = typeof expected === 'string' ? expected : (expected[0] ?? '');
-  switch (comparator) {
-    case '=':
-      return (actual) => actual === value;
-    case '!=':
-      return (actual) => actual !== value;
-    case 'LIKE':
-    case 'ILIKE': {
-      const pattern = new LikePattern(value, comparator === 'ILIKE');
-      return (actual) => pattern.test(actual);
-    }
-  }
-}
-
 type Predicate = (model: SearchableModel) => boolean;
 
-type AttributeClause = Extract<LoggedModelClause, { kind: 'attribute' }>;
-
-function isNumericClause(clause: AttributeClause): clause is Extract<AttributeClause, { value: number }> {
-  return typeof clause.value === 'number';
+/** A model as the shared evaluator reads attributes, params and tags (own keys only: no `__proto__`). */
+function searchable(model: SearchableModel): SearchableEntity {
+  return {
+    attribute: (key) => attributeValue(model, key as LoggedModelAttribute),
+    param: (key) => (Object.hasOwn(model.params, key) ? model.params[key] : undefined),
+    tag: (key) => (Object.hasOwn(model.tags, key) ? model.tags[key] : undefined),
+  };
 }
 
-function compileClause(clause: LoggedModelClause, datasets: readonly DatasetFilter[]): Predicate {
-  switch (clause.kind) {
-    case 'metric': {
-      const test = numberTest(clause.comparator, clause.value);
-      return (model) =>
-        model.metrics.some(
-          (metric) =>
-            metric.key === clause.key &&
-            (datasets.length === 0 || datasets.some((dataset) => onDataset(metric, dataset))) &&
-            test(metric.value),
-        );
-    }
-    case 'param':
-    case 'tag': {
-      const test = stringTest(clause.comparator, clause.value);
-      const map = clause.kind === 'param' ? 'params' : 'tags';
-      return (model) => Object.hasOwn(model[map], clause.key) && test(model[map][clause.key] as string);
-    }
-    case 'attribute': {
-      if (isNumericClause(clause)) {
-        const test = numberTest(clause.comparator, clause.value);
-        const key = clause.key;
-        return (model) => test(attributeValue(model, key) as number);
-      }
-      const test = stringTest(clause.comparator, clause.value);
-      const key = clause.key;
-      return (model) => test(String(attributeValue(model, key)));
-    }
-  }
+const NO_ATTRIBUTES = () => undefined;
+
+/**
+ * A metric clause holds when any linked metric with its key (on one of `datasets`, if given)
+ * satisfies it; each metric is judged by the shared evaluator as a run's metric would be.
+ */
+function metricPredicate(clause: Clause, datasets: readonly DatasetFilter[]): Predicate {
+  const test = compileFilter([clause]);
+  return (model) =>
+    model.metrics.some(
+      (metric) =>
+        metric.key === clause.key &&
+        (datasets.length === 0 || datasets.some((dataset) => onDataset(metric, dataset))) &&
+        test({ attribute: NO_ATTRIBUTES, tag: NO_ATTRIBUTES, metric: () => metric.value }),
+    );
 }
 
 /**
- * Compiles parsed clauses and the `datasets` parameter into one predicate: LIKE patterns and IN
- * sets are built once, so filtering many models costs only the comparisons.
+ * Compiles parsed clauses and the `datasets` parameter into one predicate. Attributes, params and
+ * tags go through the shared evaluator (`shared/tracking/search`), so LIKE, ILIKE and IN mean what
+ * they mean in every other search; metrics are matched against each linked metric.
  */
 export function compileLoggedModelFilter(
   clauses: readonly LoggedModelClause[],
   datasets: readonly DatasetFilter[] = [],
 ): Predicate {
-  const predicates = clauses.map((clause) => compileClause(clause, datasets));
+  const others = compileFilter(clauses.filter((clause) => clause.kind !== 'metric'));
+  const predicates: Predicate[] = [(model) => others(searchable(model))];
+  for (const clause of clauses) {
+    if (clause.kind === 'metric') predicates.push(metricPredicate(clause, datasets));
+  }
   if (datasets.length > 0 && !clauses.some((clause) => clause.kind === 'metric')) {
     predicates.push((model) =>
       model.metrics.some((metric) => datasets.some((dataset) => onDataset(metric, dataset))),
