@@ -27,6 +27,19 @@ export function createHttpHandler(options: {
 }
 
 function toResponse(result: unknown): ApiResponse {
-  if (result instanceof HttpResponse) return json(result.statusCode, result.body, result.headers);
+  if (result instanceof HttpResponse) {
+    if (result.body instanceof Uint8Array) return binary(result.statusCode, result.body, result.headers);
+    return json(result.statusCode, result.body, result.headers);
+  }
   return json(200, result ?? {});
+}
+
+/** Bytes travel base64-encoded to API Gateway, which decodes them for the client. */
+function binary(statusCode: number, body: Uint8Array, headers: Record<string, string>): ApiResponse {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/octet-stream', ...headers },
+    body: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64'),
+    isBase64Encoded: true,
+  };
 }

@@ -11,6 +11,12 @@ export interface HttpRequest {
   headers: Record<string, string>;
   /** The body as text; `undefined` when empty. */
   body: string | undefined;
+  /**
+   * The body's bytes exactly as the client sent them; `undefined` when empty. API Gateway
+   * base64-encodes binary bodies, and `body` decodes them to text, which is lossy for binary data
+   * (artifact uploads read this instead). Optional so that hand-built requests need not carry it.
+   */
+  rawBody?: Buffer | undefined;
   requestId: string;
   /** Path parameters of the matched route, e.g. `{ proxy: 'experiments/create' }`. */
   pathParameters: Record<string, string>;
@@ -22,18 +28,19 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): HttpRequest 
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     if (value !== undefined) headers[name.toLowerCase()] = value;
   }
-  const body =
+  const rawBody =
     event.body === undefined || event.body === null || event.body === ''
       ? undefined
-      : event.isBase64Encoded
-        ? Buffer.from(event.body, 'base64').toString('utf8')
-        : event.body;
+      : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  const body =
+    rawBody === undefined ? undefined : event.isBase64Encoded ? rawBody.toString('utf8') : event.body;
   return {
     method: event.requestContext.http.method.toUpperCase(),
     path: safeDecode(event.rawPath ?? event.requestContext.http.path),
     query: parseQueryString(event.rawQueryString ?? ''),
     headers,
     body,
+    rawBody,
     requestId: event.requestContext.requestId,
     pathParameters: Object.fromEntries(
       Object.entries(event.pathParameters ?? {}).filter((entry): entry is [string, string] => !!entry[1]),

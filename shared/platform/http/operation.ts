@@ -27,7 +27,10 @@ export function defineOperation<S extends z.ZodType>(operation: Operation<S>): O
   return operation;
 }
 
-/** A response an operation returns when it needs a status or headers other than 200 JSON. */
+/**
+ * A response an operation returns when it needs a status or headers other than 200 JSON. A body that
+ * is bytes (a `Uint8Array` or `Buffer`) is sent as it is; anything else is serialized as JSON.
+ */
 export class HttpResponse {
   constructor(
     readonly statusCode: number,
