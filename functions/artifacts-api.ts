@@ -1,0 +1,11 @@
+/**
+ * Lambda entry point for MLflow's artifact proxy (`/mlflow-artifacts/...`: upload, download, list,
+ * delete, multipart uploads) and service.proto's `mlflow/artifacts/list`. Files of a few MB pass
+ * through; larger ones travel between the client and S3 by presigned URLs, never through Lambda.
+ */
+import { createHttpHandler } from '../shared/platform/http/http-handler.ts';
+import { artifactsConfig, createArtifactsApi } from '../shared/tracking/artifacts/artifacts.module.ts';
+
+const { operations } = createArtifactsApi(artifactsConfig());
+
+export const handler = createHttpHandler({ operations });
