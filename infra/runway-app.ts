@@ -14,6 +14,13 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
   const prefix = options.prefix ?? 'Runway';
   const env = options.env;
   const stateful = new StatefulStack(app, `${prefix}-Stateful`, { env });
-  const api = new ApiStack(app, `${prefix}-Api`, { env, trackingTable: stateful.trackingTable });
+  const api = new ApiStack(app, `${prefix}-Api`, {
+    env,
+    trackingTable: stateful.trackingTable,
+    registryTable: stateful.registryTable,
+    artifactBucket: stateful.artifactBucket,
+    artifactAccessPolicy: stateful.artifactAccessPolicy,
+    eventBus: stateful.eventBus,
+  });
   return { stateful, api };
 }

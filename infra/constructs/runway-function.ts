@@ -2,11 +2,10 @@ import path from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable, ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { REPO_ROOT } from '../repo-root.ts';
 
@@ -123,11 +122,14 @@ export class RunwayFunction extends NodejsFunction {
     return this;
   }
 
-  /** Grants object access under the bucket and passes its name in `envName`. */
-  bindBucket(bucket: IBucket, options: { accessMode: AccessMode; envName: string }): this {
-    if (options.accessMode === 'read') bucket.grantRead(this);
-    else bucket.grantReadWrite(this);
-    this.addEnvironment(options.envName, bucket.bucketName);
+  /**
+   * Attaches a customer-managed policy of the stateful stack (e.g. the artifact bucket's object
+   * access, which must name `<bucket>/*` and is best justified where the bucket lives) and passes a
+   * value in `envName`.
+   */
+  bindPolicy(policy: IManagedPolicy, options?: { envName: string; value: string }): this {
+    this.role!.addManagedPolicy(policy);
+    if (options) this.addEnvironment(options.envName, options.value);
     return this;
   }
 

@@ -156,7 +156,8 @@ export class CloudTemplate {
       case 'AWS::ApiGatewayV2::Integration':
       case 'AWS::ApiGatewayV2::Route':
       case 'AWS::ApiGatewayV2::Authorizer':
-        return ref.logicalId.toLowerCase().slice(0, 10);
+        // API Gateway ids are opaque; the whole logical id keeps them unique within the app.
+        return ref.logicalId.toLowerCase();
       default:
         return NAMED_BY_REF.has(ref.type) ? this.physicalName(ref) : ref.logicalId;
     }

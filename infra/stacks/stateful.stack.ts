@@ -1,7 +1,14 @@
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 
 /**
@@ -12,8 +19,16 @@ import type { Construct } from 'constructs';
 export class StatefulStack extends Stack {
   /** Experiments, runs, params, metrics, tags (single-table design: `shared/tracking/keys.ts`). */
   readonly trackingTable: Table;
+  /** Registered models, versions, aliases, stages and their tags (`shared/registry/keys.ts`). */
+  readonly registryTable: Table;
   /** Run artifacts and registered model files. */
   readonly artifactBucket: Bucket;
+  /**
+   * Object access to the artifact bucket for the functions that proxy and presign artifacts. Defined
+   * here, beside the bucket, so its one wildcard (`<bucket>/*`, objects under arbitrary keys) is
+   * reviewed and acknowledged where the bucket is; functions attach it.
+   */
+  readonly artifactAccessPolicy: ManagedPolicy;
   /** Domain events of every context; rules on it drive deployments and user integrations. */
   readonly eventBus: EventBus;
 
@@ -31,6 +46,22 @@ export class StatefulStack extends Stack {
     });
     // GSI1 holds listings: every experiment under one key (see shared/tracking/README.md).
     this.trackingTable.addGlobalSecondaryIndex({
+      indexName: 'gsi1',
+      partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
+      sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+    });
+
+    this.registryTable = new Table(this, 'RegistryTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // GSI1 holds listings: all models, and all versions, each under one key (shared/registry/README.md).
+    this.registryTable.addGlobalSecondaryIndex({
       indexName: 'gsi1',
       partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
       sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
@@ -64,6 +95,28 @@ export class StatefulStack extends Stack {
         { noncurrentVersionExpiration: Duration.days(90) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.artifactAccessPolicy = new ManagedPolicy(this, 'ArtifactAccessPolicy', {
+      description: 'Read, write and delete run artifacts; list the artifact bucket',
+      statements: [
+        new PolicyStatement({
+          actions: [
+            's3:GetObject',
+            's3:PutObject',
+            's3:DeleteObject',
+            's3:AbortMultipartUpload',
+            's3:ListMultipartUploadParts',
+          ],
+          resources: [this.artifactBucket.arnForObjects('*')],
+        }),
+        // Without ListBucket S3 answers 403 instead of 404 for a missing object.
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.artifactBucket.bucketArn] }),
+      ],
+    });
+    Validations.of(this.artifactAccessPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.artifactBucket.node.defaultChild as CfnBucket)}.Arn>/*]`,
+      reason: 'Artifacts are objects under arbitrary keys of this one bucket; every action is named',
     });
 
     this.eventBus = new EventBus(this, 'EventBus', { description: 'Runway domain events' });

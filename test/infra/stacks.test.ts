@@ -110,8 +110,13 @@ describe('API stack', () => {
       expect.arrayContaining([
         '$default',
         'GET /health',
-        'ANY /api/2.0/mlflow/experiments/{proxy+}',
-        'ANY /ajax-api/2.0/mlflow/experiments/{proxy+}',
+        'ANY /api/2.0/mlflow/{proxy+}',
+        'ANY /ajax-api/2.0/mlflow/{proxy+}',
+        'ANY /api/2.0/mlflow/registered-models/{proxy+}',
+        'ANY /ajax-api/2.0/mlflow/model-versions/{proxy+}',
+        'ANY /api/2.0/mlflow-artifacts/{proxy+}',
+        'ANY /api/2.0/mlflow/artifacts/{proxy+}',
+        'ANY /api/3.0/mlflow/{proxy+}',
       ]),
     );
   });
@@ -127,7 +132,7 @@ describe('API stack', () => {
 
   it('runs functions on the latest Node.js runtime on arm64 with tracing and a log retention', () => {
     const functions = api.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(2);
+    expect(Object.keys(functions)).toHaveLength(4);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -155,7 +160,28 @@ describe('API stack', () => {
 
   it('gives functions roles without AWS managed policies', () => {
     for (const role of Object.values(api.findResources('AWS::IAM::Role'))) {
-      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(JSON.stringify(role.Properties.ManagedPolicyArns ?? [])).not.toContain('iam::aws:policy');
+    }
+  });
+
+  it('has no wildcard action, and wildcard resources only where justified', () => {
+    const policies = [
+      ...Object.values(api.findResources('AWS::IAM::Policy')),
+      ...Object.values(stateful.findResources('AWS::IAM::ManagedPolicy')),
+    ];
+    const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+    for (const statement of statements) {
+      for (const action of [statement.Action].flat()) expect(action).not.toMatch(/\*/);
+      for (const resource of [statement.Resource].flat()) {
+        const text = JSON.stringify(resource);
+        if (!text.includes('*')) continue;
+        const xray = [statement.Action].flat().every((action: string) => action.startsWith('xray:'));
+        const bucketObjects = /ArtifactBucket[0-9A-F]+.*"\/\*"/.test(text);
+        expect({ resource: text, justified: xray || bucketObjects }).toEqual({
+          resource: text,
+          justified: true,
+        });
+      }
     }
   });
 });

@@ -53,7 +53,7 @@ describe('runway CLI', () => {
         });
       });
       expect((await fetch(`${url}/health`)).status).toBe(200);
-      expect(stdout).toContain('ANY /api/2.0/mlflow/experiments/{proxy+}');
+      expect(stdout).toContain('ANY /api/2.0/mlflow/{proxy+}');
       expect(stdout).toContain(`data directory: ${dataDir}`);
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
