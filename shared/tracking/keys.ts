@@ -43,6 +43,9 @@ export const runKeys = {
   /** One of the items holding the latest value of each metric (a map), chosen by the key's hash. */
   latest: (runId: string, shard: number) => ({ pk: `RUN#${runId}`, sk: `LATEST#${shard}` }),
   input: (runId: string, datasetId: string) => ({ pk: `RUN#${runId}`, sk: `INPUT#${datasetId}` }),
+  /** MLflow 3: a logged model the run used (`MODELIN#`) or produced (`OUTPUT#`). */
+  modelInput: (runId: string, modelId: string) => ({ pk: `RUN#${runId}`, sk: `MODELIN#${modelId}` }),
+  output: (runId: string, modelId: string) => ({ pk: `RUN#${runId}`, sk: `OUTPUT#${modelId}` }),
   /**
    * GSI1 partition of an experiment's runs: every item of every run except metric history, so a
    * search reads runs with their params, tags and latest metrics in one Query (paged).

@@ -1,5 +1,5 @@
 import type { Experiment, LifecycleStage } from './model.ts';
-import type { DatasetInput, Metric, Param, Run, RunInfo, RunTag } from './run.model.ts';
+import type { DatasetInput, Metric, ModelOutput, Param, Run, RunInfo, RunTag } from './run.model.ts';
 
 /**
  * Storage for experiments. Implementations enforce name uniqueness and lifecycle transitions with
@@ -88,6 +88,12 @@ export interface RunRepository {
   readLatestShard(runId: string, shard: number): Promise<LatestShard>;
   /** Records dataset inputs, merging tags of an input already recorded. */
   putInputs(runId: string, experimentId: string, inputs: DatasetInput[]): Promise<void>;
+  /** MLflow 3: records logged models a run used (inputs) or produced (outputs, with a step). */
+  putModelLinks(
+    runId: string,
+    experimentId: string,
+    links: { inputs: string[]; outputs: ModelOutput[] },
+  ): Promise<void>;
   /** A page of a metric's history in (step, timestamp) order. */
   metricHistory(
     runId: string,

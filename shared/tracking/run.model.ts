@@ -58,6 +58,12 @@ export interface RunInfo {
   lifecycleStage: LifecycleStage;
 }
 
+/** MLflow 3: a logged model a run produced (`runs/outputs`), or used as input (`log-inputs`). */
+export interface ModelOutput {
+  modelId: string;
+  step: number;
+}
+
 /** A run with its data as MLflow returns it: the latest value of each metric, params, tags, inputs. */
 export interface Run {
   info: RunInfo;
@@ -65,6 +71,10 @@ export interface Run {
   params: Param[];
   tags: RunTag[];
   inputs: DatasetInput[];
+  /** MLflow 3: logged models used as inputs. */
+  modelInputs: string[];
+  /** MLflow 3: logged models the run produced. */
+  outputs: ModelOutput[];
 }
 
 /** The run's name lives in the `mlflow.runName` tag; the info field mirrors it. */

@@ -9,6 +9,7 @@ import {
   isLaterMetric,
   LOG_MODEL_HISTORY_TAG,
   type Metric,
+  type ModelOutput,
   type Param,
   RUN_LIMITS,
   RUN_NAME_TAG,
@@ -105,7 +106,7 @@ export class RunService {
       { key: RUN_NAME_TAG, value: runName },
     ]);
     await this.runs.create(info, allTags);
-    return { info, metrics: [], params: [], tags: allTags, inputs: [] };
+    return { info, metrics: [], params: [], tags: allTags, inputs: [], modelInputs: [], outputs: [] };
   }
 
   async get(runId: string): Promise<Run> {
@@ -211,13 +212,28 @@ export class RunService {
     await this.runs.deleteTag(runId, key);
   }
 
-  async logInputs(runId: string, datasets: DatasetInput[]): Promise<void> {
+  async logInputs(runId: string, datasets: DatasetInput[], modelIds: string[] = []): Promise<void> {
     if (datasets.length > RUN_LIMITS.datasetsPerBatch) {
       throw new InvalidParameterError(`A request can log at most ${RUN_LIMITS.datasetsPerBatch} datasets`);
     }
     const inputs = datasets.map(validateDatasetInput);
     const stored = await this.loadActive(runId);
     if (inputs.length > 0) await this.runs.putInputs(runId, stored.run.info.experimentId, inputs);
+    if (modelIds.length > 0) {
+      await this.runs.putModelLinks(runId, stored.run.info.experimentId, { inputs: modelIds, outputs: [] });
+    }
+  }
+
+  /** MLflow 3's `runs/outputs`: the logged models a run produced, at a step. */
+  async logOutputs(runId: string, outputs: ModelOutput[]): Promise<void> {
+    if (outputs.length > RUN_LIMITS.datasetsPerBatch) {
+      throw new InvalidParameterError(
+        `A request can log at most ${RUN_LIMITS.datasetsPerBatch} model outputs`,
+      );
+    }
+    const stored = await this.loadActive(runId);
+    if (outputs.length > 0)
+      await this.runs.putModelLinks(runId, stored.run.info.experimentId, { inputs: [], outputs });
   }
 
   /** MLflow 2's `runs/log-model`: appends the model's metadata to a JSON list in a tag. */

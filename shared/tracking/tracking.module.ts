@@ -3,8 +3,10 @@ import type { Operation } from '../platform/http/operation.ts';
 import { DynamoExperimentRepository } from './adapters/experiment.dynamodb-repository.ts';
 import { DynamoRunRepository } from './adapters/run.dynamodb-repository.ts';
 import { experimentOperations } from './api/experiments.routes.ts';
+import { genAiOperations } from './api/genai.routes.ts';
 import { runOperations } from './api/runs.routes.ts';
 import { ExperimentService } from './experiment.service.ts';
+import { createLoggedModelsApi } from './logged-models/logged-models.module.ts';
 import { RunService } from './run.service.ts';
 
 /** The tracking function's configuration, read once at cold start. */
@@ -19,7 +21,10 @@ export function trackingConfig(env: NodeJS.ProcessEnv = process.env) {
   );
 }
 
-/** Composition root of the tracking context: adapters wired into services, services into operations. */
+/**
+ * Composition root of the tracking context: adapters wired into services, services into operations
+ * (experiments, runs and metrics, MLflow 3 logged models, and the GenAI endpoints Runway answers 501).
+ */
 export function createTrackingApi(config: ReturnType<typeof trackingConfig>): { operations: Operation[] } {
   let runs: RunService | undefined;
   const experiments = new ExperimentService({
@@ -29,5 +34,13 @@ export function createTrackingApi(config: ReturnType<typeof trackingConfig>): { 
       runs?.setExperimentRunsLifecycle(experimentId, stage) ?? Promise.resolve(),
   });
   runs = new RunService(new DynamoRunRepository(config.TRACKING_TABLE_NAME), experiments);
-  return { operations: [...experimentOperations(experiments), ...runOperations(runs)] };
+  const loggedModels = createLoggedModelsApi(config, experiments);
+  return {
+    operations: [
+      ...experimentOperations(experiments),
+      ...runOperations(runs),
+      ...loggedModels.operations,
+      ...genAiOperations(),
+    ],
+  };
 }

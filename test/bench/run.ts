@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- startup|api|bundles|tracking|all]`: measures what the issues name and prints it. Nothing
+ * `npm run bench [-- startup|api|bundles|tracking|artifacts|all]`: measures what the issues name and prints it. Nothing
  * here asserts a time: a slow machine makes slow figures, not failed builds.
  */
 
@@ -10,11 +10,18 @@ import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { defineRunwayApp } from '../../infra/runway-app.ts';
+import { artifacts1GB } from './artifacts.bench.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
 import { printTable, summarize } from './stats.ts';
 import { trackingBench } from './tracking.bench.ts';
 
-const benches: Record<string, () => Promise<void>> = { startup, api, bundles, tracking: trackingBench };
+const benches: Record<string, () => Promise<void>> = {
+  startup,
+  api,
+  bundles,
+  tracking: trackingBench,
+  artifacts: () => artifacts1GB(),
+};
 
 async function main(): Promise<void> {
   const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));

@@ -321,6 +321,21 @@ describe('runs: logging', () => {
     ).toBe(400);
   });
 
+  it('links MLflow 3 logged models as run inputs and outputs', async () => {
+    const runId = await newRun();
+    expect(
+      (await call('POST', 'runs/outputs', { run_id: runId, models: [{ model_id: 'm-abc', step: 3 }] }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await call('POST', 'runs/log-inputs', { run_id: runId, models: [{ model_id: 'm-in' }] })).status,
+    ).toBe(200);
+    const run = (await call('GET', `runs/get?run_id=${runId}`)).json.run;
+    expect(run.outputs).toEqual({ model_outputs: [{ model_id: 'm-abc', step: 3 }] });
+    expect(run.inputs).toEqual({ model_inputs: [{ model_id: 'm-in' }] });
+    expect((await call('POST', 'runs/outputs', { run_id: runId })).status).toBe(400);
+  });
+
   it('appends log-model history to its tag', async () => {
     const runId = await newRun();
     const model = {

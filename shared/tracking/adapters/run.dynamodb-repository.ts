@@ -18,7 +18,16 @@ import { InvalidParameterError } from '../../platform/errors.ts';
 import { LATEST_SHARDS, runKeys, TRACKING_INDEXES } from '../keys.ts';
 import type { LifecycleStage } from '../model.ts';
 import type { LatestShard, RunRepository, RunWriteState, StoredRun } from '../ports.ts';
-import type { DatasetInput, Metric, Param, Run, RunInfo, RunStatus, RunTag } from '../run.model.ts';
+import type {
+  DatasetInput,
+  Metric,
+  ModelOutput,
+  Param,
+  Run,
+  RunInfo,
+  RunStatus,
+  RunTag,
+} from '../run.model.ts';
 
 type Item = Record<string, unknown>;
 
@@ -268,6 +277,28 @@ export class DynamoRunRepository implements RunRepository {
     await this.batchPut([...new Map(items.map((item) => [item.sk, item])).values()]);
   }
 
+  async putModelLinks(
+    runId: string,
+    experimentId: string,
+    links: { inputs: string[]; outputs: ModelOutput[] },
+  ): Promise<void> {
+    await this.batchPut([
+      ...links.inputs.map((modelId) =>
+        this.inCollection(runId, experimentId, runKeys.modelInput(runId, modelId), {
+          entity: 'model-input',
+          modelId,
+        }),
+      ),
+      ...links.outputs.map((output) =>
+        this.inCollection(runId, experimentId, runKeys.output(runId, output.modelId), {
+          entity: 'model-output',
+          modelId: output.modelId,
+          step: output.step,
+        }),
+      ),
+    ]);
+  }
+
   async metricHistory(
     runId: string,
     key: string,
@@ -397,13 +428,21 @@ function infoToItem(info: RunInfo): Item {
 function assemble(items: Item[]): StoredRun[] {
   const byRun = new Map<
     string,
-    { info?: RunInfo; params: Param[]; tags: RunTag[]; shards: LatestShard[]; inputs: DatasetInput[] }
+    {
+      info?: RunInfo;
+      params: Param[];
+      tags: RunTag[];
+      shards: LatestShard[];
+      inputs: DatasetInput[];
+      modelInputs: string[];
+      outputs: ModelOutput[];
+    }
   >();
   for (const item of items) {
     const runId = String(item.runId);
     let entry = byRun.get(runId);
     if (!entry) {
-      entry = { params: [], tags: [], shards: [], inputs: [] };
+      entry = { params: [], tags: [], shards: [], inputs: [], modelInputs: [], outputs: [] };
       byRun.set(runId, entry);
     }
     switch (item.entity) {
@@ -434,6 +473,12 @@ function assemble(items: Item[]): StoredRun[] {
           tags: (item.tags as RunTag[]) ?? [],
         });
         break;
+      case 'model-input':
+        entry.modelInputs.push(String(item.modelId));
+        break;
+      case 'model-output':
+        entry.outputs.push({ modelId: String(item.modelId), step: Number(item.step ?? 0) });
+        break;
     }
   }
   const runs: StoredRun[] = [];
@@ -456,6 +501,8 @@ function assemble(items: Item[]): StoredRun[] {
         params: entry.params,
         tags: entry.tags,
         inputs: entry.inputs,
+        modelInputs: entry.modelInputs,
+        outputs: entry.outputs,
       },
       shards,
     });

@@ -58,6 +58,19 @@ export function runToWire(run: Run) {
       ...(run.params.length > 0 ? { params: byKey(run.params) } : {}),
       ...(run.tags.length > 0 ? { tags: byKey(run.tags) } : {}),
     },
-    inputs: run.inputs.length > 0 ? { dataset_inputs: run.inputs.map(datasetInputToWire) } : {},
+    inputs: {
+      ...(run.inputs.length > 0 ? { dataset_inputs: run.inputs.map(datasetInputToWire) } : {}),
+      ...(run.modelInputs.length > 0
+        ? { model_inputs: run.modelInputs.map((model_id) => ({ model_id })) }
+        : {}),
+    },
+    // MLflow 3 clients read model outputs; MLflow 2 clients ignore the field.
+    ...(run.outputs.length > 0
+      ? {
+          outputs: {
+            model_outputs: run.outputs.map((output) => ({ model_id: output.modelId, step: output.step })),
+          },
+        }
+      : {}),
   };
 }

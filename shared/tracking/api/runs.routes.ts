@@ -207,6 +207,7 @@ export function runOperations(service: RunService): Operation[] {
             }),
           )
           .optional(),
+        models: z.array(z.object({ model_id: z.string() })).optional(),
       }),
       handle: async (input) => {
         await service.logInputs(
@@ -222,6 +223,22 @@ export function runOperations(service: RunService): Operation[] {
               profile: dataset.profile,
             },
           })),
+          (input.models ?? []).map((model) => model.model_id),
+        );
+        return ok();
+      },
+    }),
+    defineOperation({
+      method: 'POST',
+      path: 'mlflow/runs/outputs',
+      input: z.object({
+        run_id: z.string(),
+        models: z.array(z.object({ model_id: z.string(), step: int64().default(0) })),
+      }),
+      handle: async (input) => {
+        await service.logOutputs(
+          input.run_id,
+          input.models.map((model) => ({ modelId: model.model_id, step: model.step })),
         );
         return ok();
       },

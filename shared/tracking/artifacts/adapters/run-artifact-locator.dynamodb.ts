@@ -1,12 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../../../platform/aws/dynamodb.ts';
+import { runKeys } from '../../keys.ts';
 import type { RunArtifactLocator } from '../ports.ts';
-
-/**
- * The run item's key in the tracking table, as the runs slice writes it (`runKeys.item` in
- * `shared/tracking/keys.ts`). Kept here until that builder is on the main line; they must agree.
- */
-const runItemKey = (runId: string) => ({ pk: `RUN#${runId}`, sk: 'RUN' });
 
 /**
  * Reads a run's artifact URI from its item in the tracking table: one GetItem of one attribute.
@@ -22,7 +17,7 @@ export class DynamoRunArtifactLocator implements RunArtifactLocator {
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: runItemKey(runId),
+        Key: runKeys.item(runId),
         ProjectionExpression: 'artifactUri',
         ConsistentRead: true,
       }),
