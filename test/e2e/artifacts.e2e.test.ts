@@ -1,8 +1,6 @@
-import { createHash, type Hash, randomBytes } from 'node:crypto';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { http, mlflow, unique } from '../support/http-client.ts';
+import { createHash, randomBytes } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { http, mlflow, httpRaw as send, unique } from '../support/http-client.ts';
 
 /**
  * Artifacts over HTTP as MLflow's client moves them (mlflow/store/artifact/http_artifact_repo.py):
@@ -205,33 +203,6 @@ describe('artifacts over HTTP', () => {
   });
 });
 
-interface RawResult {
-  status: number;
-  headers: Headers;
-  body: Uint8Array;
-}
-
-/**
- * A request with a binary (or text) body and a binary answer, which the JSON helper of
- * `test/support/http-client.ts` does not carry; signed like it when `E2E_SIGV4=true`.
- */
-async function send(
-  method: string,
-  path: string,
-  body?: Uint8Array | string,
-  options: Record<string, string> & { redirect?: 'follow' | 'manual' } = {},
-): Promise<RawResult> {
-  const { redirect, ...headers } = options;
-  const url = new URL(path, `${inject('baseUrl')}/`);
-  const signed = process.env.E2E_SIGV4 === 'true' ? await sign(method, url, headers, body) : headers;
-  const response = await fetch(url, { method, headers: signed, body, redirect: redirect ?? 'follow' });
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: new Uint8Array(await response.arrayBuffer()),
-  };
-}
-
 async function streamedSha256(response: Response): Promise<string> {
   const hash = createHash('sha256');
   const reader = response.body?.getReader();
@@ -241,44 +212,4 @@ async function streamedSha256(response: Response): Promise<string> {
     hash.update(chunk.value);
   }
   return hash.digest('hex');
-}
-
-class Sha256 {
-  private readonly hash: Hash = createHash('sha256');
-  update(data: string | Uint8Array): void {
-    this.hash.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-  reset(): void {}
-}
-
-let signer: SignatureV4 | undefined;
-
-async function sign(
-  method: string,
-  url: URL,
-  headers: Record<string, string>,
-  body: Uint8Array | string | undefined,
-): Promise<Record<string, string>> {
-  signer ??= new SignatureV4({
-    service: 'execute-api',
-    region: process.env.AWS_REGION ?? 'us-east-1',
-    credentials: defaultProvider(),
-    sha256: Sha256,
-  });
-  const query: Record<string, string> = Object.fromEntries(url.searchParams);
-  const request = await signer.sign({
-    method,
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: url.port ? Number(url.port) : undefined,
-    path: url.pathname,
-    query,
-    headers: { ...headers, host: url.host },
-    body,
-  });
-  const { host: _host, ...rest } = request.headers;
-  return rest;
 }

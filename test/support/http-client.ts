@@ -26,33 +26,55 @@ class Sha256 {
   reset(): void {}
 }
 
+/** A response whose body is kept as bytes (artifacts), for requests the JSON helper does not carry. */
+export interface RawResult {
+  status: number;
+  headers: Headers;
+  body: Uint8Array;
+}
+
 /**
- * Sends a request to the deployment under test, as the MLflow client would. Against AWS the API
- * requires SigV4 (IAM): with `E2E_SIGV4=true` requests are signed with the default credentials, as
- * the MLflow client does with `MLFLOW_TRACKING_AWS_SIGV4=true`.
+ * Sends any request to the deployment under test, with a text or binary body, and keeps the answer
+ * as bytes. Against AWS the API requires SigV4 (IAM): with `E2E_SIGV4=true` requests are signed with
+ * the default credentials, as the MLflow client does with `MLFLOW_TRACKING_AWS_SIGV4=true`.
  */
+export async function httpRaw(
+  method: string,
+  pathAndQuery: string,
+  body?: Uint8Array | string,
+  options: Record<string, string> & { redirect?: 'follow' | 'manual' } = {},
+): Promise<RawResult> {
+  const { redirect, ...headers } = options;
+  const url = new URL(pathAndQuery, `${inject('baseUrl')}/`);
+  const signed = process.env.E2E_SIGV4 === 'true' ? await sign(method, url, headers, body) : headers;
+  const response = await fetch(url, { method, headers: signed, body, redirect: redirect ?? 'follow' });
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: new Uint8Array(await response.arrayBuffer()),
+  };
+}
+
+/** Sends a request with a JSON (or text) body, as the MLflow client would, and parses the JSON answer. */
 export async function http(
   method: string,
   pathAndQuery: string,
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<HttpResult> {
-  const url = new URL(pathAndQuery, `${inject('baseUrl')}/`);
   const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  const allHeaders: Record<string, string> = {
+  const raw = await httpRaw(method, pathAndQuery, text, {
     ...(text === undefined ? {} : { 'content-type': 'application/json' }),
     ...headers,
-  };
-  const signed = process.env.E2E_SIGV4 === 'true' ? await sign(method, url, allHeaders, text) : allHeaders;
-  const response = await fetch(url, { method, headers: signed, body: text });
-  const responseText = await response.text();
+  });
+  const responseText = Buffer.from(raw.body).toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(responseText);
   } catch {
     json = undefined;
   }
-  return { status: response.status, headers: response.headers, text: responseText, json };
+  return { status: raw.status, headers: raw.headers, text: responseText, json };
 }
 
 /** Calls an MLflow REST endpoint under `/api/2.0/mlflow/`. */
@@ -60,7 +82,12 @@ export function mlflow(method: string, endpoint: string, body?: unknown): Promis
   return http(method, `/api/2.0/mlflow/${endpoint}`, body);
 }
 
-async function sign(method: string, url: URL, headers: Record<string, string>, body: string | undefined) {
+async function sign(
+  method: string,
+  url: URL,
+  headers: Record<string, string>,
+  body: Uint8Array | string | undefined,
+) {
   signer ??= new SignatureV4({
     service: 'execute-api',
     region: process.env.AWS_REGION ?? 'us-east-1',
