@@ -1,15 +1,10 @@
 import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRegistryRepository } from '../../shared/registry/adapters/registry.dynamodb-repository.ts';
 import { nameSlot, registryKeys } from '../../shared/registry/keys.ts';
-import {
-  createRegistryTable,
-  EventRecorder,
-  rawDocumentClient,
-  TEST_BUS,
-} from '../fixtures/registry/registry-harness.ts';
+import { EventRecorder, TEST_BUS } from '../support/event-recorder.ts';
 import { type ApiHandler, handlerCaller, unique } from '../support/handler-call.ts';
-import { tableName, useEmulators } from '../support/handler-env.ts';
+import { emulatorDocumentClient, tableName, useEmulators } from '../support/handler-env.ts';
 
 /**
  * The registry's concurrency claims (DESIGN.md "Concurrency"), as real races on the DynamoDB
@@ -20,13 +15,13 @@ let handler: ApiHandler;
 let recorder: EventRecorder;
 let table: string;
 const call = handlerCaller(() => handler);
-const raw = () => rawDocumentClient(inject('dynamoEndpoint'));
+const raw = () => emulatorDocumentClient();
 const q = encodeURIComponent;
 
 beforeAll(async () => {
   const started = await EventRecorder.start();
   recorder = started.recorder;
-  table = await createRegistryTable(inject('dynamoEndpoint'));
+  table = tableName('RegistryTable');
   useEmulators({
     REGISTRY_TABLE_NAME: table,
     TRACKING_TABLE_NAME: tableName('TrackingTable'),

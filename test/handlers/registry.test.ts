@@ -1,14 +1,9 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryEventModule } from '../../shared/registry/events/index.ts';
-import {
-  createRegistryTable,
-  EventRecorder,
-  rawDocumentClient,
-  TEST_BUS,
-} from '../fixtures/registry/registry-harness.ts';
+import { EventRecorder, TEST_BUS } from '../support/event-recorder.ts';
 import { type ApiHandler, handlerCaller, unique } from '../support/handler-call.ts';
-import { tableName, useEmulators } from '../support/handler-env.ts';
+import { emulatorDocumentClient, tableName, useEmulators } from '../support/handler-env.ts';
 
 let handler: ApiHandler;
 let recorder: EventRecorder;
@@ -19,7 +14,7 @@ beforeAll(async () => {
   const started = await EventRecorder.start();
   recorder = started.recorder;
   useEmulators({
-    REGISTRY_TABLE_NAME: await createRegistryTable(inject('dynamoEndpoint')),
+    REGISTRY_TABLE_NAME: tableName('RegistryTable'),
     TRACKING_TABLE_NAME: tableName('TrackingTable'),
     EVENT_BUS_NAME: TEST_BUS,
     AWS_ENDPOINT_URL_EVENTBRIDGE: started.endpoint,
@@ -482,7 +477,7 @@ describe('registry handler: model versions', () => {
 
   it('resolves runs:/ sources to the run artifact URI (get-download-uri), also when the run comes later', async () => {
     const name = await createModel();
-    const raw = rawDocumentClient(inject('dynamoEndpoint'));
+    const raw = emulatorDocumentClient();
     const runId = unique('r').replace(/-/g, '');
     await raw.send(
       new PutCommand({

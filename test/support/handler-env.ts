@@ -1,3 +1,5 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 
 /**
@@ -20,4 +22,19 @@ export function tableName(constructId: string): string {
   const name = inject('tables')[constructId];
   if (!name) throw new Error(`No table ${constructId}; have ${Object.keys(inject('tables')).join(', ')}`);
   return name;
+}
+
+/**
+ * A document client on the test emulator, for arranging and inspecting items directly (what a
+ * function that died half-way would have left, or what a write stored).
+ */
+export function emulatorDocumentClient(): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: inject('dynamoEndpoint'),
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
 }
