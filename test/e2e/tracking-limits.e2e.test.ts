@@ -141,6 +141,30 @@ describe('tracking limits and errors over HTTP', () => {
     expect(finalized.json.model.info.status).toBe('LOGGED_MODEL_READY');
     const run = (await mlflow('GET', `runs/get?run_id=${runId}`)).json.run;
     expect(run.outputs.model_outputs).toEqual([{ model_id: model.model_id, step: 0 }]);
+    const logged = await mlflow('POST', 'runs/log-metric', {
+      run_id: runId,
+      key: 'accuracy',
+      value: 0.93,
+      timestamp: 5,
+      step: 1,
+      model_id: model.model_id,
+    });
+    expect(logged.status).toBe(200);
+    const withMetrics = await mlflow('GET', `logged-models/${model.model_id}`);
+    expect(withMetrics.json.model.data.metrics).toEqual([
+      expect.objectContaining({
+        key: 'accuracy',
+        value: 0.93,
+        step: 1,
+        run_id: runId,
+        model_id: model.model_id,
+      }),
+    ]);
+    const byMetric = await mlflow('POST', 'logged-models/search', {
+      experiment_ids: [experimentId],
+      filter: 'metrics.accuracy > 0.9',
+    });
+    expect(byMetric.json.models).toHaveLength(1);
     const search = await mlflow('POST', 'logged-models/search', { experiment_ids: [experimentId] });
     expect(search.json.models.map((m: { info: { model_id: string } }) => m.info.model_id)).toEqual([
       model.model_id,

@@ -16,6 +16,7 @@ import {
 import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
 import { InvalidParameterError } from '../../platform/errors.ts';
 import { LATEST_SHARDS, runKeys, TRACKING_INDEXES } from '../keys.ts';
+import { loggedModelKeys } from '../logged-models/keys.ts';
 import type { LifecycleStage } from '../model.ts';
 import type { LatestShard, RunRepository, RunWriteState, StoredRun } from '../ports.ts';
 import type {
@@ -210,6 +211,15 @@ export class DynamoRunRepository implements RunRepository {
       };
       // BatchWriteItem refuses two writes to one key in a request: identical points are one point.
       history.set(`${item.pk}\u0000${item.sk}`, item);
+      if (metric.modelId) {
+        // MLflow 3: the point also belongs to the logged model it names (its `data.metrics`).
+        const linked = {
+          ...item,
+          ...loggedModelKeys.metric(metric.modelId, metric.key, runId, String(item.sk)),
+          runId,
+        };
+        history.set(`${linked.pk}\u0000${linked.sk}`, { ...linked, entity: 'logged-model-metric' });
+      }
     }
     await this.batchPut([...history.values(), ...tags.map((tag) => this.tagItem(runId, experimentId, tag))]);
   }

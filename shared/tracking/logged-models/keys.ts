@@ -12,4 +12,14 @@ export const loggedModelKeys = {
    */
   experimentPartition: (experimentId: string) => `EXP#${experimentId}#LOGGED_MODELS`,
   experimentSort: (modelId: string) => `LM#${modelId}`,
+  /**
+   * A metric point a run logged with this `model_id` (runs' log-batch writes it beside the run's own
+   * history). In the model's partition, so the model's metrics are one Query; the run id and the
+   * point's own sort key make a retried point land on the same key.
+   */
+  metric: (modelId: string, key: string, runId: string, pointSort: string) => ({
+    pk: `LM#${modelId}`,
+    sk: `METRIC#${key}#${runId}#${pointSort}`,
+  }),
+  metricPrefix: 'METRIC#',
 } as const;

@@ -1,8 +1,9 @@
 import type { Operation } from '../../platform/http/operation.ts';
+import { DynamoLinkedMetricsReader } from './adapters/linked-metrics.dynamodb-reader.ts';
 import { DynamoLoggedModelRepository } from './adapters/logged-model.dynamodb-repository.ts';
 import { loggedModelOperations } from './api/logged-models.routes.ts';
 import { LoggedModelService } from './logged-model.service.ts';
-import { type ArtifactLister, type ExperimentLookup, noLinkedMetrics } from './ports.ts';
+import type { ArtifactLister, ExperimentLookup } from './ports.ts';
 
 export { loggedModelOperations } from './api/logged-models.routes.ts';
 export { LoggedModelService } from './logged-model.service.ts';
@@ -16,8 +17,8 @@ export { LoggedModelService } from './logged-model.service.ts';
  * model's artifact URI derives from its experiment's `artifact_location`, which already carries the
  * root (or the location the experiment was created with), as in MLflow.
  *
- * Linked metrics read as none until runs store metrics where this context can read them
- * ({@link noLinkedMetrics}); artifact listing answers 501 until an {@link ArtifactLister} is given.
+ * Linked metrics are the points runs logged with this model's id (see `keys.ts`); artifact listing
+ * answers 501 until an {@link ArtifactLister} is given.
  */
 export function createLoggedModelsApi(
   config: { TRACKING_TABLE_NAME: string; DEFAULT_ARTIFACT_ROOT: string },
@@ -27,7 +28,7 @@ export function createLoggedModelsApi(
   const service = new LoggedModelService({
     models: new DynamoLoggedModelRepository(config.TRACKING_TABLE_NAME),
     experiments,
-    metrics: noLinkedMetrics,
+    metrics: new DynamoLinkedMetricsReader(config.TRACKING_TABLE_NAME),
     artifacts: options.artifacts,
   });
   return { operations: loggedModelOperations(service), service };
