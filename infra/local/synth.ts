@@ -18,7 +18,9 @@ export function synthesize(define: AppDefinition, env: { account: string; region
       outdir,
       // CloudFormation's built-in validation costs seconds and `cdk synth` runs it anyway.
       builtinCloudFormationValidation: false,
-      context: { 'aws:cdk:bundling-stacks': [] },
+      // `runway:local` lets stacks configure functions for this machine (e.g. webhooks may reach
+      // 127.0.0.1), so that no function ever asks where it runs.
+      context: { 'aws:cdk:bundling-stacks': [], 'runway:local': true },
     });
     define(app, env);
     const assembly = app.synth();
