@@ -55,6 +55,8 @@ export class StatefulStack extends Stack {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
+      // Webhook dead letters expire after 30 days (shared/registry/webhooks/README.md); nothing else sets it.
+      timeToLiveAttribute: 'expiresAt',
       encryption: TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,

@@ -132,7 +132,7 @@ describe('API stack', () => {
 
   it('runs functions on the latest Node.js runtime on arm64 with tracing and a log retention', () => {
     const functions = api.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(4);
+    expect(Object.keys(functions)).toHaveLength(6);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
