@@ -203,7 +203,14 @@ export class LocalRuntime {
     closers.push(async () => {
       await Promise.all([...new Set(functions.values())].map((fn) => fn.stop()));
     });
-    await Promise.all([...new Set(functions.values())].map((fn) => fn.start()));
+    // Containers start in the background, as Lambda's do on first use: the API answers at once and a
+    // request that reaches a function still starting waits for its cold start. A function whose init
+    // fails says so in the log now, and answers every invocation with its init error, as on Lambda.
+    for (const fn of new Set(functions.values())) {
+      fn.start().catch((error: unknown) =>
+        log(`function ${fn.spec.name} failed to start: ${(error as Error).message}`),
+      );
+    }
 
     for (const machine of template.resourcesOfType('AWS::StepFunctions::StateMachine')) {
       stepFunctions.register({
