@@ -146,7 +146,7 @@ async function bundles(): Promise<void> {
           `${stack.stackName}/${logicalId}`,
           (size / 1024).toFixed(1),
           maps.length > 0 ? (statSync(path.join(dir, maps[0] as string)).size / 1024).toFixed(1) : '-',
-          importTime(path.join(dir, file)),
+          importTime(path.join(dir, file), benchEnvironment(resource)),
         ]);
       }
     }
@@ -163,24 +163,35 @@ async function bundles(): Promise<void> {
 interface Resource {
   Type: string;
   Metadata?: Record<string, string>;
+  Properties?: { Environment?: { Variables?: Record<string, unknown> } };
+}
+
+/** The function's variables from the template, references replaced by placeholders, as at cold start. */
+function benchEnvironment(resource: Resource): Record<string, string> {
+  const variables = resource.Properties?.Environment?.Variables ?? {};
+  return Object.fromEntries(
+    Object.entries(variables)
+      .filter(([key]) => key !== 'NODE_OPTIONS')
+      .map(([key, value]) => [key, typeof value === 'string' ? value : 'bench-placeholder']),
+  );
 }
 
 /**
  * Imports the bundle in a fresh Node process (cold). The bundle is copied under the repository so
  * that the AWS SDK, which Lambda's runtime provides, resolves from node_modules.
  */
-function importTime(bundle: string): number {
+function importTime(bundle: string, environment: Record<string, string>): number {
   const dir = mkdtempSync(path.join(REPO_ROOT, '.bench-'));
   const file = path.join(dir, 'index.mjs');
   copyFileSync(bundle, file);
   try {
-    return timeImports(file);
+    return timeImports(file, environment);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function timeImports(file: string): number {
+function timeImports(file: string, environment: Record<string, string>): number {
   const script = `const t = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - t);`;
   const samples: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -188,7 +199,7 @@ function timeImports(file: string): number {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
-        TRACKING_TABLE_NAME: 'bench',
+        ...environment,
         AWS_REGION: 'us-east-1',
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
