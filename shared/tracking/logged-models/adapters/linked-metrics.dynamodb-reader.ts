@@ -24,7 +24,7 @@ export class DynamoLinkedMetricsReader implements LinkedMetricsReader {
     for (let i = 0; i < models.length; i += PARALLEL_READS) {
       const slice = models.slice(i, i + PARALLEL_READS);
       const results = await Promise.all(slice.map((model) => this.read(model.modelId)));
-      slice.forEach((model, j) => out.set(model.modelId, results[j] ?? []));
+      for (const [j, model] of slice.entries()) out.set(model.modelId, results[j] ?? []);
     }
     return out;
   }
