@@ -10,6 +10,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
+import { NameClaims } from '../../platform/dynamodb/name-claims.ts';
 import {
   InvalidParameterError,
   ResourceAlreadyExistsError,
@@ -58,11 +59,23 @@ interface NameClaim {
  * of them leaves nothing visible half-done; `shared/registry/README.md` explains each sequence.
  */
 export class DynamoRegistryRepository implements RegistryRepository {
+  private readonly claims: NameClaims;
+
   constructor(
     private readonly tableName: string,
     private readonly client: DynamoDBDocumentClient = dynamoDocumentClient(),
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.claims = new NameClaims({
+      client,
+      tableName,
+      key: registryKeys.nameClaim,
+      ownerAttribute: 'modelId',
+      entity: 'registered-model-name',
+      now: () => this.clock.now(),
+      isOrphaned: (claim, name) => this.isOrphanedClaim(toClaim(claim.item), name),
+    });
+  }
 
   async get(name: string): Promise<ModelState | undefined> {
     const found = await this.resolve(name);
@@ -691,38 +704,17 @@ export class DynamoRegistryRepository implements RegistryRepository {
   }
 
   /**
-   * Claims `name` for a model. A live claim by another model is a conflict. A claim whose model is
-   * being deleted is free at once; one whose model is missing or named otherwise is free once it is
-   * older than any request can run (see ORPHAN_CLAIM_AGE_MS). A takeover is conditioned on the old
-   * claim, so two takers cannot both win.
+   * Claims a name for a model (see `NameClaims`): a claim whose model is missing, carries another
+   * name, or is being deleted may be taken over once it is older than any request can run
+   * (ORPHAN_CLAIM_AGE_MS); a model being deleted gives its name up at once.
    */
   private async claimName(name: string, slot: string, modelId: string): Promise<void> {
-    const item = {
-      ...registryKeys.nameClaim(name),
-      entity: 'registered-model-name',
-      name,
-      slot,
-      modelId,
-      claimedAt: this.clock.now(),
-    };
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!(await this.claims.claim(name, modelId, { slot }))) {
+      throw new ResourceAlreadyExistsError(`Registered Model (name=${name}) already exists.`);
     }
-    const taken = new ResourceAlreadyExistsError(`Registered Model (name=${name}) already exists.`);
-    const existing = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: registryKeys.nameClaim(name), ConsistentRead: true }),
-    );
-    if (!existing.Item) throw taken;
-    const claim = toClaim(existing.Item);
+  }
+
+  private async isOrphanedClaim(claim: NameClaim, name: string): Promise<boolean> {
     const owner = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
@@ -731,39 +723,14 @@ export class DynamoRegistryRepository implements RegistryRepository {
       }),
     );
     const ownerItem = owner.Item?.modelId === claim.modelId ? owner.Item : undefined;
-    const orphaned =
+    return (
       ownerItem?.deleting !== undefined ||
-      (ownerItem?.name !== name && this.clock.now() - claim.claimedAt > ORPHAN_CLAIM_AGE_MS);
-    if (!orphaned) throw taken;
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'modelId = :old AND claimedAt = :at',
-          ExpressionAttributeValues: { ':old': claim.modelId, ':at': claim.claimedAt },
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw taken;
-      throw error;
-    }
+      (ownerItem?.name !== name && this.clock.now() - claim.claimedAt > ORPHAN_CLAIM_AGE_MS)
+    );
   }
 
-  private async releaseClaim(name: string, modelId: string): Promise<void> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: registryKeys.nameClaim(name),
-          ConditionExpression: 'modelId = :id',
-          ExpressionAttributeValues: { ':id': modelId },
-        }),
-      );
-    } catch (error) {
-      // Someone else holds it now (it was orphaned and taken over): nothing of ours to release.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+  private releaseClaim(name: string, modelId: string): Promise<void> {
+    return this.claims.release(name, modelId);
   }
 
   private async readAlias(slot: string, modelId: string, alias: string): Promise<StoredAlias | undefined> {

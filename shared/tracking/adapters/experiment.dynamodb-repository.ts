@@ -1,6 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -8,6 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
+import { NameClaims } from '../../platform/dynamodb/name-claims.ts';
 import { InvalidParameterError, ResourceAlreadyExistsError } from '../../platform/errors.ts';
 import { experimentKeys, TRACKING_INDEXES } from '../keys.ts';
 import type { Experiment, LifecycleStage } from '../model.ts';
@@ -20,11 +20,6 @@ import { systemClock } from '../ports.ts';
  * can run (the API function's timeout is far below this), so a slow writer is never overtaken.
  */
 const ORPHAN_CLAIM_AGE_MS = 5 * 60_000;
-
-interface NameClaim {
-  experimentId: string;
-  claimedAt: number;
-}
 
 interface ExperimentItem extends Experiment {
   pk: string;
@@ -40,11 +35,26 @@ interface ExperimentItem extends Experiment {
  * `shared/tracking/README.md` for why a crash between the two writes loses nothing.
  */
 export class DynamoExperimentRepository implements ExperimentRepository {
+  private readonly claims: NameClaims;
+
   constructor(
     private readonly tableName: string,
     private readonly client: DynamoDBDocumentClient = dynamoDocumentClient(),
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.claims = new NameClaims({
+      client,
+      tableName,
+      key: experimentKeys.nameClaim,
+      ownerAttribute: 'experimentId',
+      entity: 'experiment-name',
+      now: () => this.clock.now(),
+      // A claim only counts while the experiment it names carries the name.
+      isOrphaned: async (claim, name) =>
+        (await this.get(claim.ownerId))?.name !== name &&
+        this.clock.now() - claim.claimedAt > ORPHAN_CLAIM_AGE_MS,
+    });
+  }
 
   async allocateId(): Promise<string> {
     const result = await this.client.send(
@@ -73,7 +83,7 @@ export class DynamoExperimentRepository implements ExperimentRepository {
     } catch (error) {
       // Give the name back so a retry can succeed at once; if this also fails, the claim is an
       // orphan that a later create takes over.
-      await this.releaseClaim(experiment.name, experiment.experimentId).catch(() => undefined);
+      await this.claims.release(experiment.name, experiment.experimentId).catch(() => undefined);
       throw error;
     }
   }
@@ -90,9 +100,9 @@ export class DynamoExperimentRepository implements ExperimentRepository {
   }
 
   async getByName(name: string): Promise<Experiment | undefined> {
-    const claim = await this.readClaim(name);
+    const claim = await this.claims.read(name);
     if (!claim) return undefined;
-    const experiment = await this.get(claim.experimentId);
+    const experiment = await this.get(claim.ownerId);
     // A claim only counts when the experiment it names still carries the name.
     return experiment?.name === name ? experiment : undefined;
   }
@@ -137,12 +147,12 @@ export class DynamoExperimentRepository implements ExperimentRepository {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       // Another rename or a delete won the race: give the new name back and report the conflict.
-      await this.releaseClaim(newName, experiment.experimentId);
+      await this.claims.release(newName, experiment.experimentId);
       throw new ResourceAlreadyExistsError(
         `Experiment '${experiment.name}' was changed concurrently; rename not applied`,
       );
     }
-    await this.releaseClaim(experiment.name, experiment.experimentId);
+    await this.claims.release(experiment.name, experiment.experimentId);
   }
 
   async transition(
@@ -205,75 +215,10 @@ export class DynamoExperimentRepository implements ExperimentRepository {
     }
   }
 
-  /**
-   * Claims `name` for `experimentId`. A live claim by another experiment is a conflict; an orphaned
-   * one (see ORPHAN_CLAIM_AGE_MS) is taken over with a write conditioned on the orphan, so two
-   * takers cannot both succeed.
-   */
+  /** Claims a name or reports the conflict as MLflow does. */
   private async claimName(name: string, experimentId: string): Promise<void> {
-    const claim = { ...experimentKeys.nameClaim(name), entity: 'experiment-name', name, experimentId };
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...claim, claimedAt: this.clock.now() },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-    const existing = await this.readClaim(name);
-    const owner = existing ? await this.get(existing.experimentId) : undefined;
-    const orphaned =
-      existing !== undefined &&
-      owner?.name !== name &&
-      this.clock.now() - existing.claimedAt > ORPHAN_CLAIM_AGE_MS;
-    if (!orphaned) throw new ResourceAlreadyExistsError(`Experiment '${name}' already exists.`);
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...claim, claimedAt: this.clock.now() },
-          ConditionExpression: 'experimentId = :old AND claimedAt = :at',
-          ExpressionAttributeValues: { ':old': existing.experimentId, ':at': existing.claimedAt },
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        throw new ResourceAlreadyExistsError(`Experiment '${name}' already exists.`);
-      }
-      throw error;
-    }
-  }
-
-  private async readClaim(name: string): Promise<NameClaim | undefined> {
-    const result = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: experimentKeys.nameClaim(name),
-        ConsistentRead: true,
-      }),
-    );
-    return result.Item
-      ? { experimentId: String(result.Item.experimentId), claimedAt: Number(result.Item.claimedAt) }
-      : undefined;
-  }
-
-  private async releaseClaim(name: string, experimentId: string): Promise<void> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: experimentKeys.nameClaim(name),
-          ConditionExpression: 'experimentId = :id',
-          ExpressionAttributeValues: { ':id': experimentId },
-        }),
-      );
-    } catch (error) {
-      // Someone else holds it now (it was orphaned and taken over): nothing of ours to release.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!(await this.claims.claim(name, experimentId))) {
+      throw new ResourceAlreadyExistsError(`Experiment '${name}' already exists.`);
     }
   }
 }
