@@ -14,6 +14,7 @@ import { type DynamoEmulator, startDynamoEmulator } from './emulators/dynamodb.t
 import { type S3Emulator, startS3Emulator } from './emulators/s3.ts';
 import { LocalEventBus } from './events/local-event-bus.ts';
 import { FunctionError, LocalFunction, type LocalFunctionSpec } from './lambda/local-function.ts';
+import { provisionBuckets, provisionTables } from './provision.ts';
 import { LocalStepFunctions } from './stepfunctions/local-step-functions.ts';
 import { type AppDefinition, synthesize } from './synth.ts';
 
@@ -351,7 +352,6 @@ async function provisionAll(
   s3: S3Emulator,
   config: Record<string, unknown>,
 ): Promise<void> {
-  const { provisionBuckets, provisionTables } = await import('./provision.ts');
   const dynamoClient = new DynamoDBClient({ ...config, endpoint: dynamo.endpoint });
   const s3Client = new S3Client({ ...config, endpoint: s3.endpoint, forcePathStyle: true });
   try {
