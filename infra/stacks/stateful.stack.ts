@@ -1,5 +1,11 @@
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  Table,
+  TableEncryption,
+  type TableProps,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
@@ -35,39 +41,11 @@ export class StatefulStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, { terminationProtection: true, ...props });
 
-    this.trackingTable = new Table(this, 'TrackingTable', {
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      encryption: TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    // GSI1 holds listings: every experiment under one key (see shared/tracking/README.md).
-    this.trackingTable.addGlobalSecondaryIndex({
-      indexName: 'gsi1',
-      partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
-      sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
-    });
-
-    this.registryTable = new Table(this, 'RegistryTable', {
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      // Webhook dead letters expire after 30 days (shared/registry/webhooks/README.md); nothing else sets it.
-      timeToLiveAttribute: 'expiresAt',
-      encryption: TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    // GSI1 holds listings: all models, and all versions, each under one key (shared/registry/README.md).
-    this.registryTable.addGlobalSecondaryIndex({
-      indexName: 'gsi1',
-      partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
-      sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
-    });
+    // GSI1 holds listings: every experiment, an experiment's runs (see shared/tracking/README.md).
+    this.trackingTable = contextTable(this, 'TrackingTable');
+    // GSI1 holds listings: all models, all versions (shared/registry/README.md). Webhook dead letters
+    // expire after 30 days (shared/registry/webhooks/README.md); nothing else sets the attribute.
+    this.registryTable = contextTable(this, 'RegistryTable', { timeToLiveAttribute: 'expiresAt' });
 
     const accessLogs = new Bucket(this, 'AccessLogBucket', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -130,4 +108,28 @@ export class StatefulStack extends Stack {
       description: 'Replayable history of Runway domain events',
     });
   }
+}
+
+/**
+ * One bounded context's table: single-table keys (`pk`, `sk`) and one overloaded index (`gsi1pk`,
+ * `gsi1sk`) for its listings, on demand, encrypted, with point-in-time recovery, deletion protection
+ * and retention: a table holds a team's history and is never replaced by a deploy.
+ */
+function contextTable(scope: Construct, id: string, extra: Partial<TableProps> = {}): Table {
+  const table = new Table(scope, id, {
+    partitionKey: { name: 'pk', type: AttributeType.STRING },
+    sortKey: { name: 'sk', type: AttributeType.STRING },
+    billingMode: BillingMode.PAY_PER_REQUEST,
+    encryption: TableEncryption.AWS_MANAGED,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    deletionProtection: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+    ...extra,
+  });
+  table.addGlobalSecondaryIndex({
+    indexName: 'gsi1',
+    partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
+    sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+  });
+  return table;
 }
