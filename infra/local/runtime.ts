@@ -123,6 +123,11 @@ export class LocalRuntime {
     );
 
     const functions = new Map<string, LocalFunction>();
+    // Functions stop after the event bus and the state machines (closers run in reverse), so that
+    // deliveries and executions still under way when a stop begins can finish.
+    closers.push(async () => {
+      await Promise.all([...new Set(functions.values())].map((fn) => fn.stop()));
+    });
     const invokeFunction = async (nameOrArn: string, event: unknown) => {
       const fn = functions.get(nameOrArn) ?? functions.get(nameOrArn.split(':').slice(0, 7).join(':'));
       if (!fn) throw new FunctionError('ResourceNotFoundException', `Function not found: ${nameOrArn}`);
@@ -201,9 +206,6 @@ export class LocalRuntime {
       functions.set(spec.arn, fn);
       functions.set(spec.name, fn);
     }
-    closers.push(async () => {
-      await Promise.all([...new Set(functions.values())].map((fn) => fn.stop()));
-    });
     // Containers start in the background, as Lambda's do on first use: the API answers at once and a
     // request that reaches a function still starting waits for its cold start. A function whose init
     // fails says so in the log now, and answers every invocation with its init error, as on Lambda.

@@ -55,6 +55,13 @@ describe('runway CLI', () => {
       expect((await fetch(`${url}/health`)).status).toBe(200);
       expect(stdout).toContain('ANY /api/2.0/mlflow/{proxy+}');
       expect(stdout).toContain(`data directory: ${dataDir}`);
+      // Work that outlives its request (an event delivered to a rule's target) must not keep it alive.
+      const created = await fetch(`${url}/api/2.0/mlflow/registered-models/create`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `cli-${Date.now()}` }),
+      });
+      expect(created.status).toBe(200);
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

@@ -43,6 +43,7 @@ export class LocalFunction {
   private worker: Worker | undefined;
   private ready: Promise<void> | undefined;
   private readonly pending = new Map<string, Pending>();
+  private stopped = false;
 
   constructor(
     readonly spec: LocalFunctionSpec,
@@ -52,6 +53,9 @@ export class LocalFunction {
 
   /** Starts the container (cold start) unless it is running. */
   start(): Promise<void> {
+    // A stopped runtime starts no container again (a late retry must not keep the process alive).
+    if (this.stopped)
+      return Promise.reject(new FunctionError('Runtime.Stopped', `${this.spec.name} is stopped`));
     this.ready ??= this.boot();
     return this.ready;
   }
@@ -93,6 +97,7 @@ export class LocalFunction {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.discard();
   }
 
