@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalRuntime } from '../../infra/local/runtime.ts';
-import { printTable, summarize } from './stats.ts';
+import { pool, printTable, requestsPerCall, summarize } from './stats.ts';
 
-type Counts = Readonly<Record<string, number>>;
 // biome-ignore lint/suspicious/noExplicitAny: the benchmark reads whatever JSON the API answered.
 type Json = Record<string, any>;
 
@@ -264,37 +263,6 @@ export async function registryBench(): Promise<void> {
     rows,
   );
   process.stdout.write(`\nchecks\n${checks.map((check) => `  ${check}\n`).join('')}`);
-}
-
-/** Runs `total` calls with at most `concurrency` in flight; per-call latencies and calls per second. */
-async function pool(total: number, concurrency: number, call: (i: number) => Promise<unknown>) {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, total) }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t = performance.now();
-        await call(i);
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  return { latencies, throughput: (total / (performance.now() - started)) * 1000 };
-}
-
-/** DynamoDB requests between two counter snapshots, per call, in all and by operation. */
-function requestsPerCall(after: Counts, before: Counts, n: number) {
-  const byOperation: Record<string, number> = {};
-  for (const [operation, count] of Object.entries(after)) {
-    const delta = (count - (before[operation] ?? 0)) / n;
-    if (delta > 0) byOperation[operation] = delta;
-  }
-  const total = Object.values(byOperation).reduce((sum, count) => sum + count, 0);
-  const show = (count: number) => (Number.isInteger(count) ? String(count) : count.toFixed(2));
-  const parts = Object.entries(byOperation).map(([operation, count]) => `${operation} ${show(count)}`);
-  return { total, byOperation, text: parts.length === 0 ? '0' : `${show(total)} (${parts.join(', ')})` };
 }
 
 function sameNumbers(actual: readonly number[], expected: readonly number[]): boolean {

@@ -13,8 +13,11 @@ import { defineRunwayApp } from '../../infra/runway-app.ts';
 import { artifacts1GB } from './artifacts.bench.ts';
 import { registryBench } from './registry.bench.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
-import { printTable, summarize } from './stats.ts';
+import { pool, printTable, summarize } from './stats.ts';
 import { trackingBench } from './tracking.bench.ts';
+
+// Development runs Node 20 (Lambda runs 24); the SDK's notice about it would clutter the tables.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const benches: Record<string, () => Promise<void>> = {
   startup,
@@ -100,24 +103,10 @@ async function api(): Promise<void> {
   }
 }
 
-/** Runs `total` calls with `concurrency` in flight, returning each latency and the throughput. */
+/** Warms the function's container and connections, as a deployed function would be, then loads it. */
 async function load(total: number, concurrency: number, call: (i: number) => Promise<void>) {
-  // Warm up the function's container and connections, as a deployed function would be.
   for (let i = 0; i < 5; i++) await call(total + i);
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t = performance.now();
-        await call(i);
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  return { latencies, throughput: (total / (performance.now() - started)) * 1000 };
+  return pool(total, concurrency, call);
 }
 
 /** Each Lambda bundle as `cdk synth` builds it: its size and the time a fresh Node takes to import it. */

@@ -33,3 +33,37 @@ function format(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   return value >= 100 ? value.toFixed(0) : value.toFixed(2);
 }
+
+/** Runs `total` calls with at most `concurrency` in flight; per-call latencies and calls per second. */
+export async function pool(total: number, concurrency: number, call: (i: number) => Promise<unknown>) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, total) }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t = performance.now();
+        await call(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { latencies, throughput: (total / (performance.now() - started)) * 1000 };
+}
+
+/** Emulator request counters, by operation. */
+export type Counts = Readonly<Record<string, number>>;
+
+/** Requests between two counter snapshots, per call, in all and by operation. */
+export function requestsPerCall(after: Counts, before: Counts, n: number) {
+  const byOperation: Record<string, number> = {};
+  for (const [operation, count] of Object.entries(after)) {
+    const delta = (count - (before[operation] ?? 0)) / n;
+    if (delta > 0) byOperation[operation] = delta;
+  }
+  const total = Object.values(byOperation).reduce((sum, count) => sum + count, 0);
+  const show = (count: number) => (Number.isInteger(count) ? String(count) : count.toFixed(2));
+  const parts = Object.entries(byOperation).map(([operation, count]) => `${operation} ${show(count)}`);
+  return { total, byOperation, text: parts.length === 0 ? '0' : `${show(total)} (${parts.join(', ')})` };
+}

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalRuntime } from '../../infra/local/runtime.ts';
-import { printTable, summarize } from './stats.ts';
+import { printTable, requestsPerCall, summarize } from './stats.ts';
 
 /** MLflow 2.22's own server (SQLite, 4 gunicorn workers, Python client) on this kind of machine. */
 const MLFLOW_REFERENCE_MS = {
@@ -12,8 +12,6 @@ const MLFLOW_REFERENCE_MS = {
   search_filter_120: 90,
   search_top10: 27,
 };
-
-type Counts = Readonly<Record<string, number>>;
 
 /**
  * The tracking workload of the tracking issue, over HTTP against the local runtime (in this
@@ -64,8 +62,8 @@ export async function trackingBench(): Promise<void> {
       stats.p50,
       stats.p99,
       reference ?? '-',
-      perCall(runtime.emulatorRequests.dynamodb, dynamoBefore, n),
-      perCall(runtime.emulatorRequests.s3, s3Before, n),
+      requestsPerCall(runtime.emulatorRequests.dynamodb, dynamoBefore, n).text,
+      requestsPerCall(runtime.emulatorRequests.s3, s3Before, n).text,
     ]);
   };
 
@@ -155,16 +153,4 @@ export async function trackingBench(): Promise<void> {
     ['operation', 'calls', 'p50', 'p99', 'MLflow 2.22', 'DynamoDB requests', 'S3 requests'],
     rows,
   );
-}
-
-function perCall(after: Counts, before: Counts, n: number): string {
-  const parts = Object.entries(after)
-    .map(([operation, count]) => [operation, (count - (before[operation] ?? 0)) / n] as const)
-    .filter(([, count]) => count > 0)
-    .map(([operation, count]) => `${operation} ${Number.isInteger(count) ? count : count.toFixed(1)}`);
-  const total =
-    Object.entries(after).reduce((sum, [operation, count]) => sum + count - (before[operation] ?? 0), 0) / n;
-  return parts.length === 0
-    ? '0'
-    : `${Number.isInteger(total) ? total : total.toFixed(1)} (${parts.join(', ')})`;
 }
