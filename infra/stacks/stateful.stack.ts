@@ -27,6 +27,8 @@ export class StatefulStack extends Stack {
   readonly trackingTable: Table;
   /** Registered models, versions, aliases, stages and their tags (`shared/registry/keys.ts`). */
   readonly registryTable: Table;
+  /** Endpoints, deployments and serving statistics. */
+  readonly deploymentsTable: Table;
   /** Run artifacts and registered model files. */
   readonly artifactBucket: Bucket;
   /**
@@ -46,6 +48,9 @@ export class StatefulStack extends Stack {
     // GSI1 holds listings: all models, all versions (shared/registry/README.md). Webhook dead letters
     // expire after 30 days (shared/registry/webhooks/README.md); nothing else sets the attribute.
     this.registryTable = contextTable(this, 'RegistryTable', { timeToLiveAttribute: 'expiresAt' });
+    // Endpoints, their deployments and the model server's per-variant statistics (shared/deployments/keys.ts).
+    // Statistics buckets expire (`expiresAt`) once no canary check can read them.
+    this.deploymentsTable = contextTable(this, 'DeploymentsTable', { timeToLiveAttribute: 'expiresAt' });
 
     const accessLogs = new Bucket(this, 'AccessLogBucket', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
