@@ -10,6 +10,8 @@ Runway: an MLflow-compatible MLOps backend that runs serverless on AWS and, for 
 
 Commands:
   start        Run Runway locally: the whole CDK app on embedded emulators, on 127.0.0.1
+  endpoints    Create, show, list, update and delete model endpoints; their deployment history
+               (see 'runway endpoints --help')
   help         Show this help
 
 Options for start:
@@ -36,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'start') return start(rest);
+  if (command === 'endpoints') return (await import('./endpoints-cli.ts')).endpointsCommand(rest);
   process.stderr.write(`runway: unknown command '${command}'. See 'runway --help'.\n`);
   return 2;
 }

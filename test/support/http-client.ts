@@ -1,7 +1,5 @@
-import { createHash, type Hash } from 'node:crypto';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { inject } from 'vitest';
+import { signSigV4 } from '../../infra/local/sigv4.ts';
 
 export interface HttpResult {
   status: number;
@@ -10,20 +8,6 @@ export interface HttpResult {
   /** The body parsed as JSON, or undefined when it is not JSON. */
   // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the server answered.
   json: any;
-}
-
-let signer: SignatureV4 | undefined;
-
-/** The checksum constructor SigV4 wants, on Node's crypto. */
-class Sha256 {
-  private readonly hash: Hash = createHash('sha256');
-  update(data: string | Uint8Array): void {
-    this.hash.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-  reset(): void {}
 }
 
 /** A response whose body is kept as bytes (artifacts), for requests the JSON helper does not carry. */
@@ -46,7 +30,7 @@ export async function httpRaw(
 ): Promise<RawResult> {
   const { redirect, ...headers } = options;
   const url = new URL(pathAndQuery, `${inject('baseUrl')}/`);
-  const signed = process.env.E2E_SIGV4 === 'true' ? await sign(method, url, headers, body) : headers;
+  const signed = process.env.E2E_SIGV4 === 'true' ? await signSigV4(url, method, headers, body) : headers;
   const response = await fetch(url, { method, headers: signed, body, redirect: redirect ?? 'follow' });
   return {
     status: response.status,
@@ -80,37 +64,6 @@ export async function http(
 /** Calls an MLflow REST endpoint under `/api/2.0/mlflow/`. */
 export function mlflow(method: string, endpoint: string, body?: unknown): Promise<HttpResult> {
   return http(method, `/api/2.0/mlflow/${endpoint}`, body);
-}
-
-async function sign(
-  method: string,
-  url: URL,
-  headers: Record<string, string>,
-  body: Uint8Array | string | undefined,
-) {
-  signer ??= new SignatureV4({
-    service: 'execute-api',
-    region: process.env.AWS_REGION ?? 'us-east-1',
-    credentials: defaultProvider(),
-    sha256: Sha256,
-  });
-  const query: Record<string, string | string[]> = {};
-  for (const [key, value] of url.searchParams) {
-    const existing = query[key];
-    query[key] = existing === undefined ? value : [existing, value].flat();
-  }
-  const request = await signer.sign({
-    method,
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: url.port ? Number(url.port) : undefined,
-    path: url.pathname,
-    query,
-    headers: { ...headers, host: url.host },
-    body,
-  });
-  const { host: _host, ...rest } = request.headers;
-  return rest;
 }
 
 export const unique = (prefix: string) => `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;

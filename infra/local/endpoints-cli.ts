@@ -1,0 +1,258 @@
+import { parseArgs } from 'node:util';
+import { signSigV4 } from './sigv4.ts';
+
+export const ENDPOINTS_HELP = `Usage: runway endpoints <command> [name] [options]
+
+Endpoints serve a registered model's alias or stage (README, "Endpoints"). Every command talks HTTP to
+a Runway: the local runtime by default, or a deployment on AWS with --url and --sigv4.
+
+Commands:
+  create <name>        Create an endpoint: --model and --alias or --stage are required
+  get <name>           Show an endpoint
+  list                 List endpoints (--model to list those of one registered model)
+  update <name>        Change what it follows, its rollout policy or description
+  delete <name>        Delete an endpoint and its deployment history
+  deployments <name>   Show its deployment history, newest first
+  deploy <name>        Deploy --version N, or the version its alias or stage points to now
+
+Options for create and update:
+  --model NAME            The registered model (create only)
+  --alias ALIAS           Follow an alias, e.g. production
+  --stage STAGE           Follow a stage: Staging or Production
+  --target TARGET         lambda (default) or sagemaker (create only; needs AWS)
+  --steps 10,50,100       Canary traffic steps in percent, increasing, the last 100
+  --bake-seconds N        How long each step is watched (0..3600)
+  --max-error-rate X      Error rate (0..1) of the canary that rolls back
+  --max-latency-ms N      p99 latency of the canary that rolls back
+  --min-invocations N     Invocations a step needs before its error rate counts
+  --description TEXT
+  --instance-type TYPE    SageMaker only, e.g. ml.m5.large
+  --instance-count N      SageMaker only
+  --image URI             SageMaker only: a serving image other than the default
+
+Options for list and deployments:
+  --max-results N         Page size (1..1000, default 100)
+  --page-token TOKEN      The next_page_token of the previous page
+
+Connection:
+  --url URL               Runway's URL (default RUNWAY_URL, else http://127.0.0.1:<PORT or 5000>)
+  --sigv4                 Sign requests with AWS SigV4 and the default credential chain (a Runway
+                          on AWS requires it); the region is AWS_REGION (default us-east-1)
+
+Output is the API's JSON answer. Exit codes: 0 done, 1 the API refused (its error on stderr), 2 bad usage.
+`;
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  model: { type: 'string' },
+  alias: { type: 'string' },
+  stage: { type: 'string' },
+  target: { type: 'string' },
+  steps: { type: 'string' },
+  'bake-seconds': { type: 'string' },
+  'max-error-rate': { type: 'string' },
+  'max-latency-ms': { type: 'string' },
+  'min-invocations': { type: 'string' },
+  description: { type: 'string' },
+  'instance-type': { type: 'string' },
+  'instance-count': { type: 'string' },
+  image: { type: 'string' },
+  'max-results': { type: 'string' },
+  'page-token': { type: 'string' },
+  version: { type: 'string' },
+  url: { type: 'string' },
+  sigv4: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+type Values = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+};
+
+/** The options each command accepts besides the connection ones. */
+const CONFIG_OPTIONS = [
+  'alias',
+  'stage',
+  'steps',
+  'bake-seconds',
+  'max-error-rate',
+  'max-latency-ms',
+  'min-invocations',
+  'description',
+  'instance-type',
+  'instance-count',
+  'image',
+] as const;
+const COMMANDS: Record<string, { name: boolean; options: readonly (keyof Values)[] }> = {
+  create: { name: true, options: ['model', 'target', ...CONFIG_OPTIONS] },
+  get: { name: true, options: [] },
+  list: { name: false, options: ['model', 'max-results', 'page-token'] },
+  update: { name: true, options: CONFIG_OPTIONS },
+  delete: { name: true, options: [] },
+  deployments: { name: true, options: ['max-results', 'page-token'] },
+  deploy: { name: true, options: ['version'] },
+};
+
+/** `runway endpoints ...`: resolves to the exit code. */
+export async function endpointsCommand(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '-h' || command === '--help') {
+    process.stdout.write(ENDPOINTS_HELP);
+    return command === undefined ? 2 : 0;
+  }
+  let request: { method: string; path: string; body?: unknown };
+  let values: Values;
+  try {
+    const spec = COMMANDS[command];
+    if (!spec) throw new UsageError(`unknown command '${command}'`);
+    const parsed = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
+    values = parsed.values as Values;
+    if (values.help) {
+      process.stdout.write(ENDPOINTS_HELP);
+      return 0;
+    }
+    const allowed = new Set<string>([...spec.options, 'url', 'sigv4', 'help']);
+    const misplaced = Object.keys(values).find((option) => !allowed.has(option));
+    if (misplaced) throw new UsageError(`--${misplaced} does not apply to '${command}'`);
+    const positionals = parsed.positionals;
+    if (spec.name && positionals.length !== 1) throw new UsageError(`'${command}' takes one endpoint name`);
+    if (!spec.name && positionals.length > 0) throw new UsageError(`'${command}' takes no name`);
+    request = buildRequest(command, positionals[0] ?? '', values);
+  } catch (error) {
+    if (!(error instanceof UsageError) && !(error instanceof TypeError)) throw error;
+    process.stderr.write(`runway endpoints: ${error.message}. See 'runway endpoints --help'.\n`);
+    return 2;
+  }
+  const base = (
+    values.url ??
+    process.env.RUNWAY_URL ??
+    `http://127.0.0.1:${process.env.PORT ?? '5000'}`
+  ).replace(/\/+$/, '');
+  let response: Response;
+  try {
+    response = await send(
+      new URL(`${base}/api/2.0/runway/${request.path}`),
+      request.method,
+      request.body,
+      values.sigv4,
+    );
+  } catch (error) {
+    process.stderr.write(`runway endpoints: cannot reach ${base}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if (!response.ok) {
+    const error = json as { error_code?: string; message?: string } | undefined;
+    const detail = error?.error_code ? `${error.error_code}: ${error.message ?? ''}` : text.slice(0, 500);
+    process.stderr.write(`runway endpoints ${command}: HTTP ${response.status} ${detail}\n`);
+    return 1;
+  }
+  process.stdout.write(`${JSON.stringify(json ?? {}, null, 2)}\n`);
+  return 0;
+}
+
+function buildRequest(
+  command: string,
+  name: string,
+  values: Values,
+): { method: string; path: string; body?: unknown } {
+  const resource = `endpoints/${encodeURIComponent(name)}`;
+  switch (command) {
+    case 'create':
+      if (!values.model) throw new UsageError("'create' needs --model");
+      if (!values.alias && !values.stage) throw new UsageError("'create' needs --alias or --stage");
+      return {
+        method: 'POST',
+        path: 'endpoints',
+        body: {
+          name,
+          model_name: values.model,
+          ...(values.target ? { target: values.target } : {}),
+          ...config(values),
+        },
+      };
+    case 'get':
+      return { method: 'GET', path: resource };
+    case 'list':
+      return { method: 'GET', path: `endpoints${query(values, { model_name: values.model })}` };
+    case 'update': {
+      const body = config(values);
+      if (Object.keys(body).length === 0) throw new UsageError("'update' needs something to change");
+      return { method: 'PATCH', path: resource, body };
+    }
+    case 'delete':
+      return { method: 'DELETE', path: resource };
+    case 'deployments':
+      return { method: 'GET', path: `${resource}/deployments${query(values, {})}` };
+    default:
+      return {
+        method: 'POST',
+        path: `${resource}/deploy`,
+        body: values.version ? { version: values.version } : {},
+      };
+  }
+}
+
+/** The request body fields of create and update; numbers are sent as typed, the API checks ranges. */
+function config(values: Values): Record<string, unknown> {
+  if (values.alias && values.stage) throw new UsageError('give --alias or --stage, not both');
+  const policy = {
+    ...(values.steps !== undefined
+      ? { traffic_steps: values.steps.split(',').map((step) => number('steps', step)) }
+      : {}),
+    ...numberField('bake_seconds', 'bake-seconds', values),
+    ...numberField('max_error_rate', 'max-error-rate', values),
+    ...numberField('max_latency_ms', 'max-latency-ms', values),
+    ...numberField('min_invocations', 'min-invocations', values),
+  };
+  const sagemaker = {
+    ...(values['instance-type'] !== undefined ? { instance_type: values['instance-type'] } : {}),
+    ...numberField('initial_instance_count', 'instance-count', values),
+    ...(values.image !== undefined ? { image: values.image } : {}),
+  };
+  return {
+    ...(values.alias ? { follows: { alias: values.alias } } : {}),
+    ...(values.stage ? { follows: { stage: values.stage } } : {}),
+    ...(Object.keys(policy).length > 0 ? { rollout_policy: policy } : {}),
+    ...(values.description !== undefined ? { description: values.description } : {}),
+    ...(Object.keys(sagemaker).length > 0 ? { sagemaker } : {}),
+  };
+}
+
+function numberField(field: string, option: keyof Values, values: Values): Record<string, number> {
+  const text = values[option];
+  return typeof text === 'string' ? { [field]: number(option, text) } : {};
+}
+
+function number(option: string, text: string): number {
+  const value = Number(text.trim());
+  if (text.trim() === '' || !Number.isFinite(value))
+    throw new UsageError(`--${option} must be a number, got '${text}'`);
+  return value;
+}
+
+function query(values: Values, extra: Record<string, string | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries({
+    ...extra,
+    max_results: values['max-results'],
+    page_token: values['page-token'],
+  })) {
+    if (value !== undefined) params.set(key, value);
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+async function send(url: URL, method: string, body: unknown, sigv4: boolean | undefined): Promise<Response> {
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string> = text === undefined ? {} : { 'content-type': 'application/json' };
+  const signed = sigv4 ? await signSigV4(url, method, headers, text) : headers;
+  return fetch(url, { method, headers: signed, body: text, signal: AbortSignal.timeout(60_000) });
+}
