@@ -321,6 +321,9 @@ describe('update', () => {
     expect(
       (await call('PATCH', `endpoints/${name}`, { target: 'lambda', description: 'same target' })).status,
     ).toBe(200);
+    const model = await call('PATCH', `endpoints/${name}`, { model_name: 'another-model' });
+    expect(model.status).toBe(400);
+    expect(model.json.message).toMatch(/serves registered model .* cannot change to another/);
     const policy = await call('PATCH', `endpoints/${name}`, { rollout_policy: { traffic_steps: [5, 60] } });
     expect(policy.status).toBe(400);
     expect(policy.json.message).toContain("'rollout_policy.traffic_steps'");

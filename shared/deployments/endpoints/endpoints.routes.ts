@@ -101,12 +101,14 @@ export function endpointOperations(service: EndpointsService): Operation[] {
           rollout_policy: rolloutPolicyInput.optional(),
           description: descriptionInput.optional(),
           target: targetInput.optional(),
+          model_name: modelNameInput.optional(),
           sagemaker: sagemakerInput.optional(),
         })
         .strict(),
       handle: async (input) => ({
         endpoint: endpointToWire(
           await service.update(input.name, {
+            modelName: input.model_name,
             follows: input.follows,
             rolloutPolicy: input.rollout_policy && policyChanges(input.rollout_policy),
             description: input.description,

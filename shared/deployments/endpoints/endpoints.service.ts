@@ -48,6 +48,8 @@ export interface UpdateEndpointInput {
   description?: string | undefined;
   /** Only the current target is accepted: an endpoint's target never changes. */
   target?: Target | undefined;
+  /** Only the current model is accepted: an endpoint serves one registered model for its life. */
+  modelName?: string | undefined;
   sagemaker?: Endpoint['sagemaker'];
 }
 
@@ -102,6 +104,12 @@ export class EndpointsService {
         throw new InvalidParameterError(
           `The target of endpoint '${name}' is ${current.target} and cannot change; ` +
             `create another endpoint with target ${input.target} and delete this one`,
+        );
+      }
+      if (input.modelName !== undefined && input.modelName !== current.modelName) {
+        throw new InvalidParameterError(
+          `Endpoint '${name}' serves registered model '${current.modelName}' and cannot change to another; ` +
+            'create another endpoint for it',
         );
       }
       if (input.sagemaker !== undefined) this.checkTarget(current.target, input.sagemaker);
