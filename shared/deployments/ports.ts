@@ -94,8 +94,11 @@ export interface EndpointStore {
   /**
    * Deletes the endpoint with its deployment history and serving statistics, and returns it as it
    * was; resumes a delete that died half-way; `undefined` when there is no such endpoint. Refused
-   * (`InvalidStateError`) while one of its deployments is `InProgress`: the deploy state machine owns
-   * the endpoint's traffic until it finishes (it fails a deployment that runs too long).
+   * (`InvalidStateError`) while a deploy holds the endpoint (`activeDeployment`, the deploy context's
+   * hold) or one of its deployments is `InProgress`: the deploy state machine owns the endpoint's
+   * traffic until it finishes. A hold or deployment older than the state machine's timeout belongs to
+   * an execution that ended and blocks nothing. A deploy's claim and a delete exclude each other: the
+   * claim needs a status other than `Deleting`, the delete's commit needs no live hold.
    */
   delete(name: string): Promise<Endpoint | undefined>;
 

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoEndpointStore } from '../../shared/deployments/adapters/dynamodb-endpoint-store.ts';
 import {
@@ -391,6 +391,54 @@ describe('delete', () => {
     expect((await store.get(name))?.status).toBe('Creating');
     await store.updateDeployment(d, { status: 'Succeeded', finishedAt: Date.now() });
     expect((await store.delete(name))?.name).toBe(name);
+  });
+
+  it('refuses while a deploy holds the endpoint, unless the hold is older than any deploy runs', async () => {
+    const name = uniqueName();
+    await store.create(newEndpoint(name));
+    // What the deploy context's claim writes on the endpoint item (shared/deployments/deploy).
+    const hold = (since: number) =>
+      client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: deploymentKeys.endpoint(name),
+          UpdateExpression: 'SET activeDeployment = :hold',
+          ExpressionAttributeValues: { ':hold': { deploymentId: 'exec-1', since } },
+        }),
+      );
+    await hold(Date.now());
+    await expect(store.delete(name)).rejects.toThrow(/deployment 'exec-1' in progress/);
+    expect((await store.get(name))?.status).toBe('Creating');
+    // An execution that died 13 hours ago (the state machine's timeout is 12) blocks nothing.
+    const longAgo = Date.now() - 13 * 3600_000;
+    await hold(longAgo);
+    await store.putDeployment(newDeployment(name, longAgo));
+    expect((await store.delete(name))?.name).toBe(name);
+    expect(await store.get(name)).toBeUndefined();
+  });
+
+  it('never lets a deploy take its hold and a delete commit both', async () => {
+    for (let round = 0; round < 8; round++) {
+      const name = uniqueName('hold');
+      await store.create(newEndpoint(name));
+      // The deploy context's claim: only while the endpoint exists and is not being deleted.
+      const claim = client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: deploymentKeys.endpoint(name),
+          UpdateExpression: 'SET activeDeployment = if_not_exists(activeDeployment, :hold)',
+          ConditionExpression: 'attribute_exists(pk) AND #status <> :deleting',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':hold': { deploymentId: 'exec', since: Date.now() },
+            ':deleting': 'Deleting',
+          },
+        }),
+      );
+      const [claimed, deleted] = await Promise.allSettled([claim, store.delete(name)]);
+      expect([claimed.status, deleted.status].sort()).toEqual(['fulfilled', 'rejected']);
+      if (deleted.status === 'rejected') expect(deleted.reason).toBeInstanceOf(InvalidStateError);
+    }
   });
 
   it('resumes a delete that died after its commit point; a deleting endpoint refuses changes', async () => {

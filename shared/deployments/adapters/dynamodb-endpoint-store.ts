@@ -45,6 +45,14 @@ import {
 
 type Item = Record<string, unknown>;
 
+/**
+ * The deploy context's hold on an endpoint item (`shared/deployments/deploy/`): `{deploymentId,
+ * since}`, taken by a deploy before it records its deployment and only while the endpoint is not
+ * `Deleting`. A delete commits only without a live hold, so a deploy and a delete exclude each other.
+ */
+const DEPLOY_HOLD = 'activeDeployment';
+const DEFAULT_MAX_DEPLOY_MS = 12 * 3600_000;
+
 /** Deletes in flight at once when an endpoint's partition is swept. */
 const SWEEP_CONCURRENCY = 16;
 
@@ -63,6 +71,12 @@ export class DynamoEndpointStore implements EndpointStore {
     private readonly tableName: string,
     private readonly client: DynamoDBDocumentClient = dynamoDocumentClient(),
     private readonly clock: Clock = systemClock,
+    /**
+     * How long a deploy may run (the deploy state machine's timeout): a deploy hold or an
+     * `InProgress` deployment older than this belongs to an execution that has ended, and no longer
+     * blocks a delete. @default 12 hours
+     */
+    private readonly maxDeployMs: number = DEFAULT_MAX_DEPLOY_MS,
   ) {}
 
   async create(input: NewEndpoint): Promise<Endpoint> {
@@ -220,37 +234,49 @@ export class DynamoEndpointStore implements EndpointStore {
   }
 
   async delete(name: string): Promise<Endpoint | undefined> {
-    const endpoint = await this.get(name);
-    if (!endpoint) return undefined;
+    const { Item: item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: deploymentKeys.endpoint(name), ConsistentRead: true }),
+    );
+    if (!item) return undefined;
+    const endpoint = fromEndpointItem(item);
     if (endpoint.status !== 'Deleting') {
-      const running = await this.findDeployment(name, 'status', 'InProgress');
+      const staleBefore = this.clock.now() - this.maxDeployMs;
+      const hold = item[DEPLOY_HOLD] as { deploymentId?: unknown; since?: unknown } | undefined;
+      const held = hold && Number(hold.since) >= staleBefore ? String(hold.deploymentId) : undefined;
+      const running = held ?? (await this.runningDeployment(name, staleBefore))?.deploymentId;
       if (running) {
         throw new InvalidStateError(
-          `Endpoint '${name}' has deployment '${running.deploymentId}' of version ${running.version} in progress; ` +
-            'delete it once the deployment finished',
+          `Endpoint '${name}' has deployment '${running}' in progress; delete it once the deployment finished`,
         );
       }
       try {
-        // The commit point: from here on no traffic move or configuration change passes, and the
-        // endpoint is out of both listings. What follows is cleaning up, which a retried delete resumes.
+        // The commit point: from here on no traffic move, configuration change or deploy hold passes,
+        // and the endpoint is out of both listings. What follows is cleaning up, which a retried
+        // delete resumes. A deploy that took its hold since the read makes this fail: decide again.
         await this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: deploymentKeys.endpoint(name),
             UpdateExpression:
               'SET #status = :deleting, #updatedAt = :now REMOVE gsi1pk, gsi1sk, gsi2pk, gsi2sk',
-            ConditionExpression: 'attribute_exists(pk) AND #updatedAt = :seen',
-            ExpressionAttributeNames: { '#status': 'status', '#updatedAt': 'updatedAt' },
+            ConditionExpression:
+              'attribute_exists(pk) AND #updatedAt = :seen AND (attribute_not_exists(#hold) OR #hold.#since < :stale)',
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#updatedAt': 'updatedAt',
+              '#hold': DEPLOY_HOLD,
+              '#since': 'since',
+            },
             ExpressionAttributeValues: {
               ':deleting': 'Deleting',
               ':now': this.clock.now(),
               ':seen': endpoint.updatedAt,
+              ':stale': staleBefore,
             },
           }),
         );
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        // Changed since it was read (a deploy may have started): decide again on what is true now.
         return this.delete(name);
       }
     }
@@ -320,6 +346,12 @@ export class DynamoEndpointStore implements EndpointStore {
       if (!current) throw deploymentNotFound(ref);
       throw new DeploymentFinishedError(ref.deploymentId, current.status);
     }
+  }
+
+  /** An `InProgress` deployment young enough that its execution may still run. */
+  private async runningDeployment(name: string, staleBefore: number): Promise<Deployment | undefined> {
+    const running = await this.findDeployment(name, 'status', 'InProgress');
+    return running && running.startedAt >= staleBefore ? running : undefined;
   }
 
   getDeployment(endpointName: string, deploymentId: string): Promise<Deployment | undefined> {
