@@ -91,8 +91,6 @@ describe('tracking limits and errors over HTTP', () => {
         400,
         'INVALID_PARAMETER_VALUE',
       ],
-      ['POST', 'logged-models', { experiment_id: '987654321' }, 404, 'RESOURCE_DOES_NOT_EXIST'],
-      ['GET', 'logged-models/m-00000000000000000000000000000000', undefined, 404, 'RESOURCE_DOES_NOT_EXIST'],
       ['POST', 'traces', {}, 501, 'NOT_IMPLEMENTED'],
       ['GET', 'runs/nothing-here', undefined, 404, 'ENDPOINT_NOT_FOUND'],
     ];
@@ -111,63 +109,5 @@ describe('tracking limits and errors over HTTP', () => {
       `{"run_id":"x","tags":[{"key":"a","value":"${'x'.repeat(10 * 1024 * 1024)}"}]}`,
     );
     expect(huge.status).toBe(413);
-  });
-
-  it('logs a model the way an MLflow 3 client does: logged model, run output, finalize', async () => {
-    const experimentId = (await mlflow('POST', 'experiments/create', { name: unique('lm') })).json
-      .experiment_id;
-    const runId = (await mlflow('POST', 'runs/create', { experiment_id: experimentId })).json.run.info
-      .run_id as string;
-    const created = await mlflow('POST', 'logged-models', {
-      experiment_id: experimentId,
-      name: 'model',
-      source_run_id: runId,
-    });
-    expect(created.status).toBe(200);
-    const model = created.json.model.info;
-    expect(model.artifact_uri).toBe(`mlflow-artifacts:/${experimentId}/models/${model.model_id}/artifacts`);
-    expect(
-      (
-        await mlflow('POST', 'runs/outputs', {
-          run_id: runId,
-          models: [{ model_id: model.model_id, step: 0 }],
-        })
-      ).status,
-    ).toBe(200);
-    const finalized = await mlflow('PATCH', `logged-models/${model.model_id}`, {
-      model_id: model.model_id,
-      status: 'LOGGED_MODEL_READY',
-    });
-    expect(finalized.json.model.info.status).toBe('LOGGED_MODEL_READY');
-    const run = (await mlflow('GET', `runs/get?run_id=${runId}`)).json.run;
-    expect(run.outputs.model_outputs).toEqual([{ model_id: model.model_id, step: 0 }]);
-    const logged = await mlflow('POST', 'runs/log-metric', {
-      run_id: runId,
-      key: 'accuracy',
-      value: 0.93,
-      timestamp: 5,
-      step: 1,
-      model_id: model.model_id,
-    });
-    expect(logged.status).toBe(200);
-    const withMetrics = await mlflow('GET', `logged-models/${model.model_id}`);
-    expect(withMetrics.json.model.data.metrics).toEqual([
-      expect.objectContaining({
-        key: 'accuracy',
-        value: 0.93,
-        step: 1,
-        run_id: runId,
-        model_id: model.model_id,
-      }),
-    ]);
-    const byMetric = await mlflow('POST', 'logged-models/search', {
-      experiment_ids: [experimentId],
-      filter: 'metrics.accuracy > 0.9',
-    });
-    expect(byMetric.json.models).toHaveLength(1);
-    const search = await mlflow('POST', 'logged-models/search', { experiment_ids: [experimentId] });
-    expect(search.json.models.map((m: { info: { model_id: string } }) => m.info.model_id)).toEqual([
-      model.model_id,
-    ]);
   });
 });
