@@ -1,6 +1,7 @@
 /**
  * Lambda entry point for MLflow's artifact proxy (`/mlflow-artifacts/...`: upload, download, list,
- * delete, multipart uploads) and service.proto's `mlflow/artifacts/list`. Files of a few MB pass
+ * delete, multipart uploads), service.proto's `mlflow/artifacts/list` and MLflow 3's logged-model
+ * artifacts (`logged-models/{model_id}/artifacts/directories` and `/files`). Files of a few MB pass
  * through; larger ones travel between the client and S3 by presigned URLs, never through Lambda.
  */
 import { createHttpHandler } from '../shared/platform/http/http-handler.ts';

@@ -12,6 +12,8 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DELIVERABLE_REGISTRY_EVENTS } from '../../shared/registry/webhooks/registry-events.mapper.ts';
+import { runKeys } from '../../shared/tracking/keys.ts';
+import { loggedModelKeys } from '../../shared/tracking/logged-models/keys.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
 
 /** The MLflow API prefixes; every MLflow route is served under both, as MLflow's server does. */
@@ -90,7 +92,19 @@ export class ApiStack extends Stack {
         envName: 'ARTIFACT_BUCKET_NAME',
         value: props.artifactBucket.bucketName,
       })
-      .bindTable(props.trackingTable, { accessMode: 'read', envName: 'TRACKING_TABLE_NAME' });
+      // It reads one item per listing, a run's or a logged model's (their artifact roots), nothing else.
+      .allow(
+        new PolicyStatement({
+          actions: ['dynamodb:GetItem'],
+          resources: [props.trackingTable.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': {
+              'dynamodb:LeadingKeys': [runKeys.partition('*'), loggedModelKeys.item('*').pk],
+            },
+          },
+        }),
+      );
+    this.artifactsFunction.addEnvironment('TRACKING_TABLE_NAME', props.trackingTable.tableName);
 
     ({ api: this.webhooksFunction, delivery: this.webhookDeliveryFunction } = this.defineWebhooks(props));
 
@@ -121,6 +135,8 @@ export class ApiStack extends Stack {
       for (const resource of REGISTRY_RESOURCES) route(`${prefix}/mlflow/${resource}/{proxy+}`, registry);
       route(`${prefix}/mlflow/artifacts/{proxy+}`, artifacts);
       route(`${prefix}/mlflow-artifacts/{proxy+}`, artifacts);
+      // A logged model's artifacts (MLflow 3: `artifacts/directories`, `artifacts/files`) need the bucket.
+      route(`${prefix}/mlflow/logged-models/{model_id}/artifacts/{proxy+}`, artifacts);
       // `{proxy+}` needs at least one segment: create and list are `mlflow/webhooks` itself.
       route(`${prefix}/mlflow/webhooks`, webhooks);
       route(`${prefix}/mlflow/webhooks/{proxy+}`, webhooks);

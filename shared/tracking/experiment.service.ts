@@ -169,7 +169,13 @@ export class ExperimentService {
 
   async deleteTag(experimentId: string, key: string): Promise<void> {
     await this.ensureDefaultExperiment();
-    if (!(await this.experiments.deleteTag(experimentId, key))) await this.explainInactive(experimentId);
+    if (await this.experiments.deleteTag(experimentId, key)) return;
+    const experiment = await this.experiments.get(experimentId);
+    if (experiment?.lifecycleStage !== 'active') await this.explainInactive(experimentId);
+    // MLflow 3's stores answer a missing tag with 404, unlike the registry's tags.
+    throw new ResourceDoesNotExistError(
+      `No tag with name: ${key.slice(0, 250)} in experiment with id ${experimentId}`,
+    );
   }
 
   /** The artifact location MLflow's server gives an experiment under its default root. */

@@ -23,7 +23,10 @@ export interface ExperimentRepository {
   transition(experimentId: string, from: LifecycleStage, to: LifecycleStage, now: number): Promise<boolean>;
   /** Sets a tag on an active experiment; returns false when it is missing or not active. */
   setTag(experimentId: string, key: string, value: string): Promise<boolean>;
-  /** Deletes a tag (missing tags are fine); returns false when the experiment is missing or not active. */
+  /**
+   * Deletes a tag of an active experiment; returns false when the tag, or the experiment, is missing
+   * or the experiment is not active (one conditional write cannot say which; the caller reads).
+   */
   deleteTag(experimentId: string, key: string): Promise<boolean>;
 }
 

@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { EndpointNotFoundError } from '../../shared/platform/errors.ts';
 import { fromApiGatewayEvent } from '../../shared/platform/http/http-request.ts';
 import { Router } from '../../shared/platform/http/router.ts';
+import { artifactOperations } from '../../shared/tracking/artifacts/api/artifacts.routes.ts';
+import type { ArtifactService } from '../../shared/tracking/artifacts/artifact.service.ts';
 import { loggedModelToWire } from '../../shared/tracking/logged-models/api/logged-model.wire.ts';
 import type { LoggedModelService } from '../../shared/tracking/logged-models/logged-model.service.ts';
 import { loggedModelOperations } from '../../shared/tracking/logged-models/logged-models.module.ts';
@@ -59,8 +61,11 @@ const model: LoggedModelWithMetrics = {
   ],
 };
 
-/** Records the calls instead of storing anything: the contract is about what parses, not what happens. */
-function recordingService() {
+/**
+ * A service that records the calls instead of storing anything (the contract is about what parses,
+ * not what happens), answering each method with `answer(method)`.
+ */
+function recording<T>(answer: (method: string) => unknown) {
   const calls: Array<[string, unknown[]]> = [];
   const service = new Proxy(
     {},
@@ -69,13 +74,23 @@ function recordingService() {
         (_target, method: string) =>
         async (...args: unknown[]) => {
           calls.push([method, args]);
-          if (method === 'search') return { models: [] };
-          if (method === 'listArtifacts') return { rootUri: model.artifactLocation, files: [] };
-          return model;
+          return answer(method);
         },
     },
-  ) as LoggedModelService;
+  ) as T;
   return { service, calls };
+}
+
+const recordingService = () =>
+  recording<LoggedModelService>((method) => (method === 'search' ? { models: [] } : model));
+
+/** Dispatches a fixture request to the logged-model operations and names the service calls it made. */
+async function loggedModelCalls(raw: FixtureRequest): Promise<string[]> {
+  const request = withId(raw);
+  const { service, calls } = recordingService();
+  const router = new Router(loggedModelOperations(service));
+  await router.dispatch(fromApiGatewayEvent(apiEvent(request.method, request.path, request.body)));
+  return calls.map(([method]) => method);
 }
 
 const withId = (request: FixtureRequest) => ({
@@ -96,13 +111,7 @@ describe('MLflow 3 log_model: the logged-model requests keep parsing', () => {
 
   it.each(ours.map((request) => [`${request.method} ${request.path}`, request] as const))(
     '%s',
-    async (_name, raw) => {
-      const request = withId(raw);
-      const { service, calls } = recordingService();
-      const router = new Router(loggedModelOperations(service));
-      await router.dispatch(fromApiGatewayEvent(apiEvent(request.method, request.path, request.body)));
-      expect(calls.map(([method]) => method)).toEqual([request.call]);
-    },
+    async (_name, raw) => expect(await loggedModelCalls(raw)).toEqual([raw.call]),
   );
 
   it('passes the client create and finalize arguments through unchanged', async () => {
@@ -148,15 +157,31 @@ describe('MLflow 3 log_model: the logged-model requests keep parsing', () => {
 });
 
 describe('MLflow 3 client: the other logged-model requests keep parsing', () => {
-  it.each(
-    fixtures.otherClientRequests.map((request) => [`${request.method} ${request.path}`, request] as const),
-  )('%s', async (_name, raw) => {
-    const request = withId(raw);
-    const { service, calls } = recordingService();
-    const router = new Router(loggedModelOperations(service));
-    await router.dispatch(fromApiGatewayEvent(apiEvent(request.method, request.path, request.body)));
-    expect(calls.map(([method]) => method)).toEqual([request.call]);
-  });
+  const ours = fixtures.otherClientRequests.filter((request) => request.owner === undefined);
+  const artifacts = fixtures.otherClientRequests.filter((request) => request.owner === 'artifacts');
+
+  it.each(ours.map((request) => [`${request.method} ${request.path}`, request] as const))(
+    '%s',
+    async (_name, raw) => expect(await loggedModelCalls(raw)).toEqual([raw.call]),
+  );
+
+  it.each(artifacts.map((request) => [`${request.method} ${request.path}`, request] as const))(
+    '%s (the artifacts function, which holds the bucket)',
+    async (_name, raw) => {
+      const request = withId(raw);
+      const { service, calls } = recording<ArtifactService>((method) =>
+        method === 'listLoggedModel'
+          ? { rootUri: model.artifactLocation, files: [] }
+          : { kind: 'inline', body: new Uint8Array(0), contentType: 'text/plain', contentDisposition: '' },
+      );
+      const event = apiEvent(request.method, request.path, request.body);
+      await new Router(artifactOperations(service)).dispatch(fromApiGatewayEvent(event));
+      expect(calls.map(([method]) => method)).toEqual([request.call]);
+      expect(calls[0]?.[1]?.[0]).toBe(MODEL_ID);
+      const logged = new Router(loggedModelOperations(recordingService().service));
+      expect(() => logged.resolve(fromApiGatewayEvent(event))).toThrow(EndpointNotFoundError);
+    },
+  );
 
   it('reads the search parameters as MLflow names them', async () => {
     const { service, calls } = recordingService();

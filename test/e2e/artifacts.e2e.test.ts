@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { http, mlflow, httpRaw as send, unique } from '../support/http-client.ts';
 
 /**
@@ -186,9 +186,8 @@ describe('artifacts over HTTP', () => {
     expect((await http('DELETE', `${ARTIFACTS}/${runDir}/nothing/at/all`)).status).toBe(200);
   });
 
-  it("lists a real run's artifacts with mlflow/artifacts/list (once runs are served)", async (context) => {
+  it("lists a real run's artifacts with mlflow/artifacts/list, on both prefixes", async () => {
     const run = await mlflow('POST', 'runs/create', { experiment_id: experimentId });
-    if (run.json?.error_code === 'ENDPOINT_NOT_FOUND') context.skip('runs/create is not served yet');
     expect(run.status).toBe(200);
     const info = run.json.run.info as { run_id: string; artifact_uri: string };
     const root = info.artifact_uri.replace(/^mlflow-artifacts:\/*/, '');
@@ -200,6 +199,140 @@ describe('artifacts over HTTP', () => {
       root_uri: info.artifact_uri,
       files: [{ path: 'model/MLmodel', is_dir: false, file_size: 1 }],
     });
+    const top = await http('GET', `/ajax-api/2.0/mlflow/artifacts/list?run_uuid=${info.run_id}`);
+    expect(top.json).toEqual({ root_uri: info.artifact_uri, files: [{ path: 'model', is_dir: true }] });
+    const empty = (await mlflow('POST', 'runs/create', { experiment_id: experimentId })).json.run.info;
+    expect((await mlflow('GET', `artifacts/list?run_id=${empty.run_id}`)).json).toEqual({
+      root_uri: empty.artifact_uri,
+    });
+  });
+
+  it('lists runs and logged models of an experiment kept at s3:// in the artifact bucket', async (context) => {
+    const bucket = inject('artifactBucket');
+    if (!bucket) context.skip('E2E_ARTIFACT_BUCKET names the deployment bucket');
+    const prefix = `e2e-explicit/${randomBytes(6).toString('hex')}`;
+    const explicit = await mlflow('POST', 'experiments/create', {
+      name: unique('explicit'),
+      artifact_location: `s3://${bucket}/${prefix}`,
+    });
+    const id = explicit.json.experiment_id as string;
+    const run = (await mlflow('POST', 'runs/create', { experiment_id: id })).json.run.info;
+    expect(run.artifact_uri).toBe(`s3://${bucket}/${prefix}/${run.run_id}/artifacts`);
+    // The proxy path of the same objects: the key below the bucket (no key prefix locally).
+    await send('PUT', `${ARTIFACTS}/${prefix}/${run.run_id}/artifacts/notes.txt`, 'abc', {
+      'content-type': 'text/plain',
+    });
+    expect((await mlflow('GET', `artifacts/list?run_id=${run.run_id}`)).json).toEqual({
+      root_uri: run.artifact_uri,
+      files: [{ path: 'notes.txt', is_dir: false, file_size: 3 }],
+    });
+    const model = (await mlflow('POST', 'logged-models', { experiment_id: id })).json.model.info;
+    await send('PUT', `${ARTIFACTS}/${prefix}/models/${model.model_id}/artifacts/MLmodel`, 'm', {
+      'content-type': 'text/plain',
+    });
+    expect((await mlflow('GET', `logged-models/${model.model_id}/artifacts/directories`)).json).toEqual({
+      root_uri: model.artifact_uri,
+      files: [{ path: 'MLmodel', is_dir: false, file_size: 1 }],
+    });
+  });
+
+  it('answers 501 naming the location for artifact roots outside the artifact bucket', async () => {
+    const foreign = await mlflow('POST', 'experiments/create', {
+      name: unique('foreign'),
+      artifact_location: 's3://somebody-elses-bucket/mlruns',
+    });
+    const id = foreign.json.experiment_id as string;
+    const run = (await mlflow('POST', 'runs/create', { experiment_id: id })).json.run.info;
+    const listed = await mlflow('GET', `artifacts/list?run_id=${run.run_id}`);
+    expect([listed.status, listed.json.error_code]).toEqual([501, 'NOT_IMPLEMENTED']);
+    expect(listed.json.message).toContain(run.artifact_uri);
+    const model = (await mlflow('POST', 'logged-models', { experiment_id: id })).json.model.info;
+    const directories = await mlflow('GET', `logged-models/${model.model_id}/artifacts/directories`);
+    expect([directories.status, directories.json.error_code]).toEqual([501, 'NOT_IMPLEMENTED']);
+  });
+
+  it('aborts a multipart upload: parts discarded, completing it then is 404, aborting again is 200', async () => {
+    const directory = `${runDir}/aborted`;
+    const body = (uploadId: string) => ({ path: '/tmp/big.bin', upload_id: uploadId });
+    const created = await http('POST', `/api/2.0/mlflow-artifacts/mpu/create/${directory}`, {
+      path: '/tmp/big.bin',
+      num_parts: 2,
+    });
+    expect(created.status).toBe(200);
+    const [first] = created.json.credentials as Array<{ url: string }>;
+    const part = await fetch(first?.url ?? '', { method: 'PUT', body: Buffer.alloc(1024, 1) });
+    expect(part.status).toBe(200);
+    const uploadId = created.json.upload_id as string;
+    const abort = `/api/2.0/mlflow-artifacts/mpu/abort/${directory}`;
+    expect((await http('POST', abort, body(uploadId))).status).toBe(200);
+    const completed = await http('POST', `/api/2.0/mlflow-artifacts/mpu/complete/${directory}`, {
+      ...body(uploadId),
+      parts: [{ part_number: 1, etag: part.headers.get('etag') }],
+    });
+    expect([completed.status, completed.json.error_code]).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
+    expect((await http('POST', abort, body(uploadId))).status).toBe(200);
+    expect((await http('GET', `${ARTIFACTS}?path=${encodeURIComponent(directory)}`)).json).toEqual({});
+  });
+
+  it('enforces the multipart and inline limits at and past them', async () => {
+    const mpu = (action: string, body: unknown) =>
+      http('POST', `/api/2.0/mlflow-artifacts/mpu/${action}/${runDir}/limits`, body);
+    const cases: Array<[string, unknown, number, string]> = [
+      ['create', { path: 'x.bin', num_parts: 0 }, 400, 'INVALID_PARAMETER_VALUE'],
+      ['create', { path: 'x.bin', num_parts: 10_001 }, 400, 'INVALID_PARAMETER_VALUE'],
+      // The body's path is the client's local file: only its name counts, and it must have one.
+      ['create', { path: '/tmp/', num_parts: 1 }, 400, 'INVALID_PARAMETER_VALUE'],
+      ['create', { num_parts: 1 }, 400, 'INVALID_PARAMETER_VALUE'],
+      ['complete', { path: 'x.bin', upload_id: 'u', parts: [] }, 400, 'INVALID_PARAMETER_VALUE'],
+      [
+        'complete',
+        { path: 'x.bin', upload_id: 'u', parts: [{ part_number: 10_001, etag: 'e' }] },
+        400,
+        'INVALID_PARAMETER_VALUE',
+      ],
+      [
+        'complete',
+        {
+          path: 'x.bin',
+          upload_id: 'u',
+          parts: [
+            { part_number: 1, etag: 'e' },
+            { part_number: 1, etag: 'e' },
+          ],
+        },
+        400,
+        'INVALID_PARAMETER_VALUE',
+      ],
+      [
+        'complete',
+        { path: 'x.bin', upload_id: 'no-such-upload', parts: [{ part_number: 1, etag: 'e' }] },
+        404,
+        'RESOURCE_DOES_NOT_EXIST',
+      ],
+      ['abort', { path: 'x.bin' }, 400, 'INVALID_PARAMETER_VALUE'],
+    ];
+    for (const [action, body, status, code] of cases) {
+      const result = await mpu(action, body);
+      expect({ action, body, status: result.status, code: result.json?.error_code }).toEqual({
+        action,
+        body,
+        status,
+        code,
+      });
+    }
+    expect((await mpu('abort', { path: 'x.bin', upload_id: 'no-such-upload' })).status).toBe(200);
+    const escaping = await http('POST', `/api/2.0/mlflow-artifacts/mpu/create/${runDir}/..%2F..%2Fx`, {
+      path: 'x.bin',
+      num_parts: 1,
+    });
+    expect([escaping.status, escaping.json.error_code]).toEqual([400, 'INVALID_PARAMETER_VALUE']);
+    const exact = await send('PUT', `${ARTIFACTS}/${runDir}/exact.bin`, Buffer.alloc(4 * MiB, 1), {
+      'content-type': 'application/octet-stream',
+    });
+    expect(exact.status).toBe(200);
+    const root = await http('DELETE', `${ARTIFACTS}/`);
+    expect(root.status).toBeGreaterThanOrEqual(400);
+    expect(root.status).toBeLessThan(500);
   });
 });
 

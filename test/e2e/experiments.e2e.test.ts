@@ -135,4 +135,73 @@ describe('experiments over HTTP', () => {
     expect(pages).toBe(3);
     expect(names).toEqual(Array.from({ length: 12 }, (_, i) => `${marker}-${String(i).padStart(2, '0')}`));
   });
+
+  it('keeps names unique (deleted ones included) and refuses stage changes that do not apply', async () => {
+    const name = unique('dup');
+    const id = (await mlflow('POST', 'experiments/create', { name })).json.experiment_id as string;
+    const again = await mlflow('POST', 'experiments/create', { name });
+    expect([again.status, again.json.error_code]).toEqual([400, 'RESOURCE_ALREADY_EXISTS']);
+    const restoreActive = await mlflow('POST', 'experiments/restore', { experiment_id: id });
+    expect([restoreActive.status, restoreActive.json.error_code]).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
+    expect((await mlflow('POST', 'experiments/delete', { experiment_id: id })).status).toBe(200);
+    const ofDeleted = await mlflow('POST', 'experiments/create', { name });
+    expect([ofDeleted.status, ofDeleted.json.error_code]).toEqual([400, 'RESOURCE_ALREADY_EXISTS']);
+    const deleteAgain = await mlflow('POST', 'experiments/delete', { experiment_id: id });
+    expect([deleteAgain.status, deleteAgain.json.error_code]).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
+    // MLflow answers 500 INVALID_STATE here; Runway a client error.
+    const renameDeleted = await mlflow('POST', 'experiments/update', {
+      experiment_id: id,
+      new_name: unique('x'),
+    });
+    expect(renameDeleted.status).toBeGreaterThanOrEqual(400);
+    expect(renameDeleted.status).toBeLessThan(500);
+    expect(renameDeleted.json.error_code).toEqual(expect.any(String));
+  });
+
+  it('changes last_update_time on rename but not on a tag, as MLflow does', async () => {
+    const id = (await mlflow('POST', 'experiments/create', { name: unique('times') })).json
+      .experiment_id as string;
+    const updatedAt = async () =>
+      (await mlflow('GET', `experiments/get?experiment_id=${id}`)).json.experiment.last_update_time as number;
+    const created = await updatedAt();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await mlflow('POST', 'experiments/set-experiment-tag', { experiment_id: id, key: 'k', value: 'v' });
+    expect(await updatedAt()).toBe(created);
+    await mlflow('POST', 'experiments/update', { experiment_id: id, new_name: unique('times-renamed') });
+    expect(await updatedAt()).toBeGreaterThan(created);
+  });
+
+  it('enforces each experiment limit: name, tag key and value, max_results; at the limit it is fine', async () => {
+    const id = (await mlflow('POST', 'experiments/create', { name: unique('limits') })).json
+      .experiment_id as string;
+    const tag = (key: string, value: string) => ({ experiment_id: id, key, value });
+    const cases: Array<[string, string, unknown, number]> = [
+      ['POST', 'experiments/create', { name: 'x'.repeat(501) }, 400],
+      ['POST', 'experiments/create', { name: `${unique('l')}${'x'.repeat(480)}`.slice(0, 500) }, 200],
+      ['POST', 'experiments/create', { name: '   ' }, 400],
+      ['POST', 'experiments/set-experiment-tag', tag('k'.repeat(251), 'v'), 400],
+      ['POST', 'experiments/set-experiment-tag', tag('k'.repeat(250), 'v'), 200],
+      ['POST', 'experiments/set-experiment-tag', tag('k', 'v'.repeat(5001)), 400],
+      ['POST', 'experiments/set-experiment-tag', tag('k', 'v'.repeat(5000)), 200],
+      ['POST', 'experiments/search', { max_results: 50001 }, 400],
+      ['POST', 'experiments/search', { max_results: 50000 }, 200],
+      ['POST', 'experiments/search', { max_results: 0 }, 400],
+      ['POST', 'experiments/search', { max_results: 10, filter: 'name ~ x' }, 400],
+      ['POST', 'experiments/search', { max_results: 10, page_token: 'bogus' }, 400],
+      ['POST', 'experiments/search', { max_results: 10, order_by: ['nonsense'] }, 400],
+      ['GET', 'experiments/get-by-name', undefined, 400],
+      ['GET', 'experiments/get', undefined, 400],
+      ['POST', 'experiments/delete-experiment-tag', { experiment_id: id, key: 'never-set' }, 404],
+    ];
+    for (const [method, path, body, status] of cases) {
+      const result = await mlflow(method, path, body);
+      expect({ path, body, status: result.status }).toEqual({ path, body, status });
+      if (status >= 400)
+        expect(result.json.error_code).toMatch(/^(INVALID_PARAMETER_VALUE|RESOURCE_DOES_NOT_EXIST)$/);
+    }
+    const text = await http('POST', '/api/2.0/mlflow/experiments/create', '{"name":"t"}', {
+      'content-type': 'text/plain',
+    });
+    expect([text.status, text.json.error_code]).toEqual([400, 'INVALID_PARAMETER_VALUE']);
+  });
 });

@@ -91,8 +91,6 @@ describe('tracking limits and errors over HTTP', () => {
         400,
         'INVALID_PARAMETER_VALUE',
       ],
-      ['POST', 'logged-models', { experiment_id: '987654321' }, 404, 'RESOURCE_DOES_NOT_EXIST'],
-      ['GET', 'logged-models/m-00000000000000000000000000000000', undefined, 404, 'RESOURCE_DOES_NOT_EXIST'],
       ['POST', 'traces', {}, 501, 'NOT_IMPLEMENTED'],
       ['GET', 'runs/nothing-here', undefined, 404, 'ENDPOINT_NOT_FOUND'],
     ];
@@ -113,61 +111,120 @@ describe('tracking limits and errors over HTTP', () => {
     expect(huge.status).toBe(413);
   });
 
-  it('logs a model the way an MLflow 3 client does: logged model, run output, finalize', async () => {
-    const experimentId = (await mlflow('POST', 'experiments/create', { name: unique('lm') })).json
-      .experiment_id;
-    const runId = (await mlflow('POST', 'runs/create', { experiment_id: experimentId })).json.run.info
-      .run_id as string;
-    const created = await mlflow('POST', 'logged-models', {
-      experiment_id: experimentId,
-      name: 'model',
-      source_run_id: runId,
-    });
-    expect(created.status).toBe(200);
-    const model = created.json.model.info;
-    expect(model.artifact_uri).toBe(`mlflow-artifacts:/${experimentId}/models/${model.model_id}/artifacts`);
-    expect(
-      (
-        await mlflow('POST', 'runs/outputs', {
-          run_id: runId,
-          models: [{ model_id: model.model_id, step: 0 }],
-        })
-      ).status,
-    ).toBe(200);
-    const finalized = await mlflow('PATCH', `logged-models/${model.model_id}`, {
-      model_id: model.model_id,
-      status: 'LOGGED_MODEL_READY',
-    });
-    expect(finalized.json.model.info.status).toBe('LOGGED_MODEL_READY');
-    const run = (await mlflow('GET', `runs/get?run_id=${runId}`)).json.run;
-    expect(run.outputs.model_outputs).toEqual([{ model_id: model.model_id, step: 0 }]);
-    const logged = await mlflow('POST', 'runs/log-metric', {
+  it('enforces each run limit at and past it: batch sizes, history and bulk pages, datasets', async () => {
+    const runId = (await mlflow('POST', 'runs/create', {})).json.run.info.run_id as string;
+    const otherRun = (await mlflow('POST', 'runs/create', {})).json.run.info.run_id as string;
+    const metrics = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ key: `m${i % 50}`, value: i, timestamp: 1, step: i }));
+    const params = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `p${i}`, value: 'v' }));
+    const dataset = (overrides: Record<string, unknown>, tags: unknown[] = []) => ({
       run_id: runId,
-      key: 'accuracy',
-      value: 0.93,
-      timestamp: 5,
-      step: 1,
-      model_id: model.model_id,
+      datasets: [
+        { tags, dataset: { name: 'd', digest: 'abc', source_type: 'local', source: 's', ...overrides } },
+      ],
     });
-    expect(logged.status).toBe(200);
-    const withMetrics = await mlflow('GET', `logged-models/${model.model_id}`);
-    expect(withMetrics.json.model.data.metrics).toEqual([
-      expect.objectContaining({
-        key: 'accuracy',
-        value: 0.93,
-        step: 1,
-        run_id: runId,
-        model_id: model.model_id,
-      }),
-    ]);
-    const byMetric = await mlflow('POST', 'logged-models/search', {
-      experiment_ids: [experimentId],
-      filter: 'metrics.accuracy > 0.9',
-    });
-    expect(byMetric.json.models).toHaveLength(1);
-    const search = await mlflow('POST', 'logged-models/search', { experiment_ids: [experimentId] });
-    expect(search.json.models.map((m: { info: { model_id: string } }) => m.info.model_id)).toEqual([
-      model.model_id,
-    ]);
+    const runIds = (n: number) => Array.from({ length: n }, () => `run_ids=${runId}`).join('&');
+    const cases: Array<[string, string, unknown, number]> = [
+      ['POST', 'runs/log-batch', { run_id: runId, metrics: metrics(1000) }, 200],
+      ['POST', 'runs/log-batch', { run_id: otherRun, params: params(100) }, 200],
+      // 1000 entities in all: 950 metrics and 100 params are each within their limit, not together.
+      ['POST', 'runs/log-batch', { run_id: runId, metrics: metrics(950), params: params(51) }, 400],
+      [
+        'POST',
+        'runs/log-batch',
+        {
+          run_id: runId,
+          params: [
+            { key: 'twice', value: '1' },
+            { key: 'twice', value: '1' },
+          ],
+        },
+        400,
+      ],
+      // MLflow's 1 MB per log-batch request: 100 tags of 8000 characters and 100 params of 6000.
+      [
+        'POST',
+        'runs/log-batch',
+        {
+          run_id: runId,
+          tags: Array.from({ length: 100 }, (_, i) => ({ key: `big${i}`, value: 't'.repeat(8000) })),
+          params: Array.from({ length: 100 }, (_, i) => ({ key: `big${i}`, value: 'p'.repeat(6000) })),
+        },
+        400,
+      ],
+      ['POST', 'runs/log-parameter', { run_id: runId, key: 'k'.repeat(251), value: 'v' }, 400],
+      ['POST', 'runs/log-parameter', { run_id: runId, key: 'k'.repeat(250), value: 'v' }, 200],
+      ['POST', 'runs/set-tag', { run_id: runId, key: 't'.repeat(251), value: 'v' }, 400],
+      ['GET', `metrics/get-history?run_id=${runId}&metric_key=m1&max_results=25001`, undefined, 400],
+      ['GET', `metrics/get-history?run_id=${runId}&metric_key=m1&max_results=25000`, undefined, 200],
+      ['GET', `metrics/get-history-bulk-interval?${runIds(101)}&metric_key=m1`, undefined, 400],
+      ['GET', `metrics/get-history-bulk-interval?${runIds(100)}&metric_key=m1`, undefined, 200],
+      [
+        'GET',
+        `metrics/get-history-bulk-interval?run_ids=${runId}&metric_key=m1&max_results=2501`,
+        undefined,
+        400,
+      ],
+      ['GET', `metrics/get-history-bulk-interval?metric_key=m1`, undefined, 400],
+      ['POST', 'runs/search', { max_results: 50000 }, 200],
+      ['POST', 'runs/search', { max_results: 0 }, 400],
+      ['POST', 'runs/search', { order_by: ['nonsense DESC'] }, 400],
+      ['POST', 'runs/log-inputs', dataset({ digest: 'x'.repeat(36) }), 200],
+      ['POST', 'runs/log-inputs', dataset({ name: 'n'.repeat(501) }), 400],
+      ['POST', 'runs/log-inputs', dataset({}, [{ key: 'k'.repeat(256), value: 'v' }]), 400],
+      ['POST', 'runs/log-inputs', dataset({}, [{ key: 'k', value: 'v'.repeat(501) }]), 400],
+      ['POST', 'runs/log-model', { run_id: runId, model_json: 'not json' }, 400],
+      [
+        'POST',
+        'runs/outputs',
+        { run_id: '0123456789abcdef0123456789abcdef', models: [{ model_id: 'm-0', step: 0 }] },
+        404,
+      ],
+      ['POST', 'runs/restore', { run_id: '0123456789abcdef0123456789abcdef' }, 404],
+    ];
+    for (const [method, path, body, status] of cases) {
+      const result = await mlflow(method, path, body);
+      const label = `${method} ${path.slice(0, 120)} ${JSON.stringify(body)?.slice(0, 120)}`;
+      expect({ label, status: result.status }).toEqual({ label, status });
+      if (status >= 400)
+        expect(result.json.error_code).toMatch(/^(INVALID_PARAMETER_VALUE|RESOURCE_DOES_NOT_EXIST)$/);
+    }
+  });
+
+  it('answers every trace and GenAI endpoint 501 NOT_IMPLEMENTED, on each prefix MLflow serves it', async () => {
+    const v2: Array<[string, string]> = [
+      ['POST', 'traces'],
+      ['GET', 'traces?experiment_ids=0'],
+      ['POST', 'traces/delete-traces'],
+      ['GET', 'traces/tr-1/info'],
+      ['GET', 'traces/tr-1'],
+      ['PATCH', 'traces/tr-1'],
+      ['PATCH', 'traces/tr-1/tags'],
+      ['DELETE', 'traces/tr-1/tags'],
+      ['POST', 'traces/tr-1/assessments'],
+      ['PATCH', 'traces/tr-1/assessments/a-1'],
+      ['DELETE', 'traces/tr-1/assessments/a-1'],
+      ['POST', 'experiments/search-datasets'],
+    ];
+    const paths = [
+      ...v2.flatMap(([method, path]) => [
+        [method, `/api/2.0/mlflow/${path}`],
+        [method, `/ajax-api/2.0/mlflow/${path}`],
+      ]),
+      ['POST', '/api/3.0/mlflow/traces'],
+      ['GET', '/api/3.0/mlflow/traces/get?trace_id=tr-1'],
+      ['POST', '/api/3.0/mlflow/traces/search'],
+      ['GET', '/ajax-api/3.0/mlflow/traces/tr-1'],
+      ['GET', '/ajax-api/2.0/mlflow/get-trace-artifact?request_id=tr-1'],
+    ];
+    for (const [method, path] of paths as Array<[string, string]>) {
+      const result = await http(method, path, method === 'GET' || method === 'DELETE' ? undefined : {});
+      expect({ method, path, status: result.status, code: result.json?.error_code }).toEqual({
+        method,
+        path,
+        status: 501,
+        code: 'NOT_IMPLEMENTED',
+      });
+    }
   });
 });

@@ -568,11 +568,116 @@ describe('artifacts handler: mlflow/artifacts/list (by run)', () => {
     }
   });
 
-  it('answers 501 for a run whose artifacts are not behind this proxy', async () => {
-    const { runId } = await createRun('s3://somebody-elses-bucket/path');
-    const answer = await call('GET', `mlflow/artifacts/list?run_id=${runId}`);
-    expect(answer.status).toBe(501);
-    expect(answer.json.error_code).toBe('NOT_IMPLEMENTED');
+  it("lists a run whose s3:// artifact URI lies in the artifact bucket, as MLflow's S3 repository would", async () => {
+    const root = `explicit/${Date.now().toString(36)}${++runCounter}`;
+    const { runId, uri } = await createRun(`s3://${BUCKET}/${root}/`);
+    await call('PUT', artifacts(`${root}/model/MLmodel`), { body: 'abcd' });
+    const listed = await call('GET', `mlflow/artifacts/list?run_id=${runId}&path=model`);
+    expect(listed.json).toEqual({
+      root_uri: uri,
+      files: [{ path: 'model/MLmodel', is_dir: false, file_size: 4 }],
+    });
+  });
+
+  it('answers 501 naming why for a run whose artifacts are outside the artifact bucket', async () => {
+    for (const uri of ['s3://somebody-elses-bucket/path', 'gs://bucket/path', 'file:///tmp/mlruns/0/r']) {
+      const { runId } = await createRun(uri);
+      const answer = await call('GET', `mlflow/artifacts/list?run_id=${runId}`);
+      expect(answer.status, uri).toBe(501);
+      expect(answer.json.error_code).toBe('NOT_IMPLEMENTED');
+      expect(answer.json.message).toContain(`'${uri}', outside Runway's artifact store`);
+    }
+  });
+});
+
+describe('artifacts handler: logged-model artifacts (MLflow 3)', () => {
+  let modelCounter = 0;
+  /** The model item as the logged-models slice writes it (logged-models/keys.ts: loggedModelKeys.item). */
+  async function createModel(options: { stage?: string; location?: string } = {}) {
+    const modelId = `m-${Date.now().toString(16).padStart(24, '0')}${(++modelCounter).toString(16).padStart(8, '0')}`;
+    const location = options.location ?? `mlflow-artifacts:/7/models/${modelId}/artifacts`;
+    await runs.send(
+      new PutCommand({
+        TableName: tableName('TrackingTable'),
+        Item: {
+          pk: `LM#${modelId}`,
+          sk: 'LM',
+          entity: 'logged-model',
+          modelId,
+          artifactLocation: location,
+          lifecycleStage: options.stage ?? 'active',
+        },
+      }),
+    );
+    return { modelId, dir: `7/models/${modelId}/artifacts`, location };
+  }
+
+  it("lists a model's artifacts relative to its location, as MLflow's ListLoggedModelArtifacts", async () => {
+    const { modelId, dir, location } = await createModel();
+    await call('PUT', artifacts(`${dir}/MLmodel`), { body: 'flavors: {}' });
+    await call('PUT', artifacts(`${dir}/data/model.onnx`), { body: Buffer.from([1, 2, 3]) });
+    const root = await call('GET', `mlflow/logged-models/${modelId}/artifacts/directories`);
+    expect(root.status).toBe(200);
+    expect(root.json).toEqual({
+      root_uri: location,
+      files: [
+        { path: 'MLmodel', is_dir: false, file_size: 11 },
+        { path: 'data', is_dir: true },
+      ],
+    });
+    const data = await call(
+      'GET',
+      `mlflow/logged-models/${modelId}/artifacts/directories?artifact_directory_path=data`,
+      { prefix: '/ajax-api/2.0/' },
+    );
+    expect(data.json).toEqual({
+      root_uri: location,
+      files: [{ path: 'data/model.onnx', is_dir: false, file_size: 3 }],
+    });
+    const empty = await call(
+      'GET',
+      `mlflow/logged-models/${modelId}/artifacts/directories?artifact_directory_path=nothing`,
+    );
+    expect(empty.json).toEqual({ root_uri: location });
+  });
+
+  it("serves a model's file with MLflow's download headers (the UI's artifacts/files)", async () => {
+    const { modelId, dir } = await createModel();
+    await call('PUT', artifacts(`${dir}/MLmodel`), { body: 'flavors: {}' });
+    const file = await call(
+      'GET',
+      `mlflow/logged-models/${modelId}/artifacts/files?artifact_file_path=MLmodel`,
+      {
+        prefix: '/ajax-api/2.0/',
+      },
+    );
+    expect(file.status).toBe(200);
+    expect(file.bytes.toString('utf8')).toBe('flavors: {}');
+    expect(file.headers['content-type']).toBe('text/plain');
+    expect(file.headers['content-disposition']).toContain('MLmodel');
+  });
+
+  it('answers 404 for unknown, deleted and malformed models, 400 for bad paths, 501 outside the bucket', async () => {
+    const { modelId } = await createModel();
+    const { modelId: deleted } = await createModel({ stage: 'deleted' });
+    const { modelId: foreign } = await createModel({ location: 's3://somebody-elses-bucket/m/artifacts' });
+    const cases: Array<[string, number, string]> = [
+      [`${'m-'.padEnd(34, 'f')}/artifacts/directories`, 404, 'RESOURCE_DOES_NOT_EXIST'],
+      [`${deleted}/artifacts/directories`, 404, 'RESOURCE_DOES_NOT_EXIST'],
+      ['not-a-model/artifacts/directories', 404, 'RESOURCE_DOES_NOT_EXIST'],
+      [`${deleted}/artifacts/files?artifact_file_path=MLmodel`, 404, 'RESOURCE_DOES_NOT_EXIST'],
+      [`${modelId}/artifacts/files?artifact_file_path=missing.txt`, 404, 'RESOURCE_DOES_NOT_EXIST'],
+      [`${modelId}/artifacts/directories?artifact_directory_path=../x`, 400, 'INVALID_PARAMETER_VALUE'],
+      [`${modelId}/artifacts/directories?page_token=garbage`, 400, 'INVALID_PARAMETER_VALUE'],
+      [`${modelId}/artifacts/files?artifact_file_path=..%2F..%2Fx`, 400, 'INVALID_PARAMETER_VALUE'],
+      [`${modelId}/artifacts/files`, 400, 'INVALID_PARAMETER_VALUE'],
+      [`${foreign}/artifacts/directories`, 501, 'NOT_IMPLEMENTED'],
+      [`${modelId}/artifacts/elsewhere`, 404, 'ENDPOINT_NOT_FOUND'],
+    ];
+    for (const [path, status, code] of cases) {
+      const answer = await call('GET', `mlflow/logged-models/${path}`);
+      expect({ path, status: answer.status, code: answer.json?.error_code }).toEqual({ path, status, code });
+    }
   });
 });
 

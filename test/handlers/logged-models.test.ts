@@ -551,23 +551,6 @@ describe('logged models: search', () => {
 });
 
 describe('logged models: artifacts and routing', () => {
-  it('answers 501 for listing artifacts (no artifact store wired yet), after 404 and 400 checks', async () => {
-    const id = (await createModel(await newExperiment())).info.model_id;
-    const listing = await call('GET', `logged-models/${id}/artifacts/directories`);
-    expectError(listing, 501, 'NOT_IMPLEMENTED');
-    expect(listing.json.message).toContain('artifacts');
-    expectError(
-      await call('GET', `logged-models/${UNKNOWN_MODEL}/artifacts/directories`),
-      404,
-      'RESOURCE_DOES_NOT_EXIST',
-    );
-    expectError(
-      await call('GET', `logged-models/${id}/artifacts/directories?artifact_directory_path=../x`),
-      400,
-      'INVALID_PARAMETER_VALUE',
-    );
-  });
-
   it('answers 405 with Allow for a known path and another method', async () => {
     const answer = await call('PUT', `logged-models/${UNKNOWN_MODEL}`, {});
     expectError(answer, 405, 'METHOD_NOT_ALLOWED');

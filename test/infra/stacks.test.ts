@@ -116,6 +116,8 @@ describe('API stack', () => {
         'ANY /ajax-api/2.0/mlflow/model-versions/{proxy+}',
         'ANY /api/2.0/mlflow-artifacts/{proxy+}',
         'ANY /api/2.0/mlflow/artifacts/{proxy+}',
+        'ANY /api/2.0/mlflow/logged-models/{model_id}/artifacts/{proxy+}',
+        'ANY /ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/{proxy+}',
         'ANY /api/3.0/mlflow/{proxy+}',
       ]),
     );
@@ -156,6 +158,35 @@ describe('API stack', () => {
     expect(JSON.stringify(dynamo.Resource)).toContain('/index/gsi1');
     expect(JSON.stringify(dynamo.Resource)).not.toContain('index/*');
     expect([dynamo.Action].flat()).not.toContain('dynamodb:Scan');
+  });
+
+  it('sends logged-model artifact paths to the artifacts function, the rest of logged models to tracking', () => {
+    const routes = Object.values(api.findResources('AWS::ApiGatewayV2::Route'));
+    const targetOf = (key: string) =>
+      JSON.stringify(routes.find((route) => route.Properties.RouteKey === key)?.Properties.Target);
+    for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
+      expect(targetOf(`ANY ${prefix}/mlflow/logged-models/{model_id}/artifacts/{proxy+}`)).toContain(
+        'ArtifactsIntegration',
+      );
+      expect(targetOf(`ANY ${prefix}/mlflow/{proxy+}`)).toContain('TrackingIntegration');
+    }
+  });
+
+  it('lets the artifacts function read only run and logged-model items of the tracking table', () => {
+    const policies = Object.entries(api.findResources('AWS::IAM::Policy'));
+    const [, artifacts] = policies.find(([id]) => id.startsWith('ArtifactsFunction')) ?? [];
+    const statements = artifacts?.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>;
+    const dynamo = statements.filter((statement) => JSON.stringify(statement.Action).includes('dynamodb:'));
+    expect(dynamo).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:GetItem',
+        Resource: expect.anything(),
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RUN#*', 'LM#*'] } },
+      },
+    ]);
+    expect(JSON.stringify(dynamo[0]?.Resource)).toContain('TrackingTable');
+    expect(JSON.stringify(dynamo[0]?.Resource)).not.toContain('index');
   });
 
   it('gives functions roles without AWS managed policies', () => {

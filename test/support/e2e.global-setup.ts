@@ -9,6 +9,11 @@ declare module 'vitest' {
     baseUrl: string;
     /** True when the suite drives a deployment it did not start (LocalStack or AWS). */
     external: boolean;
+    /**
+     * The artifact bucket's name, for tests of `s3://<bucket>/...` artifact roots: the local
+     * runtime's, or `E2E_ARTIFACT_BUCKET` for a deployment ('' when unknown).
+     */
+    artifactBucket: string;
   }
 }
 
@@ -22,6 +27,7 @@ export default async function setup(project: TestProject) {
   if (external) {
     project.provide('baseUrl', external.replace(/\/+$/, ''));
     project.provide('external', true);
+    project.provide('artifactBucket', process.env.E2E_ARTIFACT_BUCKET ?? '');
     return;
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), 'runway-e2e-'));
@@ -33,6 +39,8 @@ export default async function setup(project: TestProject) {
   });
   project.provide('baseUrl', runtime.url);
   project.provide('external', false);
+  const artifacts = [...runtime.functions.values()].find((fn) => fn.spec.environment.ARTIFACT_BUCKET_NAME);
+  project.provide('artifactBucket', artifacts?.spec.environment.ARTIFACT_BUCKET_NAME ?? '');
   return async () => {
     await runtime.stop();
     rmSync(dataDir, { recursive: true, force: true });

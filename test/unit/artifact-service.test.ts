@@ -10,6 +10,7 @@ import type { ArtifactEntry, UploadedPart } from '../../shared/tracking/artifact
 import type {
   ArtifactListPage,
   ArtifactStore,
+  LoggedModelArtifactLocator,
   RunArtifactLocator,
 } from '../../shared/tracking/artifacts/ports.ts';
 
@@ -76,15 +77,25 @@ class MemoryStore implements ArtifactStore {
     this.aborted.push(uploadId);
     this.uploads.delete(uploadId);
   }
+  /** Holds `s3://own-bucket/root/...`, as a store under a key prefix. */
+  pathOf(uri: string) {
+    const match = /^s3:\/\/own-bucket\/root(?:\/(.*))?$/.exec(uri);
+    return match ? (match[1] ?? '') : undefined;
+  }
 }
 
-const runs: RunArtifactLocator = {
-  artifactUri: async (runId) =>
-    runId === 'known1'
-      ? 'mlflow-artifacts:/3/known1/artifacts'
-      : runId === 'elsewhere'
-        ? 's3://another-bucket/x'
-        : undefined,
+const RUN_ROOTS: Record<string, string> = {
+  known1: 'mlflow-artifacts:/3/known1/artifacts',
+  elsewhere: 's3://another-bucket/x',
+  inbucket: 's3://own-bucket/root/5/inbucket/artifacts',
+  besideprefix: 's3://own-bucket/rootless/5/r/artifacts',
+};
+const runs: RunArtifactLocator = { artifactUri: async (runId) => RUN_ROOTS[runId] };
+
+const MODEL = 'm-0123456789abcdef0123456789abcdef';
+const loggedModels: LoggedModelArtifactLocator = {
+  artifactLocation: async (modelId) =>
+    modelId === MODEL ? `mlflow-artifacts:/3/models/${MODEL}/artifacts` : undefined,
 };
 
 const bytes = (size: number) => new Uint8Array(size).fill(7);
@@ -94,7 +105,7 @@ let service: ArtifactService;
 
 beforeEach(() => {
   store = new MemoryStore();
-  service = new ArtifactService({ store, runs });
+  service = new ArtifactService({ store, runs, loggedModels });
 });
 
 describe('ArtifactService uploads and downloads', () => {
@@ -106,7 +117,7 @@ describe('ArtifactService uploads and downloads', () => {
   });
 
   it('refuses a body over the inline limit with 413, telling the client to use multipart upload', async () => {
-    service = new ArtifactService({ store, runs, limits: { maxInlineUploadBytes: 10 } });
+    service = new ArtifactService({ store, runs, loggedModels, limits: { maxInlineUploadBytes: 10 } });
     await service.upload('a/exact.bin', bytes(10));
     const error = await service.upload('a/big.bin', bytes(11)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PayloadTooLargeError);
@@ -120,6 +131,7 @@ describe('ArtifactService uploads and downloads', () => {
     service = new ArtifactService({
       store,
       runs,
+      loggedModels,
       limits: { maxInlineDownloadBytes: 5, downloadUrlTtlSeconds: 42 },
     });
     await store.write('a/small.json', bytes(5), 'text/plain');
@@ -176,7 +188,7 @@ describe('ArtifactService listings', () => {
 
   it('reads every page of a large directory', async () => {
     store = new MemoryStore(2);
-    service = new ArtifactService({ store, runs });
+    service = new ArtifactService({ store, runs, loggedModels });
     for (let i = 0; i < 7; i++) await store.write(`d/f${i}`, bytes(1), 'x');
     expect((await service.list('d')).map((entry) => entry.name)).toEqual([
       'f0',
@@ -192,7 +204,7 @@ describe('ArtifactService listings', () => {
 
   it('refuses rather than truncates a directory too large for one response', async () => {
     store = new MemoryStore(1000);
-    service = new ArtifactService({ store, runs });
+    service = new ArtifactService({ store, runs, loggedModels });
     // ~5,000 names of ~1 KB: more than the 4 MiB a listing response may carry.
     for (let i = 0; i < 5000; i++) await store.write(`big/${String(i).padStart(1000, '0')}`, bytes(1), 'x');
     const error = await service.list('big').catch((e: unknown) => e);
@@ -247,6 +259,73 @@ describe('ArtifactService listings', () => {
     await expect(service.listRun('elsewhere', undefined, undefined)).rejects.toBeInstanceOf(
       NotImplementedError,
     );
+  });
+
+  it("lists a run whose s3:// artifact URI lies in the store's own bucket and prefix, and only those", async () => {
+    await store.write('5/inbucket/artifacts/model/MLmodel', bytes(2), 'text/plain');
+    expect(await service.listRun('inbucket', 'model', undefined)).toEqual({
+      rootUri: 's3://own-bucket/root/5/inbucket/artifacts',
+      files: [{ path: 'model/MLmodel', isDir: false, size: 2 }],
+      nextPageToken: undefined,
+    });
+    const beside = await service.listRun('besideprefix', undefined, undefined).catch((e: unknown) => e);
+    expect(beside).toBeInstanceOf(NotImplementedError);
+    expect((beside as Error).message).toContain("outside Runway's artifact store");
+  });
+});
+
+describe('ArtifactService logged-model artifacts', () => {
+  const root = `3/models/${MODEL}/artifacts`;
+
+  it('lists a logged model relative to its artifact location, paged with tokens of its own', async () => {
+    await store.write(`${root}/MLmodel`, bytes(3), 'text/plain');
+    await store.write(`${root}/data/model.onnx`, bytes(5), 'x');
+    expect(await service.listLoggedModel(MODEL, undefined, undefined)).toEqual({
+      rootUri: `mlflow-artifacts:/${root}`,
+      files: [
+        { path: 'MLmodel', isDir: false, size: 3 },
+        { path: 'data', isDir: true },
+      ],
+      nextPageToken: undefined,
+    });
+    expect((await service.listLoggedModel(MODEL, 'data/', undefined)).files).toEqual([
+      { path: 'data/model.onnx', isDir: false, size: 5 },
+    ]);
+    for (let i = 0; i < 5000; i++)
+      await store.write(`${root}/many/${String(i).padStart(1000, '0')}`, bytes(1), 'x');
+    const first = await service.listLoggedModel(MODEL, 'many', undefined);
+    expect(first.nextPageToken).toBeDefined();
+    const second = await service.listLoggedModel(MODEL, 'many', first.nextPageToken);
+    expect(first.files.length + second.files.length).toBe(5000);
+    // A model's token is not a run's, even for the same path.
+    await expect(service.listRun('known1', 'many', first.nextPageToken)).rejects.toThrow(
+      /Invalid page token/,
+    );
+  });
+
+  it('downloads a logged-model file by its path below the model root', async () => {
+    await store.write(`${root}/MLmodel`, bytes(3), 'text/plain');
+    const download = await service.downloadLoggedModelFile(MODEL, 'MLmodel');
+    expect(download).toMatchObject({ kind: 'inline', contentType: 'text/plain' });
+    await expect(service.downloadLoggedModelFile(MODEL, 'missing')).rejects.toBeInstanceOf(
+      ResourceDoesNotExistError,
+    );
+  });
+
+  it('answers 404 for unknown models and malformed ids, 400 for escaping paths', async () => {
+    for (const id of ['m-ffffffffffffffffffffffffffffffff', 'not-a-model', '']) {
+      await expect(service.listLoggedModel(id, undefined, undefined)).rejects.toBeInstanceOf(
+        ResourceDoesNotExistError,
+      );
+    }
+    for (const path of ['../x', '/abs', 'a/../../b', 'a\\b']) {
+      await expect(service.listLoggedModel(MODEL, path, undefined)).rejects.toBeInstanceOf(
+        InvalidParameterError,
+      );
+      await expect(service.downloadLoggedModelFile(MODEL, path)).rejects.toBeInstanceOf(
+        InvalidParameterError,
+      );
+    }
   });
 });
 

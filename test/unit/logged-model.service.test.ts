@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  InvalidParameterError,
-  NotImplementedError,
-  ResourceDoesNotExistError,
-} from '../../shared/platform/errors.ts';
+import { InvalidParameterError, ResourceDoesNotExistError } from '../../shared/platform/errors.ts';
 import { LoggedModelService } from '../../shared/tracking/logged-models/logged-model.service.ts';
 import type {
   KeyValue,
@@ -12,7 +8,6 @@ import type {
   LoggedModelStatus,
 } from '../../shared/tracking/logged-models/model.ts';
 import type {
-  ArtifactLister,
   ExperimentLookup,
   LinkedMetricsReader,
   LoggedModelRepository,
@@ -87,7 +82,7 @@ const experiment = (id: string, stage: Experiment['lifecycleStage'] = 'active'):
   tags: {},
 });
 
-function setup(options: { metrics?: Record<string, LinkedMetric[]>; artifacts?: ArtifactLister } = {}) {
+function setup(options: { metrics?: Record<string, LinkedMetric[]> } = {}) {
   const repository = new MemoryRepository();
   const experimentReads: string[] = [];
   const experiments: ExperimentLookup = {
@@ -111,7 +106,6 @@ function setup(options: { metrics?: Record<string, LinkedMetric[]>; artifacts?: 
     models: repository,
     experiments,
     metrics,
-    artifacts: options.artifacts,
     clock: { now: () => now++ },
     newId: () => `m-${String(++next).padStart(32, '0')}`,
     newName: () => 'made-up-name-1',
@@ -282,32 +276,5 @@ describe('LoggedModelService.search', () => {
         pageToken: first.nextPageToken,
       }),
     ).rejects.toThrow(/different query/);
-  });
-});
-
-describe('LoggedModelService.listArtifacts', () => {
-  it('lists under the model artifact root with a safe relative path', async () => {
-    const calls: unknown[][] = [];
-    const { service } = setup({
-      artifacts: {
-        list: async (...args) => {
-          calls.push(args);
-          return { files: [{ path: 'MLmodel', isDir: false, fileSize: 10 }] };
-        },
-      },
-    });
-    await service.create({ experimentId: '1' });
-    const page = await service.listArtifacts(id(1), './sub//dir/', undefined);
-    expect(calls).toEqual([[`s3://bucket/root/1/models/${id(1)}/artifacts`, 'sub/dir', undefined]]);
-    expect(page.rootUri).toBe(`s3://bucket/root/1/models/${id(1)}/artifacts`);
-    for (const bad of ['../x', '/abs', 'a/../../b', 's3://elsewhere', 'a\\b']) {
-      await expect(service.listArtifacts(id(1), bad, undefined)).rejects.toThrow(InvalidParameterError);
-    }
-  });
-
-  it('answers 501 without an artifact lister', async () => {
-    const { service } = setup();
-    await service.create({ experimentId: '1' });
-    await expect(service.listArtifacts(id(1), undefined, undefined)).rejects.toThrow(NotImplementedError);
   });
 });

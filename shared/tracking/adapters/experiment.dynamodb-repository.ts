@@ -187,15 +187,25 @@ export class DynamoExperimentRepository implements ExperimentRepository {
   }
 
   async deleteTag(experimentId: string, key: string): Promise<boolean> {
-    return this.conditionalUpdate(experimentId, 'REMOVE tags.#key', { ':stage': 'active' }, { '#key': key });
+    return this.conditionalUpdate(
+      experimentId,
+      'REMOVE tags.#key',
+      { ':stage': 'active' },
+      { '#key': key },
+      'attribute_exists(tags.#key)',
+    );
   }
 
-  /** Runs an update that requires the experiment to exist in stage `:stage`; false if it did not. */
+  /**
+   * Runs an update that requires the experiment to exist in stage `:stage` (and `extraCondition`);
+   * false if it did not.
+   */
   private async conditionalUpdate(
     experimentId: string,
     updateExpression: string,
     values: Record<string, unknown>,
     names: Record<string, string> = {},
+    extraCondition?: string,
   ): Promise<boolean> {
     try {
       await this.client.send(
@@ -203,7 +213,7 @@ export class DynamoExperimentRepository implements ExperimentRepository {
           TableName: this.tableName,
           Key: experimentKeys.item(experimentId),
           UpdateExpression: updateExpression,
-          ConditionExpression: 'attribute_exists(pk) AND lifecycleStage = :stage',
+          ConditionExpression: `attribute_exists(pk) AND lifecycleStage = :stage${extraCondition ? ` AND ${extraCondition}` : ''}`,
           ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
           ExpressionAttributeValues: values,
         }),

@@ -1,4 +1,4 @@
-import { InvalidParameterError, NotImplementedError } from '../../platform/errors.ts';
+import { InvalidParameterError } from '../../platform/errors.ts';
 import { MAX_PATH_BYTES } from './model.ts';
 
 /**
@@ -60,21 +60,16 @@ export function baseName(path: string): string {
 }
 
 /**
- * The proxy path of a run's artifact URI, as MLflow's `_get_proxied_run_artifact_destination_path`
- * reads it: the path of `mlflow-artifacts:/0/<run>/artifacts` (also with an authority,
+ * The proxy path of an artifact URI, as MLflow's `_get_proxied_run_artifact_destination_path` reads
+ * it: the path of `mlflow-artifacts:/0/<run>/artifacts` (also with an authority,
  * `mlflow-artifacts://host/...`), or what follows `/api/2.0/mlflow-artifacts/artifacts/` in an HTTP(S)
- * URL. Other schemes are stored elsewhere than this proxy's bucket.
+ * URL; `undefined` for any other scheme (stored elsewhere than behind this proxy).
  */
-export function proxyPathOfArtifactUri(uri: string): string {
+export function proxyPathOfArtifactUri(uri: string): string | undefined {
   const proxied = /^mlflow-artifacts:(?:\/\/[^/]*)?(.*)$/i.exec(uri);
   const http = /^https?:\/\/[^/]*(?:\/.*?)?\/api\/2\.0\/mlflow-artifacts\/artifacts\/(.*)$/i.exec(uri);
   const path = proxied?.[1] ?? http?.[1];
-  if (path === undefined) {
-    throw new NotImplementedError(
-      `Listing artifacts stored at '${preview(uri)}' is not supported: Runway serves mlflow-artifacts:/ URIs`,
-    );
-  }
-  return validateDirectoryPath(path.replace(/^\/+/, ''));
+  return path === undefined ? undefined : validateDirectoryPath(path.replace(/^\/+/, ''));
 }
 
 function checkPath(path: string): void {
@@ -130,7 +125,8 @@ function invalidPath(path: string, reason: string): InvalidParameterError {
   return new InvalidParameterError(`Invalid path '${preview(path)}': ${reason}`);
 }
 
-function preview(text: string): string {
+/** Client text shortened to 200 characters and stripped of control characters, for error messages. */
+export function preview(text: string): string {
   const short = text.length > 200 ? `${text.slice(0, 197)}...` : text;
   return [...short].map((c) => (hasControlCharacter(c) ? '?' : c)).join('');
 }

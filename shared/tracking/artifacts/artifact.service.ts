@@ -1,13 +1,16 @@
 import {
   InvalidParameterError,
+  NotImplementedError,
   PayloadTooLargeError,
   ResourceDoesNotExistError,
 } from '../../platform/errors.ts';
+import { isModelId } from '../logged-models/model.ts';
 import {
   baseName,
   fileNameOf,
   hasControlCharacter,
   joinPath,
+  preview,
   proxyPathOfArtifactUri,
   validateDirectoryPath,
   validateFilePath,
@@ -23,17 +26,21 @@ import {
   type PartUploadCredential,
   type UploadedPart,
 } from './model.ts';
-import type { ArtifactStore, RunArtifactLocator } from './ports.ts';
+import type { ArtifactStore, LoggedModelArtifactLocator, RunArtifactLocator } from './ports.ts';
 
 export interface ArtifactServiceDeps {
   store: ArtifactStore;
   runs: RunArtifactLocator;
+  loggedModels: LoggedModelArtifactLocator;
   /** @default DEFAULT_LIMITS */
   limits?: Partial<ArtifactLimits>;
 }
 
-/** A run's artifacts as MLflow's `ListArtifacts` answers: paths relative to the run's artifact root. */
-export interface RunArtifactListing {
+/**
+ * A run's or a logged model's artifacts as MLflow's `ListArtifacts` and `ListLoggedModelArtifacts`
+ * answer: paths relative to the artifact root.
+ */
+export interface RootArtifactListing {
   rootUri: string;
   files: Array<{ path: string; isDir: boolean; size?: number }>;
   nextPageToken?: string | undefined;
@@ -63,11 +70,13 @@ const MAX_PAGE_TOKEN_LENGTH = 8192;
 export class ArtifactService {
   private readonly store: ArtifactStore;
   private readonly runs: RunArtifactLocator;
+  private readonly loggedModels: LoggedModelArtifactLocator;
   private readonly limits: ArtifactLimits;
 
   constructor(deps: ArtifactServiceDeps) {
     this.store = deps.store;
     this.runs = deps.runs;
+    this.loggedModels = deps.loggedModels;
     this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
   }
 
@@ -128,27 +137,41 @@ export class ArtifactService {
     runId: string,
     path: string | undefined,
     pageToken: string | undefined,
-  ): Promise<RunArtifactListing> {
+  ): Promise<RootArtifactListing> {
     if (!RUN_ID.test(runId)) throw new InvalidParameterError(`Invalid run ID: '${runId.slice(0, 300)}'`);
     const relative = validateDirectoryPath(path);
-    const start = decodeListToken(pageToken, runId, relative);
+    const scope = `run:${runId}`;
+    const start = decodeListToken(pageToken, scope, relative);
     const rootUri = await this.runs.artifactUri(runId);
     if (rootUri === undefined) throw new ResourceDoesNotExistError(`Run with id=${runId} not found`);
-    const directory = joinPath(proxyPathOfArtifactUri(rootUri), relative);
-    const { entries, nextPageToken } = await this.collect(directory, start, relative.length);
-    return {
-      rootUri,
-      files: entries.map((entry) => ({
-        path: joinPath(relative, entry.name),
-        isDir: entry.isDir,
-        ...(entry.size === undefined ? {} : { size: entry.size }),
-      })),
-      nextPageToken:
-        nextPageToken === undefined ? undefined : encodeListToken(runId, relative, nextPageToken),
-    };
+    return this.listBelowRoot(rootUri, relative, start, scope, `Run '${runId}'`);
   }
 
   /**
+   * An MLflow 3 logged model's artifacts below `path` (relative to its artifact location), paged as
+   * {@link listRun}. Unknown and deleted models are 404, as MLflow's `get_logged_model` answers.
+   */
+  async listLoggedModel(
+    modelId: string,
+    path: string | undefined,
+    pageToken: string | undefined,
+  ): Promise<RootArtifactListing> {
+    const relative = validateDirectoryPath(path);
+    const scope = `model:${modelId}`;
+    const start = decodeListToken(pageToken, scope, relative);
+    const rootUri = await this.loggedModelLocation(modelId);
+    return this.listBelowRoot(rootUri, relative, start, scope, `Logged model '${modelId}'`);
+  }
+
+  /** A file of an MLflow 3 logged model (the UI's `logged-models/<id>/artifacts/files`), as {@link download}. */
+  async downloadLoggedModelFile(modelId: string, path: string): Promise<Download> {
+    const relative = validateFilePath(path);
+    const rootUri = await this.loggedModelLocation(modelId);
+    return this.download(joinPath(this.storePathOf(rootUri, `Logged model '${modelId}'`), relative));
+  }
+
+  /**
+   * Deletes a file, or a directory  /**
    * Deletes a file, or a directory with everything below it (never a mere namesake: deleting `a`
    * leaves `a.txt`, which MLflow's S3 store would delete too). Deleting what is missing succeeds.
    */
@@ -236,6 +259,53 @@ export class ArtifactService {
     await this.store.abortMultipartUpload(path, uploadId);
   }
 
+  private async loggedModelLocation(modelId: string): Promise<string> {
+    const location = isModelId(modelId) ? await this.loggedModels.artifactLocation(modelId) : undefined;
+    if (location === undefined) {
+      throw new ResourceDoesNotExistError(`Logged model with ID '${preview(modelId)}' not found.`);
+    }
+    return location;
+  }
+
+  private async listBelowRoot(
+    rootUri: string,
+    relative: string,
+    start: string | undefined,
+    scope: string,
+    owner: string,
+  ): Promise<RootArtifactListing> {
+    const directory = joinPath(this.storePathOf(rootUri, owner), relative);
+    const { entries, nextPageToken } = await this.collect(directory, start, relative.length);
+    return {
+      rootUri,
+      files: entries.map((entry) => ({
+        path: joinPath(relative, entry.name),
+        isDir: entry.isDir,
+        ...(entry.size === undefined ? {} : { size: entry.size }),
+      })),
+      nextPageToken:
+        nextPageToken === undefined ? undefined : encodeListToken(scope, relative, nextPageToken),
+    };
+  }
+
+  /**
+   * Where an artifact root lies in this proxy's store: a proxied URI (`mlflow-artifacts:/...`, the
+   * default root) or a URI of the store itself (an experiment created with `s3://<bucket>/...`).
+   * MLflow's server lists any other location through an artifact repository with its own
+   * credentials; Runway's functions may read only their own bucket, so that is a 501 naming why.
+   */
+  private storePathOf(rootUri: string, owner: string): string {
+    const path = proxyPathOfArtifactUri(rootUri) ?? this.store.pathOf(rootUri);
+    if (path === undefined) {
+      throw new NotImplementedError(
+        `${owner} keeps its artifacts at '${preview(rootUri)}', outside Runway's artifact store: Runway serves ` +
+          "mlflow-artifacts:/ URIs and s3:// URIs under its own artifact bucket's root. Read this location " +
+          'directly with credentials for it.',
+      );
+    }
+    return validateDirectoryPath(path);
+  }
+
   /**
    * Reads pages of a directory until the listing is complete or would outgrow one response, and sorts
    * what it read by name (MLflow sorts by path; code-point order, as Python compares strings).
@@ -291,14 +361,15 @@ function sortByName(entries: ArtifactEntry[]): ArtifactEntry[] {
 }
 
 /**
- * Run listing tokens wrap the store's token with the run and path they page through, so a token is
- * never applied to another listing. base64url, so they survive a query string unescaped.
+ * Listing tokens wrap the store's token with the listing they page through (`run:<id>` or
+ * `model:<id>`, and the path), so a token is never applied to another listing. base64url, so they
+ * survive a query string unescaped.
  */
-function encodeListToken(runId: string, path: string, storeToken: string): string {
-  return Buffer.from(JSON.stringify({ r: runId, p: path, t: storeToken }), 'utf8').toString('base64url');
+function encodeListToken(scope: string, path: string, storeToken: string): string {
+  return Buffer.from(JSON.stringify({ s: scope, p: path, t: storeToken }), 'utf8').toString('base64url');
 }
 
-function decodeListToken(token: string | undefined, runId: string, path: string): string | undefined {
+function decodeListToken(token: string | undefined, scope: string, path: string): string | undefined {
   if (token === undefined || token === '') return undefined;
   const invalid = new InvalidParameterError('Invalid page token: it was not issued for this listing');
   if (token.length > MAX_PAGE_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(token)) throw invalid;
@@ -308,10 +379,10 @@ function decodeListToken(token: string | undefined, runId: string, path: string)
   } catch {
     throw invalid;
   }
-  const { r, p, t } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<
+  const { s, p, t } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<
     string,
     unknown
   >;
-  if (r !== runId || p !== path || typeof t !== 'string' || t === '') throw invalid;
+  if (s !== scope || p !== path || typeof t !== 'string' || t === '') throw invalid;
   return t;
 }

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { envVar, parseConfig } from '../../platform/config.ts';
 import type { Operation } from '../../platform/http/operation.ts';
 import { S3ArtifactStore } from './adapters/artifact.s3-store.ts';
-import { DynamoRunArtifactLocator } from './adapters/run-artifact-locator.dynamodb.ts';
+import { DynamoArtifactRootLocator } from './adapters/artifact-roots.dynamodb-locator.ts';
 import { artifactOperations } from './api/artifacts.routes.ts';
 import { ArtifactService } from './artifact.service.ts';
 import { validateDirectoryPath } from './artifact-path.ts';
@@ -29,7 +29,10 @@ export function artifactsConfig(env: NodeJS.ProcessEnv = process.env) {
       ARTIFACT_BUCKET_NAME: envVar.name(),
       /** Keys are `<prefix>/<artifact path>`; empty puts artifacts at the bucket's root. */
       ARTIFACT_KEY_PREFIX: keyPrefix(),
-      /** Where runs live, for `mlflow/artifacts/list` (which finds a run's artifact URI). */
+      /**
+       * Where runs and logged models live, for `mlflow/artifacts/list` and the logged-model artifact
+       * endpoints (which read an artifact root from one item).
+       */
       TRACKING_TABLE_NAME: envVar.name(),
       ARTIFACT_MAX_INLINE_UPLOAD_BYTES: inlineBytes(DEFAULT_LIMITS.maxInlineUploadBytes),
       ARTIFACT_MAX_INLINE_DOWNLOAD_BYTES: inlineBytes(DEFAULT_LIMITS.maxInlineDownloadBytes),
@@ -42,12 +45,14 @@ export function artifactsConfig(env: NodeJS.ProcessEnv = process.env) {
 
 /** Composition root of the artifact proxy: S3 and DynamoDB adapters into the service, into operations. */
 export function createArtifactsApi(config: ReturnType<typeof artifactsConfig>): { operations: Operation[] } {
+  const roots = new DynamoArtifactRootLocator(config.TRACKING_TABLE_NAME);
   const service = new ArtifactService({
     store: new S3ArtifactStore({
       bucket: config.ARTIFACT_BUCKET_NAME,
       keyPrefix: config.ARTIFACT_KEY_PREFIX,
     }),
-    runs: new DynamoRunArtifactLocator(config.TRACKING_TABLE_NAME),
+    runs: roots,
+    loggedModels: roots,
     limits: {
       maxInlineUploadBytes: config.ARTIFACT_MAX_INLINE_UPLOAD_BYTES,
       maxInlineDownloadBytes: config.ARTIFACT_MAX_INLINE_DOWNLOAD_BYTES,

@@ -42,6 +42,12 @@ export interface ArtifactStore {
   completeMultipartUpload(path: string, uploadId: string, parts: readonly UploadedPart[]): Promise<void>;
   /** Discards an upload and its parts; an unknown or finished upload is not an error. */
   abortMultipartUpload(path: string, uploadId: string): Promise<void>;
+  /**
+   * The artifact path a storage URI names when it lies in this store (`s3://<bucket>/<prefix>/<path>`
+   * for S3), or `undefined` for a URI anywhere else: an experiment may keep its artifacts at any
+   * location its creator chose, but the proxy reads only its own store.
+   */
+  pathOf(uri: string): string | undefined;
 }
 
 export interface ArtifactListPage {
@@ -53,4 +59,13 @@ export interface ArtifactListPage {
 export interface RunArtifactLocator {
   /** The run's artifact URI (`mlflow-artifacts:/0/<run>/artifacts`), or `undefined` for an unknown run. */
   artifactUri(runId: string): Promise<string | undefined>;
+}
+
+/** Finds where an MLflow 3 logged model keeps its artifacts (the logged-models slice owns this). */
+export interface LoggedModelArtifactLocator {
+  /**
+   * The model's artifact location (`mlflow-artifacts:/0/models/<model_id>/artifacts`), or `undefined`
+   * for an unknown or deleted model (MLflow's `get_logged_model` answers 404 for both).
+   */
+  artifactLocation(modelId: string): Promise<string | undefined>;
 }

@@ -1,8 +1,4 @@
-import {
-  InvalidParameterError,
-  NotImplementedError,
-  ResourceDoesNotExistError,
-} from '../../platform/errors.ts';
+import { InvalidParameterError, ResourceDoesNotExistError } from '../../platform/errors.ts';
 import { validateLength } from '../model.ts';
 import type { Clock } from '../ports.ts';
 import { systemClock } from '../ports.ts';
@@ -21,13 +17,7 @@ import {
   validateEntries,
   validateLoggedModelName,
 } from './model.ts';
-import type {
-  ArtifactFile,
-  ArtifactLister,
-  ExperimentLookup,
-  LinkedMetricsReader,
-  LoggedModelRepository,
-} from './ports.ts';
+import type { ExperimentLookup, LinkedMetricsReader, LoggedModelRepository } from './ports.ts';
 import { parseLoggedModelFilter } from './search/logged-model-filter.parser.ts';
 import {
   compileLoggedModelFilter,
@@ -62,19 +52,11 @@ export interface LoggedModelPage {
   nextPageToken?: string | undefined;
 }
 
-export interface LoggedModelArtifactsPage {
-  rootUri: string;
-  files: ArtifactFile[];
-  nextPageToken?: string | undefined;
-}
-
 export interface LoggedModelServiceDeps {
   models: LoggedModelRepository;
   /** Resolves the experiment a model is created in (existence, stage, artifact location). */
   experiments: ExperimentLookup;
   metrics: LinkedMetricsReader;
-  /** Lists artifacts under a model's artifact root; without it, that endpoint answers 501. */
-  artifacts?: ArtifactLister | undefined;
   clock?: Clock;
   /** @default `m-<uuid4 hex>` */
   newId?: () => string;
@@ -91,7 +73,6 @@ export class LoggedModelService {
   private readonly models: LoggedModelRepository;
   private readonly experiments: ExperimentLookup;
   private readonly metrics: LinkedMetricsReader;
-  private readonly artifacts: ArtifactLister | undefined;
   private readonly clock: Clock;
   private readonly newId: () => string;
   private readonly newName: () => string;
@@ -100,7 +81,6 @@ export class LoggedModelService {
     this.models = deps.models;
     this.experiments = deps.experiments;
     this.metrics = deps.metrics;
-    this.artifacts = deps.artifacts;
     this.clock = deps.clock ?? systemClock;
     this.newId = deps.newId ?? newModelId;
     this.newName = deps.newName ?? randomRunName;
@@ -243,24 +223,6 @@ export class LoggedModelService {
     };
   }
 
-  /** Lists a model's artifacts (the MLflow UI's `artifacts/directories` endpoint). */
-  async listArtifacts(
-    modelId: string,
-    path: string | undefined,
-    pageToken: string | undefined,
-  ): Promise<LoggedModelArtifactsPage> {
-    const model = await this.read(modelId);
-    const relative = path === undefined || path === '' ? undefined : safeRelativePath(path);
-    if (!this.artifacts) {
-      throw new NotImplementedError(
-        'Listing logged-model artifacts (GET logged-models/{model_id}/artifacts/directories) is not implemented yet: ' +
-          `list them through the artifacts API under ${model.artifactLocation}`,
-      );
-    }
-    const page = await this.artifacts.list(model.artifactLocation, relative, pageToken);
-    return { rootUri: model.artifactLocation, files: page.files, nextPageToken: page.nextPageToken };
-  }
-
   /** The stored model (no linked metrics), or the 404 MLflow answers for a missing or deleted one. */
   private async read(modelId: string, options: { allowDeleted?: boolean } = {}): Promise<LoggedModel> {
     const model = isModelId(modelId) ? await this.models.get(modelId) : undefined;
@@ -293,13 +255,4 @@ export class LoggedModelService {
 
 function notFound(modelId: string): ResourceDoesNotExistError {
   return new ResourceDoesNotExistError(`Logged model with ID '${modelId.slice(0, 250)}' not found.`);
-}
-
-/** MLflow's `validate_path_is_safe` for the artifact path: relative, no `..`, no schemes. */
-function safeRelativePath(path: string): string {
-  const parts = path.split('/');
-  if (path.startsWith('/') || path.includes('\\') || /^[a-z][\w+.-]*:/i.test(path) || parts.includes('..')) {
-    throw new InvalidParameterError(`Invalid path: '${path.slice(0, 250)}'`);
-  }
-  return parts.filter((part) => part !== '' && part !== '.').join('/');
 }

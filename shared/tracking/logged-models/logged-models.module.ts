@@ -3,7 +3,7 @@ import { DynamoLinkedMetricsReader } from './adapters/linked-metrics.dynamodb-re
 import { DynamoLoggedModelRepository } from './adapters/logged-model.dynamodb-repository.ts';
 import { loggedModelOperations } from './api/logged-models.routes.ts';
 import { LoggedModelService } from './logged-model.service.ts';
-import type { ArtifactLister, ExperimentLookup } from './ports.ts';
+import type { ExperimentLookup } from './ports.ts';
 
 export { loggedModelOperations } from './api/logged-models.routes.ts';
 export { LoggedModelService } from './logged-model.service.ts';
@@ -17,19 +17,17 @@ export { LoggedModelService } from './logged-model.service.ts';
  * model's artifact URI derives from its experiment's `artifact_location`, which already carries the
  * root (or the location the experiment was created with), as in MLflow.
  *
- * Linked metrics are the points runs logged with this model's id (see `keys.ts`); artifact listing
- * answers 501 until an {@link ArtifactLister} is given.
+ * Linked metrics are the points runs logged with this model's id (see `keys.ts`). A model's
+ * artifacts are listed and read by the artifacts function (`../artifacts/`), which holds the bucket.
  */
 export function createLoggedModelsApi(
   config: { TRACKING_TABLE_NAME: string; DEFAULT_ARTIFACT_ROOT: string },
   experiments: ExperimentLookup,
-  options: { artifacts?: ArtifactLister } = {},
 ): { operations: Operation[]; service: LoggedModelService } {
   const service = new LoggedModelService({
     models: new DynamoLoggedModelRepository(config.TRACKING_TABLE_NAME),
     experiments,
     metrics: new DynamoLinkedMetricsReader(config.TRACKING_TABLE_NAME),
-    artifacts: options.artifacts,
   });
   return { operations: loggedModelOperations(service), service };
 }

@@ -52,19 +52,3 @@ export interface ExperimentLookup {
   /** Throws `ResourceDoesNotExistError` for an unknown experiment. */
   get(experimentId: string): Promise<Experiment>;
 }
-
-/** A file or directory under a logged model's artifact root (MLflow's `FileInfo`). */
-export interface ArtifactFile {
-  path: string;
-  isDir: boolean;
-  fileSize?: number | undefined;
-}
-
-/** Lists artifacts under an artifact URI (the artifacts context's store). */
-export interface ArtifactLister {
-  list(
-    artifactUri: string,
-    path: string | undefined,
-    pageToken: string | undefined,
-  ): Promise<{ files: ArtifactFile[]; nextPageToken?: string | undefined }>;
-}

@@ -233,6 +233,20 @@ export class S3ArtifactStore implements ArtifactStore {
     }
   }
 
+  /**
+   * `s3://<bucket>/<prefix>/<path>` names `<path>` when the bucket is this store's and the key lies
+   * under its prefix (also with a trailing slash). Keys outside the prefix are not artifacts the
+   * proxy serves, even in the same bucket.
+   */
+  pathOf(uri: string): string | undefined {
+    const parsed = /^s3:\/\/([^/?#]+)(?:\/([^?#]*))?$/i.exec(uri);
+    if (!parsed || parsed[1] !== this.bucket) return undefined;
+    const key = (parsed[2] ?? '').replace(/\/+$/, '');
+    if (this.prefix === '') return key;
+    if (key === this.prefix) return '';
+    return key.startsWith(`${this.prefix}/`) ? key.slice(this.prefix.length + 1) : undefined;
+  }
+
   private key(path: string): string {
     if (this.prefix === '') return path;
     return path === '' ? this.prefix : `${this.prefix}/${path}`;

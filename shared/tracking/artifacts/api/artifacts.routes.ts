@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { defineOperation, HttpResponse, type Operation } from '../../../platform/http/operation.ts';
 import { int64 } from '../../../platform/http/wire.ts';
-import type { ArtifactService } from '../artifact.service.ts';
+import type { ArtifactService, RootArtifactListing } from '../artifact.service.ts';
 import type { ArtifactEntry, Download } from '../model.ts';
 
 /** MLflow's `FileInfo` in protobuf JSON: `file_size` (an int64 MLflow sends as a number) only for files. */
@@ -18,8 +18,9 @@ const fileInfo = (path: string, entry: Pick<ArtifactEntry, 'isDir' | 'size'>): F
 });
 
 /**
- * MLflow's artifact proxy (mlflow_artifacts.proto: `/mlflow-artifacts/...`) and service.proto's
- * `GET mlflow/artifacts/list`, under `/api/2.0/` and `/ajax-api/2.0/`. The route parameter is named
+ * MLflow's artifact proxy (mlflow_artifacts.proto: `/mlflow-artifacts/...`), service.proto's
+ * `GET mlflow/artifacts/list` and MLflow 3's logged-model artifact listing and download, under
+ * `/api/2.0/` and `/ajax-api/2.0/`. The route parameter is named
  * `artifact_path` as in MLflow, so it never collides with the `path` field of the multipart bodies.
  */
 export function artifactOperations(service: ArtifactService): Operation[] {
@@ -123,18 +124,39 @@ export function artifactOperations(service: ArtifactService): Operation[] {
           path: ['run_id'],
           message: 'required',
         }),
-      handle: async ({ runId, path, page_token }) => {
-        const listing = await service.listRun(runId ?? '', path, page_token);
-        return {
-          root_uri: listing.rootUri,
-          ...(listing.files.length > 0
-            ? { files: listing.files.map((file) => fileInfo(file.path, file)) }
-            : {}),
-          ...(listing.nextPageToken ? { next_page_token: listing.nextPageToken } : {}),
-        };
-      },
+      handle: async ({ runId, path, page_token }) =>
+        rootListing(await service.listRun(runId ?? '', path, page_token)),
+    }),
+    // MLflow 3's logged-model artifacts (the UI lists and opens them; its client uploads and downloads
+    // through the proxy paths above, under the model's `mlflow-artifacts:/` location).
+    defineOperation({
+      method: 'GET',
+      path: 'mlflow/logged-models/{model_id}/artifacts/directories',
+      input: z.object({
+        model_id: z.string(),
+        artifact_directory_path: z.string().optional(),
+        page_token: z.string().optional(),
+      }),
+      handle: async ({ model_id, artifact_directory_path, page_token }) =>
+        rootListing(await service.listLoggedModel(model_id, artifact_directory_path, page_token)),
+    }),
+    defineOperation({
+      method: 'GET',
+      path: 'mlflow/logged-models/{model_id}/artifacts/files',
+      input: z.object({ model_id: z.string(), artifact_file_path: z.string() }),
+      handle: async ({ model_id, artifact_file_path }) =>
+        downloadResponse(await service.downloadLoggedModelFile(model_id, artifact_file_path)),
     }),
   ];
+}
+
+/** `ListArtifacts.Response` and `ListLoggedModelArtifacts.Response`: empty lists are left out. */
+function rootListing(listing: RootArtifactListing) {
+  return {
+    root_uri: listing.rootUri,
+    ...(listing.files.length > 0 ? { files: listing.files.map((file) => fileInfo(file.path, file)) } : {}),
+    ...(listing.nextPageToken ? { next_page_token: listing.nextPageToken } : {}),
+  };
 }
 
 /**

@@ -1,5 +1,4 @@
 import type { LinkedMetric, LoggedModelWithMetrics } from '../model.ts';
-import type { ArtifactFile } from '../ports.ts';
 
 /** MLflow's `Metric` message as a logged model carries it (service.proto). */
 export interface LinkedMetricWire {
@@ -72,18 +71,5 @@ function metricToWire(metric: LinkedMetric): LinkedMetricWire {
     ...(metric.datasetDigest !== undefined ? { dataset_digest: metric.datasetDigest } : {}),
     model_id: metric.modelId,
     run_id: metric.runId,
-  };
-}
-
-/** MLflow's `FileInfo`: `file_size` only for files. */
-export function artifactFileToWire(file: ArtifactFile): {
-  path: string;
-  is_dir: boolean;
-  file_size?: number;
-} {
-  return {
-    path: file.path,
-    is_dir: file.isDir,
-    ...(file.fileSize !== undefined && !file.isDir ? { file_size: file.fileSize } : {}),
   };
 }

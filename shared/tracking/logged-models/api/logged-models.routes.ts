@@ -3,7 +3,7 @@ import { defineOperation, type Operation } from '../../../platform/http/operatio
 import { idString, int64, repeated } from '../../../platform/http/wire.ts';
 import type { LoggedModelService } from '../logged-model.service.ts';
 import { LOGGED_MODEL_STATUSES } from '../model.ts';
-import { artifactFileToWire, loggedModelToWire } from './logged-model.wire.ts';
+import { loggedModelToWire } from './logged-model.wire.ts';
 
 /** A param or tag as MLflow sends them; MLflow's tables refuse a missing key or value, so do we. */
 const keyValue = () => z.object({ key: z.string(), value: z.string() });
@@ -36,6 +36,8 @@ const modelId = z.string();
 /**
  * MLflow 3's logged-model endpoints (service.proto: createLoggedModel ... LogLoggedModelParams),
  * served under `/api/2.0/` and `/ajax-api/2.0/` as MLflow's server does (their `since` is 2.0).
+ * Listing and reading a model's artifacts (`.../artifacts/directories`, `.../artifacts/files`) are
+ * the artifacts function's, which holds the bucket (`artifacts/api/artifacts.routes.ts`).
  */
 export function loggedModelOperations(service: LoggedModelService): Operation[] {
   return [
@@ -157,23 +159,6 @@ export function loggedModelOperations(service: LoggedModelService): Operation[] 
       handle: async ({ model_id, params }) => {
         await service.logParams(model_id, params);
         return {};
-      },
-    }),
-    defineOperation({
-      method: 'GET',
-      path: 'mlflow/logged-models/{model_id}/artifacts/directories',
-      input: z.object({
-        model_id: modelId,
-        artifact_directory_path: z.string().optional(),
-        page_token: z.string().optional(),
-      }),
-      handle: async ({ model_id, artifact_directory_path, page_token }) => {
-        const page = await service.listArtifacts(model_id, artifact_directory_path, page_token);
-        return {
-          root_uri: page.rootUri,
-          ...(page.files.length > 0 ? { files: page.files.map(artifactFileToWire) } : {}),
-          ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
-        };
       },
     }),
   ];
