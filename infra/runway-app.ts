@@ -1,5 +1,6 @@
 import type { App, Environment } from 'aws-cdk-lib';
 import { ApiStack } from './stacks/api.stack.ts';
+import { ServingStack } from './stacks/serving.stack.ts';
 import { StatefulStack } from './stacks/stateful.stack.ts';
 
 export interface RunwayAppOptions {
@@ -22,5 +23,12 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     artifactAccessPolicy: stateful.artifactAccessPolicy,
     eventBus: stateful.eventBus,
   });
-  return { stateful, api };
+  const serving = new ServingStack(app, `${prefix}-Serving`, {
+    env,
+    api: api.api,
+    deploymentsTable: stateful.deploymentsTable,
+    artifactBucket: stateful.artifactBucket,
+    modelServingPolicy: stateful.modelServingPolicy,
+  });
+  return { stateful, api, serving };
 }
