@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- startup|api|bundles|tracking|artifacts|registry|all]`: measures what the issues name and prints it. Nothing
+ * `npm run bench [-- startup|api|bundles|tracking|artifacts|registry|serving|all]`: measures what the issues name and prints it. Nothing
  * here asserts a time: a slow machine makes slow figures, not failed builds.
  */
 
@@ -13,6 +13,7 @@ import { defineRunwayApp } from '../../infra/runway-app.ts';
 import { artifacts1GB } from './artifacts.bench.ts';
 import { registryBench } from './registry.bench.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
+import { servingBench } from './serving.bench.ts';
 import { pool, printTable, summarize } from './stats.ts';
 import { trackingBench } from './tracking.bench.ts';
 
@@ -26,6 +27,7 @@ const benches: Record<string, () => Promise<void>> = {
   tracking: trackingBench,
   artifacts: () => artifacts1GB(),
   registry: registryBench,
+  serving: servingBench,
 };
 
 async function main(): Promise<void> {
