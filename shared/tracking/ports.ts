@@ -39,7 +39,23 @@ export interface LatestShard {
   shard: number;
   revision: number;
   metrics: Map<string, Metric>;
+  /**
+   * The run's stage as the shard last saw it (a copy of the run item's, which is the truth), so a
+   * single conditional write can refuse a point for a deleted run. Absent on a shard not stored yet.
+   */
+  lifecycleStage?: LifecycleStage | undefined;
 }
+
+/** What a one-point conditional update of a run's latest values found. */
+export type LatestPointOutcome =
+  /** The point is now the metric's latest value. */
+  | 'set'
+  /** The stored latest point is as late or later (MLflow's order): nothing changed, as it should. */
+  | 'not-later'
+  /** The run is deleted. */
+  | 'inactive'
+  /** No shard item to update: the run is unknown, or nothing was logged to this shard yet. */
+  | 'unknown';
 
 /** A run as stored, with what the service needs to merge further writes. */
 export interface StoredRun {
@@ -71,7 +87,10 @@ export interface RunRepository {
     runId: string,
     changes: { status?: string | undefined; endTime?: number | undefined },
   ): Promise<boolean>;
-  /** Moves the run between stages; false when it does not exist. */
+  /**
+   * Moves the run between stages (its info and the copy of the stage on each latest-metrics shard);
+   * false when it does not exist.
+   */
   setLifecycle(runId: string, experimentId: string, stage: 'active' | 'deleted'): Promise<boolean>;
   /**
    * Stores params that must not exist yet with another value. Returns the keys whose stored value
@@ -86,6 +105,14 @@ export interface RunRepository {
   /** Writes a shard if its revision is still `expected`; false when another writer got there first. */
   putLatestShard(runId: string, experimentId: string, shard: LatestShard, expected: number): Promise<boolean>;
   readLatestShard(runId: string, shard: number): Promise<LatestShard>;
+  /**
+   * One metric point in one round trip: stores the point in the metric's history (idempotently)
+   * and, in parallel, makes it the latest value if the run is active and the point is later than
+   * the stored one. `created` tells whether the history point is new, so a caller can take it back.
+   */
+  logPoint(runId: string, metric: Metric): Promise<{ created: boolean; latest: LatestPointOutcome }>;
+  /** Removes a history point `logPoint` created for a run that turned out deleted or unknown. */
+  removePoint(runId: string, metric: Metric): Promise<void>;
   /** Records dataset inputs, merging tags of an input already recorded. */
   putInputs(runId: string, experimentId: string, inputs: DatasetInput[]): Promise<void>;
   /** MLflow 3: records logged models a run used (inputs) or produced (outputs, with a step). */

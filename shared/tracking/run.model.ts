@@ -192,6 +192,22 @@ export function isLaterMetric(
   return compareValues(a.value, b.value) > 0;
 }
 
+/**
+ * A text whose order (code-unit, as DynamoDB compares strings) is the order {@link isLaterMetric}
+ * gives values: NaN above every number, -0 equal to 0. It lets a conditional write decide "newer"
+ * on the server, where values are stored as text. Numbers map to their IEEE 754 bits, sign bit
+ * flipped for positives and every bit flipped for negatives, as 16 hex digits; NaN is `n`.
+ */
+export function metricValueOrder(value: number): string {
+  if (Number.isNaN(value)) return 'n';
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, value === 0 ? 0 : value);
+  const bits = view.getBigUint64(0);
+  const sign = 1n << 63n;
+  const ordered = bits & sign ? ~bits & 0xffff_ffff_ffff_ffffn : bits | sign;
+  return ordered.toString(16).padStart(16, '0');
+}
+
 /** NaN sorts above every number, as `is_nan` does in MLflow's ordering. */
 function compareValues(a: number, b: number): number {
   if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : 1;

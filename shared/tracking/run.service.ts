@@ -160,6 +160,10 @@ export class RunService {
     const params = (input.params ?? []).map(validateParam);
     const tags = (input.tags ?? []).map(validateRunTag);
     checkBatchLimits(metrics.length, params.length, tags.length);
+    const [metric] = metrics;
+    if (metric && metrics.length === 1 && params.length === 0 && tags.length === 0) {
+      return this.logPoint(validateRunId(input.runId), metric);
+    }
     const duplicates = params.map((param) => param.key).filter((key, i, keys) => keys.indexOf(key) !== i);
     if (duplicates.length > 0) {
       throw new InvalidParameterError(
@@ -202,6 +206,25 @@ export class RunService {
       this.runs.appendMetricsAndTags(runId, experimentId, metrics, dedupeTags(tags)),
       metrics.length > 0 ? this.updateLatest(state.info, state.shards, metrics) : undefined,
     ]);
+  }
+
+  /**
+   * `log-metric` in one round trip: the history point and a conditional update of the latest
+   * value, in parallel, with no read first. When the update finds no active shard, the run is
+   * read: a deleted or unknown run gets MLflow's answer (400, 404) and loses the point again (if
+   * this call created it); an active run whose shard does not exist yet gets it written whole.
+   */
+  private async logPoint(runId: string, metric: Metric): Promise<void> {
+    const { created, latest } = await this.runs.logPoint(runId, metric);
+    if (latest === 'set' || latest === 'not-later') return;
+    const state = await this.runs.getForWrite(runId, [], [latestShardOf(metric.key)]);
+    if (state?.info.lifecycleStage !== 'active') {
+      if (created) await this.runs.removePoint(runId, metric);
+      if (!state) throw runNotFound(runId);
+      assertActive(state.info);
+      return;
+    }
+    await this.updateLatest(state.info, state.shards, [metric]);
   }
 
   async deleteTag(runId: string, key: string): Promise<void> {
@@ -414,6 +437,8 @@ export class RunService {
           if (await this.runs.putLatestShard(runId, experimentId, merged, shard.revision)) return;
           await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * (attempt + 1)));
           shard = await this.runs.readLatestShard(runId, index);
+          // The run was deleted since the batch read it (a delete marks the shards first).
+          if (shard.lifecycleStage === 'deleted') assertActive({ ...info, lifecycleStage: 'deleted' });
         }
         throw new Error(
           `Could not update the latest metrics of run ${runId} after ${MAX_SHARD_ATTEMPTS} attempts`,

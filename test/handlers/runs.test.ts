@@ -399,6 +399,119 @@ describe('runs: logging', () => {
   });
 });
 
+describe('runs: log-metric in one round trip', () => {
+  const history = async (runId: string, key: string) =>
+    ((await call('GET', `metrics/get-history?run_id=${runId}&metric_key=${key}`)).json.metrics ??
+      []) as Array<{
+      step: number;
+      value: number | string;
+    }>;
+  const latest = async (runId: string) =>
+    (await call('GET', `runs/get?run_id=${runId}`)).json.run.data.metrics as Array<Record<string, unknown>>;
+
+  it('refuses a deleted run (400) and an unknown one (404), and keeps no point of theirs', async () => {
+    const runId = await newRun();
+    // The first point creates the metric's shard; the second takes the one-request path.
+    await call('POST', 'runs/log-metric', { run_id: runId, key: 'm', value: 1, timestamp: 1, step: 0 });
+    await call('POST', 'runs/log-metric', { run_id: runId, key: 'm', value: 2, timestamp: 2, step: 1 });
+    await call('POST', 'runs/delete', { run_id: runId });
+    const refused = await call('POST', 'runs/log-metric', {
+      run_id: runId,
+      key: 'm',
+      value: 3,
+      timestamp: 3,
+      step: 2,
+    });
+    expect([refused.status, refused.json.error_code]).toEqual([400, 'INVALID_PARAMETER_VALUE']);
+    expect(refused.json.message).toContain("must be in the 'active' state");
+    // A retry of a point the run already has is refused too, and the stored point stays.
+    expect(
+      (await call('POST', 'runs/log-metric', { run_id: runId, key: 'm', value: 2, timestamp: 2, step: 1 }))
+        .status,
+    ).toBe(400);
+    expect((await history(runId, 'm')).map((point) => point.step)).toEqual([0, 1]);
+    expect(await latest(runId)).toEqual([{ key: 'm', value: 2, timestamp: 2, step: 1 }]);
+
+    await call('POST', 'runs/restore', { run_id: runId });
+    await call('POST', 'runs/log-metric', { run_id: runId, key: 'm', value: 3, timestamp: 3, step: 2 });
+    expect(await latest(runId)).toEqual([{ key: 'm', value: 3, timestamp: 3, step: 2 }]);
+
+    const unknown = 'abcdef0123456789abcdef0123456789';
+    const missing = await call('POST', 'runs/log-metric', {
+      run_id: unknown,
+      key: 'm',
+      value: 1,
+      timestamp: 1,
+      step: 0,
+    });
+    expect([missing.status, missing.json.error_code]).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
+    expect(await history(unknown, 'm')).toEqual([]);
+  });
+
+  it('keeps the latest point by step, then timestamp, then value (NaN above every number)', async () => {
+    const runId = await newRun();
+    const log = (point: Record<string, unknown>) =>
+      call('POST', 'runs/log-metric', { run_id: runId, key: 'x', ...point });
+    await log({ value: 5, timestamp: 10, step: 3 });
+    await log({ value: 9, timestamp: 99, step: 2 }); // an earlier step: not the latest
+    expect(await latest(runId)).toEqual([{ key: 'x', value: 5, timestamp: 10, step: 3 }]);
+    await log({ value: 1, timestamp: 11, step: 3 }); // same step, later timestamp
+    expect(await latest(runId)).toEqual([{ key: 'x', value: 1, timestamp: 11, step: 3 }]);
+    await log({ value: -7, timestamp: 11, step: 3 }); // same step and time, smaller value
+    expect(await latest(runId)).toEqual([{ key: 'x', value: 1, timestamp: 11, step: 3 }]);
+    await log({ value: 2.5, timestamp: 11, step: 3 }); // same step and time, larger value
+    expect(await latest(runId)).toEqual([{ key: 'x', value: 2.5, timestamp: 11, step: 3 }]);
+    await log({ value: 'NaN', timestamp: 11, step: 3 });
+    expect(await latest(runId)).toEqual([{ key: 'x', value: 'NaN', timestamp: 11, step: 3 }]);
+    await log({ value: 'Infinity', timestamp: 11, step: 3 }); // NaN stays above the largest double
+    expect(await latest(runId)).toEqual([{ key: 'x', value: 'NaN', timestamp: 11, step: 3 }]);
+    await log({ value: -4, timestamp: 1, step: -2 }); // negative steps are older
+    expect((await latest(runId))[0]).toMatchObject({ value: 'NaN', step: 3 });
+    expect((await history(runId, 'x')).map((point) => point.step)).toEqual([-2, 2, 3, 3, 3, 3, 3, 3]);
+  });
+
+  it('loses nothing with 16 concurrent log-metric writers beside a log-batch writer', async () => {
+    const runId = await newRun();
+    await Promise.all([
+      ...Array.from({ length: 16 }, (_, writer) =>
+        (async () => {
+          for (let i = 0; i < 5; i++) {
+            for (const point of [
+              { key: `w${writer}`, value: i, timestamp: 1000 + i, step: i },
+              { key: 'shared', value: writer * 100 + i, timestamp: 1000 + i, step: writer * 10 + i },
+            ]) {
+              const result = await call('POST', 'runs/log-metric', { run_id: runId, ...point });
+              expect(result.status).toBe(200);
+            }
+          }
+        })(),
+      ),
+      (async () => {
+        for (let i = 0; i < 5; i++) {
+          const result = await call('POST', 'runs/log-batch', {
+            run_id: runId,
+            metrics: Array.from({ length: 16 }, (_, writer) => ({
+              key: `w${writer}`,
+              value: -i,
+              timestamp: 1,
+              step: -1,
+            })),
+          });
+          expect(result.status).toBe(200);
+        }
+      })(),
+    ]);
+    const metrics = await latest(runId);
+    expect(metrics).toHaveLength(17);
+    expect(metrics.find((m) => m.key === 'shared')).toMatchObject({ step: 154, value: 1504 });
+    for (let writer = 0; writer < 16; writer++) {
+      expect(metrics.find((m) => m.key === `w${writer}`)).toMatchObject({ step: 4, value: 4 });
+    }
+    expect(await history(runId, 'shared')).toHaveLength(80);
+    expect(await history(runId, 'w3')).toHaveLength(10);
+  });
+});
+
 describe('metric history', () => {
   it('pages with opaque tokens and answers {} for unknown runs and keys', async () => {
     const runId = await newRun();

@@ -15,19 +15,20 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
 import { InvalidParameterError } from '../../platform/errors.ts';
-import { LATEST_SHARDS, runKeys, TRACKING_INDEXES } from '../keys.ts';
+import { LATEST_SHARDS, latestShardOf, runKeys, TRACKING_INDEXES } from '../keys.ts';
 import { loggedModelKeys } from '../logged-models/keys.ts';
 import type { LifecycleStage } from '../model.ts';
-import type { LatestShard, RunRepository, RunWriteState, StoredRun } from '../ports.ts';
-import type {
-  DatasetInput,
-  Metric,
-  ModelOutput,
-  Param,
-  Run,
-  RunInfo,
-  RunStatus,
-  RunTag,
+import type { LatestPointOutcome, LatestShard, RunRepository, RunWriteState, StoredRun } from '../ports.ts';
+import {
+  type DatasetInput,
+  type Metric,
+  type ModelOutput,
+  metricValueOrder,
+  type Param,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  type RunTag,
 } from '../run.model.ts';
 
 type Item = Record<string, unknown>;
@@ -136,16 +137,60 @@ export class DynamoRunRepository implements RunRepository {
     );
   }
 
+  /**
+   * The run item is the truth; each latest-metrics shard keeps a copy of the stage so `logPoint`
+   * can refuse a deleted run in its one conditional write. The order makes a crash in between
+   * harmless: a delete marks the shards first and a restore marks them last, so a shard never says
+   * "active" for a deleted run (a shard saying "deleted" for an active run only sends `logPoint` to
+   * the full write path, whose shard write repairs the copy). Missing shards are created with the
+   * stage, so a batch creating one concurrently fails its `attribute_not_exists` write and re-reads.
+   */
   async setLifecycle(runId: string, _experimentId: string, stage: LifecycleStage): Promise<boolean> {
-    return this.conditional(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: runKeys.item(runId),
-        UpdateExpression: 'SET lifecycleStage = :stage',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':stage': stage },
-      }),
-    );
+    const markRun = () =>
+      this.conditional(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: runKeys.item(runId),
+          UpdateExpression: 'SET lifecycleStage = :stage',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':stage': stage },
+        }),
+      );
+    const markShards = () =>
+      Promise.all(
+        Array.from({ length: LATEST_SHARDS }, (_, shard) =>
+          this.client.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: runKeys.latest(runId, shard),
+              // Bumping the revision makes a batch that read the shard before this change retry.
+              UpdateExpression:
+                'SET lifecycleStage = :stage, #entity = :entity, #runId = :runId, #shard = :shard, #metrics = if_not_exists(#metrics, :empty) ADD revision :one',
+              ExpressionAttributeNames: {
+                '#entity': 'entity',
+                '#runId': 'runId',
+                '#shard': 'shard',
+                '#metrics': 'metrics',
+              },
+              ExpressionAttributeValues: {
+                ':stage': stage,
+                ':entity': 'latest-metrics',
+                ':runId': runId,
+                ':shard': shard,
+                ':empty': {},
+                ':one': 1,
+              },
+            }),
+          ),
+        ),
+      );
+    if (stage === 'deleted') {
+      await markShards();
+      return markRun();
+    }
+    if (!(await markRun())) return false;
+    await markShards();
+    return true;
   }
 
   async putParams(runId: string, experimentId: string, params: Param[]): Promise<string[]> {
@@ -195,31 +240,8 @@ export class DynamoRunRepository implements RunRepository {
   ): Promise<void> {
     const history = new Map<string, Item>();
     for (const metric of metrics) {
-      const value = encodeValue(metric.value);
-      const item: Item = {
-        pk: runKeys.history(runId, metric.key),
-        sk: runKeys.historySort(metric.step, metric.timestamp, value),
-        entity: 'metric-point',
-        key: metric.key,
-        value,
-        timestamp: metric.timestamp,
-        step: metric.step,
-        ...(metric.modelId ? { modelId: metric.modelId } : {}),
-        ...(metric.datasetName
-          ? { datasetName: metric.datasetName, datasetDigest: metric.datasetDigest }
-          : {}),
-      };
       // BatchWriteItem refuses two writes to one key in a request: identical points are one point.
-      history.set(`${item.pk}\u0000${item.sk}`, item);
-      if (metric.modelId) {
-        // MLflow 3: the point also belongs to the logged model it names (its `data.metrics`).
-        const linked = {
-          ...item,
-          ...loggedModelKeys.metric(metric.modelId, metric.key, runId, String(item.sk)),
-          runId,
-        };
-        history.set(`${linked.pk}\u0000${linked.sk}`, { ...linked, entity: 'logged-model-metric' });
-      }
+      for (const item of historyItems(runId, metric)) history.set(`${item.pk}\u0000${item.sk}`, item);
     }
     await this.batchPut([...history.values(), ...tags.map((tag) => this.tagItem(runId, experimentId, tag))]);
   }
@@ -235,9 +257,7 @@ export class DynamoRunRepository implements RunRepository {
     expected: number,
   ): Promise<boolean> {
     const metrics: Record<string, Item> = {};
-    for (const [key, metric] of shard.metrics) {
-      metrics[key] = { v: encodeValue(metric.value), t: metric.timestamp, s: metric.step };
-    }
+    for (const [key, metric] of shard.metrics) metrics[key] = latestEntry(metric);
     return this.conditional(
       new PutCommand({
         TableName: this.tableName,
@@ -245,6 +265,9 @@ export class DynamoRunRepository implements RunRepository {
           entity: 'latest-metrics',
           shard: shard.shard,
           revision: expected + 1,
+          // Only an active run's shard is written whole (the service checked the run, and a
+          // concurrent delete bumps the revision, failing this write).
+          lifecycleStage: 'active',
           metrics,
         }),
         // Optimistic concurrency: only the writer that read revision `expected` may replace it.
@@ -252,13 +275,81 @@ export class DynamoRunRepository implements RunRepository {
         ExpressionAttributeValues: expected === 0 ? undefined : { ':expected': expected },
       }),
     ).catch((error: unknown) => {
-      if (error instanceof Error && /item size/i.test(error.message)) {
-        throw new InvalidParameterError(
-          `Run ${runId} has too many distinct metric keys to store their latest values`,
-        );
-      }
-      throw error;
+      throw tooManyKeys(runId, error);
     });
+  }
+
+  async logPoint(runId: string, metric: Metric): Promise<{ created: boolean; latest: LatestPointOutcome }> {
+    const [stored, latest] = await Promise.all([
+      Promise.all(
+        historyItems(runId, metric).map((Item) =>
+          this.client.send(new PutCommand({ TableName: this.tableName, Item, ReturnValues: 'ALL_OLD' })),
+        ),
+      ),
+      this.setLatestIfLater(runId, metric),
+    ]);
+    return { created: stored[0]?.Attributes === undefined, latest };
+  }
+
+  async removePoint(runId: string, metric: Metric): Promise<void> {
+    await Promise.all(
+      historyItems(runId, metric).map((item) =>
+        this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: item.pk, sk: item.sk } })),
+      ),
+    );
+  }
+
+  /**
+   * One conditional UpdateItem of the metric's entry in its shard: only for an active run, and only
+   * if the point is later by MLflow's rule (step, then timestamp, then value, compared on the
+   * server through `metricValueOrder`). Concurrent writers of one key cannot lose the latest point,
+   * and the revision bump makes a concurrent whole-shard write (log-batch) re-read and merge.
+   */
+  private async setLatestIfLater(runId: string, metric: Metric): Promise<LatestPointOutcome> {
+    const key = runKeys.latest(runId, latestShardOf(metric.key));
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET #metrics.#key = :point ADD revision :one',
+          ConditionExpression:
+            'lifecycleStage = :active AND (attribute_not_exists(#metrics.#key) OR #metrics.#key.#s < :s OR ' +
+            '(#metrics.#key.#s = :s AND (#metrics.#key.#t < :t OR (#metrics.#key.#t = :t AND #metrics.#key.#o < :o))))',
+          ExpressionAttributeNames: {
+            '#metrics': 'metrics',
+            '#key': metric.key,
+            '#s': 's',
+            '#t': 't',
+            '#o': 'o',
+          },
+          ExpressionAttributeValues: {
+            ':point': latestEntry(metric),
+            ':one': 1,
+            ':active': 'active',
+            ':s': metric.step,
+            ':t': metric.timestamp,
+            ':o': metricValueOrder(metric.value),
+          },
+        }),
+      );
+      return 'set';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw tooManyKeys(runId, error);
+    }
+    // Which part of the condition failed: rare (a point not later than the stored one, or a
+    // deleted run), so one small read here beats returning the whole shard on every failure.
+    const current = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: key,
+        ConsistentRead: true,
+        ProjectionExpression: 'lifecycleStage',
+      }),
+    );
+    const stage = current.Item?.lifecycleStage;
+    if (stage === 'active') return 'not-later';
+    return stage === 'deleted' ? 'inactive' : 'unknown';
   }
 
   async readLatestShard(runId: string, shard: number): Promise<LatestShard> {
@@ -412,6 +503,53 @@ export class DynamoRunRepository implements RunRepository {
   }
 }
 
+/**
+ * A point's history item, and its copy under the logged model it names (MLflow 3: the model's
+ * `data.metrics`). The sort key includes the value, so a retried point lands on the same key.
+ */
+function historyItems(runId: string, metric: Metric): Item[] {
+  const value = encodeValue(metric.value);
+  const item: Item = {
+    pk: runKeys.history(runId, metric.key),
+    sk: runKeys.historySort(metric.step, metric.timestamp, value),
+    entity: 'metric-point',
+    key: metric.key,
+    value,
+    timestamp: metric.timestamp,
+    step: metric.step,
+    ...(metric.modelId ? { modelId: metric.modelId } : {}),
+    ...(metric.datasetName ? { datasetName: metric.datasetName, datasetDigest: metric.datasetDigest } : {}),
+  };
+  if (!metric.modelId) return [item];
+  const linked = {
+    ...item,
+    ...loggedModelKeys.metric(metric.modelId, metric.key, runId, String(item.sk)),
+    runId,
+    entity: 'logged-model-metric',
+  };
+  return [item, linked];
+}
+
+/** A metric's entry in a latest-metrics shard; `o` orders values for conditional writes. */
+function latestEntry(metric: Metric): Item {
+  return {
+    v: encodeValue(metric.value),
+    t: metric.timestamp,
+    s: metric.step,
+    o: metricValueOrder(metric.value),
+  };
+}
+
+/** A shard over DynamoDB's 400 KB item limit: the run has more metric keys than four items hold. */
+function tooManyKeys(runId: string, error: unknown): unknown {
+  if (error instanceof Error && /item size/i.test(error.message)) {
+    return new InvalidParameterError(
+      `Run ${runId} has too many distinct metric keys to store their latest values`,
+    );
+  }
+  return error;
+}
+
 /** Metric values are stored as text: DynamoDB numbers hold neither NaN nor magnitudes above 1e125. */
 function encodeValue(value: number): string {
   return Number.isNaN(value) ? 'NaN' : String(value);
@@ -527,7 +665,13 @@ function shardFromItem(item: Item): LatestShard {
   )) {
     metrics.set(key, { key, value: decodeValue(point.v), timestamp: Number(point.t), step: Number(point.s) });
   }
-  return { shard: Number(item.shard), revision: Number(item.revision ?? 0), metrics };
+  return {
+    shard: Number(item.shard),
+    revision: Number(item.revision ?? 0),
+    metrics,
+    lifecycleStage:
+      item.lifecycleStage === 'active' || item.lifecycleStage === 'deleted' ? item.lifecycleStage : undefined,
+  };
 }
 
 function pointFromItem(item: Item): Metric {
