@@ -1,5 +1,5 @@
 import type { Experiment, LifecycleStage } from './model.ts';
-import type { DatasetInput, Metric, ModelOutput, Param, Run, RunInfo, RunTag } from './run.model.ts';
+import type { DatasetInput, Metric, ModelOutput, Run, RunInfo, RunTag } from './run.model.ts';
 
 /**
  * Storage for experiments. Implementations enforce name uniqueness and lifecycle transitions with
@@ -34,16 +34,27 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** The latest point of each metric kept in one shard, with the revision its next write must match. */
-export interface LatestShard {
-  shard: number;
-  revision: number;
+/**
+ * A param or tag value as a write sees it: the text, or for a long value kept in an item of its own
+ * only the digest of the text (`valueDigest`), which is all a write needs to compare or keep it.
+ */
+export type StoredValue = string | { digest: string };
+
+/** A run's data as one write sees it: what a batch merges into, and the revision it must match. */
+export interface RunWriteState {
+  info: RunInfo;
+  params: Map<string, StoredValue>;
+  tags: Map<string, StoredValue>;
+  /** The latest point of each metric. */
   metrics: Map<string, Metric>;
-  /**
-   * The run's stage as the shard last saw it (a copy of the run item's, which is the truth), so a
-   * single conditional write can refuse a point for a deleted run. Absent on a shard not stored yet.
-   */
-  lifecycleStage?: LifecycleStage | undefined;
+  revision: number;
+}
+
+/** The maps a write replaces (only those that changed). */
+export interface RunDataChange {
+  params?: Map<string, StoredValue> | undefined;
+  tags?: Map<string, StoredValue> | undefined;
+  metrics?: Map<string, Metric> | undefined;
 }
 
 /** What a one-point conditional update of a run's latest values found. */
@@ -54,32 +65,17 @@ export type LatestPointOutcome =
   | 'not-later'
   /** The run is deleted. */
   | 'inactive'
-  /** No shard item to update: the run is unknown, or nothing was logged to this shard yet. */
+  /** There is no such run. */
   | 'unknown';
-
-/** A run as stored, with what the service needs to merge further writes. */
-export interface StoredRun {
-  run: Run;
-  shards: LatestShard[];
-}
-
-/** What a write needs to know about a run, read in one request. */
-export interface RunWriteState {
-  info: RunInfo;
-  /** The stored values of the params asked for (absent keys are not logged yet). */
-  params: Map<string, string>;
-  /** The latest-metrics shards asked for. */
-  shards: LatestShard[];
-}
 
 /** Storage for runs and their data. Writes are conditional where MLflow's rules need them to be. */
 export interface RunRepository {
   /** Stores a new run with its first tags. */
   create(info: RunInfo, tags: RunTag[]): Promise<void>;
   /** The run with its params, tags, latest metrics and inputs, in one Query. */
-  get(runId: string): Promise<StoredRun | undefined>;
-  /** The run's info, the named params and the named shards, in one BatchGetItem (no full read). */
-  getForWrite(runId: string, paramKeys: string[], shards: number[]): Promise<RunWriteState | undefined>;
+  get(runId: string): Promise<Run | undefined>;
+  /** The run item alone (info, params, tags, latest metrics, revision): one consistent GetItem. */
+  getForWrite(runId: string): Promise<RunWriteState | undefined>;
   /** Every run of an experiment with its data, from one GSI partition. */
   listByExperiment(experimentId: string): Promise<Run[]>;
   /** Updates status, end time; false when the run does not exist. */
@@ -87,24 +83,17 @@ export interface RunRepository {
     runId: string,
     changes: { status?: string | undefined; endTime?: number | undefined },
   ): Promise<boolean>;
-  /**
-   * Moves the run between stages (its info and the copy of the stage on each latest-metrics shard);
-   * false when it does not exist.
-   */
+  /** Moves the run between stages; false when it does not exist. */
   setLifecycle(runId: string, experimentId: string, stage: 'active' | 'deleted'): Promise<boolean>;
   /**
-   * Stores params that must not exist yet with another value. Returns the keys whose stored value
-   * differs (a concurrent writer won); nothing else is written then.
+   * Replaces the changed maps of an active run whose revision is still `expected`; false when the
+   * run changed since (or was deleted): the caller reads it again and merges again.
    */
-  putParams(runId: string, experimentId: string, params: Param[]): Promise<string[]>;
-  /** Removes params written by `putParams` in a batch that later failed. */
-  removeParams(runId: string, params: Param[]): Promise<void>;
-  /** Appends metric points (idempotently) and sets tags, in batches. */
-  appendMetricsAndTags(runId: string, experimentId: string, metrics: Metric[], tags: RunTag[]): Promise<void>;
+  putData(runId: string, experimentId: string, change: RunDataChange, expected: number): Promise<boolean>;
+  /** Appends metric points to their histories (idempotently: a retried point is stored once). */
+  appendHistory(runId: string, metrics: Metric[]): Promise<void>;
+  /** Removes a tag of an active run. */
   deleteTag(runId: string, key: string): Promise<void>;
-  /** Writes a shard if its revision is still `expected`; false when another writer got there first. */
-  putLatestShard(runId: string, experimentId: string, shard: LatestShard, expected: number): Promise<boolean>;
-  readLatestShard(runId: string, shard: number): Promise<LatestShard>;
   /**
    * One metric point in one round trip: stores the point in the metric's history (idempotently)
    * and, in parallel, makes it the latest value if the run is active and the point is later than

@@ -280,6 +280,72 @@ describe('runs: logging', () => {
     expect(run.data.tags.find((t: { key: string }) => t.key === 'long').value).toHaveLength(8000);
   });
 
+  it('keeps long values beside the run item: write-once, overwrite, delete, search and a full 1 MB batch', async () => {
+    const experimentId = await newExperiment();
+    const runId = await newRun(experimentId);
+    const long = (c: string) => c.repeat(6000);
+    const logParam = (value: string) =>
+      call('POST', 'runs/log-parameter', { run_id: runId, key: 'cfg', value });
+    expect((await logParam(long('a'))).status).toBe(200);
+    expect((await logParam(long('a'))).status).toBe(200);
+    const changed = await logParam(long('b'));
+    expect(changed.status).toBe(400);
+    expect(changed.json.message).toContain(`already logged with value='${long('a')}'`);
+    expect((await logParam('short')).status).toBe(400);
+
+    const setTag = (value: string) => call('POST', 'runs/set-tag', { run_id: runId, key: 'note', value });
+    await setTag('n'.repeat(8000));
+    await setTag('m'.repeat(8000));
+    let run = (await call('GET', `runs/get?run_id=${runId}`)).json.run;
+    expect(run.data.params).toEqual([{ key: 'cfg', value: long('a') }]);
+    expect(run.data.tags.find((tag: { key: string }) => tag.key === 'note').value).toBe('m'.repeat(8000));
+    const found = await call('POST', 'runs/search', {
+      experiment_ids: [experimentId],
+      filter: `tags.note = '${'m'.repeat(8000)}'`,
+    });
+    expect(found.json.runs.map((r: { info: { run_id: string } }) => r.info.run_id)).toEqual([runId]);
+    expect(found.json.runs[0].data.params).toEqual([{ key: 'cfg', value: long('a') }]);
+    await setTag('short again');
+    run = (await call('GET', `runs/get?run_id=${runId}`)).json.run;
+    expect(run.data.tags.find((tag: { key: string }) => tag.key === 'note').value).toBe('short again');
+    await setTag('z'.repeat(700));
+    expect((await call('POST', 'runs/delete-tag', { run_id: runId, key: 'note' })).status).toBe(200);
+    run = (await call('GET', `runs/get?run_id=${runId}`)).json.run;
+    expect(run.data.tags.some((tag: { key: string }) => tag.key === 'note')).toBe(false);
+
+    // 100 tags of MLflow's largest value: 800 KB, more than one DynamoDB item holds.
+    const big = await call('POST', 'runs/log-batch', {
+      run_id: runId,
+      tags: Array.from({ length: 100 }, (_, i) => ({ key: `big${i}`, value: String(i % 10).repeat(8000) })),
+    });
+    expect(big.status).toBe(200);
+    run = (await call('GET', `runs/get?run_id=${runId}`)).json.run;
+    const bigTags = run.data.tags.filter((tag: { key: string }) => tag.key.startsWith('big'));
+    expect(bigTags).toHaveLength(100);
+    expect(bigTags.find((tag: { key: string }) => tag.key === 'big37').value).toBe('7'.repeat(8000));
+  });
+
+  it('refuses more metric keys than one run item holds, with a clear error', async () => {
+    const runId = await newRun();
+    const key = (i: number) => `${'k'.repeat(240)}${String(i).padStart(5, '0')}`;
+    let refused: Awaited<ReturnType<typeof call>> | undefined;
+    for (let batch = 0; batch < 5 && !refused; batch++) {
+      const result = await call('POST', 'runs/log-batch', {
+        run_id: runId,
+        metrics: Array.from({ length: 1000 }, (_, i) => ({
+          key: key(batch * 1000 + i),
+          value: i,
+          timestamp: 1,
+        })),
+      });
+      if (result.status !== 200) refused = result;
+    }
+    expect(refused?.status).toBe(400);
+    expect(refused?.json.error_code).toBe('INVALID_PARAMETER_VALUE');
+    expect(refused?.json.message).toContain('too many distinct metric, param and tag keys');
+    expect((await call('GET', `runs/get?run_id=${runId}`)).status).toBe(200);
+  });
+
   it('deletes tags, answering 404 for a missing one', async () => {
     const runId = await newRun();
     await call('POST', 'runs/set-tag', { run_id: runId, key: 'k', value: 'v' });

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   BatchWriteCommand,
   type BatchWriteCommandInput,
   DeleteCommand,
@@ -15,16 +13,21 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
 import { InvalidParameterError } from '../../platform/errors.ts';
-import { LATEST_SHARDS, latestShardOf, runKeys, TRACKING_INDEXES } from '../keys.ts';
+import { runKeys, TRACKING_INDEXES, valueDigest } from '../keys.ts';
 import { loggedModelKeys } from '../logged-models/keys.ts';
 import type { LifecycleStage } from '../model.ts';
-import type { LatestPointOutcome, LatestShard, RunRepository, RunWriteState, StoredRun } from '../ports.ts';
+import type {
+  LatestPointOutcome,
+  RunDataChange,
+  RunRepository,
+  RunWriteState,
+  StoredValue,
+} from '../ports.ts';
 import {
   type DatasetInput,
   type Metric,
   type ModelOutput,
   metricValueOrder,
-  type Param,
   type Run,
   type RunInfo,
   type RunStatus,
@@ -37,9 +40,23 @@ type Item = Record<string, unknown>;
 const BATCH_SIZE = 25;
 
 /**
+ * Param and tag values longer than this live in their own item (`runKeys.spilled`), so the run
+ * item keeps room for many keys within DynamoDB's 400 KB (MLflow allows 6,000-character params and
+ * 8,000-character tags, and a batch of 100 of them).
+ */
+const INLINE_VALUE_LIMIT = 500;
+
+/** A map entry pointing to a spilled value: the digest in the spilled item's key. */
+interface SpilledRef {
+  spilled: string;
+}
+
+/**
  * Runs in the tracking table (see `shared/tracking/README.md`). A run is an item collection under
- * `RUN#<id>`: its info, one item per param and tag, a few latest-metric shards and its dataset inputs.
- * Every item of the collection is also in GSI1 under the experiment, so search needs no fan-out.
+ * `RUN#<id>`: the run item (info, revision, and maps of params, tags and latest metric points), the
+ * spilled long values, and its dataset inputs and model links. Every item of the collection is also
+ * in GSI1 under the experiment, so search reads an experiment's runs in one Query, about one item
+ * per run.
  */
 export class DynamoRunRepository implements RunRepository {
   constructor(
@@ -48,17 +65,29 @@ export class DynamoRunRepository implements RunRepository {
   ) {}
 
   async create(info: RunInfo, tags: RunTag[]): Promise<void> {
+    const { map, spilled } = this.packValues(
+      info.runId,
+      info.experimentId,
+      'TAG',
+      new Map(tags.map((tag) => [tag.key, tag.value])),
+    );
+    await this.batchPut(spilled);
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: this.inCollection(info.runId, info.experimentId, runKeys.item(info.runId), infoToItem(info)),
+        Item: this.inCollection(info.runId, info.experimentId, runKeys.item(info.runId), {
+          ...infoToItem(info),
+          revision: 0,
+          params: {},
+          tags: map,
+          metrics: {},
+        }),
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
-    await this.batchPut(tags.map((tag) => this.tagItem(info.runId, info.experimentId, tag)));
   }
 
-  async get(runId: string): Promise<StoredRun | undefined> {
+  async get(runId: string): Promise<Run | undefined> {
     const items = await this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
@@ -68,38 +97,18 @@ export class DynamoRunRepository implements RunRepository {
     return assemble(items)[0];
   }
 
-  async getForWrite(
-    runId: string,
-    paramKeys: string[],
-    shards: number[],
-  ): Promise<RunWriteState | undefined> {
-    const keys = [
-      runKeys.item(runId),
-      ...paramKeys.map((key) => runKeys.param(runId, key)),
-      ...shards.map((shard) => runKeys.latest(runId, shard)),
-    ];
-    const items: Item[] = [];
-    // BatchGetItem takes 100 keys a request; a batch names at most 100 params and 4 shards.
-    for (let i = 0; i < keys.length; i += 100) {
-      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > 8) throw new Error('DynamoDB left reads unprocessed after retries');
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
-        const result: BatchGetCommandOutput = await this.client.send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
-          }),
-        );
-        items.push(...((result.Responses?.[this.tableName] ?? []) as Item[]));
-        pending = result.UnprocessedKeys?.[this.tableName]?.Keys;
-      }
-    }
-    const stored = assemble(items)[0];
-    if (!stored) return undefined;
+  async getForWrite(runId: string): Promise<RunWriteState | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: runKeys.item(runId), ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const run = runFromItem(Item);
     return {
-      info: stored.run.info,
-      params: new Map(stored.run.params.map((param) => [param.key, param.value])),
-      shards: stored.shards.filter((shard) => shards.includes(shard.shard)),
+      info: run.info,
+      params: storedValues(Item.params),
+      tags: storedValues(Item.tags),
+      metrics: new Map(run.metrics.map((metric) => [metric.key, metric])),
+      revision: Number(Item.revision ?? 0),
     };
   }
 
@@ -110,7 +119,7 @@ export class DynamoRunRepository implements RunRepository {
       KeyConditionExpression: 'gsi1pk = :pk',
       ExpressionAttributeValues: { ':pk': runKeys.experimentRuns(experimentId) },
     });
-    return assemble(items).map((stored) => stored.run);
+    return assemble(items);
   }
 
   async updateInfo(runId: string, changes: { status?: string; endTime?: number }): Promise<boolean> {
@@ -124,7 +133,7 @@ export class DynamoRunRepository implements RunRepository {
       sets.push('endTime = :end');
       values[':end'] = changes.endTime;
     }
-    if (sets.length === 0) return (await this.get(runId)) !== undefined;
+    if (sets.length === 0) return (await this.getForWrite(runId)) !== undefined;
     return this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
@@ -137,146 +146,87 @@ export class DynamoRunRepository implements RunRepository {
     );
   }
 
-  /**
-   * The run item is the truth; each latest-metrics shard keeps a copy of the stage so `logPoint`
-   * can refuse a deleted run in its one conditional write. The order makes a crash in between
-   * harmless: a delete marks the shards first and a restore marks them last, so a shard never says
-   * "active" for a deleted run (a shard saying "deleted" for an active run only sends `logPoint` to
-   * the full write path, whose shard write repairs the copy). Missing shards are created with the
-   * stage, so a batch creating one concurrently fails its `attribute_not_exists` write and re-reads.
-   */
   async setLifecycle(runId: string, _experimentId: string, stage: LifecycleStage): Promise<boolean> {
-    const markRun = () =>
-      this.conditional(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: runKeys.item(runId),
-          UpdateExpression: 'SET lifecycleStage = :stage',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':stage': stage },
-        }),
-      );
-    const markShards = () =>
-      Promise.all(
-        Array.from({ length: LATEST_SHARDS }, (_, shard) =>
-          this.client.send(
-            new UpdateCommand({
-              TableName: this.tableName,
-              Key: runKeys.latest(runId, shard),
-              // Bumping the revision makes a batch that read the shard before this change retry.
-              UpdateExpression:
-                'SET lifecycleStage = :stage, #entity = :entity, #runId = :runId, #shard = :shard, #metrics = if_not_exists(#metrics, :empty) ADD revision :one',
-              ExpressionAttributeNames: {
-                '#entity': 'entity',
-                '#runId': 'runId',
-                '#shard': 'shard',
-                '#metrics': 'metrics',
-              },
-              ExpressionAttributeValues: {
-                ':stage': stage,
-                ':entity': 'latest-metrics',
-                ':runId': runId,
-                ':shard': shard,
-                ':empty': {},
-                ':one': 1,
-              },
-            }),
-          ),
-        ),
-      );
-    if (stage === 'deleted') {
-      await markShards();
-      return markRun();
-    }
-    if (!(await markRun())) return false;
-    await markShards();
-    return true;
-  }
-
-  async putParams(runId: string, experimentId: string, params: Param[]): Promise<string[]> {
-    const results = await Promise.all(
-      params.map(async (param) => {
-        const written = await this.conditional(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: this.inCollection(runId, experimentId, runKeys.param(runId, param.key), {
-              entity: 'param',
-              key: param.key,
-              value: param.value,
-            }),
-            // Write-once: a param may be logged again only with the value it has.
-            ConditionExpression: 'attribute_not_exists(pk) OR #value = :value',
-            ExpressionAttributeNames: { '#value': 'value' },
-            ExpressionAttributeValues: { ':value': param.value },
-          }),
-        );
-        return written ? undefined : param.key;
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: runKeys.item(runId),
+        UpdateExpression: 'SET lifecycleStage = :stage',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':stage': stage },
       }),
     );
-    return results.filter((key): key is string => key !== undefined);
   }
 
-  async removeParams(runId: string, params: Param[]): Promise<void> {
-    await Promise.all(
-      params.map((param) =>
-        this.conditional(
-          new DeleteCommand({
-            TableName: this.tableName,
-            Key: runKeys.param(runId, param.key),
-            ConditionExpression: '#value = :value',
-            ExpressionAttributeNames: { '#value': 'value' },
-            ExpressionAttributeValues: { ':value': param.value },
-          }),
-        ),
-      ),
-    );
-  }
-
-  async appendMetricsAndTags(
+  /**
+   * Optimistic concurrency on the run item: the maps are replaced only if nobody changed them
+   * since `expected` (every data write bumps the revision) and the run is still active. Long
+   * values are written first, under keys carrying their digest, so the map never names a value
+   * that is not stored, and a writer that loses the race leaves only an item nobody points to.
+   */
+  async putData(
     runId: string,
     experimentId: string,
-    metrics: Metric[],
-    tags: RunTag[],
-  ): Promise<void> {
+    change: RunDataChange,
+    expected: number,
+  ): Promise<boolean> {
+    const sets: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':expected': expected, ':active': 'active', ':one': 1 };
+    const spilled: Item[] = [];
+    for (const [kind, attribute, entries] of [
+      ['PARAM', 'params', change.params],
+      ['TAG', 'tags', change.tags],
+    ] as const) {
+      if (!entries) continue;
+      const packed = this.packValues(runId, experimentId, kind, entries);
+      spilled.push(...packed.spilled);
+      sets.push(`#${attribute} = :${attribute}`);
+      names[`#${attribute}`] = attribute;
+      values[`:${attribute}`] = packed.map;
+    }
+    if (change.metrics) {
+      const metrics: Record<string, Item> = {};
+      for (const [key, metric] of change.metrics) metrics[key] = latestEntry(metric);
+      sets.push('#metrics = :metrics');
+      names['#metrics'] = 'metrics';
+      values[':metrics'] = metrics;
+    }
+    await this.batchPut(spilled);
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: runKeys.item(runId),
+        UpdateExpression: `SET ${sets.join(', ')} ADD revision :one`,
+        ConditionExpression: 'revision = :expected AND lifecycleStage = :active',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    ).catch((error: unknown) => {
+      throw tooLarge(runId, error);
+    });
+  }
+
+  async appendHistory(runId: string, metrics: Metric[]): Promise<void> {
     const history = new Map<string, Item>();
     for (const metric of metrics) {
       // BatchWriteItem refuses two writes to one key in a request: identical points are one point.
       for (const item of historyItems(runId, metric)) history.set(`${item.pk}\u0000${item.sk}`, item);
     }
-    await this.batchPut([...history.values(), ...tags.map((tag) => this.tagItem(runId, experimentId, tag))]);
+    await this.batchPut([...history.values()]);
   }
 
   async deleteTag(runId: string, key: string): Promise<void> {
-    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: runKeys.tag(runId, key) }));
-  }
-
-  async putLatestShard(
-    runId: string,
-    experimentId: string,
-    shard: LatestShard,
-    expected: number,
-  ): Promise<boolean> {
-    const metrics: Record<string, Item> = {};
-    for (const [key, metric] of shard.metrics) metrics[key] = latestEntry(metric);
-    return this.conditional(
-      new PutCommand({
+    // The revision bump makes a concurrent batch that read the tag merge again without it.
+    await this.client.send(
+      new UpdateCommand({
         TableName: this.tableName,
-        Item: this.inCollection(runId, experimentId, runKeys.latest(runId, shard.shard), {
-          entity: 'latest-metrics',
-          shard: shard.shard,
-          revision: expected + 1,
-          // Only an active run's shard is written whole (the service checked the run, and a
-          // concurrent delete bumps the revision, failing this write).
-          lifecycleStage: 'active',
-          metrics,
-        }),
-        // Optimistic concurrency: only the writer that read revision `expected` may replace it.
-        ConditionExpression: expected === 0 ? 'attribute_not_exists(pk)' : 'revision = :expected',
-        ExpressionAttributeValues: expected === 0 ? undefined : { ':expected': expected },
+        Key: runKeys.item(runId),
+        UpdateExpression: 'REMOVE #tags.#key ADD revision :one',
+        ExpressionAttributeNames: { '#tags': 'tags', '#key': key },
+        ExpressionAttributeValues: { ':one': 1 },
       }),
-    ).catch((error: unknown) => {
-      throw tooManyKeys(runId, error);
-    });
+    );
   }
 
   async logPoint(runId: string, metric: Metric): Promise<{ created: boolean; latest: LatestPointOutcome }> {
@@ -300,13 +250,13 @@ export class DynamoRunRepository implements RunRepository {
   }
 
   /**
-   * One conditional UpdateItem of the metric's entry in its shard: only for an active run, and only
-   * if the point is later by MLflow's rule (step, then timestamp, then value, compared on the
+   * One conditional UpdateItem of the metric's entry in the run item: only for an active run, and
+   * only if the point is later by MLflow's rule (step, then timestamp, then value, compared on the
    * server through `metricValueOrder`). Concurrent writers of one key cannot lose the latest point,
-   * and the revision bump makes a concurrent whole-shard write (log-batch) re-read and merge.
+   * and the revision bump makes a concurrent batch (`putData`) read again and merge again.
    */
   private async setLatestIfLater(runId: string, metric: Metric): Promise<LatestPointOutcome> {
-    const key = runKeys.latest(runId, latestShardOf(metric.key));
+    const key = runKeys.item(runId);
     try {
       await this.client.send(
         new UpdateCommand({
@@ -335,10 +285,10 @@ export class DynamoRunRepository implements RunRepository {
       );
       return 'set';
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw tooManyKeys(runId, error);
+      if (!(error instanceof ConditionalCheckFailedException)) throw tooLarge(runId, error);
     }
     // Which part of the condition failed: rare (a point not later than the stored one, or a
-    // deleted run), so one small read here beats returning the whole shard on every failure.
+    // deleted run), so one small read here beats returning the whole item on every failure.
     const current = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
@@ -348,21 +298,14 @@ export class DynamoRunRepository implements RunRepository {
       }),
     );
     const stage = current.Item?.lifecycleStage;
-    if (stage === 'active') return 'not-later';
-    return stage === 'deleted' ? 'inactive' : 'unknown';
-  }
-
-  async readLatestShard(runId: string, shard: number): Promise<LatestShard> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: runKeys.latest(runId, shard), ConsistentRead: true }),
-    );
-    return result.Item ? shardFromItem(result.Item) : { shard, revision: 0, metrics: new Map() };
+    if (stage === undefined) return 'unknown';
+    return stage === 'active' ? 'not-later' : 'inactive';
   }
 
   async putInputs(runId: string, experimentId: string, inputs: DatasetInput[]): Promise<void> {
     const stored = await this.get(runId);
     const byId = new Map(
-      (stored?.run.inputs ?? []).map((input) => [datasetId(input.dataset.name, input.dataset.digest), input]),
+      (stored?.inputs ?? []).map((input) => [datasetId(input.dataset.name, input.dataset.digest), input]),
     );
     const items: Item[] = [];
     for (const input of inputs) {
@@ -436,12 +379,34 @@ export class DynamoRunRepository implements RunRepository {
     return { metrics, ...(startKey ? { cursor: encodeCursor(startKey) } : {}) };
   }
 
-  private tagItem(runId: string, experimentId: string, tag: RunTag): Item {
-    return this.inCollection(runId, experimentId, runKeys.tag(runId, tag.key), {
-      entity: 'tag',
-      key: tag.key,
-      value: tag.value,
-    });
+  /** Packs values into a map, spilling long ones to items of their own (returned, to be written). */
+  private packValues(
+    runId: string,
+    experimentId: string,
+    kind: 'PARAM' | 'TAG',
+    entries: Map<string, StoredValue>,
+  ): { map: Record<string, string | SpilledRef>; spilled: Item[] } {
+    const map: Record<string, string | SpilledRef> = {};
+    const spilled: Item[] = [];
+    for (const [key, value] of entries) {
+      if (typeof value !== 'string') {
+        // An unchanged long value: keep pointing to its item.
+        map[key] = { spilled: value.digest };
+      } else if (value.length <= INLINE_VALUE_LIMIT) {
+        map[key] = value;
+      } else {
+        const digest = valueDigest(value);
+        map[key] = { spilled: digest };
+        spilled.push(
+          this.inCollection(runId, experimentId, runKeys.spilled(runId, kind, key, digest), {
+            entity: kind === 'PARAM' ? 'spilled-param' : 'spilled-tag',
+            key,
+            value,
+          }),
+        );
+      }
+    }
+    return { map, spilled };
   }
 
   /** Adds the GSI1 keys that put an item of the run's collection under its experiment. */
@@ -530,7 +495,7 @@ function historyItems(runId: string, metric: Metric): Item[] {
   return [item, linked];
 }
 
-/** A metric's entry in a latest-metrics shard; `o` orders values for conditional writes. */
+/** A metric's entry in the run item's `metrics` map; `o` orders values for conditional writes. */
 function latestEntry(metric: Metric): Item {
   return {
     v: encodeValue(metric.value),
@@ -540,11 +505,11 @@ function latestEntry(metric: Metric): Item {
   };
 }
 
-/** A shard over DynamoDB's 400 KB item limit: the run has more metric keys than four items hold. */
-function tooManyKeys(runId: string, error: unknown): unknown {
+/** A run item over DynamoDB's 400 KB limit: too many metric keys (long values spill, see `putData`). */
+function tooLarge(runId: string, error: unknown): unknown {
   if (error instanceof Error && /item size/i.test(error.message)) {
     return new InvalidParameterError(
-      `Run ${runId} has too many distinct metric keys to store their latest values`,
+      `Run ${runId} has too many distinct metric, param and tag keys to store in one run item`,
     );
   }
   return error;
@@ -557,6 +522,14 @@ function encodeValue(value: number): string {
 
 function decodeValue(value: unknown): number {
   return value === 'NaN' ? Number.NaN : Number(value);
+}
+
+function storedValues(map: unknown): Map<string, StoredValue> {
+  const entries = new Map<string, StoredValue>();
+  for (const [key, value] of Object.entries((map ?? {}) as Record<string, string | SpilledRef>)) {
+    entries.set(key, typeof value === 'string' ? value : { digest: value.spilled });
+  }
+  return entries;
 }
 
 function infoToItem(info: RunInfo): Item {
@@ -572,15 +545,53 @@ function infoToItem(info: RunInfo): Item {
   };
 }
 
+const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/** The run item alone: spilled values come back as empty strings (see `assemble`). */
+function runFromItem(item: Item, spilled?: Map<string, string>): Run {
+  const runId = String(item.runId);
+  const values = (kind: 'PARAM' | 'TAG', map: unknown) =>
+    Object.entries((map ?? {}) as Record<string, string | SpilledRef>)
+      .map(([key, value]) => ({
+        key,
+        value: typeof value === 'string' ? value : (spilled?.get(`${kind}#${value.spilled}#${key}`) ?? ''),
+      }))
+      .sort(byKey);
+  const metrics = Object.entries((item.metrics ?? {}) as Record<string, { v: string; t: number; s: number }>)
+    .map(([key, point]) => ({
+      key,
+      value: decodeValue(point.v),
+      timestamp: Number(point.t),
+      step: Number(point.s),
+    }))
+    .sort(byKey);
+  return {
+    info: {
+      runId,
+      experimentId: String(item.experimentId),
+      userId: String(item.userId ?? ''),
+      status: String(item.status) as RunStatus,
+      startTime: Number(item.startTime ?? 0),
+      ...(item.endTime !== undefined ? { endTime: Number(item.endTime) } : {}),
+      artifactUri: String(item.artifactUri),
+      lifecycleStage: item.lifecycleStage === 'deleted' ? 'deleted' : 'active',
+    },
+    metrics,
+    params: values('PARAM', item.params),
+    tags: values('TAG', item.tags),
+    inputs: [],
+    modelInputs: [],
+    outputs: [],
+  };
+}
+
 /** Groups the items of one or many run collections into runs. */
-function assemble(items: Item[]): StoredRun[] {
+function assemble(items: Item[]): Run[] {
   const byRun = new Map<
     string,
     {
-      info?: RunInfo;
-      params: Param[];
-      tags: RunTag[];
-      shards: LatestShard[];
+      item?: Item;
+      spilled: Map<string, string>;
       inputs: DatasetInput[];
       modelInputs: string[];
       outputs: ModelOutput[];
@@ -590,30 +601,17 @@ function assemble(items: Item[]): StoredRun[] {
     const runId = String(item.runId);
     let entry = byRun.get(runId);
     if (!entry) {
-      entry = { params: [], tags: [], shards: [], inputs: [], modelInputs: [], outputs: [] };
+      entry = { spilled: new Map(), inputs: [], modelInputs: [], outputs: [] };
       byRun.set(runId, entry);
     }
     switch (item.entity) {
       case 'run':
-        entry.info = {
-          runId,
-          experimentId: String(item.experimentId),
-          userId: String(item.userId ?? ''),
-          status: String(item.status) as RunStatus,
-          startTime: Number(item.startTime ?? 0),
-          ...(item.endTime !== undefined ? { endTime: Number(item.endTime) } : {}),
-          artifactUri: String(item.artifactUri),
-          lifecycleStage: item.lifecycleStage === 'deleted' ? 'deleted' : 'active',
-        };
+        entry.item = item;
         break;
-      case 'param':
-        entry.params.push({ key: String(item.key), value: String(item.value) });
-        break;
-      case 'tag':
-        entry.tags.push({ key: String(item.key), value: String(item.value) });
-        break;
-      case 'latest-metrics':
-        entry.shards.push(shardFromItem(item));
+      case 'spilled-param':
+      case 'spilled-tag':
+        // Keyed as the map names it: `<kind>#<digest>#<key>` (the sort key).
+        entry.spilled.set(String(item.sk), String(item.value));
         break;
       case 'input':
         entry.inputs.push({
@@ -629,49 +627,18 @@ function assemble(items: Item[]): StoredRun[] {
         break;
     }
   }
-  const runs: StoredRun[] = [];
+  const runs: Run[] = [];
   for (const entry of byRun.values()) {
-    // Items of a run whose info item is missing belong to a create that never finished: not a run.
-    if (!entry.info) continue;
-    const shards = Array.from(
-      { length: LATEST_SHARDS },
-      (_, shard) =>
-        entry.shards.find((candidate) => candidate.shard === shard) ?? {
-          shard,
-          revision: 0,
-          metrics: new Map(),
-        },
-    );
+    // Items of a run whose run item is missing belong to a create that never finished: not a run.
+    if (!entry.item) continue;
     runs.push({
-      run: {
-        info: entry.info,
-        metrics: shards.flatMap((shard) => [...shard.metrics.values()]),
-        params: entry.params,
-        tags: entry.tags,
-        inputs: entry.inputs,
-        modelInputs: entry.modelInputs,
-        outputs: entry.outputs,
-      },
-      shards,
+      ...runFromItem(entry.item, entry.spilled),
+      inputs: entry.inputs,
+      modelInputs: entry.modelInputs,
+      outputs: entry.outputs,
     });
   }
   return runs;
-}
-
-function shardFromItem(item: Item): LatestShard {
-  const metrics = new Map<string, Metric>();
-  for (const [key, point] of Object.entries(
-    (item.metrics as Record<string, { v: string; t: number; s: number }>) ?? {},
-  )) {
-    metrics.set(key, { key, value: decodeValue(point.v), timestamp: Number(point.t), step: Number(point.s) });
-  }
-  return {
-    shard: Number(item.shard),
-    revision: Number(item.revision ?? 0),
-    metrics,
-    lifecycleStage:
-      item.lifecycleStage === 'active' || item.lifecycleStage === 'deleted' ? item.lifecycleStage : undefined,
-  };
 }
 
 function pointFromItem(item: Item): Metric {
