@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidParameterError, ResourceDoesNotExistError } from '../platform/errors.ts';
 import type { ExperimentService } from './experiment.service.ts';
-import type { ViewType } from './model.ts';
 import { valueDigest } from './keys.ts';
+import type { ViewType } from './model.ts';
 import type { RunDataChange, RunRepository, RunWriteState, StoredValue } from './ports.ts';
 import {
   type DatasetInput,

@@ -7,7 +7,7 @@ import {
   ListTablesCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import { LocalRuntime, LOCAL_REGION } from '../../infra/local/runtime.ts';
+import { LOCAL_REGION, LocalRuntime } from '../../infra/local/runtime.ts';
 import { runKeys, TRACKING_INDEXES } from '../../shared/tracking/keys.ts';
 import { printTable, requestsPerCall, summarize } from './stats.ts';
 
