@@ -50,11 +50,18 @@ export interface RunWriteState {
   revision: number;
 }
 
-/** The maps a write replaces (only those that changed). */
+/** The entries a write sets: new params, changed tags, points later than the stored latest ones. */
 export interface RunDataChange {
-  params?: Map<string, StoredValue> | undefined;
-  tags?: Map<string, StoredValue> | undefined;
-  metrics?: Map<string, Metric> | undefined;
+  params: Map<string, string>;
+  tags: Map<string, string>;
+  metrics: Map<string, Metric>;
+}
+
+/** The parts of its runs' data a search needs beside their info: what its filter and order name. */
+export interface RunFields {
+  metrics: string[];
+  params: string[];
+  tags: string[];
 }
 
 /** What a one-point conditional update of a run's latest values found. */
@@ -78,6 +85,15 @@ export interface RunRepository {
   getForWrite(runId: string): Promise<RunWriteState | undefined>;
   /** Every run of an experiment with its data, from one GSI partition. */
   listByExperiment(experimentId: string): Promise<Run[]>;
+  /**
+   * Every run of an experiment with its info and only the named fields (no inputs), from the same
+   * partition, reading small projections: enough to filter and order before reading whole runs.
+   * Undefined when that cannot be done (a named value is long and stored apart; too many names).
+   */
+  listFields(experimentId: string, fields: RunFields): Promise<Run[] | undefined>;
+  /** Whole runs by id (missing ones left out): a BatchGetItem per 100 runs, and one more for their
+   * long values, inputs and model links when they have any. */
+  getMany(runIds: string[]): Promise<Run[]>;
   /** Updates status, end time; false when the run does not exist. */
   updateInfo(
     runId: string,
@@ -86,10 +102,12 @@ export interface RunRepository {
   /** Moves the run between stages; false when it does not exist. */
   setLifecycle(runId: string, experimentId: string, stage: 'active' | 'deleted'): Promise<boolean>;
   /**
-   * Replaces the changed maps of an active run whose revision is still `expected`; false when the
-   * run changed since (or was deleted): the caller reads it again and merges again.
+   * Sets the changed entries of an active run, if what the merge relied on still holds (each new
+   * param still absent, each point still later than the stored one; for a batch too large to say
+   * so entry by entry, the revision read in `state`); false otherwise: the caller reads the run
+   * again and merges again.
    */
-  putData(runId: string, experimentId: string, change: RunDataChange, expected: number): Promise<boolean>;
+  putData(runId: string, experimentId: string, change: RunDataChange, state: RunWriteState): Promise<boolean>;
   /** Appends metric points to their histories (idempotently: a retried point is stored once). */
   appendHistory(runId: string, metrics: Metric[]): Promise<void>;
   /** Removes a tag of an active run. */

@@ -3,7 +3,7 @@ import { InvalidParameterError, ResourceDoesNotExistError } from '../platform/er
 import type { ExperimentService } from './experiment.service.ts';
 import { valueDigest } from './keys.ts';
 import type { ViewType } from './model.ts';
-import type { RunDataChange, RunRepository, RunWriteState, StoredValue } from './ports.ts';
+import type { RunDataChange, RunFields, RunRepository, RunWriteState, StoredValue } from './ports.ts';
 import {
   type DatasetInput,
   isLaterMetric,
@@ -26,8 +26,10 @@ import {
 } from './run.model.ts';
 import { randomRunName } from './run-names.ts';
 import {
+  type Clause,
   compileFilter,
   decodePageToken,
+  type OrderTerm,
   paginate,
   parseOrderBy,
   parseSearchFilter,
@@ -59,6 +61,9 @@ export interface SearchRunsInput {
   orderBy?: string[] | undefined;
   pageToken?: string | undefined;
 }
+
+/** Pages up to this size (offset included) are read as projections first, then one BatchGetItem. */
+const SMALL_PAGE = 100;
 
 /** How many times a run's data write is retried when concurrent writers race for its item. */
 const MAX_WRITE_ATTEMPTS = 25;
@@ -204,7 +209,7 @@ export class RunService {
       }
       if (params.every((param) => state.params.has(param.key))) appendHistory();
       const change = mergeBatch(state, params, tags, metrics);
-      if (!change || (await this.runs.putData(runId, state.info.experimentId, change, state.revision))) break;
+      if (!change || (await this.runs.putData(runId, state.info.experimentId, change, state))) break;
       if (attempt >= MAX_WRITE_ATTEMPTS) {
         throw new Error(`Could not write the data of run ${runId} after ${MAX_WRITE_ATTEMPTS} attempts`);
       }
@@ -297,7 +302,8 @@ export class RunService {
       );
     }
     const viewType = input.viewType ?? 'ACTIVE_ONLY';
-    const matches = compileFilter(parseSearchFilter(input.filter, 'runs'));
+    const clauses = parseSearchFilter(input.filter, 'runs');
+    const matches = compileFilter(clauses);
     const order = parseOrderBy(input.orderBy, 'runs');
     const fingerprint = queryFingerprint([
       [...input.experimentIds].sort(),
@@ -305,14 +311,38 @@ export class RunService {
       input.orderBy ?? [],
       viewType,
     ]);
-    decodePageToken(input.pageToken, fingerprint);
+    const { offset } = decodePageToken(input.pageToken, fingerprint);
     const experimentIds = [...new Set(input.experimentIds)];
+    const select = (runs: Run[]) => {
+      const candidates = runs.filter((run) => inView(run, viewType) && matches(searchable(run)));
+      return paginate(
+        sortEntities(candidates, searchable, order, 'runs'),
+        input.pageToken,
+        maxResults,
+        fingerprint,
+      );
+    };
+    // A small page (a top 10, a UI page) filters and orders small projections of the runs, then
+    // reads only the page's runs whole; the same filter, order and token logic as the full read.
+    const fields = fieldsNamed(clauses, order);
+    if (fields && offset + maxResults <= SMALL_PAGE) {
+      const projected = await Promise.all(experimentIds.map((id) => this.runs.listFields(id, fields)));
+      if (projected.every((runs) => runs !== undefined)) {
+        const page = select(projected.flat());
+        const whole = new Map(
+          (await this.runs.getMany(page.items.map((run) => run.info.runId))).map((run) => [
+            run.info.runId,
+            run,
+          ]),
+        );
+        return {
+          runs: page.items.flatMap((run) => whole.get(run.info.runId) ?? []),
+          nextPageToken: page.nextPageToken,
+        };
+      }
+    }
     const perExperiment = await Promise.all(experimentIds.map((id) => this.runs.listByExperiment(id)));
-    const candidates = perExperiment
-      .flat()
-      .filter((run) => inView(run, viewType) && matches(searchable(run)));
-    const sorted = sortEntities(candidates, searchable, order, 'runs');
-    const page = paginate(sorted, input.pageToken, maxResults, fingerprint);
+    const page = select(perExperiment.flat());
     return { runs: page.items, nextPageToken: page.nextPageToken };
   }
 
@@ -483,8 +513,9 @@ function sameValue(stored: StoredValue | undefined, value: string): boolean {
 }
 
 /**
- * The maps a batch changes: new params, tags whose value differs, and metrics whose point is later
- * than the stored latest (MLflow's order). Undefined when the batch changes nothing.
+ * The entries a batch changes: new params, tags whose value differs, and points later than the
+ * stored latest (MLflow's order; the latest of the batch's own points per key). Undefined when the
+ * batch changes nothing.
  */
 function mergeBatch(
   state: RunWriteState,
@@ -492,20 +523,13 @@ function mergeBatch(
   tags: RunTag[],
   metrics: Metric[],
 ): RunDataChange | undefined {
-  const change: RunDataChange = {};
-  const newParams = params.filter((param) => !state.params.has(param.key));
-  if (newParams.length > 0) {
-    change.params = new Map(state.params);
-    for (const param of newParams) change.params.set(param.key, param.value);
-  }
-  if (tags.some((tag) => !sameValue(state.tags.get(tag.key), tag.value))) {
-    change.tags = new Map(state.tags);
-    for (const tag of tags) change.tags.set(tag.key, tag.value);
-  }
+  const change: RunDataChange = { params: new Map(), tags: new Map(), metrics: new Map() };
+  for (const param of params) if (!state.params.has(param.key)) change.params.set(param.key, param.value);
+  for (const tag of tags)
+    if (!sameValue(state.tags.get(tag.key), tag.value)) change.tags.set(tag.key, tag.value);
   for (const point of metrics) {
-    const current = (change.metrics ?? state.metrics).get(point.key);
+    const current = change.metrics.get(point.key) ?? state.metrics.get(point.key);
     if (!current || isLaterMetric(point, current)) {
-      change.metrics ??= new Map(state.metrics);
       change.metrics.set(point.key, {
         key: point.key,
         value: point.value,
@@ -514,7 +538,34 @@ function mergeBatch(
       });
     }
   }
-  return change.params || change.tags || change.metrics ? change : undefined;
+  return change.params.size + change.tags.size + change.metrics.size > 0 ? change : undefined;
+}
+
+/**
+ * The metrics, params and tags a filter and order name (the run name is a tag); undefined when the
+ * filter needs datasets, which only a whole run has.
+ */
+function fieldsNamed(clauses: readonly Clause[], order: readonly OrderTerm[]): RunFields | undefined {
+  const fields = { metrics: new Set<string>(), params: new Set<string>(), tags: new Set<string>() };
+  for (const term of [...clauses, ...order]) {
+    switch (term.kind) {
+      case 'dataset':
+        return undefined;
+      case 'metric':
+        fields.metrics.add(term.key);
+        break;
+      case 'param':
+        fields.params.add(term.key);
+        break;
+      case 'tag':
+        fields.tags.add(term.key);
+        break;
+      case 'attribute':
+        if (term.key === 'run_name') fields.tags.add(RUN_NAME_TAG);
+        break;
+    }
+  }
+  return { metrics: [...fields.metrics], params: [...fields.params], tags: [...fields.tags] };
 }
 
 function inView(run: Run, viewType: ViewType): boolean {

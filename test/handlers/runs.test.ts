@@ -578,6 +578,54 @@ describe('runs: log-metric in one round trip', () => {
   });
 });
 
+describe('runs: large and small batches together', () => {
+  it('loses nothing when batches too large for entry-by-entry conditions race small ones', async () => {
+    const runId = await newRun();
+    await Promise.all([
+      // 60 keys: past DynamoDB's expression size, so these replace the maps under the revision.
+      ...Array.from({ length: 3 }, (_, writer) =>
+        (async () => {
+          for (let i = 0; i < 3; i++) {
+            const result = await call('POST', 'runs/log-batch', {
+              run_id: runId,
+              metrics: Array.from({ length: 60 }, (_, k) => ({
+                key: `big${writer}-${k}`,
+                value: i,
+                timestamp: 1,
+                step: i,
+              })),
+              params: i === 0 ? [{ key: `bp${writer}`, value: 'x' }] : [],
+            });
+            expect(result.status).toBe(200);
+          }
+        })(),
+      ),
+      ...Array.from({ length: 6 }, (_, writer) =>
+        (async () => {
+          for (let i = 0; i < 3; i++) {
+            const result = await call('POST', 'runs/log-batch', {
+              run_id: runId,
+              metrics: [{ key: `small${writer}`, value: i, timestamp: 1, step: i }],
+              tags: [{ key: `st${writer}`, value: String(i) }],
+            });
+            expect(result.status).toBe(200);
+          }
+        })(),
+      ),
+    ]);
+    const run = (await call('GET', `runs/get?run_id=${runId}`)).json.run;
+    expect(run.data.metrics).toHaveLength(3 * 60 + 6);
+    expect(
+      run.data.metrics.every((m: { step: number; value: number }) => m.step === 2 && m.value === 2),
+    ).toBe(true);
+    expect(run.data.params.map((p: { key: string }) => p.key)).toEqual(['bp0', 'bp1', 'bp2']);
+    expect(run.data.tags.filter((t: { key: string }) => t.key.startsWith('st'))).toHaveLength(6);
+    expect(
+      run.data.tags.every((t: { key: string; value: string }) => !t.key.startsWith('st') || t.value === '2'),
+    ).toBe(true);
+  });
+});
+
 describe('metric history', () => {
   it('pages with opaque tokens and answers {} for unknown runs and keys', async () => {
     const runId = await newRun();
@@ -724,6 +772,98 @@ describe('search runs', () => {
     ]) {
       const result = await search(bad);
       expect(result.status, JSON.stringify(bad)).toBe(400);
+    }
+  });
+
+  it('answers a small page from projections exactly as the full read does (order, ties, NaN, views, tokens)', async () => {
+    const experimentId = await newExperiment();
+    // acc: ties, negatives, -0, NaN, ±Infinity, and a run without it; start times tie in threes.
+    const accs: Array<number | string | undefined> = [
+      0.5,
+      -1,
+      0.5,
+      'NaN',
+      'Infinity',
+      -0,
+      undefined,
+      0.5,
+      2,
+      '-Infinity',
+      0.5,
+      1,
+    ];
+    const ids: string[] = [];
+    for (const [i, acc] of accs.entries()) {
+      const runId = await newRun(experimentId, { run_name: `r-${i}`, start_time: 1000 + (i % 3) });
+      ids.push(runId);
+      await call('POST', 'runs/log-batch', {
+        run_id: runId,
+        metrics: acc === undefined ? [] : [{ key: 'acc', value: acc, timestamp: 1, step: 0 }],
+        params: [{ key: 'lr', value: i === 4 ? 'L'.repeat(700) : i % 2 === 0 ? '0.1' : '0.01' }],
+        tags: [{ key: 't', value: i === 2 ? 'T'.repeat(900) : String(i % 4) }],
+      });
+    }
+    await call('POST', 'runs/log-inputs', {
+      run_id: ids[8],
+      datasets: [{ dataset: { name: 'd', digest: 'x1', source_type: 'local', source: '{}' }, tags: [] }],
+    });
+    await call('POST', 'runs/delete', { run_id: ids[9] });
+    // A later point replaces run 1's value: -1 becomes 3 (the top).
+    await call('POST', 'runs/log-metric', { run_id: ids[1], key: 'acc', value: 3, timestamp: 2, step: 1 });
+
+    const search = async (body: Record<string, unknown>) => {
+      const result = await call('POST', 'runs/search', { experiment_ids: [experimentId], ...body });
+      expect(result.status, JSON.stringify(body)).toBe(200);
+      return result.json as { runs?: Array<{ info: { run_name: string } }>; next_page_token?: string };
+    };
+    const names = (runs: Array<{ info: { run_name: string } }> = []) => runs.map((run) => run.info.run_name);
+
+    // MLflow's order: numbers (desc), then NaN, then runs without the metric; ties by start_time
+    // desc, then run id. The deleted run (-Infinity) is out of ACTIVE_ONLY.
+    const tiesAt05 = ['r-0', 'r-2', 'r-7', 'r-10'].sort((a, b) => {
+      const start = (name: string) => Number(name.slice(2)) % 3;
+      return start(b) - start(a) || (ids[Number(a.slice(2))]! < ids[Number(b.slice(2))]! ? -1 : 1);
+    });
+    const all = names((await search({ order_by: ['metrics.acc DESC'], max_results: 1000 })).runs);
+    expect(all).toEqual(['r-4', 'r-1', 'r-8', 'r-11', ...tiesAt05, 'r-5', 'r-3', 'r-6']);
+    // The top 5 (a small page: projections, then the page's runs whole, long values and inputs too).
+    const top = await search({ order_by: ['metrics.acc DESC'], max_results: 5 });
+    expect(names(top.runs)).toEqual(all.slice(0, 5));
+    expect(top.runs).toEqual(
+      (await search({ order_by: ['metrics.acc DESC'], max_results: 1000 })).runs?.slice(0, 5),
+    );
+
+    const orders = [
+      [],
+      ['metrics.acc DESC'],
+      ['metrics.acc ASC'],
+      ['attributes.start_time ASC'],
+      ['params.lr DESC'],
+      ['tags.t ASC'],
+    ];
+    const filters = [
+      '',
+      'metrics.acc > 0',
+      "params.lr = '0.1'",
+      "attributes.run_name LIKE 'r-1%'",
+      "tags.t != '1'",
+      "dataset.name = 'd'",
+    ];
+    for (const order_by of orders) {
+      for (const filter of filters) {
+        for (const run_view_type of ['ACTIVE_ONLY', 'ALL']) {
+          const query = { order_by, filter, run_view_type };
+          const whole = (await search({ ...query, max_results: 1000 })).runs ?? [];
+          const paged: Array<{ info: { run_name: string } }> = [];
+          let token: string | undefined;
+          do {
+            const page = await search({ ...query, max_results: 4, ...(token ? { page_token: token } : {}) });
+            paged.push(...(page.runs ?? []));
+            token = page.next_page_token;
+          } while (token);
+          expect(paged, JSON.stringify(query)).toEqual(whole);
+        }
+      }
     }
   });
 });

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   BatchWriteCommand,
   type BatchWriteCommandInput,
   DeleteCommand,
@@ -19,6 +21,7 @@ import type { LifecycleStage } from '../model.ts';
 import type {
   LatestPointOutcome,
   RunDataChange,
+  RunFields,
   RunRepository,
   RunWriteState,
   StoredValue,
@@ -38,6 +41,23 @@ type Item = Record<string, unknown>;
 
 /** BatchWriteItem's limit. */
 const BATCH_SIZE = 25;
+/** DynamoDB's limit on an expression is 4 KB; this leaves room for multi-byte names. */
+const EXPRESSION_LIMIT = 3500;
+/** BatchGetItem's limit. */
+const BATCH_GET_SIZE = 100;
+
+/** The run item's info attributes: what every search needs of a run, whatever its filter. */
+const INFO_ATTRIBUTES = [
+  'runId',
+  'entity',
+  'experimentId',
+  'userId',
+  'status',
+  'startTime',
+  'endTime',
+  'artifactUri',
+  'lifecycleStage',
+] as const;
 
 /**
  * Param and tag values longer than this live in their own item (`runKeys.spilled`), so the run
@@ -112,6 +132,67 @@ export class DynamoRunRepository implements RunRepository {
     };
   }
 
+  async listFields(experimentId: string, fields: RunFields): Promise<Run[] | undefined> {
+    const names: Record<string, string> = { '#entity': 'entity' };
+    const paths = INFO_ATTRIBUTES.map((attribute, i) => {
+      names[`#i${i}`] = attribute;
+      return `#i${i}`;
+    });
+    for (const [map, keys] of [
+      ['metrics', fields.metrics],
+      ['params', fields.params],
+      ['tags', fields.tags],
+    ] as const) {
+      keys.forEach((key, i) => {
+        names[`#${map}`] = map;
+        names[`#${map}${i}`] = key;
+        paths.push(`#${map}.#${map}${i}`);
+      });
+    }
+    const projection = paths.join(', ');
+    // DynamoDB caps an expression at 4 KB: a filter naming that many keys reads whole runs instead.
+    if (projection.length + JSON.stringify(names).length > 3500) return undefined;
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: TRACKING_INDEXES.gsi1,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      FilterExpression: '#entity = :run',
+      ProjectionExpression: projection,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':pk': runKeys.experimentRuns(experimentId), ':run': 'run' },
+    });
+    const runs: Run[] = [];
+    for (const item of items) {
+      // A long value is only a digest here: the caller reads whole runs instead.
+      const spilled = [item.params, item.tags].some((map) =>
+        Object.values((map ?? {}) as Record<string, unknown>).some((value) => typeof value !== 'string'),
+      );
+      if (spilled) return undefined;
+      runs.push(runFromItem(item));
+    }
+    return runs;
+  }
+
+  async getMany(runIds: string[]): Promise<Run[]> {
+    const runItems = await this.batchGet(runIds.map((runId) => runKeys.item(runId)));
+    const more: Array<{ pk: string; sk: string }> = [];
+    for (const item of runItems) {
+      const runId = String(item.runId);
+      for (const [kind, map] of [
+        ['PARAM', item.params],
+        ['TAG', item.tags],
+      ] as const) {
+        for (const [key, value] of Object.entries((map ?? {}) as Record<string, string | SpilledRef>)) {
+          if (typeof value !== 'string') more.push(runKeys.spilled(runId, kind, key, value.spilled));
+        }
+      }
+      for (const sk of (item.links as Set<string> | undefined) ?? []) {
+        more.push({ pk: runKeys.partition(runId), sk });
+      }
+    }
+    return assemble([...runItems, ...(more.length > 0 ? await this.batchGet(more) : [])]);
+  }
+
   async listByExperiment(experimentId: string): Promise<Run[]> {
     const items = await this.queryAll({
       TableName: this.tableName,
@@ -159,51 +240,107 @@ export class DynamoRunRepository implements RunRepository {
   }
 
   /**
-   * Optimistic concurrency on the run item: the maps are replaced only if nobody changed them
-   * since `expected` (every data write bumps the revision) and the run is still active. Long
-   * values are written first, under keys carrying their digest, so the map never names a value
-   * that is not stored, and a writer that loses the race leaves only an item nobody points to.
+   * Sets the changed entries in place, with conditions on exactly what the merge relied on: the run
+   * is active, each new param is still absent, each point is still later than the stored one
+   * (MLflow's order, through `metricValueOrder`). Writers of different keys never conflict. A batch
+   * naming too many keys for DynamoDB's 4 KB expressions replaces the maps whole instead, guarded
+   * by the revision it read (every data write bumps it). Long values are written first, under keys
+   * carrying their digest, so a map never names a value that is not stored, and a writer that loses
+   * a race leaves only an item nobody points to.
    */
   async putData(
     runId: string,
     experimentId: string,
     change: RunDataChange,
-    expected: number,
+    state: RunWriteState,
   ): Promise<boolean> {
-    const sets: string[] = [];
     const names: Record<string, string> = {};
-    const values: Record<string, unknown> = { ':expected': expected, ':active': 'active', ':one': 1 };
+    const values: Record<string, unknown> = { ':active': 'active', ':one': 1 };
+    const sets: string[] = [];
+    const conditions = ['lifecycleStage = :active'];
     const spilled: Item[] = [];
+    let n = 0;
     for (const [kind, attribute, entries] of [
       ['PARAM', 'params', change.params],
       ['TAG', 'tags', change.tags],
     ] as const) {
-      if (!entries) continue;
       const packed = this.packValues(runId, experimentId, kind, entries);
       spilled.push(...packed.spilled);
-      sets.push(`#${attribute} = :${attribute}`);
-      names[`#${attribute}`] = attribute;
-      values[`:${attribute}`] = packed.map;
+      for (const [key, value] of Object.entries(packed.map)) {
+        names[`#${attribute}`] = attribute;
+        names[`#k${n}`] = key;
+        values[`:v${n}`] = value;
+        sets.push(`#${attribute}.#k${n} = :v${n}`);
+        if (kind === 'PARAM') conditions.push(`attribute_not_exists(#params.#k${n})`);
+        n++;
+      }
     }
-    if (change.metrics) {
-      const metrics: Record<string, Item> = {};
-      for (const [key, metric] of change.metrics) metrics[key] = latestEntry(metric);
-      sets.push('#metrics = :metrics');
-      names['#metrics'] = 'metrics';
-      values[':metrics'] = metrics;
+    for (const [key, metric] of change.metrics) {
+      Object.assign(names, { '#metrics': 'metrics', [`#k${n}`]: key, '#s': 's', '#t': 't', '#o': 'o' });
+      Object.assign(values, {
+        [`:v${n}`]: latestEntry(metric),
+        [`:s${n}`]: metric.step,
+        [`:t${n}`]: metric.timestamp,
+        [`:o${n}`]: metricValueOrder(metric.value),
+      });
+      const entry = `#metrics.#k${n}`;
+      sets.push(`${entry} = :v${n}`);
+      conditions.push(
+        `(attribute_not_exists(${entry}) OR ${entry}.#s < :s${n} OR (${entry}.#s = :s${n} AND ` +
+          `(${entry}.#t < :t${n} OR (${entry}.#t = :t${n} AND ${entry}.#o < :o${n}))))`,
+      );
+      n++;
     }
+    const update = `SET ${sets.join(', ')} ADD revision :one`;
+    const condition = conditions.join(' AND ');
     await this.batchPut(spilled);
-    return this.conditional(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: runKeys.item(runId),
-        UpdateExpression: `SET ${sets.join(', ')} ADD revision :one`,
-        ConditionExpression: 'revision = :expected AND lifecycleStage = :active',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    ).catch((error: unknown) => {
+    const command =
+      update.length <= EXPRESSION_LIMIT && condition.length <= EXPRESSION_LIMIT
+        ? new UpdateCommand({
+            TableName: this.tableName,
+            Key: runKeys.item(runId),
+            UpdateExpression: update,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          })
+        : this.replaceMaps(runId, experimentId, change, state);
+    return this.conditional(command).catch((error: unknown) => {
       throw tooLarge(runId, error);
+    });
+  }
+
+  /** The whole-maps write of a large batch: the state it read, merged, if the revision still holds. */
+  private replaceMaps(
+    runId: string,
+    experimentId: string,
+    change: RunDataChange,
+    state: RunWriteState,
+  ): UpdateCommand {
+    const params = this.packValues(
+      runId,
+      experimentId,
+      'PARAM',
+      new Map([...state.params, ...change.params]),
+    );
+    const tags = this.packValues(runId, experimentId, 'TAG', new Map([...state.tags, ...change.tags]));
+    const metrics: Record<string, Item> = {};
+    for (const [key, metric] of new Map([...state.metrics, ...change.metrics]))
+      metrics[key] = latestEntry(metric);
+    return new UpdateCommand({
+      TableName: this.tableName,
+      Key: runKeys.item(runId),
+      UpdateExpression: 'SET #params = :params, #tags = :tags, #metrics = :metrics ADD revision :one',
+      ConditionExpression: 'revision = :expected AND lifecycleStage = :active',
+      ExpressionAttributeNames: { '#params': 'params', '#tags': 'tags', '#metrics': 'metrics' },
+      ExpressionAttributeValues: {
+        ':params': params.map,
+        ':tags': tags.map,
+        ':metrics': metrics,
+        ':expected': state.revision,
+        ':active': 'active',
+        ':one': 1,
+      },
     });
   }
 
@@ -318,7 +455,7 @@ export class DynamoRunRepository implements RunRepository {
         this.inCollection(runId, experimentId, runKeys.input(runId, id), { entity: 'input', ...merged }),
       );
     }
-    await this.batchPut([...new Map(items.map((item) => [item.sk, item])).values()]);
+    await this.putLinked(runId, [...new Map(items.map((item) => [item.sk, item])).values()]);
   }
 
   async putModelLinks(
@@ -326,7 +463,7 @@ export class DynamoRunRepository implements RunRepository {
     experimentId: string,
     links: { inputs: string[]; outputs: ModelOutput[] },
   ): Promise<void> {
-    await this.batchPut([
+    await this.putLinked(runId, [
       ...links.inputs.map((modelId) =>
         this.inCollection(runId, experimentId, runKeys.modelInput(runId, modelId), {
           entity: 'model-input',
@@ -377,6 +514,26 @@ export class DynamoRunRepository implements RunRepository {
       startKey = result.LastEvaluatedKey;
     } while (startKey && metrics.length < page.limit);
     return { metrics, ...(startKey ? { cursor: encodeCursor(startKey) } : {}) };
+  }
+
+  /**
+   * Writes items of the run's collection that a search reads with the run (inputs, model links),
+   * after naming their sort keys in the run item's `links` set, so `getMany` can fetch them by key.
+   * Naming first means a crash leaves a name without an item (a key BatchGetItem skips), never an
+   * item nobody can find.
+   */
+  private async putLinked(runId: string, items: Item[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: runKeys.item(runId),
+        UpdateExpression: 'ADD links :sks',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':sks': new Set(items.map((item) => String(item.sk))) },
+      }),
+    );
+    await this.batchPut(items);
   }
 
   /** Packs values into a map, spilling long ones to items of their own (returned, to be written). */
@@ -434,6 +591,29 @@ export class DynamoRunRepository implements RunRepository {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return items;
+  }
+
+  /** Reads items by key, 100 a request in parallel, retrying what DynamoDB leaves unprocessed. */
+  private async batchGet(keys: Array<{ pk: string; sk: string }>): Promise<Item[]> {
+    const chunks: Array<Array<{ pk: string; sk: string }>> = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_SIZE) chunks.push(keys.slice(i, i + BATCH_GET_SIZE));
+    const pages = await Promise.all(
+      chunks.map(async (chunk) => {
+        const items: Item[] = [];
+        let pending: Array<Record<string, unknown>> | undefined = chunk;
+        for (let attempt = 0; pending && pending.length > 0; attempt++) {
+          if (attempt > 8) throw new Error('DynamoDB left reads unprocessed after retries');
+          if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+          const result: BatchGetCommandOutput = await this.client.send(
+            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+          );
+          items.push(...((result.Responses?.[this.tableName] ?? []) as Item[]));
+          pending = result.UnprocessedKeys?.[this.tableName]?.Keys;
+        }
+        return items;
+      }),
+    );
+    return pages.flat();
   }
 
   /** Writes items 25 at a time, in parallel, retrying what DynamoDB leaves unprocessed. */
