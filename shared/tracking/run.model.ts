@@ -208,6 +208,20 @@ export function metricValueOrder(value: number): string {
   return ordered.toString(16).padStart(16, '0');
 }
 
+const OFFSET_63 = 2n ** 63n;
+
+/**
+ * A text whose order is the order {@link isLaterMetric} gives points: the step (offset so signed
+ * 64-bit steps sort as text), then the timestamp, then {@link metricValueOrder}, each fixed-width.
+ * One comparison of it on the server decides "later", which keeps a conditional write's expression
+ * short (the emulator's expression parser is slow on nested conditions).
+ */
+export function metricPointOrder(point: Pick<Metric, 'step' | 'timestamp' | 'value'>): string {
+  const step = (BigInt(point.step) + OFFSET_63).toString(16).padStart(16, '0');
+  const timestamp = BigInt(point.timestamp).toString(16).padStart(16, '0');
+  return `${step}${timestamp}${metricValueOrder(point.value)}`;
+}
+
 /** NaN sorts above every number, as `is_nan` does in MLflow's ordering. */
 function compareValues(a: number, b: number): number {
   if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : 1;

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isLaterMetric, MAX_DOUBLE, metricValueOrder } from '../../shared/tracking/run.model.ts';
+import {
+  isLaterMetric,
+  MAX_DOUBLE,
+  metricPointOrder,
+  metricValueOrder,
+} from '../../shared/tracking/run.model.ts';
 
 describe('metricValueOrder', () => {
   const ascending = [
@@ -35,5 +40,22 @@ describe('metricValueOrder', () => {
 
   it('gives -0 and 0 one text, as they are one value', () => {
     expect(metricValueOrder(-0)).toBe(metricValueOrder(0));
+  });
+});
+
+describe('metricPointOrder', () => {
+  it('orders points as text exactly as MLflow picks the later one: step, then timestamp, then value', () => {
+    const points = [];
+    for (const step of [-(2 ** 53), -3, 0, 1, 2 ** 40]) {
+      for (const timestamp of [0, 7, 2 ** 50]) {
+        for (const value of [-MAX_DOUBLE, -1, 0, 0.5, MAX_DOUBLE, Number.NaN])
+          points.push({ step, timestamp, value });
+      }
+    }
+    for (const a of points) {
+      for (const b of points) {
+        expect(metricPointOrder(a) > metricPointOrder(b), JSON.stringify([a, b])).toBe(isLaterMetric(a, b));
+      }
+    }
   });
 });

@@ -30,7 +30,7 @@ import {
   type DatasetInput,
   type Metric,
   type ModelOutput,
-  metricValueOrder,
+  metricPointOrder,
   type Run,
   type RunInfo,
   type RunStatus,
@@ -242,7 +242,7 @@ export class DynamoRunRepository implements RunRepository {
   /**
    * Sets the changed entries in place, with conditions on exactly what the merge relied on: the run
    * is active, each new param is still absent, each point is still later than the stored one
-   * (MLflow's order, through `metricValueOrder`). Writers of different keys never conflict. A batch
+   * (MLflow's order, through `metricPointOrder`). Writers of different keys never conflict. A batch
    * naming too many keys for DynamoDB's 4 KB expressions replaces the maps whole instead, guarded
    * by the revision it read (every data write bumps it). Long values are written first, under keys
    * carrying their digest, so a map never names a value that is not stored, and a writer that loses
@@ -276,19 +276,11 @@ export class DynamoRunRepository implements RunRepository {
       }
     }
     for (const [key, metric] of change.metrics) {
-      Object.assign(names, { '#metrics': 'metrics', [`#k${n}`]: key, '#s': 's', '#t': 't', '#o': 'o' });
-      Object.assign(values, {
-        [`:v${n}`]: latestEntry(metric),
-        [`:s${n}`]: metric.step,
-        [`:t${n}`]: metric.timestamp,
-        [`:o${n}`]: metricValueOrder(metric.value),
-      });
+      Object.assign(names, { '#metrics': 'metrics', [`#k${n}`]: key, '#r': 'r' });
+      Object.assign(values, { [`:v${n}`]: latestEntry(metric), [`:r${n}`]: metricPointOrder(metric) });
       const entry = `#metrics.#k${n}`;
       sets.push(`${entry} = :v${n}`);
-      conditions.push(
-        `(attribute_not_exists(${entry}) OR ${entry}.#s < :s${n} OR (${entry}.#s = :s${n} AND ` +
-          `(${entry}.#t < :t${n} OR (${entry}.#t = :t${n} AND ${entry}.#o < :o${n}))))`,
-      );
+      conditions.push(`(attribute_not_exists(${entry}) OR ${entry}.#r < :r${n})`);
       n++;
     }
     const update = `SET ${sets.join(', ')} ADD revision :one`;
@@ -389,7 +381,7 @@ export class DynamoRunRepository implements RunRepository {
   /**
    * One conditional UpdateItem of the metric's entry in the run item: only for an active run, and
    * only if the point is later by MLflow's rule (step, then timestamp, then value, compared on the
-   * server through `metricValueOrder`). Concurrent writers of one key cannot lose the latest point,
+   * server through `metricPointOrder`). Concurrent writers of one key cannot lose the latest point,
    * and the revision bump makes a concurrent batch (`putData`) read again and merge again.
    */
   private async setLatestIfLater(runId: string, metric: Metric): Promise<LatestPointOutcome> {
@@ -401,22 +393,13 @@ export class DynamoRunRepository implements RunRepository {
           Key: key,
           UpdateExpression: 'SET #metrics.#key = :point ADD revision :one',
           ConditionExpression:
-            'lifecycleStage = :active AND (attribute_not_exists(#metrics.#key) OR #metrics.#key.#s < :s OR ' +
-            '(#metrics.#key.#s = :s AND (#metrics.#key.#t < :t OR (#metrics.#key.#t = :t AND #metrics.#key.#o < :o))))',
-          ExpressionAttributeNames: {
-            '#metrics': 'metrics',
-            '#key': metric.key,
-            '#s': 's',
-            '#t': 't',
-            '#o': 'o',
-          },
+            'lifecycleStage = :active AND (attribute_not_exists(#metrics.#key) OR #metrics.#key.#r < :r)',
+          ExpressionAttributeNames: { '#metrics': 'metrics', '#key': metric.key, '#r': 'r' },
           ExpressionAttributeValues: {
             ':point': latestEntry(metric),
             ':one': 1,
             ':active': 'active',
-            ':s': metric.step,
-            ':t': metric.timestamp,
-            ':o': metricValueOrder(metric.value),
+            ':r': metricPointOrder(metric),
           },
         }),
       );
@@ -675,14 +658,9 @@ function historyItems(runId: string, metric: Metric): Item[] {
   return [item, linked];
 }
 
-/** A metric's entry in the run item's `metrics` map; `o` orders values for conditional writes. */
+/** A metric's entry in the run item's `metrics` map; `r` orders points for conditional writes. */
 function latestEntry(metric: Metric): Item {
-  return {
-    v: encodeValue(metric.value),
-    t: metric.timestamp,
-    s: metric.step,
-    o: metricValueOrder(metric.value),
-  };
+  return { v: encodeValue(metric.value), t: metric.timestamp, s: metric.step, r: metricPointOrder(metric) };
 }
 
 /** A run item over DynamoDB's 400 KB limit: too many metric keys (long values spill, see `putData`). */
