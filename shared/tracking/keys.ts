@@ -34,8 +34,9 @@ const OFFSET_63 = 2n ** 63n;
 export const runKeys = {
   partition: (runId: string) => `RUN#${runId}`,
   /**
-   * The run item: info (experiment, status, times, artifact URI, stage), a revision, and maps of
-   * its params, tags and latest metric points, so a run reads as one item (see README: packing).
+   * The run item: info (experiment, status, times, artifact URI, stage), a revision, maps of its
+   * params, tags and latest metric points, and the sort keys of its inputs and model links, so a
+   * run reads as one item and a page of runs by key (see README: why a run is one item).
    */
   item: (runId: string) => ({ pk: `RUN#${runId}`, sk: 'RUN' }),
   /**
