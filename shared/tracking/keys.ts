@@ -29,19 +29,24 @@ export const experimentKeys = {
 /** Index names, matching the table definition in `infra/stacks/stateful.stack.ts`. */
 export const TRACKING_INDEXES = { gsi1: 'gsi1' } as const;
 
-/** Latest metric values are spread over this many items per run (see README: why shards). */
-export const LATEST_SHARDS = 4;
-
 const OFFSET_63 = 2n ** 63n;
 
 export const runKeys = {
   partition: (runId: string) => `RUN#${runId}`,
-  /** The run's info: experiment, status, times, artifact URI, stage. */
+  /**
+   * The run item: info (experiment, status, times, artifact URI, stage), a revision, maps of its
+   * params, tags and latest metric points, and the sort keys of its inputs and model links, so a
+   * run reads as one item and a page of runs by key (see README: why a run is one item).
+   */
   item: (runId: string) => ({ pk: `RUN#${runId}`, sk: 'RUN' }),
-  param: (runId: string, key: string) => ({ pk: `RUN#${runId}`, sk: `PARAM#${key}` }),
-  tag: (runId: string, key: string) => ({ pk: `RUN#${runId}`, sk: `TAG#${key}` }),
-  /** One of the items holding the latest value of each metric (a map), chosen by the key's hash. */
-  latest: (runId: string, shard: number) => ({ pk: `RUN#${runId}`, sk: `LATEST#${shard}` }),
+  /**
+   * A param or tag value too long to keep in the run item's map. The key carries a digest of the
+   * value, which the map names: a writer that lost a race leaves an item nobody points to.
+   */
+  spilled: (runId: string, kind: 'PARAM' | 'TAG', key: string, digest: string) => ({
+    pk: `RUN#${runId}`,
+    sk: `${kind}#${digest}#${key}`,
+  }),
   input: (runId: string, datasetId: string) => ({ pk: `RUN#${runId}`, sk: `INPUT#${datasetId}` }),
   /** MLflow 3: a logged model the run used (`MODELIN#`) or produced (`OUTPUT#`). */
   modelInput: (runId: string, modelId: string) => ({ pk: `RUN#${runId}`, sk: `MODELIN#${modelId}` }),
@@ -64,12 +69,7 @@ export const runKeys = {
   historyStepStart: (step: number) => `${(BigInt(step) + OFFSET_63).toString(16).padStart(16, '0')}#`,
 } as const;
 
-/** The latest-metrics shard a metric key belongs to (FNV-1a, stable across releases). */
-export function latestShardOf(key: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % LATEST_SHARDS;
+/** The digest naming a spilled value (`runKeys.spilled`). */
+export function valueDigest(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('base64url').slice(0, 16);
 }

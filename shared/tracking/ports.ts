@@ -1,5 +1,5 @@
 import type { Experiment, LifecycleStage } from './model.ts';
-import type { DatasetInput, Metric, ModelOutput, Param, Run, RunInfo, RunTag } from './run.model.ts';
+import type { DatasetInput, Metric, ModelOutput, Run, RunInfo, RunTag } from './run.model.ts';
 
 /**
  * Storage for experiments. Implementations enforce name uniqueness and lifecycle transitions with
@@ -37,38 +37,66 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** The latest point of each metric kept in one shard, with the revision its next write must match. */
-export interface LatestShard {
-  shard: number;
+/**
+ * A param or tag value as a write sees it: the text, or for a long value kept in an item of its own
+ * only the digest of the text (`valueDigest`), which is all a write needs to compare or keep it.
+ */
+export type StoredValue = string | { digest: string };
+
+/** A run's data as one write sees it: what a batch merges into, and the revision it must match. */
+export interface RunWriteState {
+  info: RunInfo;
+  params: Map<string, StoredValue>;
+  tags: Map<string, StoredValue>;
+  /** The latest point of each metric. */
+  metrics: Map<string, Metric>;
   revision: number;
+}
+
+/** The entries a write sets: new params, changed tags, points later than the stored latest ones. */
+export interface RunDataChange {
+  params: Map<string, string>;
+  tags: Map<string, string>;
   metrics: Map<string, Metric>;
 }
 
-/** A run as stored, with what the service needs to merge further writes. */
-export interface StoredRun {
-  run: Run;
-  shards: LatestShard[];
+/** The parts of its runs' data a search needs beside their info: what its filter and order name. */
+export interface RunFields {
+  metrics: string[];
+  params: string[];
+  tags: string[];
 }
 
-/** What a write needs to know about a run, read in one request. */
-export interface RunWriteState {
-  info: RunInfo;
-  /** The stored values of the params asked for (absent keys are not logged yet). */
-  params: Map<string, string>;
-  /** The latest-metrics shards asked for. */
-  shards: LatestShard[];
-}
+/** What a one-point conditional update of a run's latest values found. */
+export type LatestPointOutcome =
+  /** The point is now the metric's latest value. */
+  | 'set'
+  /** The stored latest point is as late or later (MLflow's order): nothing changed, as it should. */
+  | 'not-later'
+  /** The run is deleted. */
+  | 'inactive'
+  /** There is no such run. */
+  | 'unknown';
 
 /** Storage for runs and their data. Writes are conditional where MLflow's rules need them to be. */
 export interface RunRepository {
   /** Stores a new run with its first tags. */
   create(info: RunInfo, tags: RunTag[]): Promise<void>;
   /** The run with its params, tags, latest metrics and inputs, in one Query. */
-  get(runId: string): Promise<StoredRun | undefined>;
-  /** The run's info, the named params and the named shards, in one BatchGetItem (no full read). */
-  getForWrite(runId: string, paramKeys: string[], shards: number[]): Promise<RunWriteState | undefined>;
+  get(runId: string): Promise<Run | undefined>;
+  /** The run item alone (info, params, tags, latest metrics, revision): one consistent GetItem. */
+  getForWrite(runId: string): Promise<RunWriteState | undefined>;
   /** Every run of an experiment with its data, from one GSI partition. */
   listByExperiment(experimentId: string): Promise<Run[]>;
+  /**
+   * Every run of an experiment with its info and only the named fields (no inputs), from the same
+   * partition, reading small projections: enough to filter and order before reading whole runs.
+   * Undefined when that cannot be done (a named value is long and stored apart; too many names).
+   */
+  listFields(experimentId: string, fields: RunFields): Promise<Run[] | undefined>;
+  /** Whole runs by id (missing ones left out): a BatchGetItem per 100 runs, and one more for their
+   * long values, inputs and model links when they have any. */
+  getMany(runIds: string[]): Promise<Run[]>;
   /** Updates status, end time; false when the run does not exist. */
   updateInfo(
     runId: string,
@@ -77,18 +105,24 @@ export interface RunRepository {
   /** Moves the run between stages; false when it does not exist. */
   setLifecycle(runId: string, experimentId: string, stage: 'active' | 'deleted'): Promise<boolean>;
   /**
-   * Stores params that must not exist yet with another value. Returns the keys whose stored value
-   * differs (a concurrent writer won); nothing else is written then.
+   * Sets the changed entries of an active run, if what the merge relied on still holds (each new
+   * param still absent, each point still later than the stored one; for a batch too large to say
+   * so entry by entry, the revision read in `state`); false otherwise: the caller reads the run
+   * again and merges again.
    */
-  putParams(runId: string, experimentId: string, params: Param[]): Promise<string[]>;
-  /** Removes params written by `putParams` in a batch that later failed. */
-  removeParams(runId: string, params: Param[]): Promise<void>;
-  /** Appends metric points (idempotently) and sets tags, in batches. */
-  appendMetricsAndTags(runId: string, experimentId: string, metrics: Metric[], tags: RunTag[]): Promise<void>;
+  putData(runId: string, experimentId: string, change: RunDataChange, state: RunWriteState): Promise<boolean>;
+  /** Appends metric points to their histories (idempotently: a retried point is stored once). */
+  appendHistory(runId: string, metrics: Metric[]): Promise<void>;
+  /** Removes a tag of an active run. */
   deleteTag(runId: string, key: string): Promise<void>;
-  /** Writes a shard if its revision is still `expected`; false when another writer got there first. */
-  putLatestShard(runId: string, experimentId: string, shard: LatestShard, expected: number): Promise<boolean>;
-  readLatestShard(runId: string, shard: number): Promise<LatestShard>;
+  /**
+   * One metric point in one round trip: stores the point in the metric's history (idempotently)
+   * and, in parallel, makes it the latest value if the run is active and the point is later than
+   * the stored one. `created` tells whether the history point is new, so a caller can take it back.
+   */
+  logPoint(runId: string, metric: Metric): Promise<{ created: boolean; latest: LatestPointOutcome }>;
+  /** Removes a history point `logPoint` created for a run that turned out deleted or unknown. */
+  removePoint(runId: string, metric: Metric): Promise<void>;
   /** Records dataset inputs, merging tags of an input already recorded. */
   putInputs(runId: string, experimentId: string, inputs: DatasetInput[]): Promise<void>;
   /** MLflow 3: records logged models a run used (inputs) or produced (outputs, with a step). */

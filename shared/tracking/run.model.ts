@@ -192,6 +192,36 @@ export function isLaterMetric(
   return compareValues(a.value, b.value) > 0;
 }
 
+/**
+ * A text whose order (code-unit, as DynamoDB compares strings) is the order {@link isLaterMetric}
+ * gives values: NaN above every number, -0 equal to 0. It lets a conditional write decide "newer"
+ * on the server, where values are stored as text. Numbers map to their IEEE 754 bits, sign bit
+ * flipped for positives and every bit flipped for negatives, as 16 hex digits; NaN is `n`.
+ */
+export function metricValueOrder(value: number): string {
+  if (Number.isNaN(value)) return 'n';
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, value === 0 ? 0 : value);
+  const bits = view.getBigUint64(0);
+  const sign = 1n << 63n;
+  const ordered = bits & sign ? ~bits & 0xffff_ffff_ffff_ffffn : bits | sign;
+  return ordered.toString(16).padStart(16, '0');
+}
+
+const OFFSET_63 = 2n ** 63n;
+
+/**
+ * A text whose order is the order {@link isLaterMetric} gives points: the step (offset so signed
+ * 64-bit steps sort as text), then the timestamp, then {@link metricValueOrder}, each fixed-width.
+ * One comparison of it on the server decides "later", which keeps a conditional write's expression
+ * short (the emulator's expression parser is slow on nested conditions).
+ */
+export function metricPointOrder(point: Pick<Metric, 'step' | 'timestamp' | 'value'>): string {
+  const step = (BigInt(point.step) + OFFSET_63).toString(16).padStart(16, '0');
+  const timestamp = BigInt(point.timestamp).toString(16).padStart(16, '0');
+  return `${step}${timestamp}${metricValueOrder(point.value)}`;
+}
+
 /** NaN sorts above every number, as `is_nan` does in MLflow's ordering. */
 function compareValues(a: number, b: number): number {
   if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : 1;

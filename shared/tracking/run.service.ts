@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidParameterError, ResourceDoesNotExistError } from '../platform/errors.ts';
 import type { ExperimentService } from './experiment.service.ts';
-import { latestShardOf } from './keys.ts';
+import { valueDigest } from './keys.ts';
 import type { ViewType } from './model.ts';
-import type { LatestShard, RunRepository, StoredRun } from './ports.ts';
+import type { RunDataChange, RunFields, RunRepository, RunWriteState, StoredValue } from './ports.ts';
 import {
   type DatasetInput,
   isLaterMetric,
@@ -26,8 +26,10 @@ import {
 } from './run.model.ts';
 import { randomRunName } from './run-names.ts';
 import {
+  type Clause,
   compileFilter,
   decodePageToken,
+  type OrderTerm,
   paginate,
   parseOrderBy,
   parseSearchFilter,
@@ -60,8 +62,11 @@ export interface SearchRunsInput {
   pageToken?: string | undefined;
 }
 
-/** How many times a latest-metrics shard write is retried when concurrent writers race for it. */
-const MAX_SHARD_ATTEMPTS = 25;
+/** Pages up to this size (offset included) are read as projections first, then one BatchGetItem. */
+const SMALL_PAGE = 100;
+
+/** How many times a run's data write is retried when concurrent writers race for its item. */
+const MAX_WRITE_ATTEMPTS = 25;
 
 /**
  * MLflow's run operations: lifecycle, logging (params write-once, metrics append-only, tags
@@ -110,7 +115,7 @@ export class RunService {
   }
 
   async get(runId: string): Promise<Run> {
-    return (await this.load(runId)).run;
+    return this.load(runId);
   }
 
   async update(input: {
@@ -119,11 +124,10 @@ export class RunService {
     endTime?: number | undefined;
     runName?: string | undefined;
   }): Promise<Run> {
-    const stored = await this.loadActive(input.runId);
+    const run = await this.loadActive(input.runId);
     await this.runs.updateInfo(input.runId, { status: input.status, endTime: input.endTime });
     if (input.runName)
       await this.logBatch({ runId: input.runId, tags: [{ key: RUN_NAME_TAG, value: input.runName }] });
-    const run = stored.run;
     const tags = input.runName ? replaceTag(run.tags, { key: RUN_NAME_TAG, value: input.runName }) : run.tags;
     return {
       ...run,
@@ -138,8 +142,8 @@ export class RunService {
 
   /** Deleting a deleted run and restoring an active one are fine, as in MLflow. */
   async setLifecycle(runId: string, stage: 'active' | 'deleted'): Promise<void> {
-    const stored = await this.load(runId);
-    await this.runs.setLifecycle(runId, stored.run.info.experimentId, stage);
+    const run = await this.load(runId);
+    await this.runs.setLifecycle(runId, run.info.experimentId, stage);
   }
 
   /**
@@ -160,53 +164,85 @@ export class RunService {
     const params = (input.params ?? []).map(validateParam);
     const tags = (input.tags ?? []).map(validateRunTag);
     checkBatchLimits(metrics.length, params.length, tags.length);
+    const [metric] = metrics;
+    if (metric && metrics.length === 1 && params.length === 0 && tags.length === 0) {
+      return this.logPoint(validateRunId(input.runId), metric);
+    }
     const duplicates = params.map((param) => param.key).filter((key, i, keys) => keys.indexOf(key) !== i);
     if (duplicates.length > 0) {
       throw new InvalidParameterError(
         `Duplicate parameter keys have been submitted: ${JSON.stringify([...new Set(duplicates)])}. Please ensure the request contains only one param value per param key.`,
       );
     }
-    const state = await this.runs.getForWrite(
-      validateRunId(input.runId),
-      params.map((param) => param.key),
-      [...new Set(metrics.map((metric) => latestShardOf(metric.key)))],
-    );
-    if (!state) throw runNotFound(input.runId);
-    assertActive(state.info);
-    const { runId, experimentId } = state.info;
+    await this.write(validateRunId(input.runId), params, dedupeTags(tags), metrics);
+  }
 
-    const conflict = params.find(
-      (param) => state.params.has(param.key) && state.params.get(param.key) !== param.value,
-    );
-    if (conflict) throw paramConflict(runId, conflict, state.params.get(conflict.key));
-    const newParams = params.filter((param) => !state.params.has(param.key));
-    if (newParams.length > 0) {
-      const lost = await this.runs.putParams(runId, experimentId, newParams);
-      if (lost.length > 0) {
-        // A concurrent writer stored another value first: undo this batch's params, write nothing else.
-        await this.runs.removeParams(
-          runId,
-          newParams.filter((param) => !lost.includes(param.key)),
-        );
-        const key = lost[0] as string;
-        const fresh = await this.runs.getForWrite(runId, [key], []);
-        throw paramConflict(
-          runId,
-          newParams.find((param) => param.key === key) as Param,
-          fresh?.params.get(key),
-        );
+  /**
+   * Merges a validated batch into the run item (params write-once, tags overwrite, the later point
+   * of each metric) and appends the points to their histories. Optimistic concurrency: a write that
+   * finds the run changed since it read it reads again and merges again. A param conflict writes
+   * nothing; so new params are stored before the history, the rest goes in parallel.
+   */
+  private async write(runId: string, params: Param[], tags: RunTag[], metrics: Metric[]): Promise<void> {
+    let state = await this.loadForWrite(runId);
+    let history: Promise<void> | undefined;
+    const appendHistory = () => {
+      if (!history && metrics.length > 0) {
+        history = this.runs.appendHistory(runId, metrics);
+        // Awaited below; this only keeps a failure from being reported as unhandled meanwhile.
+        history.catch(() => undefined);
       }
+    };
+    for (let attempt = 1; ; attempt++) {
+      const conflict = params.find((param) => {
+        const stored = state.params.get(param.key);
+        return stored !== undefined && !sameValue(stored, param.value);
+      });
+      if (conflict) {
+        // A long stored value is known here by its digest only: read the run for the message.
+        const stored = state.params.get(conflict.key);
+        const text =
+          typeof stored === 'string'
+            ? stored
+            : (await this.load(runId)).params.find((param) => param.key === conflict.key)?.value;
+        throw paramConflict(runId, conflict, text);
+      }
+      if (params.every((param) => state.params.has(param.key))) appendHistory();
+      const change = mergeBatch(state, params, tags, metrics);
+      if (!change || (await this.runs.putData(runId, state.info.experimentId, change, state))) break;
+      if (attempt >= MAX_WRITE_ATTEMPTS) {
+        throw new Error(`Could not write the data of run ${runId} after ${MAX_WRITE_ATTEMPTS} attempts`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      state = await this.loadForWrite(runId);
     }
-    // History and latest values are independent writes: send them together.
-    await Promise.all([
-      this.runs.appendMetricsAndTags(runId, experimentId, metrics, dedupeTags(tags)),
-      metrics.length > 0 ? this.updateLatest(state.info, state.shards, metrics) : undefined,
-    ]);
+    appendHistory();
+    await history;
+  }
+
+  private async loadForWrite(runId: string): Promise<RunWriteState> {
+    const state = await this.runs.getForWrite(runId);
+    if (!state) throw runNotFound(runId);
+    assertActive(state.info);
+    return state;
+  }
+
+  /**
+   * `log-metric` in one round trip: the history point and a conditional update of the latest
+   * value, in parallel, with no read first. A deleted or unknown run gets MLflow's answer (400,
+   * 404) and loses the point again, if this call created it.
+   */
+  private async logPoint(runId: string, metric: Metric): Promise<void> {
+    const { created, latest } = await this.runs.logPoint(runId, metric);
+    if (latest === 'set' || latest === 'not-later') return;
+    if (created) await this.runs.removePoint(runId, metric);
+    if (latest === 'unknown') throw runNotFound(runId);
+    assertActive({ runId, lifecycleStage: 'deleted' });
   }
 
   async deleteTag(runId: string, key: string): Promise<void> {
-    const stored = await this.loadActive(runId);
-    if (!stored.run.tags.some((tag) => tag.key === key)) {
+    const run = await this.loadActive(runId);
+    if (!run.tags.some((tag) => tag.key === key)) {
       throw new ResourceDoesNotExistError(`No tag with name: ${key} in run with id ${runId}`);
     }
     await this.runs.deleteTag(runId, key);
@@ -217,10 +253,10 @@ export class RunService {
       throw new InvalidParameterError(`A request can log at most ${RUN_LIMITS.datasetsPerBatch} datasets`);
     }
     const inputs = datasets.map(validateDatasetInput);
-    const stored = await this.loadActive(runId);
-    if (inputs.length > 0) await this.runs.putInputs(runId, stored.run.info.experimentId, inputs);
+    const run = await this.loadActive(runId);
+    if (inputs.length > 0) await this.runs.putInputs(runId, run.info.experimentId, inputs);
     if (modelIds.length > 0) {
-      await this.runs.putModelLinks(runId, stored.run.info.experimentId, { inputs: modelIds, outputs: [] });
+      await this.runs.putModelLinks(runId, run.info.experimentId, { inputs: modelIds, outputs: [] });
     }
   }
 
@@ -231,9 +267,9 @@ export class RunService {
         `A request can log at most ${RUN_LIMITS.datasetsPerBatch} model outputs`,
       );
     }
-    const stored = await this.loadActive(runId);
+    const run = await this.loadActive(runId);
     if (outputs.length > 0)
-      await this.runs.putModelLinks(runId, stored.run.info.experimentId, { inputs: [], outputs });
+      await this.runs.putModelLinks(runId, run.info.experimentId, { inputs: [], outputs });
   }
 
   /** MLflow 2's `runs/log-model`: appends the model's metadata to a JSON list in a tag. */
@@ -251,16 +287,11 @@ export class RunService {
       if (!(field in model))
         throw new InvalidParameterError(`Model json is missing mandatory fields: ['${field}']`);
     }
-    const stored = await this.loadActive(runId);
-    const current = stored.run.tags.find((tag) => tag.key === LOG_MODEL_HISTORY_TAG)?.value;
+    const run = await this.loadActive(runId);
+    const current = run.tags.find((tag) => tag.key === LOG_MODEL_HISTORY_TAG)?.value;
     const history = current ? (JSON.parse(current) as unknown[]) : [];
     history.push(model);
-    await this.runs.appendMetricsAndTags(
-      runId,
-      stored.run.info.experimentId,
-      [],
-      [{ key: LOG_MODEL_HISTORY_TAG, value: JSON.stringify(history) }],
-    );
+    await this.write(runId, [], [{ key: LOG_MODEL_HISTORY_TAG, value: JSON.stringify(history) }], []);
   }
 
   async search(input: SearchRunsInput): Promise<{ runs: Run[]; nextPageToken?: string | undefined }> {
@@ -271,7 +302,8 @@ export class RunService {
       );
     }
     const viewType = input.viewType ?? 'ACTIVE_ONLY';
-    const matches = compileFilter(parseSearchFilter(input.filter, 'runs'));
+    const clauses = parseSearchFilter(input.filter, 'runs');
+    const matches = compileFilter(clauses);
     const order = parseOrderBy(input.orderBy, 'runs');
     const fingerprint = queryFingerprint([
       [...input.experimentIds].sort(),
@@ -279,14 +311,38 @@ export class RunService {
       input.orderBy ?? [],
       viewType,
     ]);
-    decodePageToken(input.pageToken, fingerprint);
+    const { offset } = decodePageToken(input.pageToken, fingerprint);
     const experimentIds = [...new Set(input.experimentIds)];
+    const select = (runs: Run[]) => {
+      const candidates = runs.filter((run) => inView(run, viewType) && matches(searchable(run)));
+      return paginate(
+        sortEntities(candidates, searchable, order, 'runs'),
+        input.pageToken,
+        maxResults,
+        fingerprint,
+      );
+    };
+    // A small page (a top 10, a UI page) filters and orders small projections of the runs, then
+    // reads only the page's runs whole; the same filter, order and token logic as the full read.
+    const fields = fieldsNamed(clauses, order);
+    if (fields && offset + maxResults <= SMALL_PAGE) {
+      const projected = await Promise.all(experimentIds.map((id) => this.runs.listFields(id, fields)));
+      if (projected.every((runs) => runs !== undefined)) {
+        const page = select(projected.flat());
+        const whole = new Map(
+          (await this.runs.getMany(page.items.map((run) => run.info.runId))).map((run) => [
+            run.info.runId,
+            run,
+          ]),
+        );
+        return {
+          runs: page.items.flatMap((run) => whole.get(run.info.runId) ?? []),
+          nextPageToken: page.nextPageToken,
+        };
+      }
+    }
     const perExperiment = await Promise.all(experimentIds.map((id) => this.runs.listByExperiment(id)));
-    const candidates = perExperiment
-      .flat()
-      .filter((run) => inView(run, viewType) && matches(searchable(run)));
-    const sorted = sortEntities(candidates, searchable, order, 'runs');
-    const page = paginate(sorted, input.pageToken, maxResults, fingerprint);
+    const page = select(perExperiment.flat());
     return { runs: page.items, nextPageToken: page.nextPageToken };
   }
 
@@ -394,45 +450,17 @@ export class RunService {
     return points;
   }
 
-  /**
-   * Merges the batch's points into the latest-metrics shards they belong to, with optimistic
-   * concurrency: a shard another writer changed since it was read is read again and merged again.
-   */
-  private async updateLatest(info: RunInfo, shards: LatestShard[], metrics: Metric[]): Promise<void> {
-    const byShard = new Map<number, Metric[]>();
-    for (const metric of metrics) {
-      const shard = latestShardOf(metric.key);
-      byShard.set(shard, [...(byShard.get(shard) ?? []), metric]);
-    }
-    const { runId, experimentId } = info;
-    await Promise.all(
-      [...byShard].map(async ([index, points]) => {
-        let shard = shards.find((candidate) => candidate.shard === index) ?? emptyShard(index);
-        for (let attempt = 0; attempt < MAX_SHARD_ATTEMPTS; attempt++) {
-          const merged = mergeLatest(shard, points);
-          if (!merged) return;
-          if (await this.runs.putLatestShard(runId, experimentId, merged, shard.revision)) return;
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * (attempt + 1)));
-          shard = await this.runs.readLatestShard(runId, index);
-        }
-        throw new Error(
-          `Could not update the latest metrics of run ${runId} after ${MAX_SHARD_ATTEMPTS} attempts`,
-        );
-      }),
-    );
-  }
-
-  private async load(runId: string): Promise<StoredRun> {
+  private async load(runId: string): Promise<Run> {
     validateRunId(runId);
-    const stored = await this.runs.get(runId);
-    if (!stored) throw runNotFound(runId);
-    return stored;
+    const run = await this.runs.get(runId);
+    if (!run) throw runNotFound(runId);
+    return run;
   }
 
-  private async loadActive(runId: string): Promise<StoredRun> {
-    const stored = await this.load(runId);
-    assertActive(stored.run.info);
-    return stored;
+  private async loadActive(runId: string): Promise<Run> {
+    const run = await this.load(runId);
+    assertActive(run.info);
+    return run;
   }
 }
 
@@ -441,7 +469,7 @@ function runNotFound(runId: string): ResourceDoesNotExistError {
 }
 
 /** MLflow: any write to a deleted run is 400 INVALID_PARAMETER_VALUE. */
-function assertActive(info: RunInfo): void {
+function assertActive(info: Pick<RunInfo, 'runId' | 'lifecycleStage'>): void {
   if (info.lifecycleStage !== 'active') {
     throw new InvalidParameterError(
       `The run ${info.runId} must be in the 'active' state. Current state is ${info.lifecycleStage}.`,
@@ -478,27 +506,66 @@ function replaceTag(tags: RunTag[], tag: RunTag): RunTag[] {
   return [...tags.filter((candidate) => candidate.key !== tag.key), tag];
 }
 
-function emptyShard(shard: number): LatestShard {
-  return { shard, revision: 0, metrics: new Map() };
+/** Whether a stored value (the text, or a long one's digest) is `value`. */
+function sameValue(stored: StoredValue | undefined, value: string): boolean {
+  if (stored === undefined) return false;
+  return typeof stored === 'string' ? stored === value : stored.digest === valueDigest(value);
 }
 
-/** The shard with the batch's later points; undefined when nothing in it changes. */
-function mergeLatest(shard: LatestShard, points: Metric[]): LatestShard | undefined {
-  const metrics = new Map(shard.metrics);
-  let changed = false;
-  for (const point of points) {
-    const current = metrics.get(point.key);
+/**
+ * The entries a batch changes: new params, tags whose value differs, and points later than the
+ * stored latest (MLflow's order; the latest of the batch's own points per key). Undefined when the
+ * batch changes nothing.
+ */
+function mergeBatch(
+  state: RunWriteState,
+  params: Param[],
+  tags: RunTag[],
+  metrics: Metric[],
+): RunDataChange | undefined {
+  const change: RunDataChange = { params: new Map(), tags: new Map(), metrics: new Map() };
+  for (const param of params) if (!state.params.has(param.key)) change.params.set(param.key, param.value);
+  for (const tag of tags)
+    if (!sameValue(state.tags.get(tag.key), tag.value)) change.tags.set(tag.key, tag.value);
+  for (const point of metrics) {
+    const current = change.metrics.get(point.key) ?? state.metrics.get(point.key);
     if (!current || isLaterMetric(point, current)) {
-      metrics.set(point.key, {
+      change.metrics.set(point.key, {
         key: point.key,
         value: point.value,
         timestamp: point.timestamp,
         step: point.step,
       });
-      changed = true;
     }
   }
-  return changed ? { shard: shard.shard, revision: shard.revision, metrics } : undefined;
+  return change.params.size + change.tags.size + change.metrics.size > 0 ? change : undefined;
+}
+
+/**
+ * The metrics, params and tags a filter and order name (the run name is a tag); undefined when the
+ * filter needs datasets, which only a whole run has.
+ */
+function fieldsNamed(clauses: readonly Clause[], order: readonly OrderTerm[]): RunFields | undefined {
+  const fields = { metrics: new Set<string>(), params: new Set<string>(), tags: new Set<string>() };
+  for (const term of [...clauses, ...order]) {
+    switch (term.kind) {
+      case 'dataset':
+        return undefined;
+      case 'metric':
+        fields.metrics.add(term.key);
+        break;
+      case 'param':
+        fields.params.add(term.key);
+        break;
+      case 'tag':
+        fields.tags.add(term.key);
+        break;
+      case 'attribute':
+        if (term.key === 'run_name') fields.tags.add(RUN_NAME_TAG);
+        break;
+    }
+  }
+  return { metrics: [...fields.metrics], params: [...fields.params], tags: [...fields.tags] };
 }
 
 function inView(run: Run, viewType: ViewType): boolean {

@@ -1,7 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { LocalRuntime } from '../../infra/local/runtime.ts';
+import {
+  type AttributeValue,
+  DynamoDBClient,
+  ListTablesCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { LOCAL_REGION, LocalRuntime } from '../../infra/local/runtime.ts';
+import { runKeys, TRACKING_INDEXES } from '../../shared/tracking/keys.ts';
 import { printTable, requestsPerCall, summarize } from './stats.ts';
 
 /** MLflow 2.22's own server (SQLite, 4 gunicorn workers, Python client) on this kind of machine. */
@@ -62,6 +69,7 @@ export async function trackingBench(): Promise<void> {
       stats.p50,
       stats.p99,
       reference ?? '-',
+      reference === undefined ? '-' : stats.p50 < reference ? 'beats' : 'MISSES',
       requestsPerCall(runtime.emulatorRequests.dynamodb, dynamoBefore, n).text,
       requestsPerCall(runtime.emulatorRequests.s3, s3Before, n).text,
     ]);
@@ -129,6 +137,7 @@ export async function trackingBench(): Promise<void> {
     }
     const search = (body: Record<string, unknown>) =>
       api('POST', 'runs/search', { experiment_ids: [searchExperiment], ...body });
+    await countItems(runtime, runKeys.experimentRuns(searchExperiment));
     const all = await search({ max_results: 1000 });
     if (all.runs.length !== 500) throw new Error(`search found ${all.runs.length} runs, expected 500`);
     const filtered = await search({ filter: "params.lr = '0.01'" });
@@ -150,7 +159,46 @@ export async function trackingBench(): Promise<void> {
   }
   printTable(
     'tracking over HTTP against the local runtime (ms; requests per call)',
-    ['operation', 'calls', 'p50', 'p99', 'MLflow 2.22', 'DynamoDB requests', 'S3 requests'],
+    ['operation', 'calls', 'p50', 'p99', 'MLflow 2.22', 'verdict', 'DynamoDB requests', 'S3 requests'],
     rows,
   );
+  if (itemsRead !== undefined) {
+    process.stdout.write(`  each search_runs reads ${itemsRead} items (500 runs) in its Query\n`);
+  }
+}
+
+let itemsRead: number | undefined;
+
+/** The items a search of the experiment reads: its GSI1 partition, counted with Select COUNT. */
+async function countItems(runtime: LocalRuntime, partition: string): Promise<number> {
+  const client = new DynamoDBClient({
+    endpoint: runtime.environment.AWS_ENDPOINT_URL_DYNAMODB,
+    region: LOCAL_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    const tables = (await client.send(new ListTablesCommand({}))).TableNames ?? [];
+    const table = tables.find((name) => name.includes('TrackingTable'));
+    if (!table) throw new Error(`no tracking table among ${tables.join(', ')}`);
+    let count = 0;
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: TRACKING_INDEXES.gsi1,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: partition } },
+          Select: 'COUNT',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      count += page.Count ?? 0;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    itemsRead = count;
+    return count;
+  } finally {
+    client.destroy();
+  }
 }

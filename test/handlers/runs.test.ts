@@ -280,6 +280,72 @@ describe('runs: logging', () => {
     expect(run.data.tags.find((t: { key: string }) => t.key === 'long').value).toHaveLength(8000);
   });
 
+  it('keeps long values beside the run item: write-once, overwrite, delete, search and a full 1 MB batch', async () => {
+    const experimentId = await newExperiment();
+    const runId = await newRun(experimentId);
+    const long = (c: string) => c.repeat(6000);
+    const logParam = (value: string) =>
+      call('POST', 'runs/log-parameter', { run_id: runId, key: 'cfg', value });
+    expect((await logParam(long('a'))).status).toBe(200);
+    expect((await logParam(long('a'))).status).toBe(200);
+    const changed = await logParam(long('b'));
+    expect(changed.status).toBe(400);
+    expect(changed.json.message).toContain(`already logged with value='${long('a')}'`);
+    expect((await logParam('short')).status).toBe(400);
+
+    const setTag = (value: string) => call('POST', 'runs/set-tag', { run_id: runId, key: 'note', value });
+    await setTag('n'.repeat(8000));
+    await setTag('m'.repeat(8000));
+    let run = (await call('GET', `runs/get?run_id=${runId}`)).json.run;
+    expect(run.data.params).toEqual([{ key: 'cfg', value: long('a') }]);
+    expect(run.data.tags.find((tag: { key: string }) => tag.key === 'note').value).toBe('m'.repeat(8000));
+    const found = await call('POST', 'runs/search', {
+      experiment_ids: [experimentId],
+      filter: `tags.note = '${'m'.repeat(8000)}'`,
+    });
+    expect(found.json.runs.map((r: { info: { run_id: string } }) => r.info.run_id)).toEqual([runId]);
+    expect(found.json.runs[0].data.params).toEqual([{ key: 'cfg', value: long('a') }]);
+    await setTag('short again');
+    run = (await call('GET', `runs/get?run_id=${runId}`)).json.run;
+    expect(run.data.tags.find((tag: { key: string }) => tag.key === 'note').value).toBe('short again');
+    await setTag('z'.repeat(700));
+    expect((await call('POST', 'runs/delete-tag', { run_id: runId, key: 'note' })).status).toBe(200);
+    run = (await call('GET', `runs/get?run_id=${runId}`)).json.run;
+    expect(run.data.tags.some((tag: { key: string }) => tag.key === 'note')).toBe(false);
+
+    // 100 tags of MLflow's largest value: 800 KB, more than one DynamoDB item holds.
+    const big = await call('POST', 'runs/log-batch', {
+      run_id: runId,
+      tags: Array.from({ length: 100 }, (_, i) => ({ key: `big${i}`, value: String(i % 10).repeat(8000) })),
+    });
+    expect(big.status).toBe(200);
+    run = (await call('GET', `runs/get?run_id=${runId}`)).json.run;
+    const bigTags = run.data.tags.filter((tag: { key: string }) => tag.key.startsWith('big'));
+    expect(bigTags).toHaveLength(100);
+    expect(bigTags.find((tag: { key: string }) => tag.key === 'big37').value).toBe('7'.repeat(8000));
+  });
+
+  it('refuses more metric keys than one run item holds, with a clear error', async () => {
+    const runId = await newRun();
+    const key = (i: number) => `${'k'.repeat(240)}${String(i).padStart(5, '0')}`;
+    let refused: Awaited<ReturnType<typeof call>> | undefined;
+    for (let batch = 0; batch < 5 && !refused; batch++) {
+      const result = await call('POST', 'runs/log-batch', {
+        run_id: runId,
+        metrics: Array.from({ length: 1000 }, (_, i) => ({
+          key: key(batch * 1000 + i),
+          value: i,
+          timestamp: 1,
+        })),
+      });
+      if (result.status !== 200) refused = result;
+    }
+    expect(refused?.status).toBe(400);
+    expect(refused?.json.error_code).toBe('INVALID_PARAMETER_VALUE');
+    expect(refused?.json.message).toContain('too many distinct metric, param and tag keys');
+    expect((await call('GET', `runs/get?run_id=${runId}`)).status).toBe(200);
+  });
+
   it('deletes tags, answering 404 for a missing one', async () => {
     const runId = await newRun();
     await call('POST', 'runs/set-tag', { run_id: runId, key: 'k', value: 'v' });
@@ -396,6 +462,167 @@ describe('runs: logging', () => {
     }
     const shared = await call('GET', `metrics/get-history?run_id=${runId}&metric_key=shared`);
     expect(shared.json.metrics).toHaveLength(80);
+  });
+});
+
+describe('runs: log-metric in one round trip', () => {
+  const history = async (runId: string, key: string) =>
+    ((await call('GET', `metrics/get-history?run_id=${runId}&metric_key=${key}`)).json.metrics ??
+      []) as Array<{
+      step: number;
+      value: number | string;
+    }>;
+  const latest = async (runId: string) =>
+    (await call('GET', `runs/get?run_id=${runId}`)).json.run.data.metrics as Array<Record<string, unknown>>;
+
+  it('refuses a deleted run (400) and an unknown one (404), and keeps no point of theirs', async () => {
+    const runId = await newRun();
+    // The first point creates the metric's shard; the second takes the one-request path.
+    await call('POST', 'runs/log-metric', { run_id: runId, key: 'm', value: 1, timestamp: 1, step: 0 });
+    await call('POST', 'runs/log-metric', { run_id: runId, key: 'm', value: 2, timestamp: 2, step: 1 });
+    await call('POST', 'runs/delete', { run_id: runId });
+    const refused = await call('POST', 'runs/log-metric', {
+      run_id: runId,
+      key: 'm',
+      value: 3,
+      timestamp: 3,
+      step: 2,
+    });
+    expect([refused.status, refused.json.error_code]).toEqual([400, 'INVALID_PARAMETER_VALUE']);
+    expect(refused.json.message).toContain("must be in the 'active' state");
+    // A retry of a point the run already has is refused too, and the stored point stays.
+    expect(
+      (await call('POST', 'runs/log-metric', { run_id: runId, key: 'm', value: 2, timestamp: 2, step: 1 }))
+        .status,
+    ).toBe(400);
+    expect((await history(runId, 'm')).map((point) => point.step)).toEqual([0, 1]);
+    expect(await latest(runId)).toEqual([{ key: 'm', value: 2, timestamp: 2, step: 1 }]);
+
+    await call('POST', 'runs/restore', { run_id: runId });
+    await call('POST', 'runs/log-metric', { run_id: runId, key: 'm', value: 3, timestamp: 3, step: 2 });
+    expect(await latest(runId)).toEqual([{ key: 'm', value: 3, timestamp: 3, step: 2 }]);
+
+    const unknown = 'abcdef0123456789abcdef0123456789';
+    const missing = await call('POST', 'runs/log-metric', {
+      run_id: unknown,
+      key: 'm',
+      value: 1,
+      timestamp: 1,
+      step: 0,
+    });
+    expect([missing.status, missing.json.error_code]).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
+    expect(await history(unknown, 'm')).toEqual([]);
+  });
+
+  it('keeps the latest point by step, then timestamp, then value (NaN above every number)', async () => {
+    const runId = await newRun();
+    const log = (point: Record<string, unknown>) =>
+      call('POST', 'runs/log-metric', { run_id: runId, key: 'x', ...point });
+    await log({ value: 5, timestamp: 10, step: 3 });
+    await log({ value: 9, timestamp: 99, step: 2 }); // an earlier step: not the latest
+    expect(await latest(runId)).toEqual([{ key: 'x', value: 5, timestamp: 10, step: 3 }]);
+    await log({ value: 1, timestamp: 11, step: 3 }); // same step, later timestamp
+    expect(await latest(runId)).toEqual([{ key: 'x', value: 1, timestamp: 11, step: 3 }]);
+    await log({ value: -7, timestamp: 11, step: 3 }); // same step and time, smaller value
+    expect(await latest(runId)).toEqual([{ key: 'x', value: 1, timestamp: 11, step: 3 }]);
+    await log({ value: 2.5, timestamp: 11, step: 3 }); // same step and time, larger value
+    expect(await latest(runId)).toEqual([{ key: 'x', value: 2.5, timestamp: 11, step: 3 }]);
+    await log({ value: 'NaN', timestamp: 11, step: 3 });
+    expect(await latest(runId)).toEqual([{ key: 'x', value: 'NaN', timestamp: 11, step: 3 }]);
+    await log({ value: 'Infinity', timestamp: 11, step: 3 }); // NaN stays above the largest double
+    expect(await latest(runId)).toEqual([{ key: 'x', value: 'NaN', timestamp: 11, step: 3 }]);
+    await log({ value: -4, timestamp: 1, step: -2 }); // negative steps are older
+    expect((await latest(runId))[0]).toMatchObject({ value: 'NaN', step: 3 });
+    expect((await history(runId, 'x')).map((point) => point.step)).toEqual([-2, 2, 3, 3, 3, 3, 3, 3]);
+  });
+
+  it('loses nothing with 16 concurrent log-metric writers beside a log-batch writer', async () => {
+    const runId = await newRun();
+    await Promise.all([
+      ...Array.from({ length: 16 }, (_, writer) =>
+        (async () => {
+          for (let i = 0; i < 5; i++) {
+            for (const point of [
+              { key: `w${writer}`, value: i, timestamp: 1000 + i, step: i },
+              { key: 'shared', value: writer * 100 + i, timestamp: 1000 + i, step: writer * 10 + i },
+            ]) {
+              const result = await call('POST', 'runs/log-metric', { run_id: runId, ...point });
+              expect(result.status).toBe(200);
+            }
+          }
+        })(),
+      ),
+      (async () => {
+        for (let i = 0; i < 5; i++) {
+          const result = await call('POST', 'runs/log-batch', {
+            run_id: runId,
+            metrics: Array.from({ length: 16 }, (_, writer) => ({
+              key: `w${writer}`,
+              value: -i,
+              timestamp: 1,
+              step: -1,
+            })),
+          });
+          expect(result.status).toBe(200);
+        }
+      })(),
+    ]);
+    const metrics = await latest(runId);
+    expect(metrics).toHaveLength(17);
+    expect(metrics.find((m) => m.key === 'shared')).toMatchObject({ step: 154, value: 1504 });
+    for (let writer = 0; writer < 16; writer++) {
+      expect(metrics.find((m) => m.key === `w${writer}`)).toMatchObject({ step: 4, value: 4 });
+    }
+    expect(await history(runId, 'shared')).toHaveLength(80);
+    expect(await history(runId, 'w3')).toHaveLength(10);
+  });
+});
+
+describe('runs: large and small batches together', () => {
+  it('loses nothing when batches too large for entry-by-entry conditions race small ones', async () => {
+    const runId = await newRun();
+    await Promise.all([
+      // 60 keys: past DynamoDB's expression size, so these replace the maps under the revision.
+      ...Array.from({ length: 3 }, (_, writer) =>
+        (async () => {
+          for (let i = 0; i < 3; i++) {
+            const result = await call('POST', 'runs/log-batch', {
+              run_id: runId,
+              metrics: Array.from({ length: 60 }, (_, k) => ({
+                key: `big${writer}-${k}`,
+                value: i,
+                timestamp: 1,
+                step: i,
+              })),
+              params: i === 0 ? [{ key: `bp${writer}`, value: 'x' }] : [],
+            });
+            expect(result.status).toBe(200);
+          }
+        })(),
+      ),
+      ...Array.from({ length: 6 }, (_, writer) =>
+        (async () => {
+          for (let i = 0; i < 3; i++) {
+            const result = await call('POST', 'runs/log-batch', {
+              run_id: runId,
+              metrics: [{ key: `small${writer}`, value: i, timestamp: 1, step: i }],
+              tags: [{ key: `st${writer}`, value: String(i) }],
+            });
+            expect(result.status).toBe(200);
+          }
+        })(),
+      ),
+    ]);
+    const run = (await call('GET', `runs/get?run_id=${runId}`)).json.run;
+    expect(run.data.metrics).toHaveLength(3 * 60 + 6);
+    expect(
+      run.data.metrics.every((m: { step: number; value: number }) => m.step === 2 && m.value === 2),
+    ).toBe(true);
+    expect(run.data.params.map((p: { key: string }) => p.key)).toEqual(['bp0', 'bp1', 'bp2']);
+    expect(run.data.tags.filter((t: { key: string }) => t.key.startsWith('st'))).toHaveLength(6);
+    expect(
+      run.data.tags.every((t: { key: string; value: string }) => !t.key.startsWith('st') || t.value === '2'),
+    ).toBe(true);
   });
 });
 
@@ -545,6 +772,98 @@ describe('search runs', () => {
     ]) {
       const result = await search(bad);
       expect(result.status, JSON.stringify(bad)).toBe(400);
+    }
+  });
+
+  it('answers a small page from projections exactly as the full read does (order, ties, NaN, views, tokens)', async () => {
+    const experimentId = await newExperiment();
+    // acc: ties, negatives, -0, NaN, ±Infinity, and a run without it; start times tie in threes.
+    const accs: Array<number | string | undefined> = [
+      0.5,
+      -1,
+      0.5,
+      'NaN',
+      'Infinity',
+      -0,
+      undefined,
+      0.5,
+      2,
+      '-Infinity',
+      0.5,
+      1,
+    ];
+    const ids: string[] = [];
+    for (const [i, acc] of accs.entries()) {
+      const runId = await newRun(experimentId, { run_name: `r-${i}`, start_time: 1000 + (i % 3) });
+      ids.push(runId);
+      await call('POST', 'runs/log-batch', {
+        run_id: runId,
+        metrics: acc === undefined ? [] : [{ key: 'acc', value: acc, timestamp: 1, step: 0 }],
+        params: [{ key: 'lr', value: i === 4 ? 'L'.repeat(700) : i % 2 === 0 ? '0.1' : '0.01' }],
+        tags: [{ key: 't', value: i === 2 ? 'T'.repeat(900) : String(i % 4) }],
+      });
+    }
+    await call('POST', 'runs/log-inputs', {
+      run_id: ids[8],
+      datasets: [{ dataset: { name: 'd', digest: 'x1', source_type: 'local', source: '{}' }, tags: [] }],
+    });
+    await call('POST', 'runs/delete', { run_id: ids[9] });
+    // A later point replaces run 1's value: -1 becomes 3 (the top).
+    await call('POST', 'runs/log-metric', { run_id: ids[1], key: 'acc', value: 3, timestamp: 2, step: 1 });
+
+    const search = async (body: Record<string, unknown>) => {
+      const result = await call('POST', 'runs/search', { experiment_ids: [experimentId], ...body });
+      expect(result.status, JSON.stringify(body)).toBe(200);
+      return result.json as { runs?: Array<{ info: { run_name: string } }>; next_page_token?: string };
+    };
+    const names = (runs: Array<{ info: { run_name: string } }> = []) => runs.map((run) => run.info.run_name);
+
+    // MLflow's order: numbers (desc), then NaN, then runs without the metric; ties by start_time
+    // desc, then run id. The deleted run (-Infinity) is out of ACTIVE_ONLY.
+    const tiesAt05 = ['r-0', 'r-2', 'r-7', 'r-10'].sort((a, b) => {
+      const start = (name: string) => Number(name.slice(2)) % 3;
+      return start(b) - start(a) || (ids[Number(a.slice(2))]! < ids[Number(b.slice(2))]! ? -1 : 1);
+    });
+    const all = names((await search({ order_by: ['metrics.acc DESC'], max_results: 1000 })).runs);
+    expect(all).toEqual(['r-4', 'r-1', 'r-8', 'r-11', ...tiesAt05, 'r-5', 'r-3', 'r-6']);
+    // The top 5 (a small page: projections, then the page's runs whole, long values and inputs too).
+    const top = await search({ order_by: ['metrics.acc DESC'], max_results: 5 });
+    expect(names(top.runs)).toEqual(all.slice(0, 5));
+    expect(top.runs).toEqual(
+      (await search({ order_by: ['metrics.acc DESC'], max_results: 1000 })).runs?.slice(0, 5),
+    );
+
+    const orders = [
+      [],
+      ['metrics.acc DESC'],
+      ['metrics.acc ASC'],
+      ['attributes.start_time ASC'],
+      ['params.lr DESC'],
+      ['tags.t ASC'],
+    ];
+    const filters = [
+      '',
+      'metrics.acc > 0',
+      "params.lr = '0.1'",
+      "attributes.run_name LIKE 'r-1%'",
+      "tags.t != '1'",
+      "dataset.name = 'd'",
+    ];
+    for (const order_by of orders) {
+      for (const filter of filters) {
+        for (const run_view_type of ['ACTIVE_ONLY', 'ALL']) {
+          const query = { order_by, filter, run_view_type };
+          const whole = (await search({ ...query, max_results: 1000 })).runs ?? [];
+          const paged: Array<{ info: { run_name: string } }> = [];
+          let token: string | undefined;
+          do {
+            const page = await search({ ...query, max_results: 4, ...(token ? { page_token: token } : {}) });
+            paged.push(...(page.runs ?? []));
+            token = page.next_page_token;
+          } while (token);
+          expect(paged, JSON.stringify(query)).toEqual(whole);
+        }
+      }
     }
   });
 });

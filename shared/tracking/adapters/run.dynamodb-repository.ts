@@ -15,30 +15,68 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
 import { InvalidParameterError } from '../../platform/errors.ts';
-import { LATEST_SHARDS, runKeys, TRACKING_INDEXES } from '../keys.ts';
+import { runKeys, TRACKING_INDEXES, valueDigest } from '../keys.ts';
 import { loggedModelKeys } from '../logged-models/keys.ts';
 import type { LifecycleStage } from '../model.ts';
-import type { LatestShard, RunRepository, RunWriteState, StoredRun } from '../ports.ts';
 import type {
-  DatasetInput,
-  Metric,
-  ModelOutput,
-  Param,
-  Run,
-  RunInfo,
-  RunStatus,
-  RunTag,
+  LatestPointOutcome,
+  RunDataChange,
+  RunFields,
+  RunRepository,
+  RunWriteState,
+  StoredValue,
+} from '../ports.ts';
+import {
+  type DatasetInput,
+  type Metric,
+  type ModelOutput,
+  metricPointOrder,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  type RunTag,
 } from '../run.model.ts';
 
 type Item = Record<string, unknown>;
 
 /** BatchWriteItem's limit. */
 const BATCH_SIZE = 25;
+/** DynamoDB's limit on an expression is 4 KB; this leaves room for multi-byte names. */
+const EXPRESSION_LIMIT = 3500;
+/** BatchGetItem's limit. */
+const BATCH_GET_SIZE = 100;
+
+/** The run item's info attributes: what every search needs of a run, whatever its filter. */
+const INFO_ATTRIBUTES = [
+  'runId',
+  'entity',
+  'experimentId',
+  'userId',
+  'status',
+  'startTime',
+  'endTime',
+  'artifactUri',
+  'lifecycleStage',
+] as const;
+
+/**
+ * Param and tag values longer than this live in their own item (`runKeys.spilled`), so the run
+ * item keeps room for many keys within DynamoDB's 400 KB (MLflow allows 6,000-character params and
+ * 8,000-character tags, and a batch of 100 of them).
+ */
+const INLINE_VALUE_LIMIT = 500;
+
+/** A map entry pointing to a spilled value: the digest in the spilled item's key. */
+interface SpilledRef {
+  spilled: string;
+}
 
 /**
  * Runs in the tracking table (see `shared/tracking/README.md`). A run is an item collection under
- * `RUN#<id>`: its info, one item per param and tag, a few latest-metric shards and its dataset inputs.
- * Every item of the collection is also in GSI1 under the experiment, so search needs no fan-out.
+ * `RUN#<id>`: the run item (info, revision, and maps of params, tags and latest metric points), the
+ * spilled long values, and its dataset inputs and model links. Every item of the collection is also
+ * in GSI1 under the experiment, so search reads an experiment's runs in one Query, about one item
+ * per run.
  */
 export class DynamoRunRepository implements RunRepository {
   constructor(
@@ -47,17 +85,29 @@ export class DynamoRunRepository implements RunRepository {
   ) {}
 
   async create(info: RunInfo, tags: RunTag[]): Promise<void> {
+    const { map, spilled } = this.packValues(
+      info.runId,
+      info.experimentId,
+      'TAG',
+      new Map(tags.map((tag) => [tag.key, tag.value])),
+    );
+    await this.batchPut(spilled);
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: this.inCollection(info.runId, info.experimentId, runKeys.item(info.runId), infoToItem(info)),
+        Item: this.inCollection(info.runId, info.experimentId, runKeys.item(info.runId), {
+          ...infoToItem(info),
+          revision: 0,
+          params: {},
+          tags: map,
+          metrics: {},
+        }),
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
-    await this.batchPut(tags.map((tag) => this.tagItem(info.runId, info.experimentId, tag)));
   }
 
-  async get(runId: string): Promise<StoredRun | undefined> {
+  async get(runId: string): Promise<Run | undefined> {
     const items = await this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
@@ -67,39 +117,80 @@ export class DynamoRunRepository implements RunRepository {
     return assemble(items)[0];
   }
 
-  async getForWrite(
-    runId: string,
-    paramKeys: string[],
-    shards: number[],
-  ): Promise<RunWriteState | undefined> {
-    const keys = [
-      runKeys.item(runId),
-      ...paramKeys.map((key) => runKeys.param(runId, key)),
-      ...shards.map((shard) => runKeys.latest(runId, shard)),
-    ];
-    const items: Item[] = [];
-    // BatchGetItem takes 100 keys a request; a batch names at most 100 params and 4 shards.
-    for (let i = 0; i < keys.length; i += 100) {
-      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > 8) throw new Error('DynamoDB left reads unprocessed after retries');
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
-        const result: BatchGetCommandOutput = await this.client.send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
-          }),
-        );
-        items.push(...((result.Responses?.[this.tableName] ?? []) as Item[]));
-        pending = result.UnprocessedKeys?.[this.tableName]?.Keys;
+  async getForWrite(runId: string): Promise<RunWriteState | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: runKeys.item(runId), ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const run = runFromItem(Item);
+    return {
+      info: run.info,
+      params: storedValues(Item.params),
+      tags: storedValues(Item.tags),
+      metrics: new Map(run.metrics.map((metric) => [metric.key, metric])),
+      revision: Number(Item.revision ?? 0),
+    };
+  }
+
+  async listFields(experimentId: string, fields: RunFields): Promise<Run[] | undefined> {
+    const names: Record<string, string> = { '#entity': 'entity' };
+    const paths = INFO_ATTRIBUTES.map((attribute, i) => {
+      names[`#i${i}`] = attribute;
+      return `#i${i}`;
+    });
+    for (const [map, keys] of [
+      ['metrics', fields.metrics],
+      ['params', fields.params],
+      ['tags', fields.tags],
+    ] as const) {
+      keys.forEach((key, i) => {
+        names[`#${map}`] = map;
+        names[`#${map}${i}`] = key;
+        paths.push(`#${map}.#${map}${i}`);
+      });
+    }
+    const projection = paths.join(', ');
+    // DynamoDB caps an expression at 4 KB: a filter naming that many keys reads whole runs instead.
+    if (projection.length + JSON.stringify(names).length > 3500) return undefined;
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: TRACKING_INDEXES.gsi1,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      FilterExpression: '#entity = :run',
+      ProjectionExpression: projection,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':pk': runKeys.experimentRuns(experimentId), ':run': 'run' },
+    });
+    const runs: Run[] = [];
+    for (const item of items) {
+      // A long value is only a digest here: the caller reads whole runs instead.
+      const spilled = [item.params, item.tags].some((map) =>
+        Object.values((map ?? {}) as Record<string, unknown>).some((value) => typeof value !== 'string'),
+      );
+      if (spilled) return undefined;
+      runs.push(runFromItem(item));
+    }
+    return runs;
+  }
+
+  async getMany(runIds: string[]): Promise<Run[]> {
+    const runItems = await this.batchGet(runIds.map((runId) => runKeys.item(runId)));
+    const more: Array<{ pk: string; sk: string }> = [];
+    for (const item of runItems) {
+      const runId = String(item.runId);
+      for (const [kind, map] of [
+        ['PARAM', item.params],
+        ['TAG', item.tags],
+      ] as const) {
+        for (const [key, value] of Object.entries((map ?? {}) as Record<string, string | SpilledRef>)) {
+          if (typeof value !== 'string') more.push(runKeys.spilled(runId, kind, key, value.spilled));
+        }
+      }
+      for (const sk of (item.links as Set<string> | undefined) ?? []) {
+        more.push({ pk: runKeys.partition(runId), sk });
       }
     }
-    const stored = assemble(items)[0];
-    if (!stored) return undefined;
-    return {
-      info: stored.run.info,
-      params: new Map(stored.run.params.map((param) => [param.key, param.value])),
-      shards: stored.shards.filter((shard) => shards.includes(shard.shard)),
-    };
+    return assemble([...runItems, ...(more.length > 0 ? await this.batchGet(more) : [])]);
   }
 
   async listByExperiment(experimentId: string): Promise<Run[]> {
@@ -109,7 +200,7 @@ export class DynamoRunRepository implements RunRepository {
       KeyConditionExpression: 'gsi1pk = :pk',
       ExpressionAttributeValues: { ':pk': runKeys.experimentRuns(experimentId) },
     });
-    return assemble(items).map((stored) => stored.run);
+    return assemble(items);
   }
 
   async updateInfo(runId: string, changes: { status?: string; endTime?: number }): Promise<boolean> {
@@ -123,7 +214,7 @@ export class DynamoRunRepository implements RunRepository {
       sets.push('endTime = :end');
       values[':end'] = changes.endTime;
     }
-    if (sets.length === 0) return (await this.get(runId)) !== undefined;
+    if (sets.length === 0) return (await this.getForWrite(runId)) !== undefined;
     return this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
@@ -148,130 +239,193 @@ export class DynamoRunRepository implements RunRepository {
     );
   }
 
-  async putParams(runId: string, experimentId: string, params: Param[]): Promise<string[]> {
-    const results = await Promise.all(
-      params.map(async (param) => {
-        const written = await this.conditional(
-          new PutCommand({
+  /**
+   * Sets the changed entries in place, with conditions on exactly what the merge relied on: the run
+   * is active, each new param is still absent, each point is still later than the stored one
+   * (MLflow's order, through `metricPointOrder`). Writers of different keys never conflict. A batch
+   * naming too many keys for DynamoDB's 4 KB expressions replaces the maps whole instead, guarded
+   * by the revision it read (every data write bumps it). Long values are written first, under keys
+   * carrying their digest, so a map never names a value that is not stored, and a writer that loses
+   * a race leaves only an item nobody points to.
+   */
+  async putData(
+    runId: string,
+    experimentId: string,
+    change: RunDataChange,
+    state: RunWriteState,
+  ): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':active': 'active', ':one': 1 };
+    const sets: string[] = [];
+    const conditions = ['lifecycleStage = :active'];
+    const spilled: Item[] = [];
+    let n = 0;
+    for (const [kind, attribute, entries] of [
+      ['PARAM', 'params', change.params],
+      ['TAG', 'tags', change.tags],
+    ] as const) {
+      const packed = this.packValues(runId, experimentId, kind, entries);
+      spilled.push(...packed.spilled);
+      for (const [key, value] of Object.entries(packed.map)) {
+        names[`#${attribute}`] = attribute;
+        names[`#k${n}`] = key;
+        values[`:v${n}`] = value;
+        sets.push(`#${attribute}.#k${n} = :v${n}`);
+        if (kind === 'PARAM') conditions.push(`attribute_not_exists(#params.#k${n})`);
+        n++;
+      }
+    }
+    for (const [key, metric] of change.metrics) {
+      Object.assign(names, { '#metrics': 'metrics', [`#k${n}`]: key, '#r': 'r' });
+      Object.assign(values, { [`:v${n}`]: latestEntry(metric), [`:r${n}`]: metricPointOrder(metric) });
+      const entry = `#metrics.#k${n}`;
+      sets.push(`${entry} = :v${n}`);
+      conditions.push(`(attribute_not_exists(${entry}) OR ${entry}.#r < :r${n})`);
+      n++;
+    }
+    const update = `SET ${sets.join(', ')} ADD revision :one`;
+    const condition = conditions.join(' AND ');
+    await this.batchPut(spilled);
+    const command =
+      update.length <= EXPRESSION_LIMIT && condition.length <= EXPRESSION_LIMIT
+        ? new UpdateCommand({
             TableName: this.tableName,
-            Item: this.inCollection(runId, experimentId, runKeys.param(runId, param.key), {
-              entity: 'param',
-              key: param.key,
-              value: param.value,
-            }),
-            // Write-once: a param may be logged again only with the value it has.
-            ConditionExpression: 'attribute_not_exists(pk) OR #value = :value',
-            ExpressionAttributeNames: { '#value': 'value' },
-            ExpressionAttributeValues: { ':value': param.value },
-          }),
-        );
-        return written ? undefined : param.key;
-      }),
-    );
-    return results.filter((key): key is string => key !== undefined);
+            Key: runKeys.item(runId),
+            UpdateExpression: update,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          })
+        : this.replaceMaps(runId, experimentId, change, state);
+    return this.conditional(command).catch((error: unknown) => {
+      throw tooLarge(runId, error);
+    });
   }
 
-  async removeParams(runId: string, params: Param[]): Promise<void> {
-    await Promise.all(
-      params.map((param) =>
-        this.conditional(
-          new DeleteCommand({
-            TableName: this.tableName,
-            Key: runKeys.param(runId, param.key),
-            ConditionExpression: '#value = :value',
-            ExpressionAttributeNames: { '#value': 'value' },
-            ExpressionAttributeValues: { ':value': param.value },
-          }),
+  /** The whole-maps write of a large batch: the state it read, merged, if the revision still holds. */
+  private replaceMaps(
+    runId: string,
+    experimentId: string,
+    change: RunDataChange,
+    state: RunWriteState,
+  ): UpdateCommand {
+    const params = this.packValues(
+      runId,
+      experimentId,
+      'PARAM',
+      new Map([...state.params, ...change.params]),
+    );
+    const tags = this.packValues(runId, experimentId, 'TAG', new Map([...state.tags, ...change.tags]));
+    const metrics: Record<string, Item> = {};
+    for (const [key, metric] of new Map([...state.metrics, ...change.metrics]))
+      metrics[key] = latestEntry(metric);
+    return new UpdateCommand({
+      TableName: this.tableName,
+      Key: runKeys.item(runId),
+      UpdateExpression: 'SET #params = :params, #tags = :tags, #metrics = :metrics ADD revision :one',
+      ConditionExpression: 'revision = :expected AND lifecycleStage = :active',
+      ExpressionAttributeNames: { '#params': 'params', '#tags': 'tags', '#metrics': 'metrics' },
+      ExpressionAttributeValues: {
+        ':params': params.map,
+        ':tags': tags.map,
+        ':metrics': metrics,
+        ':expected': state.revision,
+        ':active': 'active',
+        ':one': 1,
+      },
+    });
+  }
+
+  async appendHistory(runId: string, metrics: Metric[]): Promise<void> {
+    const history = new Map<string, Item>();
+    for (const metric of metrics) {
+      // BatchWriteItem refuses two writes to one key in a request: identical points are one point.
+      for (const item of historyItems(runId, metric)) history.set(`${item.pk}\u0000${item.sk}`, item);
+    }
+    await this.batchPut([...history.values()]);
+  }
+
+  async deleteTag(runId: string, key: string): Promise<void> {
+    // The revision bump makes a concurrent batch that read the tag merge again without it.
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: runKeys.item(runId),
+        UpdateExpression: 'REMOVE #tags.#key ADD revision :one',
+        ExpressionAttributeNames: { '#tags': 'tags', '#key': key },
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+  }
+
+  async logPoint(runId: string, metric: Metric): Promise<{ created: boolean; latest: LatestPointOutcome }> {
+    const [stored, latest] = await Promise.all([
+      Promise.all(
+        historyItems(runId, metric).map((Item) =>
+          this.client.send(new PutCommand({ TableName: this.tableName, Item, ReturnValues: 'ALL_OLD' })),
         ),
+      ),
+      this.setLatestIfLater(runId, metric),
+    ]);
+    return { created: stored[0]?.Attributes === undefined, latest };
+  }
+
+  async removePoint(runId: string, metric: Metric): Promise<void> {
+    await Promise.all(
+      historyItems(runId, metric).map((item) =>
+        this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: item.pk, sk: item.sk } })),
       ),
     );
   }
 
-  async appendMetricsAndTags(
-    runId: string,
-    experimentId: string,
-    metrics: Metric[],
-    tags: RunTag[],
-  ): Promise<void> {
-    const history = new Map<string, Item>();
-    for (const metric of metrics) {
-      const value = encodeValue(metric.value);
-      const item: Item = {
-        pk: runKeys.history(runId, metric.key),
-        sk: runKeys.historySort(metric.step, metric.timestamp, value),
-        entity: 'metric-point',
-        key: metric.key,
-        value,
-        timestamp: metric.timestamp,
-        step: metric.step,
-        ...(metric.modelId ? { modelId: metric.modelId } : {}),
-        ...(metric.datasetName
-          ? { datasetName: metric.datasetName, datasetDigest: metric.datasetDigest }
-          : {}),
-      };
-      // BatchWriteItem refuses two writes to one key in a request: identical points are one point.
-      history.set(`${item.pk}\u0000${item.sk}`, item);
-      if (metric.modelId) {
-        // MLflow 3: the point also belongs to the logged model it names (its `data.metrics`).
-        const linked = {
-          ...item,
-          ...loggedModelKeys.metric(metric.modelId, metric.key, runId, String(item.sk)),
-          runId,
-        };
-        history.set(`${linked.pk}\u0000${linked.sk}`, { ...linked, entity: 'logged-model-metric' });
-      }
-    }
-    await this.batchPut([...history.values(), ...tags.map((tag) => this.tagItem(runId, experimentId, tag))]);
-  }
-
-  async deleteTag(runId: string, key: string): Promise<void> {
-    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: runKeys.tag(runId, key) }));
-  }
-
-  async putLatestShard(
-    runId: string,
-    experimentId: string,
-    shard: LatestShard,
-    expected: number,
-  ): Promise<boolean> {
-    const metrics: Record<string, Item> = {};
-    for (const [key, metric] of shard.metrics) {
-      metrics[key] = { v: encodeValue(metric.value), t: metric.timestamp, s: metric.step };
-    }
-    return this.conditional(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: this.inCollection(runId, experimentId, runKeys.latest(runId, shard.shard), {
-          entity: 'latest-metrics',
-          shard: shard.shard,
-          revision: expected + 1,
-          metrics,
+  /**
+   * One conditional UpdateItem of the metric's entry in the run item: only for an active run, and
+   * only if the point is later by MLflow's rule (step, then timestamp, then value, compared on the
+   * server through `metricPointOrder`). Concurrent writers of one key cannot lose the latest point,
+   * and the revision bump makes a concurrent batch (`putData`) read again and merge again.
+   */
+  private async setLatestIfLater(runId: string, metric: Metric): Promise<LatestPointOutcome> {
+    const key = runKeys.item(runId);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET #metrics.#key = :point ADD revision :one',
+          ConditionExpression:
+            'lifecycleStage = :active AND (attribute_not_exists(#metrics.#key) OR #metrics.#key.#r < :r)',
+          ExpressionAttributeNames: { '#metrics': 'metrics', '#key': metric.key, '#r': 'r' },
+          ExpressionAttributeValues: {
+            ':point': latestEntry(metric),
+            ':one': 1,
+            ':active': 'active',
+            ':r': metricPointOrder(metric),
+          },
         }),
-        // Optimistic concurrency: only the writer that read revision `expected` may replace it.
-        ConditionExpression: expected === 0 ? 'attribute_not_exists(pk)' : 'revision = :expected',
-        ExpressionAttributeValues: expected === 0 ? undefined : { ':expected': expected },
+      );
+      return 'set';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw tooLarge(runId, error);
+    }
+    // Which part of the condition failed: rare (a point not later than the stored one, or a
+    // deleted run), so one small read here beats returning the whole item on every failure.
+    const current = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: key,
+        ConsistentRead: true,
+        ProjectionExpression: 'lifecycleStage',
       }),
-    ).catch((error: unknown) => {
-      if (error instanceof Error && /item size/i.test(error.message)) {
-        throw new InvalidParameterError(
-          `Run ${runId} has too many distinct metric keys to store their latest values`,
-        );
-      }
-      throw error;
-    });
-  }
-
-  async readLatestShard(runId: string, shard: number): Promise<LatestShard> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: runKeys.latest(runId, shard), ConsistentRead: true }),
     );
-    return result.Item ? shardFromItem(result.Item) : { shard, revision: 0, metrics: new Map() };
+    const stage = current.Item?.lifecycleStage;
+    if (stage === undefined) return 'unknown';
+    return stage === 'active' ? 'not-later' : 'inactive';
   }
 
   async putInputs(runId: string, experimentId: string, inputs: DatasetInput[]): Promise<void> {
     const stored = await this.get(runId);
     const byId = new Map(
-      (stored?.run.inputs ?? []).map((input) => [datasetId(input.dataset.name, input.dataset.digest), input]),
+      (stored?.inputs ?? []).map((input) => [datasetId(input.dataset.name, input.dataset.digest), input]),
     );
     const items: Item[] = [];
     for (const input of inputs) {
@@ -284,7 +438,7 @@ export class DynamoRunRepository implements RunRepository {
         this.inCollection(runId, experimentId, runKeys.input(runId, id), { entity: 'input', ...merged }),
       );
     }
-    await this.batchPut([...new Map(items.map((item) => [item.sk, item])).values()]);
+    await this.putLinked(runId, [...new Map(items.map((item) => [item.sk, item])).values()]);
   }
 
   async putModelLinks(
@@ -292,7 +446,7 @@ export class DynamoRunRepository implements RunRepository {
     experimentId: string,
     links: { inputs: string[]; outputs: ModelOutput[] },
   ): Promise<void> {
-    await this.batchPut([
+    await this.putLinked(runId, [
       ...links.inputs.map((modelId) =>
         this.inCollection(runId, experimentId, runKeys.modelInput(runId, modelId), {
           entity: 'model-input',
@@ -345,12 +499,54 @@ export class DynamoRunRepository implements RunRepository {
     return { metrics, ...(startKey ? { cursor: encodeCursor(startKey) } : {}) };
   }
 
-  private tagItem(runId: string, experimentId: string, tag: RunTag): Item {
-    return this.inCollection(runId, experimentId, runKeys.tag(runId, tag.key), {
-      entity: 'tag',
-      key: tag.key,
-      value: tag.value,
-    });
+  /**
+   * Writes items of the run's collection that a search reads with the run (inputs, model links),
+   * after naming their sort keys in the run item's `links` set, so `getMany` can fetch them by key.
+   * Naming first means a crash leaves a name without an item (a key BatchGetItem skips), never an
+   * item nobody can find.
+   */
+  private async putLinked(runId: string, items: Item[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: runKeys.item(runId),
+        UpdateExpression: 'ADD links :sks',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':sks': new Set(items.map((item) => String(item.sk))) },
+      }),
+    );
+    await this.batchPut(items);
+  }
+
+  /** Packs values into a map, spilling long ones to items of their own (returned, to be written). */
+  private packValues(
+    runId: string,
+    experimentId: string,
+    kind: 'PARAM' | 'TAG',
+    entries: Map<string, StoredValue>,
+  ): { map: Record<string, string | SpilledRef>; spilled: Item[] } {
+    const map: Record<string, string | SpilledRef> = {};
+    const spilled: Item[] = [];
+    for (const [key, value] of entries) {
+      if (typeof value !== 'string') {
+        // An unchanged long value: keep pointing to its item.
+        map[key] = { spilled: value.digest };
+      } else if (value.length <= INLINE_VALUE_LIMIT) {
+        map[key] = value;
+      } else {
+        const digest = valueDigest(value);
+        map[key] = { spilled: digest };
+        spilled.push(
+          this.inCollection(runId, experimentId, runKeys.spilled(runId, kind, key, digest), {
+            entity: kind === 'PARAM' ? 'spilled-param' : 'spilled-tag',
+            key,
+            value,
+          }),
+        );
+      }
+    }
+    return { map, spilled };
   }
 
   /** Adds the GSI1 keys that put an item of the run's collection under its experiment. */
@@ -378,6 +574,29 @@ export class DynamoRunRepository implements RunRepository {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return items;
+  }
+
+  /** Reads items by key, 100 a request in parallel, retrying what DynamoDB leaves unprocessed. */
+  private async batchGet(keys: Array<{ pk: string; sk: string }>): Promise<Item[]> {
+    const chunks: Array<Array<{ pk: string; sk: string }>> = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_SIZE) chunks.push(keys.slice(i, i + BATCH_GET_SIZE));
+    const pages = await Promise.all(
+      chunks.map(async (chunk) => {
+        const items: Item[] = [];
+        let pending: Array<Record<string, unknown>> | undefined = chunk;
+        for (let attempt = 0; pending && pending.length > 0; attempt++) {
+          if (attempt > 8) throw new Error('DynamoDB left reads unprocessed after retries');
+          if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+          const result: BatchGetCommandOutput = await this.client.send(
+            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+          );
+          items.push(...((result.Responses?.[this.tableName] ?? []) as Item[]));
+          pending = result.UnprocessedKeys?.[this.tableName]?.Keys;
+        }
+        return items;
+      }),
+    );
+    return pages.flat();
   }
 
   /** Writes items 25 at a time, in parallel, retrying what DynamoDB leaves unprocessed. */
@@ -412,6 +631,48 @@ export class DynamoRunRepository implements RunRepository {
   }
 }
 
+/**
+ * A point's history item, and its copy under the logged model it names (MLflow 3: the model's
+ * `data.metrics`). The sort key includes the value, so a retried point lands on the same key.
+ */
+function historyItems(runId: string, metric: Metric): Item[] {
+  const value = encodeValue(metric.value);
+  const item: Item = {
+    pk: runKeys.history(runId, metric.key),
+    sk: runKeys.historySort(metric.step, metric.timestamp, value),
+    entity: 'metric-point',
+    key: metric.key,
+    value,
+    timestamp: metric.timestamp,
+    step: metric.step,
+    ...(metric.modelId ? { modelId: metric.modelId } : {}),
+    ...(metric.datasetName ? { datasetName: metric.datasetName, datasetDigest: metric.datasetDigest } : {}),
+  };
+  if (!metric.modelId) return [item];
+  const linked = {
+    ...item,
+    ...loggedModelKeys.metric(metric.modelId, metric.key, runId, String(item.sk)),
+    runId,
+    entity: 'logged-model-metric',
+  };
+  return [item, linked];
+}
+
+/** A metric's entry in the run item's `metrics` map; `r` orders points for conditional writes. */
+function latestEntry(metric: Metric): Item {
+  return { v: encodeValue(metric.value), t: metric.timestamp, s: metric.step, r: metricPointOrder(metric) };
+}
+
+/** A run item over DynamoDB's 400 KB limit: too many metric keys (long values spill, see `putData`). */
+function tooLarge(runId: string, error: unknown): unknown {
+  if (error instanceof Error && /item size/i.test(error.message)) {
+    return new InvalidParameterError(
+      `Run ${runId} has too many distinct metric, param and tag keys to store in one run item`,
+    );
+  }
+  return error;
+}
+
 /** Metric values are stored as text: DynamoDB numbers hold neither NaN nor magnitudes above 1e125. */
 function encodeValue(value: number): string {
   return Number.isNaN(value) ? 'NaN' : String(value);
@@ -419,6 +680,14 @@ function encodeValue(value: number): string {
 
 function decodeValue(value: unknown): number {
   return value === 'NaN' ? Number.NaN : Number(value);
+}
+
+function storedValues(map: unknown): Map<string, StoredValue> {
+  const entries = new Map<string, StoredValue>();
+  for (const [key, value] of Object.entries((map ?? {}) as Record<string, string | SpilledRef>)) {
+    entries.set(key, typeof value === 'string' ? value : { digest: value.spilled });
+  }
+  return entries;
 }
 
 function infoToItem(info: RunInfo): Item {
@@ -434,15 +703,53 @@ function infoToItem(info: RunInfo): Item {
   };
 }
 
+const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/** The run item alone: spilled values come back as empty strings (see `assemble`). */
+function runFromItem(item: Item, spilled?: Map<string, string>): Run {
+  const runId = String(item.runId);
+  const values = (kind: 'PARAM' | 'TAG', map: unknown) =>
+    Object.entries((map ?? {}) as Record<string, string | SpilledRef>)
+      .map(([key, value]) => ({
+        key,
+        value: typeof value === 'string' ? value : (spilled?.get(`${kind}#${value.spilled}#${key}`) ?? ''),
+      }))
+      .sort(byKey);
+  const metrics = Object.entries((item.metrics ?? {}) as Record<string, { v: string; t: number; s: number }>)
+    .map(([key, point]) => ({
+      key,
+      value: decodeValue(point.v),
+      timestamp: Number(point.t),
+      step: Number(point.s),
+    }))
+    .sort(byKey);
+  return {
+    info: {
+      runId,
+      experimentId: String(item.experimentId),
+      userId: String(item.userId ?? ''),
+      status: String(item.status) as RunStatus,
+      startTime: Number(item.startTime ?? 0),
+      ...(item.endTime !== undefined ? { endTime: Number(item.endTime) } : {}),
+      artifactUri: String(item.artifactUri),
+      lifecycleStage: item.lifecycleStage === 'deleted' ? 'deleted' : 'active',
+    },
+    metrics,
+    params: values('PARAM', item.params),
+    tags: values('TAG', item.tags),
+    inputs: [],
+    modelInputs: [],
+    outputs: [],
+  };
+}
+
 /** Groups the items of one or many run collections into runs. */
-function assemble(items: Item[]): StoredRun[] {
+function assemble(items: Item[]): Run[] {
   const byRun = new Map<
     string,
     {
-      info?: RunInfo;
-      params: Param[];
-      tags: RunTag[];
-      shards: LatestShard[];
+      item?: Item;
+      spilled: Map<string, string>;
       inputs: DatasetInput[];
       modelInputs: string[];
       outputs: ModelOutput[];
@@ -452,30 +759,17 @@ function assemble(items: Item[]): StoredRun[] {
     const runId = String(item.runId);
     let entry = byRun.get(runId);
     if (!entry) {
-      entry = { params: [], tags: [], shards: [], inputs: [], modelInputs: [], outputs: [] };
+      entry = { spilled: new Map(), inputs: [], modelInputs: [], outputs: [] };
       byRun.set(runId, entry);
     }
     switch (item.entity) {
       case 'run':
-        entry.info = {
-          runId,
-          experimentId: String(item.experimentId),
-          userId: String(item.userId ?? ''),
-          status: String(item.status) as RunStatus,
-          startTime: Number(item.startTime ?? 0),
-          ...(item.endTime !== undefined ? { endTime: Number(item.endTime) } : {}),
-          artifactUri: String(item.artifactUri),
-          lifecycleStage: item.lifecycleStage === 'deleted' ? 'deleted' : 'active',
-        };
+        entry.item = item;
         break;
-      case 'param':
-        entry.params.push({ key: String(item.key), value: String(item.value) });
-        break;
-      case 'tag':
-        entry.tags.push({ key: String(item.key), value: String(item.value) });
-        break;
-      case 'latest-metrics':
-        entry.shards.push(shardFromItem(item));
+      case 'spilled-param':
+      case 'spilled-tag':
+        // Keyed as the map names it: `<kind>#<digest>#<key>` (the sort key).
+        entry.spilled.set(String(item.sk), String(item.value));
         break;
       case 'input':
         entry.inputs.push({
@@ -491,43 +785,18 @@ function assemble(items: Item[]): StoredRun[] {
         break;
     }
   }
-  const runs: StoredRun[] = [];
+  const runs: Run[] = [];
   for (const entry of byRun.values()) {
-    // Items of a run whose info item is missing belong to a create that never finished: not a run.
-    if (!entry.info) continue;
-    const shards = Array.from(
-      { length: LATEST_SHARDS },
-      (_, shard) =>
-        entry.shards.find((candidate) => candidate.shard === shard) ?? {
-          shard,
-          revision: 0,
-          metrics: new Map(),
-        },
-    );
+    // Items of a run whose run item is missing belong to a create that never finished: not a run.
+    if (!entry.item) continue;
     runs.push({
-      run: {
-        info: entry.info,
-        metrics: shards.flatMap((shard) => [...shard.metrics.values()]),
-        params: entry.params,
-        tags: entry.tags,
-        inputs: entry.inputs,
-        modelInputs: entry.modelInputs,
-        outputs: entry.outputs,
-      },
-      shards,
+      ...runFromItem(entry.item, entry.spilled),
+      inputs: entry.inputs,
+      modelInputs: entry.modelInputs,
+      outputs: entry.outputs,
     });
   }
   return runs;
-}
-
-function shardFromItem(item: Item): LatestShard {
-  const metrics = new Map<string, Metric>();
-  for (const [key, point] of Object.entries(
-    (item.metrics as Record<string, { v: string; t: number; s: number }>) ?? {},
-  )) {
-    metrics.set(key, { key, value: decodeValue(point.v), timestamp: Number(point.t), step: Number(point.s) });
-  }
-  return { shard: Number(item.shard), revision: Number(item.revision ?? 0), metrics };
 }
 
 function pointFromItem(item: Item): Metric {
