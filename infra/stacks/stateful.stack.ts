@@ -29,6 +29,8 @@ export class StatefulStack extends Stack {
   readonly registryTable: Table;
   /** Endpoints, deployments and serving statistics. */
   readonly deploymentsTable: Table;
+  /** Tokens (hashed) and permission grants (`shared/access/keys.ts`). */
+  readonly accessTable: Table;
   /** Run artifacts and registered model files. */
   readonly artifactBucket: Bucket;
   /**
@@ -51,6 +53,8 @@ export class StatefulStack extends Stack {
     // Endpoints, their deployments and the model server's per-variant statistics (shared/deployments/keys.ts).
     // Statistics buckets expire (`expiresAt`) once no canary check can read them.
     this.deploymentsTable = contextTable(this, 'DeploymentsTable', { timeToLiveAttribute: 'expiresAt' });
+    // Tokens by id and grants by resource; GSI1 lists all tokens and one user's grants.
+    this.accessTable = contextTable(this, 'AccessTable');
 
     const accessLogs = new Bucket(this, 'AccessLogBucket', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,

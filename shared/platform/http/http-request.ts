@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { Principal } from '../../access/model.ts';
 
 /** The parts of an API Gateway HTTP API (payload format 2.0) request that Runway's routes read. */
 export interface HttpRequest {
@@ -20,6 +21,8 @@ export interface HttpRequest {
   requestId: string;
   /** Path parameters of the matched route, e.g. `{ proxy: 'experiments/create' }`. */
   pathParameters: Record<string, string>;
+  /** The authenticated caller, set by the access layer (`shared/access/`) before the operation runs. */
+  principal?: Principal;
 }
 
 /** Reads an HTTP API v2 event. Repeated query arguments come from `rawQueryString`, never the lossy map. */
