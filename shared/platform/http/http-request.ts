@@ -53,7 +53,8 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): HttpRequest 
 
 /** Parses `a=1&a=2&b=x` into `{ a: ['1', '2'], b: ['x'] }`; `+` is a space as in forms. */
 export function parseQueryString(raw: string): Record<string, string[]> {
-  const query: Record<string, string[]> = {};
+  // No prototype: `__proto__`, `toString` or `valueOf` are argument names like any other.
+  const query: Record<string, string[]> = Object.create(null);
   for (const [key, value] of new URLSearchParams(raw)) {
     const values = query[key] ?? [];
     values.push(value);
