@@ -49,9 +49,6 @@ export const LOCAL_IAM_PRINCIPAL = 'arn:aws:iam::000000000000:user/runway-local'
 /** Seconds API Gateway caches the token authorizer's answer per `Authorization` header (revocation delay). */
 export const TOKEN_CACHE_SECONDS = 60;
 
-/** Largest request body the functions accept; API Gateway itself stops at 10 MB, Lambda at 6 MB. */
-export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
-
 export interface ApiStackProps extends StackProps {
   trackingTable: ITable;
   registryTable: ITable;
@@ -200,7 +197,6 @@ export class ApiStack extends Stack {
     for (const fn of [...readers, this.webhooksFunction]) {
       fn.addEnvironment('RUNWAY_ADMIN_PRINCIPALS', admins.join(','));
       fn.addEnvironment('RUNWAY_DEFAULT_PERMISSION', props.defaultPermission ?? 'READ');
-      fn.addEnvironment('MAX_REQUEST_BYTES', String(MAX_REQUEST_BYTES));
     }
     for (const fn of [this.trackingFunction, this.registryFunction, this.artifactsFunction]) {
       fn.bindTable(props.accessTable, {

@@ -46,6 +46,22 @@ describe('stateful stack', () => {
     });
   });
 
+  it('gives every table, the access table included, point-in-time recovery, deletion protection and encryption', () => {
+    const tables = Object.entries(stateful.findResources('AWS::DynamoDB::Table'));
+    expect(tables.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(
+      expect.arrayContaining(['AccessTable', 'RegistryTable', 'TrackingTable']),
+    );
+    for (const [id, table] of tables) {
+      expect({ id, ...table.Properties, DeletionPolicy: table.DeletionPolicy }).toMatchObject({
+        id,
+        DeletionPolicy: 'Retain',
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      });
+    }
+  });
+
   it('defines the tracking table keys the code uses', () => {
     stateful.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
@@ -166,8 +182,9 @@ describe('API stack', () => {
     expect(leadingKeys('RegistryFunctionRole')).toEqual([['MODEL#*']]);
   });
 
-  it('throttles and logs access on its stage', () => {
-    api.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+  it('throttles and logs access on the stage of each API', () => {
+    expect(Object.keys(api.findResources('AWS::ApiGatewayV2::Stage'))).toHaveLength(2);
+    api.allResourcesProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
       AutoDeploy: true,
       DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 }),
