@@ -182,9 +182,9 @@ export class ApiStack extends Stack {
   private bindAccess(props: ApiStackProps): void {
     const admins = [...(props.adminPrincipals ?? [])];
     if ([true, 'true'].includes(this.node.tryGetContext(LOCAL_CONTEXT))) admins.push(LOCAL_IAM_PRINCIPAL);
-    const grantWrites = (pattern: string) =>
+    const grantWrites = (pattern: string, actions = ['dynamodb:PutItem']) =>
       new PolicyStatement({
-        actions: ['dynamodb:PutItem'],
+        actions,
         resources: [props.accessTable.tableArn],
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [pattern] } },
       });
@@ -208,7 +208,10 @@ export class ApiStack extends Stack {
     // Webhook routes are for admins only: the function never reads a grant.
     this.webhooksFunction.addEnvironment('ACCESS_TABLE_NAME', props.accessTable.tableName);
     this.trackingFunction.allow(grantWrites(grantKeys.leadingKeyPatterns.experiment));
-    this.registryFunction.allow(grantWrites(grantKeys.leadingKeyPatterns.registered_model));
+    // A model's grants follow its name: moved on rename, dropped on delete.
+    this.registryFunction.allow(
+      grantWrites(grantKeys.leadingKeyPatterns.registered_model, ['dynamodb:PutItem', 'dynamodb:DeleteItem']),
+    );
   }
 
   /** One HTTP API over the functions, every route behind `authorizer` but `/health` and `/version`. */

@@ -82,8 +82,20 @@ export class AccessControl {
       await this.options.grants.put({ kind, resource, user: principal.name, permission: 'MANAGE' });
     } else if (rule?.kind === 'search') {
       return this.filterSearch(principal, rule.filter, input, output, rerun);
+    } else if (rule?.kind === 'resources' && rule.then) {
+      await this.followName(rule.then(input));
     }
     return output;
+  }
+
+  /** A model's grants follow its name: moved on rename, dropped on delete (MLflow keys them by name). */
+  private async followName(change: { dropGrantsOf: string } | { moveGrants: { from: string; to: string } }) {
+    const { grants } = this.options;
+    const from = 'dropGrantsOf' in change ? change.dropGrantsOf : change.moveGrants.from;
+    for (const grant of await grants.listForResource('registered_model', from)) {
+      if ('moveGrants' in change) await grants.put({ ...grant, resource: change.moveGrants.to });
+      await grants.delete('registered_model', from, grant.user);
+    }
   }
 
   /** The principal's effective permission on an experiment or a registered model. */

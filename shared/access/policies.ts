@@ -31,8 +31,16 @@ export type AccessRule =
   | { kind: 'authenticated'; grantCreator?: (output: Input) => { kind: ResourceKind; resource: string } }
   /** Admins only (tokens, webhooks, which send data to URLs outside Runway). */
   | { kind: 'admin' }
-  /** `need` on every resource the input names. */
-  | { kind: 'resources'; need: Need; resources: (input: Input) => ResourceRef[] }
+  /**
+   * `need` on every resource the input names; `then` keeps grants true to a model's name once the
+   * operation succeeded (a deleted name's grants must not pass to whoever registers it next).
+   */
+  | {
+      kind: 'resources';
+      need: Need;
+      resources: (input: Input) => ResourceRef[];
+      then?: (input: Input) => { dropGrantsOf: string } | { moveGrants: { from: string; to: string } };
+    }
   /** Found by something other than its id (by name): the answer is checked before it is returned. */
   | { kind: 'result'; need: Need; resources: (output: Input) => ResourceRef[] }
   /** A search: results filtered to readable resources, pages refilled so paging stays correct. */
@@ -175,8 +183,14 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   'GET mlflow/registered-models/get': onModel('read'),
   'GET mlflow/registered-models/search': searchModels('registered_models'),
   'PATCH mlflow/registered-models/update': onModel('update'),
-  'POST mlflow/registered-models/rename': onModel('update'),
-  'DELETE mlflow/registered-models/delete': onModel('delete'),
+  'POST mlflow/registered-models/rename': {
+    ...onModel('update'),
+    then: (input) => ({ moveGrants: { from: String(input.name), to: String(input.new_name) } }),
+  } as AccessRule,
+  'DELETE mlflow/registered-models/delete': {
+    ...onModel('delete'),
+    then: (input) => ({ dropGrantsOf: String(input.name) }),
+  } as AccessRule,
   'POST mlflow/registered-models/get-latest-versions': onModel('read'),
   'GET mlflow/registered-models/get-latest-versions': onModel('read'),
   'POST mlflow/registered-models/set-tag': onModel('update'),

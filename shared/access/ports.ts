@@ -21,6 +21,8 @@ export interface GrantStore {
   /** Writes a grant whether or not one exists (the creator's MANAGE). */
   put(grant: Grant): Promise<void>;
   delete(kind: ResourceKind, resource: string, user: string): Promise<boolean>;
+  /** Every grant on one resource. */
+  listForResource(kind: ResourceKind, resource: string): Promise<Grant[]>;
   /** One user's grants on one kind of resource (filters searches). */
   listForUser(kind: ResourceKind, user: string): Promise<Map<string, Permission>>;
 }

@@ -181,6 +181,34 @@ describe('authorization', () => {
     expect(modelGrant.json.registered_model_permission.permission).toBe('MANAGE');
   });
 
+  it("moves a model's grants with its name and drops them when it is deleted", async () => {
+    const alice: Caller = { user: unique('alice') };
+    const bob: Caller = { user: unique('bob') };
+    const name = unique('named');
+    await as(alice, 'POST', 'mlflow/registered-models/create', { name });
+    const renamed = `${name}-v2`;
+    expect(
+      (await as(alice, 'POST', 'mlflow/registered-models/rename', { name, new_name: renamed })).status,
+    ).toBe(200);
+    const moved = await as(
+      alice,
+      'GET',
+      `mlflow/registered-models/permissions/get?name=${renamed}&username=${alice.user}`,
+    );
+    expect(moved.json.registered_model_permission?.permission).toBe('MANAGE');
+    expect(
+      (await as(admin, 'GET', `mlflow/registered-models/permissions/get?name=${name}&username=${alice.user}`))
+        .status,
+    ).toBe(404);
+    expect((await as(alice, 'DELETE', 'mlflow/registered-models/delete', { name: renamed })).status).toBe(
+      200,
+    );
+    // Bob registers the freed name: Alice's old MANAGE must not carry over to his model.
+    expect((await as(bob, 'POST', 'mlflow/registered-models/create', { name: renamed })).status).toBe(200);
+    const aliceTries = await as(alice, 'DELETE', 'mlflow/registered-models/delete', { name: renamed });
+    expect(aliceTries.json.error_code).toBe('PERMISSION_DENIED');
+  });
+
   /** One endpoint per need and resource kind, destructive ones last: a row of the matrix shares its resources. */
   const ENDPOINTS: Array<{
     need: Need;

@@ -130,6 +130,22 @@ export class DynamoGrantStore implements GrantStore {
     }
   }
 
+  async listForResource(kind: ResourceKind, resource: string): Promise<Grant[]> {
+    const { pk } = grantKeys.item(kind, resource, '');
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :grant)',
+      ExpressionAttributeValues: { ':pk': pk, ':grant': 'GRANT#' },
+      ConsistentRead: true,
+    });
+    return items.flatMap((item) => {
+      const permission = permissionSchema.safeParse(item.permission);
+      return permission.success && typeof item.user === 'string'
+        ? [{ kind, resource, user: item.user, permission: permission.data }]
+        : [];
+    });
+  }
+
   async listForUser(kind: ResourceKind, user: string): Promise<Map<string, Permission>> {
     const prefix = grantKeys.userSort(kind, '');
     const items = await queryAll(this.client, {
