@@ -82,8 +82,8 @@ export class AccessControl {
       await this.options.grants.put({ kind, resource, user: principal.name, permission: 'MANAGE' });
     } else if (rule?.kind === 'search') {
       return this.filterSearch(principal, rule.filter, input, output, rerun);
-    } else if (rule?.kind === 'resources' && rule.then) {
-      await this.followName(rule.then(input));
+    } else if (rule?.kind === 'resources' && rule.grantsFollow) {
+      await this.followName(rule.grantsFollow(input));
     }
     return output;
   }

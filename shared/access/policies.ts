@@ -32,14 +32,16 @@ export type AccessRule =
   /** Admins only (tokens, webhooks, which send data to URLs outside Runway). */
   | { kind: 'admin' }
   /**
-   * `need` on every resource the input names; `then` keeps grants true to a model's name once the
+   * `need` on every resource the input names; `grantsFollow` keeps grants true to a model's name once the
    * operation succeeded (a deleted name's grants must not pass to whoever registers it next).
    */
   | {
       kind: 'resources';
       need: Need;
       resources: (input: Input) => ResourceRef[];
-      then?: (input: Input) => { dropGrantsOf: string } | { moveGrants: { from: string; to: string } };
+      grantsFollow?: (
+        input: Input,
+      ) => { dropGrantsOf: string } | { moveGrants: { from: string; to: string } };
     }
   /** Found by something other than its id (by name): the answer is checked before it is returned. */
   | { kind: 'result'; need: Need; resources: (output: Input) => ResourceRef[] }
@@ -185,11 +187,11 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   'PATCH mlflow/registered-models/update': onModel('update'),
   'POST mlflow/registered-models/rename': {
     ...onModel('update'),
-    then: (input) => ({ moveGrants: { from: String(input.name), to: String(input.new_name) } }),
+    grantsFollow: (input) => ({ moveGrants: { from: String(input.name), to: String(input.new_name) } }),
   } as AccessRule,
   'DELETE mlflow/registered-models/delete': {
     ...onModel('delete'),
-    then: (input) => ({ dropGrantsOf: String(input.name) }),
+    grantsFollow: (input) => ({ dropGrantsOf: String(input.name) }),
   } as AccessRule,
   'POST mlflow/registered-models/get-latest-versions': onModel('read'),
   'GET mlflow/registered-models/get-latest-versions': onModel('read'),
