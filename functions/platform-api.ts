@@ -10,4 +10,7 @@ import { platformOperations } from '../shared/platform/http/platform.routes.ts';
 
 const config = parseConfig({ RUNWAY_VERSION: z.string().default('dev') });
 
-export const handler = createHttpHandler({ operations: platformOperations(config.RUNWAY_VERSION) });
+export const handler = createHttpHandler({
+  operations: platformOperations(config.RUNWAY_VERSION),
+  access: 'public',
+});

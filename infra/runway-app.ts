@@ -9,6 +9,10 @@ export interface RunwayAppOptions {
   env?: Environment;
   /** Prefix of every stack name, so several Runways can share an account. @default 'Runway' */
   prefix?: string;
+  /** IAM principal ARNs that are Runway admins (`-c adminPrincipals=arn:...,arn:...`). @default none */
+  adminPrincipals?: readonly string[];
+  /** MLflow's `default_permission` (`-c defaultPermission=NO_PERMISSIONS`). @default 'READ' */
+  defaultPermission?: 'NO_PERMISSIONS' | 'READ' | 'EDIT' | 'MANAGE';
 }
 
 /** The stacks of one Runway deployment: the stateful stack first, stateless stacks taking its resources. */
@@ -23,6 +27,9 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     artifactBucket: stateful.artifactBucket,
     artifactAccessPolicy: stateful.artifactAccessPolicy,
     eventBus: stateful.eventBus,
+    accessTable: stateful.accessTable,
+    adminPrincipals: options.adminPrincipals,
+    defaultPermission: options.defaultPermission,
   });
   const deployments = new DeploymentsStack(app, `${prefix}-Deployments`, {
     env,

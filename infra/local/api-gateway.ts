@@ -14,9 +14,45 @@ export interface LocalRoute {
   /** Path segments; `{name}` one segment, `{name+}` the rest. Empty for `$default`. */
   segments: string[];
   functionArn: string;
+  /** The HTTP API the route belongs to (its local id). */
+  apiId: string;
+  /** `NONE`, `AWS_IAM` or `CUSTOM` (a Lambda authorizer). */
+  authorizationType: string;
+  authorizer?: LocalAuthorizer;
+}
+
+/** A Lambda REQUEST authorizer (payload 2.0) as the template declares it. */
+export interface LocalAuthorizer {
+  id: string;
+  functionArn: string;
+  /** Header names (lower case) from `$request.header.X` identity sources. */
+  identityHeaders: string[];
+  ttlSeconds: number;
+  simpleResponses: boolean;
 }
 
 export type FunctionInvoker = (functionArn: string, event: unknown) => Promise<unknown>;
+
+export interface LocalApiGatewayOptions {
+  /**
+   * Serve the routes guarded by Lambda authorizers and run those authorizers on every request, with
+   * API Gateway's caching; otherwise serve the other routes with no authentication. @default false
+   */
+  auth?: boolean;
+  /**
+   * The caller reported to functions on `AWS_IAM` routes, which the local runtime serves without
+   * checking signatures (`requestContext.authorizer.iam.userArn`). @default none
+   */
+  iamPrincipal?: string;
+  /** @default 'local' */
+  apiId?: string;
+}
+
+interface CachedAuthorization {
+  expiresAt: number;
+  authorized: boolean;
+  context: Record<string, unknown>;
+}
 
 /**
  * Serves the HTTP API routes of the synthesized app as API Gateway does: the same route selection
@@ -25,13 +61,16 @@ export type FunctionInvoker = (functionArn: string, event: unknown) => Promise<u
  */
 export class LocalApiGateway {
   readonly routes: LocalRoute[];
+  private readonly apiId: string;
+  private readonly authorizations = new Map<string, CachedAuthorization>();
 
   constructor(
     template: CloudTemplate,
     private readonly invoke: FunctionInvoker,
-    private readonly apiId = 'local',
+    private readonly options: LocalApiGatewayOptions = {},
   ) {
-    this.routes = readRoutes(template);
+    this.routes = selectApi(readRoutes(template), options.auth ?? false);
+    this.apiId = options.apiId ?? 'local';
   }
 
   /** Handles one HTTP request end to end. */
@@ -46,6 +85,11 @@ export class LocalApiGateway {
     if (JSON.stringify(event).length > MAX_EVENT_BYTES) {
       return send(response, 413, { message: 'Request Entity Too Large' });
     }
+    const identity = await this.identify(route, event);
+    if (identity === 'unauthorized') return send(response, 401, { message: 'Unauthorized' });
+    if (identity === 'forbidden') return send(response, 403, { message: 'Forbidden' });
+    if (identity === 'failed') return send(response, 500, { message: 'Internal Server Error' });
+    if (identity) (event.requestContext as Record<string, unknown>).authorizer = identity;
     let result: unknown;
     try {
       result = await this.invoke(route.functionArn, event);
@@ -54,6 +98,56 @@ export class LocalApiGateway {
       return send(response, 500, { message: 'Internal Server Error' });
     }
     writeResult(response, result);
+  }
+
+  /**
+   * What API Gateway puts in `requestContext.authorizer`, or its refusal: a missing identity source
+   * is 401 without calling the authorizer, a denial 403, an authorizer that fails 500. Answers are
+   * cached per authorizer and identity source values for the authorizer's TTL, as API Gateway does.
+   */
+  private async identify(
+    route: LocalRoute,
+    event: ReturnType<LocalApiGateway['toEvent']>,
+  ): Promise<Record<string, unknown> | undefined | 'unauthorized' | 'forbidden' | 'failed'> {
+    if (route.authorizationType === 'AWS_IAM') {
+      return this.options.iamPrincipal ? { iam: { userArn: this.options.iamPrincipal } } : undefined;
+    }
+    const authorizer = route.authorizer;
+    if (route.authorizationType !== 'CUSTOM' || !authorizer) return undefined;
+    const identity = authorizer.identityHeaders.map((name) => event.headers[name]);
+    if (identity.some((value) => value === undefined || value === '')) return 'unauthorized';
+    const key = `${authorizer.id}\n${identity.join('\n')}`;
+    let cached = this.authorizations.get(key);
+    if (!cached || cached.expiresAt <= Date.now()) {
+      let result: unknown;
+      try {
+        result = await this.invoke(authorizer.functionArn, {
+          version: '2.0',
+          type: 'REQUEST',
+          routeArn: `arn:aws:execute-api:local:local:${this.apiId}/$default/${event.requestContext.http.method}${event.rawPath}`,
+          identitySource: identity,
+          routeKey: event.routeKey,
+          rawPath: event.rawPath,
+          rawQueryString: event.rawQueryString,
+          ...(event.cookies ? { cookies: event.cookies } : {}),
+          headers: event.headers,
+          ...(event.queryStringParameters ? { queryStringParameters: event.queryStringParameters } : {}),
+          requestContext: event.requestContext,
+          ...(event.pathParameters ? { pathParameters: event.pathParameters } : {}),
+        });
+      } catch {
+        return 'failed';
+      }
+      const answer = (result ?? {}) as { isAuthorized?: unknown; context?: unknown };
+      if (!authorizer.simpleResponses || typeof answer.isAuthorized !== 'boolean') return 'failed';
+      cached = {
+        expiresAt: Date.now() + authorizer.ttlSeconds * 1000,
+        authorized: answer.isAuthorized,
+        context: (answer.context ?? {}) as Record<string, unknown>,
+      };
+      if (authorizer.ttlSeconds > 0) this.authorizations.set(key, cached);
+    }
+    return cached.authorized ? { lambda: cached.context } : 'forbidden';
   }
 
   /** API Gateway's route selection for HTTP APIs. */
@@ -122,15 +216,53 @@ function readRoutes(template: CloudTemplate): LocalRoute[] {
     const uri = template.resolve(integration.stackName, integration.properties.IntegrationUri);
     integrations.set(`${integration.stackName}/${template.ref(integration)}`, String(uri));
   }
+  const authorizers = new Map<string, LocalAuthorizer>();
+  for (const resource of template.resourcesOfType('AWS::ApiGatewayV2::Authorizer')) {
+    const props = template.resolve(resource.stackName, resource.properties) as Record<string, unknown>;
+    const functionArn = /functions\/(.+)\/invocations$/.exec(String(props.AuthorizerUri ?? ''))?.[1];
+    if (props.AuthorizerType !== 'REQUEST' || !functionArn) continue;
+    const id = template.ref(resource);
+    authorizers.set(`${resource.stackName}/${id}`, {
+      id,
+      functionArn,
+      identityHeaders: ((props.IdentitySource ?? []) as string[]).flatMap((source) => {
+        const header = /^\$request\.header\.(.+)$/.exec(source)?.[1];
+        return header ? [header.toLowerCase()] : [];
+      }),
+      ttlSeconds: Number(props.AuthorizerResultTtlInSeconds ?? 0),
+      simpleResponses: props.EnableSimpleResponses === true || props.EnableSimpleResponses === 'true',
+    });
+  }
   return template.resourcesOfType('AWS::ApiGatewayV2::Route').flatMap((route) => {
-    const routeKey = String(template.resolve(route.stackName, route.properties.RouteKey));
-    const target = String(template.resolve(route.stackName, route.properties.Target) ?? '');
+    const props = template.resolve(route.stackName, route.properties) as Record<string, unknown>;
+    const routeKey = String(props.RouteKey);
+    const target = String(props.Target ?? '');
     const functionArn = integrations.get(`${route.stackName}/${target.replace(/^integrations\//, '')}`);
     if (!functionArn) return [];
-    if (routeKey === '$default') return [{ routeKey, method: 'ANY', segments: [], functionArn }];
+    const authorizationType = String(props.AuthorizationType ?? 'NONE');
+    const authorizer = authorizers.get(`${route.stackName}/${String(props.AuthorizerId ?? '')}`);
+    const common = {
+      routeKey,
+      functionArn,
+      apiId: `${route.stackName}/${String(props.ApiId)}`,
+      authorizationType,
+      ...(authorizer ? { authorizer } : {}),
+    };
+    if (routeKey === '$default') return [{ ...common, method: 'ANY', segments: [] }];
     const [method = 'ANY', path = '/'] = routeKey.split(' ');
-    return [{ routeKey, method: method.toUpperCase(), segments: path.split('/').slice(1), functionArn }];
+    return [{ ...common, method: method.toUpperCase(), segments: path.split('/').slice(1) }];
   });
+}
+
+/**
+ * An app may serve the same routes on several HTTP APIs (Runway: one for IAM, one for tokens); one
+ * local port serves one set. With `auth`, the APIs that have Lambda authorizers; without, the others.
+ * An app with only one kind serves all its routes either way.
+ */
+function selectApi(routes: LocalRoute[], auth: boolean): LocalRoute[] {
+  const custom = new Set(routes.filter((r) => r.authorizationType === 'CUSTOM').map((r) => r.apiId));
+  const chosen = routes.filter((route) => custom.has(route.apiId) === auth);
+  return chosen.length > 0 ? chosen : routes;
 }
 
 /** Scores a match: [literal segments, single variables] so the most specific route wins; undefined = no match. */

@@ -12,11 +12,14 @@ Commands:
   start        Run Runway locally: the whole CDK app on embedded emulators, on 127.0.0.1
   endpoints    Create, show, list, update and delete model endpoints; their deployment history
                (see 'runway endpoints --help')
+  tokens       Create, list and revoke Runway tokens (see 'runway tokens --help')
   help         Show this help
 
 Options for start:
   --port N         Port of the API (default 5000, or PORT; 0 picks a free one)
   --data-dir DIR   Where data is kept across restarts (default ./.runway, or RUNWAY_DATA_DIR)
+  --auth           Require a Runway token on every request, checked by the same authorizer as on
+                   AWS; the first admin token is written to <data-dir>/admin-token
   --quiet          Do not print function logs
 
 Global options:
@@ -39,12 +42,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'start') return start(rest);
   if (command === 'endpoints') return (await import('./endpoints-cli.ts')).endpointsCommand(rest);
+  if (command === 'tokens') {
+    // Loaded here, so --help and --version answer without loading the SDK.
+    const { tokens } = await import('./tokens-cli.ts');
+    return tokens(rest);
+  }
   process.stderr.write(`runway: unknown command '${command}'. See 'runway --help'.\n`);
   return 2;
 }
 
 async function start(argv: string[]): Promise<number> {
-  let values: { port?: string; 'data-dir'?: string; quiet?: boolean; help?: boolean };
+  let values: { port?: string; 'data-dir'?: string; quiet?: boolean; auth?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -52,6 +60,7 @@ async function start(argv: string[]): Promise<number> {
         port: { type: 'string' },
         'data-dir': { type: 'string' },
         quiet: { type: 'boolean' },
+        auth: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -76,14 +85,19 @@ async function start(argv: string[]): Promise<number> {
   const { LocalRuntime, RuntimeStartError } = await import('./runtime.ts');
   let runtime: LocalRuntime;
   try {
-    runtime = await LocalRuntime.start({ port, dataDir, functionLogs: values.quiet ? 'silent' : 'inherit' });
+    runtime = await LocalRuntime.start({
+      port,
+      dataDir,
+      auth: values.auth ?? false,
+      functionLogs: values.quiet ? 'silent' : 'inherit',
+    });
   } catch (error) {
     const message =
       error instanceof RuntimeStartError ? error.message : `failed to start: ${(error as Error).message}`;
     process.stderr.write(`runway: ${message}\n`);
     return 1;
   }
-  printSummary(runtime, dataDir, Date.now() - started);
+  printSummary(runtime, dataDir, Date.now() - started, values.auth ?? false);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
@@ -99,7 +113,7 @@ async function start(argv: string[]): Promise<number> {
   return 0;
 }
 
-function printSummary(runtime: LocalRuntime, dataDir: string, ms: number): void {
+function printSummary(runtime: LocalRuntime, dataDir: string, ms: number, auth: boolean): void {
   const routes = runtime.gateway.routes.map((route) => `    ${route.routeKey}`).join('\n');
   const functions = [...new Set(runtime.functions.values())].map((fn) => `    ${fn.spec.name}`).join('\n');
   const rules = runtime.eventBus.rules.map(
@@ -115,7 +129,11 @@ function printSummary(runtime: LocalRuntime, dataDir: string, ms: number): void 
       `  functions:\n${functions}`,
       `  state machines: ${machines.length > 0 ? machines.join(', ') : 'none'}`,
       `  rules: ${rules.length > 0 ? `\n${rules.join('\n')}` : 'none'}`,
+      `  authentication: ${auth ? `Runway tokens (admin token in ${path.join(dataDir, 'admin-token')})` : 'none (local only)'}`,
       `MLflow clients: export MLFLOW_TRACKING_URI=${runtime.url}`,
+      ...(auth
+        ? ['                export MLFLOW_TRACKING_TOKEN=<a token from: runway tokens create --user NAME>']
+        : []),
       'Press Ctrl+C to stop.',
       '',
     ].join('\n'),

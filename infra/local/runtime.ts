@@ -6,6 +6,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { REPO_ROOT } from '../repo-root.ts';
 import { defineRunwayApp } from '../runway-app.ts';
+import { LOCAL_IAM_PRINCIPAL } from '../stacks/api.stack.ts';
+import { ensureAdminToken } from './admin-token.ts';
 import { LocalApiGateway } from './api-gateway.ts';
 import { LocalAwsEndpoint } from './aws-api-server.ts';
 import { createAwsSdkCaller } from './aws-sdk-call.ts';
@@ -24,8 +26,14 @@ export const LOCAL_ACCOUNT = '000000000000';
 export interface LocalRuntimeOptions {
   /** @default 5000; 0 picks a free port */
   port?: number;
-  /** @default 127.0.0.1: the local runtime has no authentication, so it never listens beyond loopback */
+  /** @default 127.0.0.1: the local runtime never listens beyond loopback, with or without `auth` */
   host?: string;
+  /**
+   * Serve the token API: every request runs the app's Lambda authorizer (with API Gateway's cache),
+   * and a first admin token is written to `<dataDir>/admin-token`. Without it, requests are served
+   * as an admin IAM caller, unchecked. @default false
+   */
+  auth?: boolean;
   /** Where every emulator keeps its data. */
   dataDir: string;
   /** The CDK app to run. @default Runway's own app */
@@ -225,7 +233,11 @@ export class LocalRuntime {
     }
     eventBus.startSchedules();
 
-    gateway = new LocalApiGateway(template, invokeFunction);
+    if (options.auth) await ensureAdminToken(template, environment, dataDir, log);
+    gateway = new LocalApiGateway(template, invokeFunction, {
+      auth: options.auth ?? false,
+      iamPrincipal: LOCAL_IAM_PRINCIPAL,
+    });
     writeFileSync(
       path.join(dataDir, 'runtime.json'),
       JSON.stringify({ url, awsEndpoint, pid: process.pid, startedAt: new Date().toISOString() }, null, 2),

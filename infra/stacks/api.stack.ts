@@ -1,6 +1,18 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  type HttpRoute,
+  HttpStage,
+  type IHttpRouteAuthorizer,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  HttpIamAuthorizer,
+  HttpLambdaAuthorizer,
+  HttpLambdaResponseType,
+} from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
@@ -11,6 +23,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { grantKeys, tokenKeys } from '../../shared/access/keys.ts';
 import { DELIVERABLE_REGISTRY_EVENTS } from '../../shared/registry/webhooks/registry-events.mapper.ts';
 import { runKeys } from '../../shared/tracking/keys.ts';
 import { loggedModelKeys } from '../../shared/tracking/logged-models/keys.ts';
@@ -29,12 +42,27 @@ const REGISTRY_RESOURCES = ['registered-models', 'model-versions'] as const;
  */
 export const LOCAL_CONTEXT = 'runway:local';
 
+/**
+ * The IAM identity the local runtime reports for requests it serves without `--auth` (it cannot check
+ * SigV4); the local app makes it an admin, so an unauthenticated local Runway behaves as today.
+ */
+export const LOCAL_IAM_PRINCIPAL = 'arn:aws:iam::000000000000:user/runway-local';
+
+/** Seconds API Gateway caches the token authorizer's answer per `Authorization` header (revocation delay). */
+export const TOKEN_CACHE_SECONDS = 60;
+
 export interface ApiStackProps extends StackProps {
   trackingTable: ITable;
   registryTable: ITable;
   artifactBucket: IBucket;
   artifactAccessPolicy: IManagedPolicy;
   eventBus: IEventBus;
+  /** Tokens and grants (`shared/access/`). */
+  accessTable: ITable;
+  /** IAM principal ARNs (a trailing `*` matches a prefix) that are Runway admins. @default none */
+  adminPrincipals?: readonly string[];
+  /** MLflow's `default_permission` for resources without a grant. @default 'READ' */
+  defaultPermission?: 'NO_PERMISSIONS' | 'READ' | 'EDIT' | 'MANAGE';
   /** Requests per second the API accepts before answering 429. @default 500 */
   rateLimit?: number;
   /** @default 1000 */
@@ -42,13 +70,19 @@ export interface ApiStackProps extends StackProps {
 }
 
 /**
- * The HTTP API and the functions behind it. Every route requires IAM (SigV4) authorization: a
- * deployed Runway is never open. Routes are grouped per resource with `{proxy+}`, each group served
- * by its context's function, whose router answers the exact MLflow paths; anything else falls to
- * `$default`, which answers MLflow-style JSON 404s.
+ * The HTTP APIs and the functions behind them. A deployed Runway is never open, and one HTTP API route
+ * has one authorizer, so the same routes and functions are served twice: `HttpApi` requires IAM
+ * (SigV4: `MLFLOW_TRACKING_AWS_SIGV4`), `TokenApi` a Runway token checked by a Lambda authorizer
+ * (`MLFLOW_TRACKING_TOKEN`, or username and token as Basic). Functions learn the caller from the
+ * request context either way and check permissions themselves (`shared/access/`). Routes are grouped
+ * per resource with `{proxy+}`, each group served by its context's function, whose router answers the
+ * exact MLflow paths; anything else falls to `$default`, which answers MLflow-style JSON 404s.
  */
 export class ApiStack extends Stack {
   readonly api: HttpApi;
+  readonly tokenApi: HttpApi;
+  readonly accessFunction: RunwayFunction;
+  readonly authorizerFunction: RunwayFunction;
   readonly trackingFunction: RunwayFunction;
   readonly registryFunction: RunwayFunction;
   readonly artifactsFunction: RunwayFunction;
@@ -58,7 +92,6 @@ export class ApiStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
-    const authorizer = new HttpIamAuthorizer();
 
     this.platformFunction = new RunwayFunction(this, 'PlatformFunction', {
       entry: 'functions/platform-api.ts',
@@ -108,27 +141,127 @@ export class ApiStack extends Stack {
 
     ({ api: this.webhooksFunction, delivery: this.webhookDeliveryFunction } = this.defineWebhooks(props));
 
-    this.api = new HttpApi(this, 'HttpApi', {
-      description: 'Runway: MLflow-compatible tracking and registry API',
+    this.accessFunction = new RunwayFunction(this, 'AccessFunction', {
+      entry: 'functions/access-api.ts',
+      description: 'Runway tokens and MLflow permission endpoints',
+      memorySize: 512,
+    }).bindTable(props.accessTable, {
+      accessMode: 'readWrite',
+      envName: 'ACCESS_TABLE_NAME',
+      indexes: ['gsi1'],
+    });
+    this.authorizerFunction = new RunwayFunction(this, 'AuthorizerFunction', {
+      entry: 'functions/authorizer.ts',
+      description: 'Checks Runway tokens for the token API',
+      memorySize: 512,
+      timeout: Duration.seconds(10),
+    }).allow(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [props.accessTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${tokenKeys.item('').pk}*`] } },
+      }),
+    );
+    this.authorizerFunction.addEnvironment('ACCESS_TABLE_NAME', props.accessTable.tableName);
+    this.bindAccess(props);
+
+    this.api = this.defineApi('HttpApi', new HttpIamAuthorizer(), props, {
+      description: 'Runway: MLflow-compatible tracking and registry API (IAM: SigV4-signed requests)',
+    });
+    this.tokenApi = this.defineApi(
+      'TokenApi',
+      new HttpLambdaAuthorizer('TokenAuthorizer', this.authorizerFunction, {
+        responseTypes: [HttpLambdaResponseType.SIMPLE],
+        identitySource: ['$request.header.Authorization'],
+        resultsCacheTtl: Duration.seconds(TOKEN_CACHE_SECONDS),
+      }),
+      props,
+      { description: 'Runway: MLflow-compatible tracking and registry API (Runway tokens)' },
+    );
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.apiEndpoint,
+      description: 'MLFLOW_TRACKING_URI for SigV4 clients (MLFLOW_TRACKING_AWS_SIGV4=true)',
+    });
+    new CfnOutput(this, 'TokenApiUrl', {
+      value: this.tokenApi.apiEndpoint,
+      description: 'MLFLOW_TRACKING_URI for token clients (MLFLOW_TRACKING_TOKEN)',
+    });
+  }
+
+  /**
+   * Every API function checks access (`shared/access/`): it reads grants, finds a run's experiment,
+   * and the tracking and registry functions record their creators' MANAGE grants, writing only grant
+   * items of their own resource kind.
+   */
+  private bindAccess(props: ApiStackProps): void {
+    const admins = [...(props.adminPrincipals ?? [])];
+    if ([true, 'true'].includes(this.node.tryGetContext(LOCAL_CONTEXT))) admins.push(LOCAL_IAM_PRINCIPAL);
+    const grantWrites = (pattern: string, actions = ['dynamodb:PutItem']) =>
+      new PolicyStatement({
+        actions,
+        resources: [props.accessTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [pattern] } },
+      });
+    const readers = [
+      this.trackingFunction,
+      this.registryFunction,
+      this.artifactsFunction,
+      this.accessFunction,
+    ];
+    for (const fn of [...readers, this.webhooksFunction]) {
+      fn.addEnvironment('RUNWAY_ADMIN_PRINCIPALS', admins.join(','));
+      fn.addEnvironment('RUNWAY_DEFAULT_PERMISSION', props.defaultPermission ?? 'READ');
+    }
+    for (const fn of [this.trackingFunction, this.registryFunction, this.artifactsFunction]) {
+      fn.bindTable(props.accessTable, {
+        accessMode: 'read',
+        envName: 'ACCESS_TABLE_NAME',
+        indexes: ['gsi1'],
+      });
+    }
+    // Webhook routes are for admins only: the function never reads a grant.
+    this.webhooksFunction.addEnvironment('ACCESS_TABLE_NAME', props.accessTable.tableName);
+    this.trackingFunction.allow(grantWrites(grantKeys.leadingKeyPatterns.experiment));
+    // A model's grants follow its name: moved on rename, dropped on delete.
+    this.registryFunction.allow(
+      grantWrites(grantKeys.leadingKeyPatterns.registered_model, ['dynamodb:PutItem', 'dynamodb:DeleteItem']),
+    );
+  }
+
+  /** One HTTP API over the functions, every route behind `authorizer` but `/health` and `/version`. */
+  private defineApi(
+    id: string,
+    authorizer: IHttpRouteAuthorizer,
+    props: ApiStackProps,
+    options: { description: string },
+  ): HttpApi {
+    // Construct ids of the first API stay as they were, so an update does not replace its integrations.
+    const integration = (name: string, fn: RunwayFunction) =>
+      new HttpLambdaIntegration(id === 'HttpApi' ? name : `${id}${name}`, fn);
+    const api = new HttpApi(this, id, {
+      description: options.description,
       createDefaultStage: false,
       defaultAuthorizer: authorizer,
-      defaultIntegration: new HttpLambdaIntegration('DefaultIntegration', this.platformFunction),
+      defaultIntegration: integration('DefaultIntegration', this.platformFunction),
     });
-    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.THREE_MONTHS });
-    new HttpStage(this, 'DefaultStage', {
-      httpApi: this.api,
+    const accessLogs = new LogGroup(this, id === 'HttpApi' ? 'AccessLogs' : `${id}AccessLogs`, {
+      retention: RetentionDays.THREE_MONTHS,
+    });
+    new HttpStage(this, id === 'HttpApi' ? 'DefaultStage' : `${id}DefaultStage`, {
+      httpApi: api,
       stageName: '$default',
       autoDeploy: true,
       throttle: { rateLimit: props.rateLimit ?? 500, burstLimit: props.burstLimit ?? 1000 },
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs) },
     });
 
-    const tracking = new HttpLambdaIntegration('TrackingIntegration', this.trackingFunction);
-    const registry = new HttpLambdaIntegration('RegistryIntegration', this.registryFunction);
-    const artifacts = new HttpLambdaIntegration('ArtifactsIntegration', this.artifactsFunction);
-    const webhooks = new HttpLambdaIntegration('WebhooksIntegration', this.webhooksFunction);
-    const route = (path: string, integration: HttpLambdaIntegration) =>
-      this.api.addRoutes({ path, methods: [HttpMethod.ANY], integration });
+    const tracking = integration('TrackingIntegration', this.trackingFunction);
+    const registry = integration('RegistryIntegration', this.registryFunction);
+    const artifacts = integration('ArtifactsIntegration', this.artifactsFunction);
+    const webhooks = integration('WebhooksIntegration', this.webhooksFunction);
+    const access = integration('AccessIntegration', this.accessFunction);
+    const route = (path: string, target: HttpLambdaIntegration) =>
+      api.addRoutes({ path, methods: [HttpMethod.ANY], integration: target });
     for (const prefix of API_PREFIXES) {
       // API Gateway picks the most specific route: registry and artifact paths before the tracking catch-all.
       route(`${prefix}/mlflow/{proxy+}`, tracking);
@@ -140,18 +273,29 @@ export class ApiStack extends Stack {
       // `{proxy+}` needs at least one segment: create and list are `mlflow/webhooks` itself.
       route(`${prefix}/mlflow/webhooks`, webhooks);
       route(`${prefix}/mlflow/webhooks/{proxy+}`, webhooks);
+      // MLflow's permission endpoints and Runway's tokens.
+      route(`${prefix}/mlflow/experiments/permissions/{proxy+}`, access);
+      route(`${prefix}/mlflow/registered-models/permissions/{proxy+}`, access);
+      route(`${prefix}/runway/tokens/{proxy+}`, access);
     }
     // MLflow 3 serves its trace API under /api/3.0; Runway answers it 501 from the tracking function.
     route('/api/3.0/mlflow/{proxy+}', tracking);
     route('/ajax-api/3.0/mlflow/{proxy+}', tracking);
-    new CfnOutput(this, 'ApiUrl', {
-      value: this.api.apiEndpoint,
-      description: 'MLFLOW_TRACKING_URI for this Runway (requests must be SigV4-signed)',
-    });
-    const platform = new HttpLambdaIntegration('PlatformIntegration', this.platformFunction);
+    const platform = integration('PlatformIntegration', this.platformFunction);
     for (const path of ['/health', '/version']) {
-      this.api.addRoutes({ path, methods: [HttpMethod.GET], integration: platform });
+      // Health checks carry no credentials (MLflow's auth leaves /health open too); both answer constants.
+      const [healthRoute] = api.addRoutes({
+        path,
+        methods: [HttpMethod.GET],
+        integration: platform,
+        authorizer: new HttpNoneAuthorizer(),
+      });
+      Validations.of(healthRoute as HttpRoute).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: `${path} answers a constant (status or version) and is what load balancers and clients probe without credentials`,
+      });
     }
+    return api;
   }
 
   /**

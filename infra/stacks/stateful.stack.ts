@@ -29,6 +29,8 @@ export class StatefulStack extends Stack {
   readonly registryTable: Table;
   /** Endpoints, deployments and serving statistics. */
   readonly deploymentsTable: Table;
+  /** Tokens (hashed) and permission grants (`shared/access/keys.ts`). */
+  readonly accessTable: Table;
   /** Run artifacts and registered model files. */
   readonly artifactBucket: Bucket;
   /**
@@ -62,6 +64,8 @@ export class StatefulStack extends Stack {
       partitionKey: { name: 'gsi2pk', type: AttributeType.STRING },
       sortKey: { name: 'gsi2sk', type: AttributeType.STRING },
     });
+    // Tokens by id and grants by resource; GSI1 lists all tokens and one user's grants.
+    this.accessTable = contextTable(this, 'AccessTable');
 
     const accessLogs = new Bucket(this, 'AccessLogBucket', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,

@@ -427,6 +427,8 @@ export class RunService {
       );
     }
     runIds.forEach(validateRunId);
+    if (!(maxResults >= 1))
+      throw new InvalidParameterError(`max_results must be at least 1, got ${maxResults}`);
     const limit = Math.min(maxResults, RUN_LIMITS.historyPage);
     const out: Array<Metric & { runId: string }> = [];
     for (const runId of [...runIds].sort()) {

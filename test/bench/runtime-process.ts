@@ -15,6 +15,8 @@ export interface RuntimeProcess {
 /** Starts `runway start` as a user would (a separate process), on a free port, and waits for /health. */
 export async function startRuntimeProcess(
   dataDir = mkdtempSync(path.join(tmpdir(), 'runway-bench-')),
+  /** More `runway start` options, e.g. `--auth`. */
+  extraArgs: readonly string[] = [],
 ): Promise<RuntimeProcess> {
   const started = performance.now();
   const child = spawn(
@@ -27,6 +29,7 @@ export async function startRuntimeProcess(
       '--data-dir',
       dataDir,
       '--quiet',
+      ...extraArgs,
     ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -46,6 +46,22 @@ describe('stateful stack', () => {
     });
   });
 
+  it('gives every table, the access table included, point-in-time recovery, deletion protection and encryption', () => {
+    const tables = Object.entries(stateful.findResources('AWS::DynamoDB::Table'));
+    expect(tables.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(
+      expect.arrayContaining(['AccessTable', 'RegistryTable', 'TrackingTable']),
+    );
+    for (const [id, table] of tables) {
+      expect({ id, ...table.Properties, DeletionPolicy: table.DeletionPolicy }).toMatchObject({
+        id,
+        DeletionPolicy: 'Retain',
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      });
+    }
+  });
+
   it('defines the tracking table keys the code uses', () => {
     stateful.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
@@ -99,12 +115,32 @@ describe('stateful stack', () => {
 });
 
 describe('API stack', () => {
-  it('requires IAM authorization on every route, the default one included', () => {
+  it('requires IAM on one API and a token on the other, on every route but /health and /version', () => {
     const routes = api.findResources('AWS::ApiGatewayV2::Route');
     expect(Object.keys(routes).length).toBeGreaterThan(0);
+    const apis = api.findResources('AWS::ApiGatewayV2::Api');
+    const apiIdOf = (name: string) => Object.keys(apis).find((id) => id.startsWith(name));
+    const authorizers = api.findResources('AWS::ApiGatewayV2::Authorizer');
+    expect(Object.values(authorizers)).toHaveLength(1);
     for (const route of Object.values(routes)) {
-      expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
+      const { RouteKey, AuthorizationType, ApiId, AuthorizerId } = route.Properties;
+      if (RouteKey === 'GET /health' || RouteKey === 'GET /version') {
+        expect(AuthorizationType).toBe('NONE');
+      } else if (ApiId.Ref === apiIdOf('HttpApi')) {
+        expect(AuthorizationType).toBe('AWS_IAM');
+      } else {
+        expect(ApiId.Ref).toBe(apiIdOf('TokenApi'));
+        expect({ RouteKey, AuthorizationType }).toEqual({ RouteKey, AuthorizationType: 'CUSTOM' });
+        expect(AuthorizerId.Ref).toBe(Object.keys(authorizers)[0]);
+      }
     }
+    api.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerResultTtlInSeconds: 60,
+      EnableSimpleResponses: true,
+      AuthorizerPayloadFormatVersion: '2.0',
+    });
     const keys = Object.values(routes).map((route) => route.Properties.RouteKey);
     expect(keys).toEqual(
       expect.arrayContaining([
@@ -119,12 +155,38 @@ describe('API stack', () => {
         'ANY /api/2.0/mlflow/logged-models/{model_id}/artifacts/{proxy+}',
         'ANY /ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/{proxy+}',
         'ANY /api/3.0/mlflow/{proxy+}',
+        'ANY /api/2.0/mlflow/experiments/permissions/{proxy+}',
+        'ANY /api/2.0/runway/tokens/{proxy+}',
       ]),
     );
   });
 
-  it('throttles and logs access on its stage', () => {
-    api.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+  it('lets the authorizer read token items only, and API functions write grants of their own kind only', () => {
+    const policies = Object.entries(api.findResources('AWS::IAM::Policy'));
+    const statementsOf = (prefix: string) =>
+      policies
+        .filter(([id]) => id.startsWith(prefix))
+        .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement);
+    const authorizer = statementsOf('AuthorizerFunctionRole').filter((s) =>
+      JSON.stringify(s).includes('dynamodb'),
+    );
+    expect(authorizer).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:GetItem',
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TOKEN#*'] } },
+      }),
+    ]);
+    const leadingKeys = (prefix: string) =>
+      statementsOf(prefix)
+        .filter((s) => s.Condition)
+        .map((s) => s.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys']);
+    expect(leadingKeys('TrackingFunctionRole')).toEqual([['EXP#*']]);
+    expect(leadingKeys('RegistryFunctionRole')).toEqual([['MODEL#*']]);
+  });
+
+  it('throttles and logs access on the stage of each API', () => {
+    expect(Object.keys(api.findResources('AWS::ApiGatewayV2::Stage'))).toHaveLength(2);
+    api.allResourcesProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
       AutoDeploy: true,
       DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 }),
@@ -134,7 +196,7 @@ describe('API stack', () => {
 
   it('runs functions on the latest Node.js runtime on arm64 with tracing and a log retention', () => {
     const functions = api.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(6);
+    expect(Object.keys(functions)).toHaveLength(8);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',

@@ -2,6 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 
+/** The IAM caller of the captured API Gateway event every handler test starts from. */
+export const FIXTURE_CALLER = 'arn:aws:iam::123456789012:user/data-scientist';
+
 /**
  * Points the AWS SDK at the emulators started by the global setup and sets a function's variables,
  * before the handler module is imported (handlers read their configuration once, at import).
@@ -13,6 +16,9 @@ export function useEmulators(variables: Record<string, string>): void {
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
     LOG_LEVEL: 'error',
+    // Every API function checks access; the captured events' IAM caller is an admin unless a test says otherwise.
+    ACCESS_TABLE_NAME: tableName('AccessTable'),
+    RUNWAY_ADMIN_PRINCIPALS: FIXTURE_CALLER,
     ...variables,
   });
 }

@@ -17,6 +17,10 @@ const THROTTLING = new Set([
   'TooManyRequestsException',
 ]);
 
+/** DynamoDB's refusals of keys over its size limits (2048 bytes a partition key, 1024 a sort key). */
+const KEY_TOO_LONG =
+  /exceeded the maximum size limit|size limit of \d+ bytes|Aggregated size of all range keys/i;
+
 /**
  * The one place where errors become HTTP answers in MLflow's shape `{"error_code", "message"}`.
  * Errors below 500 show their message; anything unexpected is a 500 whose details stay in the logs.
@@ -27,6 +31,14 @@ export function errorResponse(error: unknown, requestId: string): ApiResponse {
     if (error instanceof MethodNotAllowedError) headers.allow = error.allowed.join(', ');
     const message = error.expose ? error.message : `Internal error (request id ${requestId})`;
     return json(error.httpStatus, { error_code: error.errorCode, message }, headers);
+  }
+  if (error instanceof Error && error.name === 'ValidationException' && KEY_TOO_LONG.test(error.message)) {
+    // An id or name longer than any stored one cannot be a DynamoDB key: it names nothing, and it is
+    // the client's mistake, wherever in the code the lookup happens.
+    return json(400, {
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: 'An id or name in the request is longer than any Runway stores',
+    });
   }
   if (error instanceof Error && THROTTLING.has(error.name)) {
     return json(

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { Principal } from '../../access/model.ts';
 
 /** The parts of an API Gateway HTTP API (payload format 2.0) request that Runway's routes read. */
 export interface HttpRequest {
@@ -20,6 +21,8 @@ export interface HttpRequest {
   requestId: string;
   /** Path parameters of the matched route, e.g. `{ proxy: 'experiments/create' }`. */
   pathParameters: Record<string, string>;
+  /** The authenticated caller, set by the access layer (`shared/access/`) before the operation runs. */
+  principal?: Principal;
 }
 
 /** Reads an HTTP API v2 event. Repeated query arguments come from `rawQueryString`, never the lossy map. */
@@ -50,7 +53,8 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): HttpRequest 
 
 /** Parses `a=1&a=2&b=x` into `{ a: ['1', '2'], b: ['x'] }`; `+` is a space as in forms. */
 export function parseQueryString(raw: string): Record<string, string[]> {
-  const query: Record<string, string[]> = {};
+  // No prototype: `__proto__`, `toString` or `valueOf` are argument names like any other.
+  const query: Record<string, string[]> = Object.create(null);
   for (const [key, value] of new URLSearchParams(raw)) {
     const values = query[key] ?? [];
     values.push(value);

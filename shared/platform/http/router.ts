@@ -97,7 +97,7 @@ function readParameters(operation: Operation, request: HttpRequest): Record<stri
 }
 
 function queryToObject(query: Record<string, string[]>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
   for (const [key, values] of Object.entries(query)) {
     out[key] = values.length === 1 ? values[0] : values;
   }
@@ -125,7 +125,25 @@ function parseJsonBody(request: HttpRequest): Record<string, unknown> {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new InvalidParameterError('The request body must be a JSON object');
   }
+  if (depthExceeds(parsed, MAX_JSON_DEPTH)) {
+    throw new InvalidParameterError(`The request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   return withoutNulls(parsed) as Record<string, unknown>;
+}
+
+/** No MLflow message nests deeper than a few levels; protobuf's own parser stops at 100. */
+const MAX_JSON_DEPTH = 100;
+
+/** Whether a parsed JSON value nests deeper than `limit`, found without recursion (any depth is safe). */
+function depthExceeds(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > limit) return true;
+    for (const inner of Object.values(current)) stack.push([inner, depth + 1]);
+  }
+  return false;
 }
 
 /** Protobuf JSON reads `null` as "not set", for any field; so does Runway, at any depth. */

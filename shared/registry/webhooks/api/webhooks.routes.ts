@@ -10,7 +10,8 @@ import {
   webhookToWire,
 } from './webhook.wire.ts';
 
-const webhookId = z.string().min(1);
+// Ids are UUIDs; the bound keeps any id within DynamoDB's 1 KB sort key (4 bytes a character at most).
+const webhookId = z.string().min(1).max(200);
 
 /**
  * MLflow's webhooks API (webhooks.proto, MLflow 3.3), under `/api/2.0/` and `/ajax-api/2.0/`:

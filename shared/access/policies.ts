@@ -1,0 +1,262 @@
+import { genAiOperations } from '../tracking/api/genai.routes.ts';
+import type { ResourceKind } from './model.ts';
+import type { Need } from './permissions.ts';
+
+/** A resource a request touches, as its route names it. Runs and logged models inherit their experiment's grants. */
+export type ResourceRef =
+  | { kind: ResourceKind; id: string }
+  | { kind: 'run'; id: string }
+  | { kind: 'logged_model'; id: string };
+
+// biome-ignore lint/suspicious/noExplicitAny: rules read fields of each route's own validated input.
+type Input = any;
+
+/** A search whose results are filtered to what the caller may read (MLflow's `filter_search_*`). */
+export interface SearchFilter {
+  /** The list field of the response, e.g. `experiments`. */
+  items: string;
+  kind: ResourceKind;
+  /** The experiment id or model name of one result. */
+  resourceOf: (item: Input) => string;
+}
+
+/**
+ * What a route needs (MLflow's `BEFORE_REQUEST_HANDLERS`), and what happens after it succeeds
+ * (`AFTER_REQUEST_PATH_HANDLERS`: the creator's MANAGE grant, search filtering).
+ */
+export type AccessRule =
+  /** Served to anyone, even without credentials (`/health`). */
+  | { kind: 'public' }
+  /** Any authenticated caller: creating what they will then MANAGE, or endpoints that answer 501. */
+  | { kind: 'authenticated'; grantCreator?: (output: Input) => { kind: ResourceKind; resource: string } }
+  /** Admins only (tokens, webhooks, which send data to URLs outside Runway). */
+  | { kind: 'admin' }
+  /**
+   * `need` on every resource the input names; `grantsFollow` keeps grants true to a model's name once the
+   * operation succeeded (a deleted name's grants must not pass to whoever registers it next).
+   */
+  | {
+      kind: 'resources';
+      need: Need;
+      resources: (input: Input) => ResourceRef[];
+      grantsFollow?: (
+        input: Input,
+      ) => { dropGrantsOf: string } | { moveGrants: { from: string; to: string } };
+    }
+  /** Found by something other than its id (by name): the answer is checked before it is returned. */
+  | { kind: 'result'; need: Need; resources: (output: Input) => ResourceRef[] }
+  /** A search: results filtered to readable resources, pages refilled so paging stays correct. */
+  | { kind: 'search'; filter: SearchFilter };
+
+const experiment = (id: unknown): ResourceRef => ({ kind: 'experiment', id: String(id) });
+const run = (input: Input): ResourceRef => ({
+  kind: 'run',
+  id: String(input.run_id || input.run_uuid || ''),
+});
+const model = (name: unknown): ResourceRef => ({ kind: 'registered_model', id: String(name) });
+const loggedModel = (input: Input): ResourceRef => ({ kind: 'logged_model', id: String(input.model_id) });
+const list = (value: unknown): unknown[] => (value === undefined ? [] : [value].flat());
+
+const onExperiment = (need: Need): AccessRule => ({
+  kind: 'resources',
+  need,
+  resources: (input) => [experiment(input.experiment_id)],
+});
+const onRun = (need: Need): AccessRule => ({ kind: 'resources', need, resources: (input) => [run(input)] });
+const onModel = (need: Need): AccessRule => ({
+  kind: 'resources',
+  need,
+  resources: (input) => [model(input.name)],
+});
+const onLoggedModel = (need: Need): AccessRule => ({
+  kind: 'resources',
+  need,
+  resources: (input) => [loggedModel(input)],
+});
+
+/**
+ * The experiment an artifact path belongs to: `<experiment id>/<run id>/artifacts/...` as MLflow's
+ * proxy lays them out. Paths of another shape name no experiment and get the default permission, as
+ * in MLflow (`_get_permission_from_experiment_id_artifact_proxy`).
+ */
+const artifactExperiment = (path: unknown): ResourceRef[] => {
+  const match = /^\/?(\d+)\//.exec(String(path ?? ''));
+  return [match ? experiment(match[1]) : { kind: 'experiment', id: '' }];
+};
+const onArtifactPath = (need: Need): AccessRule => ({
+  kind: 'resources',
+  need,
+  resources: (input) => artifactExperiment(input.artifact_path),
+});
+
+/** Rules by `METHOD path`, with the path as the operation declares it (below `/api/2.0/`). */
+export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
+  'GET /health': { kind: 'public' },
+  'GET /version': { kind: 'public' },
+
+  // Experiments (MLflow: CreateExperiment has no validator; the creator gets MANAGE).
+  'POST mlflow/experiments/create': {
+    kind: 'authenticated',
+    grantCreator: (output) => ({ kind: 'experiment', resource: String(output.experiment_id) }),
+  },
+  'GET mlflow/experiments/get': onExperiment('read'),
+  'GET mlflow/experiments/get-by-name': {
+    kind: 'result',
+    need: 'read',
+    resources: (output) => [experiment(output.experiment?.experiment_id)],
+  },
+  'POST mlflow/experiments/search': searchExperiments(),
+  'GET mlflow/experiments/search': searchExperiments(),
+  'POST mlflow/experiments/update': onExperiment('update'),
+  'POST mlflow/experiments/delete': onExperiment('delete'),
+  'POST mlflow/experiments/restore': onExperiment('delete'),
+  'POST mlflow/experiments/set-experiment-tag': onExperiment('update'),
+  'POST mlflow/experiments/delete-experiment-tag': onExperiment('update'),
+
+  // Runs: their experiment's grants.
+  'POST mlflow/runs/create': {
+    kind: 'resources',
+    need: 'update',
+    resources: (input) => [experiment(input.experiment_id ?? '0')],
+  },
+  'GET mlflow/runs/get': onRun('read'),
+  'POST mlflow/runs/update': onRun('update'),
+  'POST mlflow/runs/delete': onRun('delete'),
+  'POST mlflow/runs/restore': onRun('delete'),
+  'POST mlflow/runs/log-metric': onRun('update'),
+  'POST mlflow/runs/log-parameter': onRun('update'),
+  'POST mlflow/runs/set-tag': onRun('update'),
+  'POST mlflow/runs/delete-tag': onRun('update'),
+  'POST mlflow/runs/log-batch': onRun('update'),
+  'POST mlflow/runs/log-inputs': onRun('update'),
+  'POST mlflow/runs/outputs': onRun('update'),
+  'POST mlflow/runs/log-model': onRun('update'),
+  'POST mlflow/runs/search': {
+    kind: 'resources',
+    need: 'read',
+    resources: (input) => list(input.experiment_ids).map(experiment),
+  },
+  'GET mlflow/metrics/get-history': onRun('read'),
+  'GET mlflow/metrics/get-history-bulk-interval': {
+    kind: 'resources',
+    need: 'read',
+    resources: (input) => list(input.run_ids).map((id) => ({ kind: 'run', id: String(id) })),
+  },
+  'GET mlflow/metrics/get-history-bulk': {
+    kind: 'resources',
+    need: 'read',
+    resources: (input) => list(input.run_id).map((id) => ({ kind: 'run', id: String(id) })),
+  },
+
+  // Logged models (MLflow 3): their experiment's grants.
+  'POST mlflow/logged-models': onExperiment('update'),
+  'POST mlflow/logged-models/search': {
+    kind: 'resources',
+    need: 'read',
+    resources: (input) => list(input.experiment_ids).map(experiment),
+  },
+  'GET mlflow/logged-models/{model_id}': onLoggedModel('read'),
+  'PATCH mlflow/logged-models/{model_id}': onLoggedModel('update'),
+  'DELETE mlflow/logged-models/{model_id}': onLoggedModel('delete'),
+  'PATCH mlflow/logged-models/{model_id}/tags': onLoggedModel('update'),
+  'DELETE mlflow/logged-models/{model_id}/tags/{tag_key+}': onLoggedModel('update'),
+  'POST mlflow/logged-models/{model_id}/params': onLoggedModel('update'),
+  'GET mlflow/logged-models/{model_id}/artifacts/directories': onLoggedModel('read'),
+
+  // Artifacts: the run's experiment, or the experiment in the proxy path.
+  'GET mlflow/artifacts/list': onRun('read'),
+  'GET mlflow-artifacts/artifacts': {
+    kind: 'resources',
+    need: 'read',
+    resources: (input) => artifactExperiment(`${input.path ?? ''}/`),
+  },
+  'GET mlflow-artifacts/artifacts/{artifact_path+}': onArtifactPath('read'),
+  'PUT mlflow-artifacts/artifacts/{artifact_path+}': onArtifactPath('update'),
+  'DELETE mlflow-artifacts/artifacts/{artifact_path+}': onArtifactPath('manage'),
+  'POST mlflow-artifacts/mpu/create/{artifact_path+}': onArtifactPath('update'),
+  'POST mlflow-artifacts/mpu/complete/{artifact_path+}': onArtifactPath('update'),
+  'POST mlflow-artifacts/mpu/abort/{artifact_path+}': onArtifactPath('update'),
+
+  // Registered models and versions (MLflow: the model's grants; CreateRegisteredModel has none).
+  'POST mlflow/registered-models/create': {
+    kind: 'authenticated',
+    grantCreator: (output) => ({ kind: 'registered_model', resource: String(output.registered_model?.name) }),
+  },
+  'GET mlflow/registered-models/get': onModel('read'),
+  'GET mlflow/registered-models/search': searchModels('registered_models'),
+  'PATCH mlflow/registered-models/update': onModel('update'),
+  'POST mlflow/registered-models/rename': {
+    ...onModel('update'),
+    grantsFollow: (input) => ({ moveGrants: { from: String(input.name), to: String(input.new_name) } }),
+  } as AccessRule,
+  'DELETE mlflow/registered-models/delete': {
+    ...onModel('delete'),
+    grantsFollow: (input) => ({ dropGrantsOf: String(input.name) }),
+  } as AccessRule,
+  'POST mlflow/registered-models/get-latest-versions': onModel('read'),
+  'GET mlflow/registered-models/get-latest-versions': onModel('read'),
+  'POST mlflow/registered-models/set-tag': onModel('update'),
+  'DELETE mlflow/registered-models/delete-tag': onModel('update'),
+  'POST mlflow/registered-models/alias': onModel('update'),
+  'DELETE mlflow/registered-models/alias': onModel('delete'),
+  'GET mlflow/registered-models/alias': onModel('read'),
+  'POST mlflow/model-versions/create': onModel('update'),
+  'GET mlflow/model-versions/get': onModel('read'),
+  'PATCH mlflow/model-versions/update': onModel('update'),
+  'DELETE mlflow/model-versions/delete': onModel('delete'),
+  'POST mlflow/model-versions/transition-stage': onModel('update'),
+  'GET mlflow/model-versions/get-download-uri': onModel('read'),
+  'GET mlflow/model-versions/search': searchModels('model_versions'),
+  'POST mlflow/model-versions/set-tag': onModel('update'),
+  'DELETE mlflow/model-versions/delete-tag': onModel('delete'),
+
+  // Webhooks send registry data to any URL: admins only.
+  'POST mlflow/webhooks': { kind: 'admin' },
+  'GET mlflow/webhooks': { kind: 'admin' },
+  'GET mlflow/webhooks/{webhook_id}': { kind: 'admin' },
+  'PATCH mlflow/webhooks/{webhook_id}': { kind: 'admin' },
+  'DELETE mlflow/webhooks/{webhook_id}': { kind: 'admin' },
+  'POST mlflow/webhooks/{webhook_id}/test': { kind: 'admin' },
+
+  // Runway's tokens: the token service lets admins do anything and users see and revoke their own.
+  'POST runway/tokens/create': { kind: 'authenticated' },
+  'GET runway/tokens/list': { kind: 'authenticated' },
+  'POST runway/tokens/revoke': { kind: 'authenticated' },
+  // MLflow's permission endpoints: MANAGE on the resource (`validate_can_manage_*`).
+  'POST mlflow/experiments/permissions/create': onExperiment('manage'),
+  'GET mlflow/experiments/permissions/get': onExperiment('manage'),
+  'PATCH mlflow/experiments/permissions/update': onExperiment('manage'),
+  'DELETE mlflow/experiments/permissions/delete': onExperiment('manage'),
+  'POST mlflow/registered-models/permissions/create': onModel('manage'),
+  'GET mlflow/registered-models/permissions/get': onModel('manage'),
+  'PATCH mlflow/registered-models/permissions/update': onModel('manage'),
+  'DELETE mlflow/registered-models/permissions/delete': onModel('manage'),
+
+  // Endpoints Runway answers 501: nothing to protect beyond authentication.
+  ...Object.fromEntries(
+    genAiOperations().map((operation) => [
+      `${operation.method} ${operation.path}`,
+      { kind: 'authenticated' } as AccessRule,
+    ]),
+  ),
+};
+
+function searchExperiments(): AccessRule {
+  return {
+    kind: 'search',
+    filter: { items: 'experiments', kind: 'experiment', resourceOf: (item) => String(item.experiment_id) },
+  };
+}
+
+function searchModels(items: string): AccessRule {
+  return {
+    kind: 'search',
+    filter: { items, kind: 'registered_model', resourceOf: (item) => String(item.name) },
+  };
+}
+
+/** The rule of an operation; undefined for routes nobody declared (denied to all but admins). */
+export function ruleFor(method: string, path: string, extra: Readonly<Record<string, AccessRule>> = {}) {
+  const key = `${method} ${path}`;
+  return extra[key] ?? ACCESS_RULES[key];
+}

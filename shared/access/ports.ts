@@ -1,0 +1,37 @@
+import type { Grant, ResourceKind, TokenInfo, TokenRecord } from './model.ts';
+import type { Permission } from './permissions.ts';
+
+/** Tokens in the access table. */
+export interface TokenStore {
+  put(record: TokenRecord): Promise<void>;
+  get(tokenId: string): Promise<TokenRecord | undefined>;
+  /** Every token (admins) or one user's, oldest first. */
+  list(user?: string): Promise<TokenInfo[]>;
+  /** Marks the token revoked; false when no such token exists. */
+  revoke(tokenId: string, at: number): Promise<boolean>;
+}
+
+/** Permission grants on experiments and registered models. */
+export interface GrantStore {
+  get(kind: ResourceKind, resource: string, user: string): Promise<Permission | undefined>;
+  /** Creates a grant; false when one exists already (MLflow answers RESOURCE_ALREADY_EXISTS). */
+  create(grant: Grant): Promise<boolean>;
+  /** Changes an existing grant; false when there is none. */
+  update(grant: Grant): Promise<boolean>;
+  /** Writes a grant whether or not one exists (the creator's MANAGE). */
+  put(grant: Grant): Promise<void>;
+  delete(kind: ResourceKind, resource: string, user: string): Promise<boolean>;
+  /** Every grant on one resource. */
+  listForResource(kind: ResourceKind, resource: string): Promise<Grant[]>;
+  /** One user's grants on one kind of resource (filters searches). */
+  listForUser(kind: ResourceKind, user: string): Promise<Map<string, Permission>>;
+}
+
+/**
+ * What authorization needs to know of other contexts' data: the experiment a run or a logged model
+ * belongs to (MLflow: "run permissions inherit from the experiment").
+ */
+export interface ResourceLocator {
+  experimentOfRun(runId: string): Promise<string | undefined>;
+  experimentOfLoggedModel(modelId: string): Promise<string | undefined>;
+}

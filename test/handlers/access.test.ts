@@ -1,0 +1,393 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoTokenStore } from '../../shared/access/adapters/access.dynamodb-store.ts';
+import { allows, type Need, PERMISSIONS, type Permission } from '../../shared/access/permissions.ts';
+import { ACCESS_RULES } from '../../shared/access/policies.ts';
+import { hashSecret, issueToken, parseToken } from '../../shared/access/token.ts';
+import { apiEvent, lambdaContext } from '../support/api-event.ts';
+import { apiOperations } from '../support/api-operations.ts';
+import { EventRecorder, TEST_BUS } from '../support/event-recorder.ts';
+import { type ApiHandler, unique } from '../support/handler-call.ts';
+import { tableName, useEmulators } from '../support/handler-env.ts';
+
+type Authorizer = (event: unknown) => Promise<{ isAuthorized: boolean; context?: Record<string, unknown> }>;
+let tracking: ApiHandler;
+let registry: ApiHandler;
+let access: ApiHandler;
+let authorizer: Authorizer;
+let recorder: EventRecorder;
+
+beforeAll(async () => {
+  const started = await EventRecorder.start();
+  recorder = started.recorder;
+  useEmulators({
+    TRACKING_TABLE_NAME: tableName('TrackingTable'),
+    REGISTRY_TABLE_NAME: tableName('RegistryTable'),
+    EVENT_BUS_NAME: TEST_BUS,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: started.endpoint,
+  });
+  tracking = (await import('../../functions/tracking-api.ts')).handler as unknown as ApiHandler;
+  registry = (await import('../../functions/registry-api.ts')).handler as unknown as ApiHandler;
+  access = (await import('../../functions/access-api.ts')).handler as unknown as ApiHandler;
+  authorizer = (await import('../../functions/authorizer.ts')).handler as unknown as Authorizer;
+});
+
+afterAll(async () => {
+  await recorder.close();
+});
+
+interface Caller {
+  user: string;
+  admin?: boolean;
+  ceiling?: Permission;
+}
+
+/** Calls the function that owns the path, as the token authorizer's context says `caller` is calling. */
+async function as(caller: Caller | 'nobody', method: string, path: string, body?: unknown) {
+  const event = apiEvent(method, `/api/2.0/${path}`, body);
+  (event.requestContext as { authorizer?: unknown }).authorizer =
+    caller === 'nobody'
+      ? undefined
+      : ({
+          lambda: { user: caller.user, admin: caller.admin ?? false, ceiling: caller.ceiling ?? 'MANAGE' },
+        } as never);
+  const handler = /permissions\/|^runway\//.test(path)
+    ? access
+    : /^mlflow\/(registered-models|model-versions)\//.test(path)
+      ? registry
+      : tracking;
+  const response = await handler(event, lambdaContext);
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the handler answered.
+  const json: any = response.body ? JSON.parse(response.body) : undefined;
+  return { status: response.statusCode, json };
+}
+
+type Reply = Awaited<ReturnType<typeof as>>;
+const admin: Caller = { user: 'root', admin: true };
+
+describe('the token authorizer', () => {
+  async function token(
+    extra: { user?: string; expiresAt?: number; revokedAt?: number; ceiling?: Permission } = {},
+  ) {
+    const issued = issueToken();
+    await new DynamoTokenStore(tableName('AccessTable')).put({
+      tokenId: issued.tokenId,
+      secretHash: issued.secretHash,
+      user: extra.user ?? 'ana',
+      admin: false,
+      ceiling: extra.ceiling ?? 'MANAGE',
+      createdAt: Date.now(),
+      createdBy: 'test',
+      ...(extra.expiresAt ? { expiresAt: extra.expiresAt } : {}),
+      ...(extra.revokedAt ? { revokedAt: extra.revokedAt } : {}),
+    });
+    return issued.token;
+  }
+  const authorize = (authorization: string) =>
+    authorizer({ type: 'REQUEST', routeKey: 'ANY /api/2.0/mlflow/{proxy+}', headers: { authorization } });
+
+  it('accepts a Bearer token and a Basic user:token, passing who is calling to the functions', async () => {
+    const value = await token({ user: 'ana', ceiling: 'READ' });
+    const bearer = await authorize(`Bearer ${value}`);
+    expect(bearer).toEqual({
+      isAuthorized: true,
+      context: { user: 'ana', admin: false, ceiling: 'READ', tokenId: value.slice(4, 20) },
+    });
+    const basic = await authorize(`Basic ${Buffer.from(`ana:${value}`).toString('base64')}`);
+    expect(basic.isAuthorized).toBe(true);
+  });
+
+  it('refuses wrong, malformed, expired and revoked tokens, and a Basic user that is not the token’s', async () => {
+    const good = await token({ user: 'ana' });
+    const forged = `${good.slice(0, 21)}${'A'.repeat(43)}`;
+    const cases = [
+      `Bearer ${forged}`,
+      `Bearer ${issueToken().token}`,
+      'Bearer not-a-token',
+      'Token abc',
+      `Basic ${Buffer.from(`eve:${good}`).toString('base64')}`,
+      `Bearer ${await token({ expiresAt: Date.now() - 1 })}`,
+      `Bearer ${await token({ revokedAt: Date.now() - 1 })}`,
+    ];
+    for (const header of cases)
+      expect({ header, ...(await authorize(header)) }).toEqual({ header, isAuthorized: false });
+  });
+
+  it('stores only the hash of a token', async () => {
+    const created = await as(admin, 'POST', 'runway/tokens/create', { user: 'hash-check' });
+    expect(created.status).toBe(200);
+    const { token, token_info } = created.json;
+    const stored = await new DynamoTokenStore(tableName('AccessTable')).get(token_info.token_id);
+    const secret = parseToken(token)?.secret as string;
+    expect(stored?.secretHash).toBe(hashSecret(secret));
+    expect(JSON.stringify(stored)).not.toContain(secret);
+  });
+});
+
+describe('tokens API', () => {
+  it('lets admins create, list and revoke; users list and revoke only their own', async () => {
+    const user = unique('u');
+    const created = await as(admin, 'POST', 'runway/tokens/create', {
+      user,
+      read_only: true,
+      expires_in_seconds: 3600,
+      description: 'ci',
+    });
+    expect(created.json.token).toMatch(/^rwy_[0-9a-f]{16}_[\w-]{43}$/);
+    expect(created.json.token_info).toMatchObject({ user, read_only: true, admin: false, description: 'ci' });
+    const id = created.json.token_info.token_id;
+    const mine = await as({ user }, 'GET', 'runway/tokens/list');
+    expect(mine.json.tokens.map((t: { token_id: string }) => t.token_id)).toEqual([id]);
+    expect(JSON.stringify(mine.json)).not.toContain('secret');
+    expect((await as({ user }, 'POST', 'runway/tokens/create', { user })).json.error_code).toBe(
+      'PERMISSION_DENIED',
+    );
+    expect((await as({ user: 'other' }, 'POST', 'runway/tokens/revoke', { token_id: id })).status).toBe(404);
+    expect((await as({ user }, 'POST', 'runway/tokens/revoke', { token_id: id })).status).toBe(200);
+    const listed = await as(admin, 'GET', 'runway/tokens/list');
+    expect(
+      listed.json.tokens.find((t: { token_id: string }) => t.token_id === id).revoked_at,
+    ).toBeGreaterThan(0);
+    const bad = await as(admin, 'POST', 'runway/tokens/create', { user, expires_in_seconds: -5 });
+    expect(bad.json.error_code).toBe('INVALID_PARAMETER_VALUE');
+  });
+});
+
+describe('authorization', () => {
+  it('refuses a request that carries no identity (fail closed)', async () => {
+    const response = await as('nobody', 'GET', 'mlflow/experiments/get?experiment_id=0');
+    expect(response.status).toBe(401);
+    expect(response.json.error_code).toBe('UNAUTHENTICATED');
+  });
+
+  it('gives the creator MANAGE on experiments and registered models', async () => {
+    const alice: Caller = { user: unique('alice') };
+    const experimentId = (await as(alice, 'POST', 'mlflow/experiments/create', { name: unique('e') })).json
+      .experiment_id;
+    const grant = await as(
+      alice,
+      'GET',
+      `mlflow/experiments/permissions/get?experiment_id=${experimentId}&username=${alice.user}`,
+    );
+    expect(grant.json).toEqual({
+      experiment_permission: { experiment_id: experimentId, username: alice.user, permission: 'MANAGE' },
+    });
+    const name = unique('m');
+    expect((await as(alice, 'POST', 'mlflow/registered-models/create', { name })).status).toBe(200);
+    const modelGrant = await as(
+      alice,
+      'GET',
+      `mlflow/registered-models/permissions/get?name=${name}&username=${alice.user}`,
+    );
+    expect(modelGrant.json.registered_model_permission.permission).toBe('MANAGE');
+  });
+
+  it("moves a model's grants with its name and drops them when it is deleted", async () => {
+    const alice: Caller = { user: unique('alice') };
+    const bob: Caller = { user: unique('bob') };
+    const name = unique('named');
+    await as(alice, 'POST', 'mlflow/registered-models/create', { name });
+    const renamed = `${name}-v2`;
+    expect(
+      (await as(alice, 'POST', 'mlflow/registered-models/rename', { name, new_name: renamed })).status,
+    ).toBe(200);
+    const moved = await as(
+      alice,
+      'GET',
+      `mlflow/registered-models/permissions/get?name=${renamed}&username=${alice.user}`,
+    );
+    expect(moved.json.registered_model_permission?.permission).toBe('MANAGE');
+    expect(
+      (await as(admin, 'GET', `mlflow/registered-models/permissions/get?name=${name}&username=${alice.user}`))
+        .status,
+    ).toBe(404);
+    expect((await as(alice, 'DELETE', 'mlflow/registered-models/delete', { name: renamed })).status).toBe(
+      200,
+    );
+    // Bob registers the freed name: Alice's old MANAGE must not carry over to his model.
+    expect((await as(bob, 'POST', 'mlflow/registered-models/create', { name: renamed })).status).toBe(200);
+    const aliceTries = await as(alice, 'DELETE', 'mlflow/registered-models/delete', { name: renamed });
+    expect(aliceTries.json.error_code).toBe('PERMISSION_DENIED');
+  });
+
+  /** One endpoint per need and resource kind, destructive ones last: a row of the matrix shares its resources. */
+  const ENDPOINTS: Array<{
+    need: Need;
+    label: string;
+    run: (who: Caller, r: { experimentId: string; runId: string; model: string }) => Promise<Reply>;
+  }> = [
+    {
+      need: 'read',
+      label: 'experiments/get',
+      run: (who, r) => as(who, 'GET', `mlflow/experiments/get?experiment_id=${r.experimentId}`),
+    },
+    { need: 'read', label: 'runs/get', run: (who, r) => as(who, 'GET', `mlflow/runs/get?run_id=${r.runId}`) },
+    {
+      need: 'update',
+      label: 'runs/log-metric',
+      run: (who, r) =>
+        as(who, 'POST', 'mlflow/runs/log-metric', { run_id: r.runId, key: 'm', value: 1, timestamp: 1 }),
+    },
+    {
+      need: 'update',
+      label: 'experiments/set-experiment-tag',
+      run: (who, r) =>
+        as(who, 'POST', 'mlflow/experiments/set-experiment-tag', {
+          experiment_id: r.experimentId,
+          key: 'k',
+          value: 'v',
+        }),
+    },
+    {
+      need: 'manage',
+      label: 'experiments/permissions/create',
+      run: (who, r) =>
+        as(who, 'POST', 'mlflow/experiments/permissions/create', {
+          experiment_id: r.experimentId,
+          username: unique('x'),
+          permission: 'READ',
+        }),
+    },
+    {
+      need: 'read',
+      label: 'registered-models/get',
+      run: (who, r) => as(who, 'GET', `mlflow/registered-models/get?name=${r.model}`),
+    },
+    {
+      need: 'update',
+      label: 'registered-models/set-tag',
+      run: (who, r) =>
+        as(who, 'POST', 'mlflow/registered-models/set-tag', { name: r.model, key: 'k', value: 'v' }),
+    },
+    {
+      need: 'manage',
+      label: 'registered-models/permissions/get',
+      run: (who, r) =>
+        as(who, 'GET', `mlflow/registered-models/permissions/get?name=${r.model}&username=${who.user}`),
+    },
+    {
+      need: 'delete',
+      label: 'runs/delete',
+      run: (who, r) => as(who, 'POST', 'mlflow/runs/delete', { run_id: r.runId }),
+    },
+    {
+      need: 'delete',
+      label: 'registered-models/delete',
+      run: (who, r) => as(who, 'DELETE', 'mlflow/registered-models/delete', { name: r.model }),
+    },
+  ];
+
+  async function resourcesOwnedBy(owner: Caller, grantee: string, permission: Permission | undefined) {
+    const experimentId = (await as(owner, 'POST', 'mlflow/experiments/create', { name: unique('mx') })).json
+      .experiment_id;
+    const runId = (await as(owner, 'POST', 'mlflow/runs/create', { experiment_id: experimentId })).json.run
+      .info.run_id;
+    const model = unique('mm');
+    await as(owner, 'POST', 'mlflow/registered-models/create', { name: model });
+    if (permission) {
+      await as(owner, 'POST', 'mlflow/experiments/permissions/create', {
+        experiment_id: experimentId,
+        username: grantee,
+        permission,
+      });
+      await as(owner, 'POST', 'mlflow/registered-models/permissions/create', {
+        name: model,
+        username: grantee,
+        permission,
+      });
+    }
+    return { experimentId, runId, model };
+  }
+
+  it('follows MLflow’s permission matrix: READ reads, EDIT updates, MANAGE deletes and manages; the default is READ', async () => {
+    const owner: Caller = { user: unique('owner') };
+    const rows: string[] = [];
+    for (const permission of [undefined, ...PERMISSIONS]) {
+      const grantee: Caller = { user: unique('bob') };
+      const resources = await resourcesOwnedBy(owner, grantee.user, permission);
+      for (const endpoint of ENDPOINTS) {
+        const response = await endpoint.run(grantee, resources);
+        const effective = permission ?? 'READ';
+        const allowed = allows(effective, endpoint.need);
+        const outcome =
+          response.status === 403
+            ? 'denied'
+            : response.status < 300
+              ? 'allowed'
+              : `status ${response.status}`;
+        rows.push(`${permission ?? '(default)'} ${endpoint.label}: ${outcome}`);
+        expect(`${permission ?? '(default)'} ${endpoint.label}: ${outcome}`).toBe(
+          `${permission ?? '(default)'} ${endpoint.label}: ${allowed ? 'allowed' : 'denied'}`,
+        );
+        if (!allowed) expect(response.json.error_code).toBe('PERMISSION_DENIED');
+      }
+    }
+    expect(rows).toHaveLength(5 * ENDPOINTS.length);
+  });
+
+  it('caps a read-only token at READ whatever its user’s grants, and admins pass every check', async () => {
+    const owner: Caller = { user: unique('owner') };
+    const reader: Caller = { user: unique('reader'), ceiling: 'READ' };
+    const resources = await resourcesOwnedBy(owner, reader.user, 'MANAGE');
+    for (const endpoint of ENDPOINTS) {
+      const response = await endpoint.run(reader, resources);
+      expect({ endpoint: endpoint.label, denied: response.status === 403 }).toEqual({
+        endpoint: endpoint.label,
+        denied: endpoint.need !== 'read',
+      });
+    }
+    const created = await as(reader, 'POST', 'mlflow/experiments/create', { name: unique('ro') });
+    expect(created.json.error_code).toBe('PERMISSION_DENIED');
+    const other = await resourcesOwnedBy(owner, 'nobody-else', undefined);
+    for (const endpoint of ENDPOINTS) {
+      expect((await endpoint.run(admin, other)).status).not.toBe(403);
+    }
+  });
+
+  it('shows in searches only what the caller may read, with exact paging', async () => {
+    const owner: Caller = { user: unique('owner') };
+    const viewer: Caller = { user: unique('viewer') };
+    const prefix = unique('filtered');
+    const visible: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const id = (await as(owner, 'POST', 'mlflow/experiments/create', { name: `${prefix}-${i}` })).json
+        .experiment_id;
+      if (i % 3 === 0) visible.push(id);
+      else
+        await as(owner, 'POST', 'mlflow/experiments/permissions/create', {
+          experiment_id: id,
+          username: viewer.user,
+          permission: 'NO_PERMISSIONS',
+        });
+    }
+    const seen: string[] = [];
+    let pageToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = await as(viewer, 'POST', 'mlflow/experiments/search', {
+        max_results: 2,
+        filter: `name LIKE '${prefix}-%'`,
+        ...(pageToken ? { page_token: pageToken } : {}),
+      });
+      expect(page.status).toBe(200);
+      const ids = (page.json.experiments ?? []).map((e: { experiment_id: string }) => e.experiment_id);
+      expect(ids.length).toBeLessThanOrEqual(2);
+      seen.push(...ids);
+      pageToken = page.json.next_page_token;
+      pages++;
+    } while (pageToken && pages < 10);
+    expect(seen.sort()).toEqual([...visible].sort());
+    const all = await as(owner, 'POST', 'mlflow/experiments/search', {
+      max_results: 100,
+      filter: `name LIKE '${prefix}-%'`,
+    });
+    expect(all.json.experiments).toHaveLength(7);
+  });
+
+  it('declares an access rule for every operation of every API function', async () => {
+    const env = { ...process.env, ARTIFACT_BUCKET_NAME: process.env.ARTIFACT_BUCKET_NAME ?? 'bucket' };
+    const operations = Object.values(await apiOperations(env)).flat();
+    const undeclared = operations.map((op) => `${op.method} ${op.path}`).filter((key) => !ACCESS_RULES[key]);
+    expect(undeclared).toEqual([]);
+    expect(operations.length).toBeGreaterThan(100);
+  });
+});

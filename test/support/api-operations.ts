@@ -1,0 +1,29 @@
+import type { Operation } from '../../shared/platform/http/operation.ts';
+
+/**
+ * Every operation of every API function, by function, built by the functions' own composition roots
+ * from the environment (so tests enumerate routes from the routers, never by hand). Call it after
+ * `useEmulators` has set the variables the modules read.
+ */
+export async function apiOperations(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Record<string, Operation[]>> {
+  const { createTrackingApi, trackingConfig } = await import('../../shared/tracking/tracking.module.ts');
+  const { createRegistryApi, registryConfig } = await import('../../shared/registry/registry.module.ts');
+  const { createArtifactsApi, artifactsConfig } = await import(
+    '../../shared/tracking/artifacts/artifacts.module.ts'
+  );
+  const { createWebhooksApi, webhooksConfig } = await import(
+    '../../shared/registry/webhooks/webhooks.module.ts'
+  );
+  const { createAccessApi } = await import('../../shared/access/access.module.ts');
+  const { platformOperations } = await import('../../shared/platform/http/platform.routes.ts');
+  return {
+    tracking: createTrackingApi(trackingConfig(env)).operations,
+    registry: createRegistryApi(registryConfig(env)).operations,
+    artifacts: createArtifactsApi(artifactsConfig(env)).operations,
+    webhooks: createWebhooksApi(webhooksConfig(env)).operations,
+    access: createAccessApi(env).operations,
+    platform: platformOperations('test'),
+  };
+}

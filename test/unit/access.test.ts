@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import { allows, lower, PERMISSIONS } from '../../shared/access/permissions.ts';
+import { iamPrincipalName, principalFromContext } from '../../shared/access/principal.ts';
+import {
+  hashSecret,
+  issueToken,
+  parseToken,
+  readAuthorization,
+  secretMatches,
+} from '../../shared/access/token.ts';
+import { errorResponse } from '../../shared/platform/http/error-response.ts';
+import { parseQueryString } from '../../shared/platform/http/http-request.ts';
+import { defineOperation } from '../../shared/platform/http/operation.ts';
+import { Router } from '../../shared/platform/http/router.ts';
+
+describe('permissions', () => {
+  it("are MLflow's: READ reads, EDIT also updates, MANAGE also deletes and manages, NO_PERMISSIONS nothing", () => {
+    const table = Object.fromEntries(
+      PERMISSIONS.map((p) => [
+        p,
+        (['read', 'update', 'delete', 'manage'] as const).filter((need) => allows(p, need)),
+      ]),
+    );
+    expect(table).toEqual({
+      NO_PERMISSIONS: [],
+      READ: ['read'],
+      EDIT: ['read', 'update'],
+      MANAGE: ['read', 'update', 'delete', 'manage'],
+    });
+    expect(lower('MANAGE', 'READ')).toBe('READ');
+    expect(lower('NO_PERMISSIONS', 'MANAGE')).toBe('NO_PERMISSIONS');
+  });
+});
+
+describe('tokens', () => {
+  it('issues rwy_<id>_<secret> tokens whose secret only matches its own hash', () => {
+    const a = issueToken();
+    const b = issueToken();
+    expect(a.token).toMatch(/^rwy_[0-9a-f]{16}_[\w-]{43}$/);
+    expect(a.tokenId).not.toBe(b.tokenId);
+    const parsed = parseToken(a.token);
+    expect(parsed?.tokenId).toBe(a.tokenId);
+    expect(secretMatches(parsed?.secret ?? '', a.secretHash)).toBe(true);
+    expect(secretMatches(parseToken(b.token)?.secret ?? '', a.secretHash)).toBe(false);
+    expect(a.secretHash).toBe(hashSecret(parsed?.secret ?? ''));
+    expect(a.secretHash).not.toContain(parsed?.secret);
+    for (const bad of ['', 'rwy_', `rwy_${a.tokenId}_short`, `xyz_${a.tokenId}_${'a'.repeat(43)}`]) {
+      expect(parseToken(bad)).toBeUndefined();
+    }
+  });
+
+  it('reads Bearer and Basic credentials as the MLflow client sends them', () => {
+    expect(readAuthorization(undefined)).toEqual({ scheme: 'none' });
+    expect(readAuthorization('Bearer abc')).toEqual({ scheme: 'bearer', token: 'abc' });
+    expect(readAuthorization(`Basic ${Buffer.from('ana:rwy_x:y').toString('base64')}`)).toEqual({
+      scheme: 'basic',
+      user: 'ana',
+      token: 'rwy_x:y',
+    });
+    for (const bad of ['Bearer', 'Digest abc', `Basic ${Buffer.from('no-colon').toString('base64')}`]) {
+      expect(readAuthorization(bad).scheme).toBe('malformed');
+    }
+  });
+});
+
+describe('principals', () => {
+  it('come from the token authorizer context or the IAM caller, admins by ARN; none fails closed', () => {
+    const admins = ['arn:aws:iam::1:role/Platform', 'arn:aws:iam::1:user/ops-*'];
+    expect(
+      principalFromContext(
+        { authorizer: { lambda: { user: 'ana', admin: 'false', ceiling: 'READ' } } },
+        admins,
+      ),
+    ).toEqual({ name: 'ana', kind: 'token', admin: false, ceiling: 'READ' });
+    const role = principalFromContext(
+      { authorizer: { iam: { userArn: 'arn:aws:sts::1:assumed-role/Platform/session-42' } } },
+      admins,
+    );
+    expect(role).toEqual({
+      name: 'arn:aws:iam::1:role/Platform',
+      kind: 'iam',
+      admin: true,
+      ceiling: 'MANAGE',
+    });
+    expect(
+      principalFromContext({ authorizer: { iam: { userArn: 'arn:aws:iam::1:user/ops-ana' } } }, admins)
+        ?.admin,
+    ).toBe(true);
+    expect(
+      principalFromContext({ authorizer: { iam: { userArn: 'arn:aws:iam::1:user/ana' } } }, admins)?.admin,
+    ).toBe(false);
+    expect(principalFromContext({}, admins)).toBeUndefined();
+    expect(principalFromContext({ authorizer: { lambda: { user: '' } } }, admins)).toBeUndefined();
+    expect(iamPrincipalName('arn:aws:iam::1:user/x')).toBe('arn:aws:iam::1:user/x');
+  });
+});
+
+describe('HTTP hardening found by the fuzz suite', () => {
+  const router = new Router([
+    defineOperation({
+      method: 'POST',
+      path: 'mlflow/things/create',
+      input: z.object({}).passthrough(),
+      handle: (i) => i,
+    }),
+    defineOperation({
+      method: 'GET',
+      path: 'mlflow/things/get',
+      input: z.object({}).passthrough(),
+      handle: (i) => i,
+    }),
+  ]);
+  const request = (method: string, path: string, body?: string) => ({
+    method,
+    path: path.split('?')[0] as string,
+    query: parseQueryString(path.split('?')[1] ?? ''),
+    headers: { 'content-type': 'application/json' },
+    body,
+    requestId: 'r',
+    pathParameters: {},
+  });
+
+  it('answers a body nested deeper than 100 levels 400, at any depth without overflowing the stack', async () => {
+    const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+    await expect(
+      router.dispatch(request('POST', '/api/2.0/mlflow/things/create', deep(99))),
+    ).resolves.toBeDefined();
+    for (const depth of [101, 100_000]) {
+      await expect(
+        router.dispatch(request('POST', '/api/2.0/mlflow/things/create', deep(depth))),
+      ).rejects.toThrow(/nested deeper than 100 levels/);
+    }
+  });
+
+  it('takes __proto__, toString and valueOf as ordinary query argument names', async () => {
+    const query = parseQueryString('__proto__=1&toString=2&valueOf=3&valueOf=4');
+    expect(Object.entries(query)).toEqual([
+      ['__proto__', ['1']],
+      ['toString', ['2']],
+      ['valueOf', ['3', '4']],
+    ]);
+    const result = (await router.dispatch(
+      request('GET', '/api/2.0/mlflow/things/get?__proto__=x&toString=y'),
+    )) as object;
+    expect(Object.getPrototypeOf(result)).not.toBe('x');
+  });
+
+  it("answers DynamoDB's refusal of an over-long key 400, not 500", () => {
+    const error = Object.assign(
+      new Error(
+        'One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes',
+      ),
+      {
+        name: 'ValidationException',
+      },
+    );
+    expect(errorResponse(error, 'r').statusCode).toBe(400);
+    const other = Object.assign(new Error('Invalid UpdateExpression'), { name: 'ValidationException' });
+    expect(errorResponse(other, 'r').statusCode).toBe(500);
+  });
+});
