@@ -1,5 +1,6 @@
 import type { App, Environment } from 'aws-cdk-lib';
 import { ApiStack } from './stacks/api.stack.ts';
+import { PipelinesStack } from './stacks/pipelines.stack.ts';
 import { StatefulStack } from './stacks/stateful.stack.ts';
 
 export interface RunwayAppOptions {
@@ -22,5 +23,13 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     artifactAccessPolicy: stateful.artifactAccessPolicy,
     eventBus: stateful.eventBus,
   });
-  return { stateful, api };
+  const pipelines = new PipelinesStack(app, `${prefix}-Pipelines`, {
+    env,
+    trackingTable: stateful.trackingTable,
+    registryTable: stateful.registryTable,
+    artifactBucket: stateful.artifactBucket,
+    artifactAccessPolicy: stateful.artifactAccessPolicy,
+    eventBus: stateful.eventBus,
+  });
+  return { stateful, api, pipelines };
 }
