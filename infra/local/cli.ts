@@ -10,6 +10,7 @@ Runway: an MLflow-compatible MLOps backend that runs serverless on AWS and, for 
 
 Commands:
   start        Run Runway locally: the whole CDK app on embedded emulators, on 127.0.0.1
+  pipelines    Start, list and describe training pipeline executions (see 'runway pipelines --help')
   help         Show this help
 
 Options for start:
@@ -36,6 +37,11 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'start') return start(rest);
+  if (command === 'pipelines') {
+    // Loaded here so that --help answers without loading the SDK.
+    const { pipelines } = await import('./pipelines-cli.ts');
+    return pipelines(rest);
+  }
   process.stderr.write(`runway: unknown command '${command}'. See 'runway --help'.\n`);
   return 2;
 }

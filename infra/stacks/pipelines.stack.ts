@@ -4,6 +4,7 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { DEFAULT_PIPELINE_NAME } from '../../shared/pipelines/model.ts';
 import { TrainingPipeline } from '../constructs/training-pipeline.ts';
 
 export interface PipelinesStackProps extends StackProps {
@@ -14,8 +15,7 @@ export interface PipelinesStackProps extends StackProps {
   eventBus: IEventBus;
 }
 
-/** The state machine name of the ready pipeline; `runway pipelines start` uses it by default. */
-export const DEFAULT_PIPELINE_NAME = 'runway-training';
+export { DEFAULT_PIPELINE_NAME };
 
 /**
  * The ready training pipeline: one instance of {@link TrainingPipeline} for tabular models trained

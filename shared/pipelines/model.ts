@@ -119,6 +119,9 @@ export type PipelineConfig = z.output<typeof PipelineInputSchema> & {
   experimentName: string;
 };
 
+/** The state machine name of the ready pipeline; `runway pipelines` uses it by default. */
+export const DEFAULT_PIPELINE_NAME = 'runway-training';
+
 /** The MLflow run that tracks one execution. */
 export interface RunRef {
   runId: string;

@@ -1,13 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_ACCOUNT, LOCAL_REGION, LocalRuntime } from '../../infra/local/runtime.ts';
-import { DEFAULT_PIPELINE_NAME } from '../../infra/stacks/pipelines.stack.ts';
+import { REPO_ROOT } from '../../infra/repo-root.ts';
+import { DEFAULT_PIPELINE_NAME } from '../../shared/pipelines/model.ts';
 import { predict } from '../../shared/pipelines/training/linear-models.ts';
-import { iris } from '../support/iris.ts';
+import { IRIS_PATH, iris } from '../support/iris.ts';
 
 const MACHINE = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${DEFAULT_PIPELINE_NAME}`;
 const INPUT = {
@@ -217,4 +219,61 @@ describe('the training pipeline in the local runtime', () => {
     expect(description.cause).toContain('Prepare failed: Invalid pipeline input: datasetUri: must be s3://');
     expect(description.cause).toContain('threshold:');
   });
+
+  it('is started, listed and described by `runway pipelines` against the running runtime', async () => {
+    const inputFile = path.join(dataDir, 'pipeline.json');
+    const { datasetUri: _unused, ...input } = INPUT;
+    writeFileSync(inputFile, JSON.stringify({ ...input, modelName: 'iris-cli', alias: undefined }));
+    const started = await cli(
+      'pipelines',
+      'start',
+      '--input',
+      inputFile,
+      '--dataset',
+      IRIS_PATH,
+      '--name',
+      'cli-run',
+      '--wait',
+      '--data-dir',
+      dataDir,
+    );
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.stdout).toContain('status:    SUCCEEDED');
+    expect(started.stdout).toMatch(/steps:\n {2}Prepare\n {2}ValidateData\n/);
+    expect(started.stdout).toContain('"registered": true');
+    const listed = await cli('pipelines', 'list', '--data-dir', dataDir);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^cli-run {2}SUCCEEDED {2}/m);
+    const described = await cli('pipelines', 'describe', 'cli-run', '--data-dir', dataDir);
+    expect(described.stdout).toContain(
+      `execution: ${MACHINE.replace(':stateMachine:', ':execution:')}:cli-run`,
+    );
+    const failed = await cli(
+      'pipelines',
+      'start',
+      '--input-json',
+      '{"modelName":"x"}',
+      '--wait',
+      '--data-dir',
+      dataDir,
+    );
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toContain('error:     PipelineInputError');
+    expect((await cli('pipelines', 'start', '--data-dir', dataDir)).code).toBe(2);
+  }, 180_000);
 });
+
+function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bin/runway.js'), ...args], {
+    cwd: REPO_ROOT,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
