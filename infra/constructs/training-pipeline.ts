@@ -1,7 +1,8 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Size, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { InstanceType } from 'aws-cdk-lib/aws-ec2';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { type IManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -10,6 +11,8 @@ import {
   Condition,
   DefinitionBody,
   Fail,
+  IntegrationPattern,
+  JsonPath,
   LogLevel,
   Pass,
   StateMachine,
@@ -17,7 +20,13 @@ import {
   Succeed,
   TaskInput,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import {
+  DockerImage,
+  InputMode,
+  LambdaInvoke,
+  S3Location,
+  SageMakerCreateTrainingJob,
+} from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { RunwayFunction } from './runway-function.ts';
 
@@ -63,6 +72,7 @@ export class TrainingPipeline extends Construct {
   readonly stateMachine: StateMachine;
   /** Step functions by state name (e.g. `ValidateData`). */
   readonly functions: Readonly<Record<string, RunwayFunction>>;
+  private sageMakerJobArnFinding: string | undefined;
 
   constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
     super(scope, id);
@@ -112,6 +122,15 @@ export class TrainingPipeline extends Construct {
       artifacts: true,
       data: true,
     });
+    const importModel = step(
+      'ImportModel',
+      'functions/pipeline-import-model.ts',
+      'import a SageMaker model',
+      {
+        artifacts: true,
+        data: true,
+      },
+    );
     const evaluate = step('Evaluate', 'functions/pipeline-evaluate.ts', 'score the held-out rows', {
       artifacts: true,
       data: true,
@@ -150,7 +169,7 @@ export class TrainingPipeline extends Construct {
     });
     const record = this.task('RecordFailure', recordFailure, undefined, '$.outcome');
     record.addCatch(failedUnrecorded, { resultPath: '$.recordError' }).next(failed);
-    const onFailure = (task: LambdaInvoke, withRun: boolean) => {
+    const onFailure = <T extends LambdaInvoke | SageMakerCreateTrainingJob>(task: T, withRun: boolean): T => {
       const name = task.id;
       const describe = new Pass(this, `${name} failed`, {
         parameters: {
@@ -194,7 +213,17 @@ export class TrainingPipeline extends Construct {
     const definition = prepareTask
       .next(stepTask('ValidateData', validate, '$.data'))
       .next(stepTask('Split', split, '$.split'))
-      .next(stepTask('Train', train, '$.training'))
+      .next(
+        new Choice(this, 'Which trainer?')
+          .when(
+            Condition.stringEquals('$.config.trainer.type', 'sagemaker'),
+            onFailure(this.sageMakerTraining(props), true).next(
+              stepTask('ImportModel', importModel, '$.training'),
+            ),
+          )
+          .otherwise(stepTask('Train', train, '$.training'))
+          .afterwards(),
+      )
       .next(stepTask('Evaluate', evaluate, '$.evaluation'))
       .next(stepTask('Gate', gate, '$.gate'))
       .next(
@@ -223,6 +252,13 @@ export class TrainingPipeline extends Construct {
       reason:
         'X-Ray PutTraceSegments/PutTelemetryRecords and log delivery support no resource-level permissions',
     });
+    if (this.sageMakerJobArnFinding) {
+      Validations.of(role).acknowledge({
+        id: this.sageMakerJobArnFinding,
+        reason:
+          'The .sync integration creates, describes and stops training jobs whose names come from each run',
+      });
+    }
     for (const fn of Object.values(functions)) {
       const logicalId = stack.getLogicalId(fn.node.defaultChild as CfnFunction);
       Validations.of(role).acknowledge({
@@ -230,6 +266,90 @@ export class TrainingPipeline extends Construct {
         reason: 'Step Functions may invoke the step function by qualified ARN (its versions), as CDK grants',
       });
     }
+  }
+
+  /**
+   * The SageMaker trainer: a training job (`.sync`: the task waits for it) running the input's
+   * container on the split's `train` and `test` channels, writing to the run's artifacts. The job's
+   * role may read and write the artifact bucket and pull images; nothing else.
+   */
+  private sageMakerTraining(props: TrainingPipelineProps): SageMakerCreateTrainingJob {
+    const role = new Role(this, 'TrainingJobRole', {
+      assumedBy: new ServicePrincipal('sagemaker.amazonaws.com'),
+      description: 'Runs user training containers of the Runway training pipeline',
+    });
+    role.addManagedPolicy(props.artifactAccessPolicy);
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['ecr:GetAuthorizationToken', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+        resources: ['*'],
+      }),
+    );
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '/aws/sagemaker/TrainingJobs*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    const stack = Stack.of(this);
+    const where = (token: string, placeholder: string) => (Token.isUnresolved(token) ? placeholder : token);
+    const region = where(stack.region, '<AWS::Region>');
+    const account = where(stack.account, '<AWS::AccountId>');
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'The container image is named in each execution input (any repository); GetAuthorizationToken has no resource',
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:${region}:${account}:log-group:/aws/sagemaker/TrainingJobs*]`,
+      reason: 'SageMaker writes training job logs to streams it names in this log group',
+    });
+    this.sageMakerJobArnFinding = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:${region}:${account}:training-job/*]`;
+    const channel = (name: string, path: string) => ({
+      channelName: name,
+      contentType: 'text/csv',
+      dataSource: { s3DataSource: { s3Location: S3Location.fromJsonExpression(path) } },
+    });
+    const task = new SageMakerCreateTrainingJob(this, 'TrainInSageMaker', {
+      integrationPattern: IntegrationPattern.RUN_JOB,
+      role,
+      trainingJobName: JsonPath.format('runway-{}', JsonPath.stringAt('$.run.runId')),
+      algorithmSpecification: {
+        trainingImage: DockerImage.fromJsonExpression(JsonPath.stringAt('$.config.trainer.image')),
+        trainingInputMode: InputMode.FILE,
+      },
+      inputDataConfig: [channel('train', '$.split.trainS3Uri'), channel('test', '$.split.testS3Uri')],
+      outputDataConfig: { s3OutputLocation: S3Location.fromJsonExpression('$.split.outputS3Uri') },
+      resourceConfig: {
+        instanceCount: JsonPath.numberAt('$.config.trainer.instanceCount'),
+        instanceType: new InstanceType(JsonPath.stringAt('$.config.trainer.instanceType')),
+        volumeSize: Size.gibibytes(10),
+      },
+      stoppingCondition: { maxRuntime: Duration.hours(5) },
+      hyperparameters: {
+        'target_column.$': '$.config.targetColumn',
+        'model_type.$': '$.config.modelType',
+      },
+      resultSelector: {
+        'trainingJobName.$': '$.TrainingJobName',
+        'modelArtifacts.$': '$.ModelArtifacts.S3ModelArtifacts',
+      },
+      resultPath: '$.sagemaker',
+    });
+    task.addRetry({
+      errors: ['SageMaker.AmazonSageMakerException'],
+      interval: Duration.seconds(10),
+      maxAttempts: 3,
+      backoffRate: 2,
+    });
+    return task;
   }
 
   /** Object reads (and ListBucket, so a missing key is 404, not 403) of the buckets datasets come from. */

@@ -93,7 +93,7 @@ async function stateMachineArn(client: SFNClient, pipeline: string): Promise<str
   throw new UsageError(`no state machine named '${pipeline}'`);
 }
 
-async function executionArn(client: SFNClient, machineArn: string, id: string): Promise<string> {
+function executionArn(machineArn: string, id: string): string {
   if (id.startsWith('arn:')) return id;
   // Execution ARNs of STANDARD machines are the machine's ARN with `execution` and the name.
   return `${machineArn.replace(':stateMachine:', ':execution:')}:${id}`;
@@ -239,7 +239,7 @@ export async function pipelines(argv: string[]): Promise<number> {
       case 'describe': {
         const [id] = positionals;
         if (!id) throw new UsageError('describe needs an execution name or ARN');
-        await describe(target.client, await executionArn(target.client, machine, id));
+        await describe(target.client, executionArn(machine, id));
         return 0;
       }
       default:

@@ -135,6 +135,7 @@ export interface PipelineState {
   run: RunRef;
   data?: DataOutcome;
   split?: SplitOutcome;
+  sagemaker?: SageMakerOutcome;
   training?: TrainingOutcome;
   evaluation?: EvaluationOutcome;
   gate?: GateOutcome;
@@ -159,6 +160,16 @@ export interface SplitOutcome {
   testPath: string;
   trainRows: number;
   testRows: number;
+  /** Where the SageMaker trainer reads the parts and writes its output (`s3://` URIs). */
+  trainS3Uri?: string;
+  testS3Uri?: string;
+  outputS3Uri?: string;
+}
+
+/** What the `.sync` SageMaker training task keeps of DescribeTrainingJob (its ResultSelector). */
+export interface SageMakerOutcome {
+  trainingJobName: string;
+  modelArtifacts: string;
 }
 
 export interface TrainingOutcome {
@@ -166,6 +177,8 @@ export interface TrainingOutcome {
   modelPath: string;
   iterations: number;
   converged: boolean;
+  /** A user container evaluated its model on the test channel itself; its metrics are here. */
+  containerMetricsPath?: string;
 }
 
 export interface EvaluationOutcome {
@@ -218,4 +231,6 @@ export const ARTIFACTS = {
   test: 'data/test.csv',
   model: 'model',
   evaluation: 'evaluation/metrics.json',
+  containerMetrics: 'evaluation/container_metrics.json',
+  sagemakerOutput: 'sagemaker',
 } as const;

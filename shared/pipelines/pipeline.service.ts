@@ -38,8 +38,9 @@ import {
   type TrainingOutcome,
 } from './model.ts';
 import type { ArtifactFiles, Clock, DatasetReader, Registry, Tracking } from './ports.ts';
-import { type LinearModel, predict, trainLinearModel } from './training/linear-models.ts';
+import { type LinearModel, predict, TrainingError, trainLinearModel } from './training/linear-models.ts';
 import { MODEL_PARAMETERS_FILE, mlflowModelFiles } from './training/mlflow-model.ts';
+import { readTarGz } from './training/tar.ts';
 
 /** The largest dataset a step reads (it is held in memory, parsed, in a Lambda). */
 export const MAX_DATASET_BYTES = 64 * 1024 * 1024;
@@ -53,6 +54,8 @@ export interface PipelineServiceDeps {
   datasets: DatasetReader;
   /** Written into the models' `producer_version`. */
   runwayVersion: string;
+  /** The `s3://` URI of an artifact path (for jobs that read and write S3 themselves, e.g. SageMaker). */
+  s3UriOf?: (artifactPath: string) => string;
   clock?: Clock;
 }
 
@@ -121,6 +124,7 @@ export class PipelineService {
   private readonly artifacts: ArtifactFiles;
   private readonly datasets: DatasetReader;
   private readonly runwayVersion: string;
+  private readonly s3UriOf: ((artifactPath: string) => string) | undefined;
   private readonly clock: Clock;
 
   constructor(deps: PipelineServiceDeps) {
@@ -129,6 +133,7 @@ export class PipelineService {
     this.artifacts = deps.artifacts;
     this.datasets = deps.datasets;
     this.runwayVersion = deps.runwayVersion;
+    this.s3UriOf = deps.s3UriOf;
     this.clock = deps.clock ?? { now: () => Date.now() };
   }
 
@@ -269,11 +274,20 @@ export class PipelineService {
         this.metric('dropped_rows', table.rows.length - complete.length),
       ],
     });
+    const s3 = this.s3UriOf;
+    const root = proxyPathOfArtifactUri(run.artifactUri);
     return {
       trainPath: ARTIFACTS.train,
       testPath: ARTIFACTS.test,
       trainRows: train.rows.length,
       testRows: test.rows.length,
+      ...(s3
+        ? {
+            trainS3Uri: s3(`${root}/${ARTIFACTS.train}`),
+            testS3Uri: s3(`${root}/${ARTIFACTS.test}`),
+            outputS3Uri: s3(`${root}/${ARTIFACTS.sagemakerOutput}`),
+          }
+        : {}),
     };
   }
 
@@ -317,12 +331,57 @@ export class PipelineService {
     return { modelPath: ARTIFACTS.model, iterations: model.fit.iterations, converged: model.fit.converged };
   }
 
+  /**
+   * Step 4 (SageMaker trainer), after the `.sync` training job: unpacks the job's `model.tar.gz`,
+   * which must hold an MLflow model with an ONNX flavor (`MLmodel`, `model.onnx`) and `metrics.json`
+   * (the container's metrics on the `test` channel), into the run's `model/`.
+   */
+  async importSageMakerModel(state: PipelineState): Promise<TrainingOutcome> {
+    const { run } = state;
+    const job = requireStep(state.sagemaker, 'TrainInSageMaker');
+    const archive = await this.datasets.read(job.modelArtifacts, MAX_DATASET_BYTES);
+    if (!(archive instanceof Uint8Array)) {
+      throw new DatasetUnreadableError(`Cannot read ${job.modelArtifacts} (${archive ?? 'missing'})`);
+    }
+    let files: Map<string, Uint8Array>;
+    try {
+      files = readTarGz(archive, MAX_DATASET_BYTES);
+    } catch (error) {
+      throw new TrainingError(`${job.modelArtifacts} is not a readable .tar.gz: ${(error as Error).message}`);
+    }
+    const missing = ['MLmodel', 'model.onnx', 'metrics.json'].filter((name) => !files.has(name));
+    if (missing.length > 0) {
+      throw new TrainingError(
+        `The training job ${job.trainingJobName} wrote no ${missing.join(', ')} in /opt/ml/model: a SageMaker trainer must write an MLflow ONNX model and metrics.json (its metrics on the test channel)`,
+      );
+    }
+    const metrics = files.get('metrics.json') as Uint8Array;
+    files.delete('metrics.json');
+    await Promise.all([
+      ...[...files].map(([name, bytes]) =>
+        this.writeArtifact(run, `${ARTIFACTS.model}/${name}`, bytes, contentTypeOf(name)),
+      ),
+      this.writeArtifact(run, ARTIFACTS.containerMetrics, metrics),
+    ]);
+    await this.tracking.runs.logBatch({
+      runId: run.runId,
+      tags: [{ key: 'runway.sagemaker.training_job', value: job.trainingJobName }],
+    });
+    return {
+      modelPath: ARTIFACTS.model,
+      iterations: 0,
+      converged: true,
+      containerMetricsPath: ARTIFACTS.containerMetrics,
+    };
+  }
+
   /** Step 5: the model's metrics on the held-out split, logged to the run as `test_<metric>`. */
   async evaluate(state: PipelineState): Promise<EvaluationOutcome> {
     const { config, run } = state;
     const training = requireStep(state.training, 'Train');
-    const model = await this.loadModel(run, training.modelPath);
-    const metrics = await this.scoreOnTestSplit(state, model);
+    const metrics = training.containerMetricsPath
+      ? await this.containerMetrics(run, training.containerMetricsPath, config.metric)
+      : await this.scoreOnTestSplit(state, await this.loadModel(run, training.modelPath));
     await this.writeArtifact(run, ARTIFACTS.evaluation, json(metrics));
     await this.tracking.runs.logBatch({
       runId: run.runId,
@@ -505,6 +564,26 @@ export class PipelineService {
 
   private writeArtifact(run: RunRef, relative: string, bytes: Uint8Array, contentType = 'application/json') {
     return this.artifacts.write(`${proxyPathOfArtifactUri(run.artifactUri)}/${relative}`, bytes, contentType);
+  }
+
+  private async containerMetrics(run: RunRef, path: string, metric: string): Promise<Record<string, number>> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(utf8(await this.readArtifact(run, path)));
+    } catch {
+      throw new TrainingError('metrics.json from the training job is not JSON');
+    }
+    const metrics = Object.fromEntries(
+      Object.entries(parsed && typeof parsed === 'object' ? parsed : {}).filter(
+        (entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]),
+      ),
+    );
+    if (metrics[metric] === undefined) {
+      throw new TrainingError(
+        `metrics.json from the training job has no numeric "${metric}", the gate's metric`,
+      );
+    }
+    return metrics;
   }
 
   private async loadModel(run: RunRef, modelPath: string): Promise<LinearModel> {

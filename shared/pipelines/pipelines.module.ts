@@ -82,5 +82,7 @@ export function createPipelineService(config: ReturnType<typeof pipelineConfig>)
     artifacts,
     datasets: new S3DatasetReader(artifacts),
     runwayVersion: runwayVersion(),
+    s3UriOf: (artifactPath) =>
+      `s3://${config.ARTIFACT_BUCKET_NAME}/${[config.ARTIFACT_KEY_PREFIX, artifactPath].filter(Boolean).join('/')}`,
   });
 }

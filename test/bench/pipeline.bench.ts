@@ -64,11 +64,11 @@ export async function pipelineBench(): Promise<void> {
   }
 }
 
-function timeFits(fit: () => void, n = 200): number {
+function timeFits(train: () => void, n = 200): number {
   const samples: number[] = [];
   for (let i = 0; i < n; i++) {
     const started = performance.now();
-    fit();
+    train();
     samples.push(performance.now() - started);
   }
   return summarize(samples).p50;

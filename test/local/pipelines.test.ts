@@ -9,6 +9,7 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, LocalRuntime } from '../../infra/local/run
 import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { DEFAULT_PIPELINE_NAME } from '../../shared/pipelines/model.ts';
 import { predict } from '../../shared/pipelines/training/linear-models.ts';
+import { fakeSageMaker } from '../support/fake-sagemaker.ts';
 import { IRIS_PATH, iris } from '../support/iris.ts';
 
 const MACHINE = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${DEFAULT_PIPELINE_NAME}`;
@@ -25,6 +26,7 @@ const INPUT = {
 
 let dataDir: string;
 let runtime: LocalRuntime;
+const sagemaker = fakeSageMaker(() => runtime.environment.AWS_ENDPOINT_URL_S3 ?? '');
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered.
 async function api(pathname: string): Promise<any> {
@@ -69,7 +71,13 @@ const versionsOf = async (name: string) =>
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'runway-pipelines-'));
-  runtime = await LocalRuntime.start({ port: 0, dataDir, functionLogs: 'silent', log: () => undefined });
+  runtime = await LocalRuntime.start({
+    port: 0,
+    dataDir,
+    functionLogs: 'silent',
+    log: () => undefined,
+    runJob: sagemaker.runJob,
+  });
   await upload('iris.csv', iris().text);
 }, 180_000);
 
@@ -88,6 +96,7 @@ describe('the training pipeline in the local runtime', () => {
       'Prepare',
       'ValidateData',
       'Split',
+      'Which trainer?',
       'Train',
       'Evaluate',
       'Gate',
@@ -162,9 +171,9 @@ describe('the training pipeline in the local runtime', () => {
     const { output: probabilities } = await session.run({
       input: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, 4]),
     });
-    [...(probabilities!.data as Float32Array)].forEach((p, i) =>
-      expect(p).toBeCloseTo(predict(parameters, rows[i]!), 5),
-    );
+    [...(probabilities!.data as Float32Array)].forEach((p, i) => {
+      expect(p).toBeCloseTo(predict(parameters, rows[i]!), 5);
+    });
   });
 
   it('does not register a model that does not beat the one under the alias', async () => {
@@ -218,6 +227,54 @@ describe('the training pipeline in the local runtime', () => {
     expect(description.error).toBe('PipelineInputError');
     expect(description.cause).toContain('Prepare failed: Invalid pipeline input: datasetUri: must be s3://');
     expect(description.cause).toContain('threshold:');
+  });
+
+  it('trains in a SageMaker job (.sync, bound to a fake) and imports, evaluates and registers its model', async () => {
+    const { description, events } = await execute({
+      ...INPUT,
+      modelName: 'iris-sagemaker',
+      alias: undefined,
+      trainer: { type: 'sagemaker', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/trainer:1' },
+    });
+    expect(description.status, description.cause).toBe('SUCCEEDED');
+    expect(entered(events)).toEqual(
+      expect.arrayContaining(['Which trainer?', 'TrainInSageMaker', 'ImportModel', 'Evaluate', 'Register']),
+    );
+    expect(entered(events)).not.toContain('Train');
+    const output = JSON.parse(description.output ?? '{}');
+    const call = sagemaker.calls.at(-1)!;
+    expect(call).toMatchObject({
+      TrainingJobName: `runway-${output.runId}`,
+      AlgorithmSpecification: {
+        TrainingImage: '123456789012.dkr.ecr.us-east-1.amazonaws.com/trainer:1',
+        TrainingInputMode: 'File',
+      },
+      ResourceConfig: { InstanceCount: 1, InstanceType: 'ml.m5.large' },
+      HyperParameters: { target_column: 'species', model_type: 'logistic_regression' },
+    });
+    const { run } = await api(`/api/2.0/mlflow/runs/get?run_id=${output.runId}`);
+    const metrics = Object.fromEntries(
+      run.data.metrics.map((m: { key: string; value: number }) => [m.key, m.value]),
+    );
+    expect(metrics.test_accuracy).toBe(output.value);
+    const onnx = await artifact(run.info.artifact_uri, 'model/model.onnx');
+    expect((await ort.InferenceSession.create(onnx)).inputNames).toEqual(['input']);
+    expect(output).toMatchObject({ registered: true, version: '1' });
+  });
+
+  it('fails a SageMaker job failure at its step, naming it', async () => {
+    const { description, events } = await execute({
+      ...INPUT,
+      modelName: 'iris-sagemaker',
+      alias: undefined,
+      trainer: { type: 'sagemaker', image: 'missing' },
+    });
+    expect(description.status).toBe('FAILED');
+    expect(entered(events)).not.toContain('ImportModel');
+    expect(description.error).toBe('SageMaker.TrainingJobFailedException');
+    expect(description.cause).toBe(
+      'TrainInSageMaker failed: ClientError: Cannot pull the training image "missing"',
+    );
   });
 
   it('is started, listed and described by `runway pipelines` against the running runtime', async () => {

@@ -87,7 +87,9 @@ describe('linear algebra', () => {
       y,
     );
     const closed = normalEquations(x, y);
-    qr.forEach((value, i) => expect(value).toBeCloseTo(closed[i]!, 9));
+    qr.forEach((value, i) => {
+      expect(value).toBeCloseTo(closed[i]!, 9);
+    });
   });
 
   it('names a collinear column and a matrix that is not positive definite', () => {
@@ -120,7 +122,9 @@ describe('built-in trainer against textbook results on Iris', () => {
     expect(model.fit.converged).toBe(true);
     expect(model.fit.iterations).toBeLessThan(25);
     expect(model.intercept).toBeCloseTo(R_GLM.intercept, 2);
-    model.coefficients.forEach((c, i) => expect(c).toBeCloseTo(R_GLM.coefficients[i]!, 2));
+    model.coefficients.forEach((c, i) => {
+      expect(c).toBeCloseTo(R_GLM.coefficients[i]!, 2);
+    });
     expect(model.fit.loss).toBeCloseTo(R_GLM.deviance, 2);
   });
 
@@ -130,7 +134,9 @@ describe('built-in trainer against textbook results on Iris', () => {
     const y = rows.map((row) => Number(row[3]));
     const model = trainLinearModel('linear_regression', IRIS_FEATURES.slice(0, 3), x, y);
     expect(model.intercept).toBeCloseTo(R_LM.intercept, 4);
-    model.coefficients.forEach((c, i) => expect(c).toBeCloseTo(R_LM.coefficients[i]!, 4));
+    model.coefficients.forEach((c, i) => {
+      expect(c).toBeCloseTo(R_LM.coefficients[i]!, 4);
+    });
     const closed = normalEquations(x, y);
     expect(model.intercept).toBeCloseTo(closed[0]!, 9);
   });
@@ -196,7 +202,9 @@ describe('ONNX export', () => {
     const { output } = await session.run({ input });
     expect(output!.dims).toEqual([x.length, 1]);
     const probabilities = [...(output!.data as Float32Array)];
-    probabilities.forEach((p, i) => expect(p).toBeCloseTo(predict(model, x[i]!), 5));
+    probabilities.forEach((p, i) => {
+      expect(p).toBeCloseTo(predict(model, x[i]!), 5);
+    });
   });
 
   it('loads in ONNX Runtime and predicts what the trainer computes (linear)', async () => {
@@ -219,7 +227,9 @@ describe('ONNX export', () => {
     const { output } = await session.run({
       input: new ort.Tensor('float32', Float32Array.from(x.flat()), [x.length, 3]),
     });
-    [...(output!.data as Float32Array)].forEach((v, i) => expect(v).toBeCloseTo(predict(model, x[i]!), 4));
+    [...(output!.data as Float32Array)].forEach((v, i) => {
+      expect(v).toBeCloseTo(predict(model, x[i]!), 4);
+    });
   });
 });
 
@@ -289,9 +299,9 @@ describe('MLflow model directory', () => {
     const { output } = await session.run({
       input: new ort.Tensor('float32', Float32Array.from(example.flat()), [5, 4]),
     });
-    [...(output!.data as Float32Array)].forEach((p, i) =>
-      expect(p).toBeCloseTo(predict(model, example[i]!), 5),
-    );
+    [...(output!.data as Float32Array)].forEach((p, i) => {
+      expect(p).toBeCloseTo(predict(model, example[i]!), 5);
+    });
   });
 
   it('keeps the coefficients beside the ONNX file for later scoring', () => {
