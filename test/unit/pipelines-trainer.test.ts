@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../infra/repo-root.ts';
@@ -12,6 +13,8 @@ import {
 } from '../../shared/pipelines/training/linear-algebra.ts';
 import { predict, TrainingError, trainLinearModel } from '../../shared/pipelines/training/linear-models.ts';
 import { mlflowModelFiles } from '../../shared/pipelines/training/mlflow-model.ts';
+import { readTarGz } from '../../shared/pipelines/training/tar.ts';
+import { tarGz } from '../support/fake-sagemaker.ts';
 import { IRIS_FEATURES, iris, R_GLM, R_LM, versicolorVirginica } from '../support/iris.ts';
 
 const text = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
@@ -312,5 +315,22 @@ describe('MLflow model directory', () => {
       target: 'species',
       positiveClass: 'virginica',
     });
+  });
+});
+
+describe('model.tar.gz (SageMaker output)', () => {
+  it('reads the regular files of a ustar archive and refuses a truncated or oversized one', () => {
+    const files = {
+      MLmodel: new TextEncoder().encode('artifact_path: model\n'),
+      'model.onnx': new Uint8Array(1000).fill(7),
+      'metrics.json': new TextEncoder().encode('{"accuracy":1}'),
+    };
+    const read = readTarGz(tarGz(files), 1 << 20);
+    expect([...read.keys()].sort()).toEqual(['MLmodel', 'metrics.json', 'model.onnx']);
+    expect([...read.get('model.onnx')!]).toEqual([...files['model.onnx']]);
+    expect(text(read.get('metrics.json'))).toBe('{"accuracy":1}');
+    const whole = gunzipSync(tarGz(files));
+    expect(() => readTarGz(gzipSync(whole.subarray(0, 700)), 1 << 20)).toThrow(/truncated tar/);
+    expect(() => readTarGz(tarGz(files), 100)).toThrow();
   });
 });

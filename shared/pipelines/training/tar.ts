@@ -13,7 +13,9 @@ export function readTarGz(bytes: Uint8Array, maxBytes: number): Map<string, Uint
     const end = raw.indexOf(0);
     return new TextDecoder().decode(end < 0 ? raw : raw.subarray(0, end));
   };
-  for (let offset = 0; offset + 512 <= tar.length; ) {
+  for (let offset = 0; ; ) {
+    // An archive ends with zero blocks; running out of bytes first means it was cut short.
+    if (offset + 512 > tar.length) throw new Error('truncated tar archive (no end-of-archive block)');
     if (tar.subarray(offset, offset + 512).every((byte) => byte === 0)) break;
     const size = Number.parseInt(field(offset + 124, 12).trim() || '0', 8);
     if (!Number.isFinite(size) || size < 0) throw new Error(`corrupt tar header at byte ${offset}`);
