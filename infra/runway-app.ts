@@ -1,6 +1,7 @@
 import type { App, Environment } from 'aws-cdk-lib';
 import { ApiStack } from './stacks/api.stack.ts';
 import { DeploymentsStack } from './stacks/deployments.stack.ts';
+import { PipelinesStack } from './stacks/pipelines.stack.ts';
 import { ServingStack } from './stacks/serving.stack.ts';
 import { StatefulStack } from './stacks/stateful.stack.ts';
 
@@ -44,5 +45,13 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     artifactBucket: stateful.artifactBucket,
     modelServingPolicy: stateful.modelServingPolicy,
   });
-  return { stateful, api, deployments, serving };
+  const pipelines = new PipelinesStack(app, `${prefix}-Pipelines`, {
+    env,
+    trackingTable: stateful.trackingTable,
+    registryTable: stateful.registryTable,
+    artifactBucket: stateful.artifactBucket,
+    artifactAccessPolicy: stateful.artifactAccessPolicy,
+    eventBus: stateful.eventBus,
+  });
+  return { stateful, api, deployments, serving, pipelines };
 }

@@ -13,6 +13,7 @@ Commands:
   endpoints    Create, show, list, update and delete model endpoints; their deployment history
                (see 'runway endpoints --help')
   tokens       Create, list and revoke Runway tokens (see 'runway tokens --help')
+  pipelines    Start, list and describe training pipeline executions (see 'runway pipelines --help')
   help         Show this help
 
 Options for start:
@@ -46,6 +47,11 @@ export async function main(argv: string[]): Promise<number> {
     // Loaded here, so --help and --version answer without loading the SDK.
     const { tokens } = await import('./tokens-cli.ts');
     return tokens(rest);
+  }
+  if (command === 'pipelines') {
+    // Loaded here so that --help answers without loading the SDK.
+    const { pipelines } = await import('./pipelines-cli.ts');
+    return pipelines(rest);
   }
   process.stderr.write(`runway: unknown command '${command}'. See 'runway --help'.\n`);
   return 2;

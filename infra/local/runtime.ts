@@ -18,6 +18,7 @@ import { LocalEventBus } from './events/local-event-bus.ts';
 import { FunctionError, LocalFunction, type LocalFunctionSpec } from './lambda/local-function.ts';
 import { provisionBuckets, provisionTables } from './provision.ts';
 import { LocalStepFunctions } from './stepfunctions/local-step-functions.ts';
+import type { TaskEnvironment } from './stepfunctions/types.ts';
 import { type AppDefinition, synthesize } from './synth.ts';
 
 export const LOCAL_REGION = 'us-east-1';
@@ -44,6 +45,11 @@ export interface LocalRuntimeOptions {
   log?: (line: string) => void;
   /** Multiplies every Wait state's duration (0 skips waits). @default 1 */
   waitTimeScale?: number;
+  /**
+   * Runs `.sync` job tasks (e.g. `sagemaker:createTrainingJob.sync`), which nothing emulates here:
+   * tests bind a fake. @default none: such tasks fail naming the unsupported resource
+   */
+  runJob?: TaskEnvironment['runJob'];
 }
 
 /** A start-up failure the user can act on; its message is one line. */
@@ -180,6 +186,7 @@ export class LocalRuntime {
       env: {
         invokeLambda: invokeFunction,
         callAws,
+        ...(options.runJob ? { runJob: options.runJob } : {}),
       },
       log,
       waitTimeScale: options.waitTimeScale ?? 1,

@@ -23,6 +23,8 @@ export type ParsedResource =
   | { kind: 'startExecution'; pattern: 'none' | 'sync' | 'sync:2' }
   /** `arn:aws:states:::aws-sdk:<service>:<action>` (sdk) or an optimised integration such as `dynamodb:putItem`. */
   | { kind: 'awsApi'; service: string; action: string; sdk: boolean }
+  /** An optimised integration's job-run pattern (`sagemaker:createTrainingJob.sync`): runs until the job ends. */
+  | { kind: 'awsJob'; service: string; action: string }
   | { kind: 'unsupported'; reason: string };
 
 /** A Task state with everything needed to run it. */
@@ -96,6 +98,7 @@ function parseIntegration(integration: string): ParsedResource {
   if (!sdk && service === 'states' && action === 'startExecution' && pattern !== 'waitForTaskToken') {
     return { kind: 'startExecution', pattern: pattern === 'sync' || pattern === 'sync:2' ? pattern : 'none' };
   }
+  if (!sdk && (pattern === 'sync' || pattern === 'sync:2')) return { kind: 'awsJob', service, action };
   if (pattern !== undefined) {
     // Callback and job-run patterns need the task-token API or per-service polling, neither of which exists here.
     return { kind: 'unsupported', reason: `the .${pattern} integration pattern is not supported locally` };
@@ -267,6 +270,26 @@ async function callAwsApi(
   }
 }
 
+/**
+ * A `.sync` job (a SageMaker training job, ...): no emulator runs these here, so they reach the
+ * environment's `runJob`, which tests bind to a fake; without one the task fails naming the resource.
+ */
+async function runAwsJob(
+  binding: TaskBinding,
+  parsed: ParsedResource & { kind: 'awsJob' },
+  params: JsonValue,
+  ctx: TaskRunContext,
+) {
+  if (!ctx.env.runJob)
+    throw unsupported(binding, `no emulator runs ${parsed.service}:${parsed.action}.sync jobs`);
+  try {
+    return await ctx.env.runJob(parsed.service, parsed.action, isRecord(params) ? params : {});
+  } catch (thrown) {
+    const error = asError(thrown);
+    throw new TaskFailure(awsErrorName(parsed.service, error.name, false), error.message);
+  }
+}
+
 const epochMillis = (date: Date | undefined): number | undefined => date?.getTime();
 
 const parseJsonText = (text: string | undefined): unknown =>
@@ -367,6 +390,8 @@ function runTask(binding: TaskBinding, input: JsonValue, ctx: TaskRunContext): P
       return startExecution(binding, parsed.pattern, input, ctx);
     case 'awsApi':
       return callAwsApi(binding, parsed, input, ctx);
+    case 'awsJob':
+      return runAwsJob(binding, parsed, input, ctx);
     case 'unsupported':
       return Promise.reject(unsupported(binding, parsed.reason));
   }

@@ -41,6 +41,12 @@ export interface TaskEnvironment {
    * (`ConditionalCheckFailedException`); it is reported as `<Service>.<Name>` the way Step Functions does.
    */
   callAws?(service: string, action: string, params: Record<string, unknown>): Promise<unknown>;
+  /**
+   * Optional: run a job-run (`.sync`) integration such as `arn:aws:states:::sagemaker:createTrainingJob.sync`
+   * to its end and return what Step Functions returns for it (for SageMaker, DescribeTrainingJob's output).
+   * Nothing emulates these jobs locally; tests bind a fake here. Throw to fail the task.
+   */
+  runJob?(service: string, action: string, params: Record<string, unknown>): Promise<unknown>;
 }
 
 /** Options of {@link LocalStepFunctions}. */
