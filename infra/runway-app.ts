@@ -1,5 +1,6 @@
 import type { App, Environment } from 'aws-cdk-lib';
 import { ApiStack } from './stacks/api.stack.ts';
+import { DeploymentsStack } from './stacks/deployments.stack.ts';
 import { StatefulStack } from './stacks/stateful.stack.ts';
 
 export interface RunwayAppOptions {
@@ -22,5 +23,11 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     artifactAccessPolicy: stateful.artifactAccessPolicy,
     eventBus: stateful.eventBus,
   });
-  return { stateful, api };
+  const deployments = new DeploymentsStack(app, `${prefix}-Deployments`, {
+    env,
+    api: api.api,
+    deploymentsTable: stateful.deploymentsTable,
+    registryTable: stateful.registryTable,
+  });
+  return { stateful, api, deployments };
 }

@@ -51,6 +51,12 @@ export class StatefulStack extends Stack {
     // Endpoints, their deployments and the model server's per-variant statistics (shared/deployments/keys.ts).
     // Statistics buckets expire (`expiresAt`) once no canary check can read them.
     this.deploymentsTable = contextTable(this, 'DeploymentsTable', { timeToLiveAttribute: 'expiresAt' });
+    // GSI2: endpoints by the model they follow (GSI1 lists every endpoint; one item has one gsi1pk).
+    this.deploymentsTable.addGlobalSecondaryIndex({
+      indexName: 'gsi2',
+      partitionKey: { name: 'gsi2pk', type: AttributeType.STRING },
+      sortKey: { name: 'gsi2sk', type: AttributeType.STRING },
+    });
 
     const accessLogs = new Bucket(this, 'AccessLogBucket', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,

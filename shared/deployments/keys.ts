@@ -27,9 +27,20 @@ export const deploymentKeys = {
   /** GSI1: every endpoint, for list (paged) and for the reconciler. */
   endpointsPartition: 'ENDPOINTS',
   endpointsSort: (name: string) => name,
-  /** GSI1: endpoints by the model they follow, so a registry event finds its endpoints in one Query. */
+  /**
+   * GSI2 (`gsi2pk`, `gsi2sk`): endpoints by the model they follow, so a registry event finds its
+   * endpoints in one Query. A second index rather than GSI1 because one item has one `gsi1pk`, and
+   * the endpoint item must be in both listings; a second item per endpoint would need a transaction
+   * (or a repair path) to stay in step with it, an index does not.
+   */
   modelPartition: (modelName: string) => `MODEL#${modelName}`,
+  modelSort: (name: string) => name,
 } as const;
 
-/** Index names, matching the table definition in `infra/stacks/stateful.stack.ts`. */
-export const DEPLOYMENT_INDEXES = { gsi1: 'gsi1' } as const;
+/**
+ * Index names, matching the table definition in `infra/stacks/stateful.stack.ts`. The endpoint item
+ * carries `gsi1pk = ENDPOINTS`, `gsi1sk = <name>` (every endpoint, by name) and
+ * `gsi2pk = MODEL#<model>`, `gsi2sk = <name>` (the endpoints of a model, by name); a deleting endpoint
+ * loses both, so it leaves the listings at its delete's commit point.
+ */
+export const DEPLOYMENT_INDEXES = { gsi1: 'gsi1', gsi2: 'gsi2' } as const;

@@ -49,10 +49,13 @@ export const rolloutPolicy = z
     message: 'the last traffic step must be 100',
     path: ['trafficSteps'],
   })
-  .refine((policy) => policy.trafficSteps.every((step, i) => i === 0 || step > (policy.trafficSteps[i - 1] ?? 0)), {
-    message: 'traffic steps must increase',
-    path: ['trafficSteps'],
-  });
+  .refine(
+    (policy) => policy.trafficSteps.every((step, i) => i === 0 || step > (policy.trafficSteps[i - 1] ?? 0)),
+    {
+      message: 'traffic steps must increase',
+      path: ['trafficSteps'],
+    },
+  );
 export type RolloutPolicy = z.infer<typeof rolloutPolicy>;
 
 /** One model version as the server sees it: enough to load it without asking the registry again. */

@@ -15,3 +15,24 @@ export function synthRunway(options: { nag?: boolean } = {}) {
 }
 
 export const templateOf = Template.fromStack;
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation resources are untyped JSON.
+export type CfnResource = { Type: string; Properties: any; Metadata?: Record<string, unknown> };
+
+/** The logical id and resource of the function whose source is `entry` (`runway:entry` metadata). */
+export function functionByEntry(template: Template, entry: string): [string, CfnResource] {
+  const found = Object.entries(
+    template.findResources('AWS::Lambda::Function') as Record<string, CfnResource>,
+  ).find(([, resource]) => resource.Metadata?.['runway:entry'] === entry);
+  if (!found) throw new Error(`no function for ${entry}`);
+  return found;
+}
+
+/** The statements of the policies attached to a function's role. */
+export function roleStatements(template: Template, functionId: string) {
+  const fn = template.findResources('AWS::Lambda::Function')[functionId] as CfnResource;
+  const role = fn.Properties.Role['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy') as Record<string, CfnResource>)
+    .filter((policy) => policy.Properties.Roles.some((ref: { Ref: string }) => ref.Ref === role))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}

@@ -1,0 +1,579 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
+import {
+  InvalidParameterError,
+  InvalidStateError,
+  ResourceAlreadyExistsError,
+  ResourceDoesNotExistError,
+} from '../../platform/errors.ts';
+import {
+  ConflictError,
+  DeploymentFinishedError,
+  endpointDeleting,
+  endpointNotFound,
+  StaleRevisionError,
+} from '../errors.ts';
+import { DEPLOYMENT_INDEXES, deploymentKeys } from '../keys.ts';
+import {
+  type Deployment,
+  deployment as deploymentSchema,
+  type Endpoint,
+  endpointName,
+  traffic as trafficSchema,
+} from '../model.ts';
+import {
+  type Clock,
+  type DeploymentChanges,
+  type DeploymentRef,
+  type EndpointChanges,
+  type EndpointStatus,
+  type EndpointStore,
+  type NewEndpoint,
+  type Page,
+  type PageRequest,
+  systemClock,
+  type TrafficChange,
+} from '../ports.ts';
+
+type Item = Record<string, unknown>;
+
+/** Deletes in flight at once when an endpoint's partition is swept. */
+const SWEEP_CONCURRENCY = 16;
+
+/**
+ * Endpoints and their deployments in the deployments table (`keys.ts`). Each change is one
+ * conditional write of one item (the local emulator has no transactions, and none is needed):
+ * - the endpoint item holds configuration and live traffic; `trafficRevision` is the compare-and-set
+ *   counter of traffic moves, `updatedAt` the one of configuration changes;
+ * - a delete first marks the endpoint `Deleting` and takes it out of both listings (the commit point:
+ *   no traffic move or configuration change passes after it), then removes the partition's other
+ *   items, then the endpoint item; a retried delete resumes where one died;
+ * - deployments are items of the endpoint's partition, newest first by their sort key.
+ */
+export class DynamoEndpointStore implements EndpointStore {
+  constructor(
+    private readonly tableName: string,
+    private readonly client: DynamoDBDocumentClient = dynamoDocumentClient(),
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  async create(input: NewEndpoint): Promise<Endpoint> {
+    const now = this.clock.now();
+    const endpoint: Endpoint = {
+      name: input.name,
+      modelName: input.modelName,
+      follows: input.follows,
+      target: input.target,
+      rolloutPolicy: input.rolloutPolicy,
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(input.sagemaker !== undefined ? { sagemaker: input.sagemaker } : {}),
+      traffic: { primary: null, canary: null, canaryWeight: 0, revision: 0 },
+      status: input.status ?? 'Creating',
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toEndpointItem(endpoint),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.get(input.name);
+      throw new ResourceAlreadyExistsError(
+        existing?.status === 'Deleting'
+          ? `Endpoint '${input.name}' is still being deleted; create it again once the delete finished`
+          : `Endpoint '${input.name}' already exists`,
+      );
+    }
+    return endpoint;
+  }
+
+  async get(name: string): Promise<Endpoint | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: deploymentKeys.endpoint(name), ConsistentRead: true }),
+    );
+    return Item ? fromEndpointItem(Item) : undefined;
+  }
+
+  list(page: PageRequest): Promise<Page<Endpoint>> {
+    return this.listIndex('all', DEPLOYMENT_INDEXES.gsi1, 'gsi1pk', deploymentKeys.endpointsPartition, page);
+  }
+
+  listByModel(modelName: string, page: PageRequest): Promise<Page<Endpoint>> {
+    return this.listIndex(
+      'model',
+      DEPLOYMENT_INDEXES.gsi2,
+      'gsi2pk',
+      deploymentKeys.modelPartition(modelName),
+      page,
+    );
+  }
+
+  async updateConfig(name: string, changes: EndpointChanges, expectedUpdatedAt?: number): Promise<Endpoint> {
+    const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' };
+    const values: Record<string, unknown> = { ':deleting': 'Deleting', ':now': this.clock.now() };
+    const sets = ['#updatedAt = :now'];
+    for (const [field, value] of Object.entries(changes)) {
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      sets.push(`#${field} = :${field}`);
+    }
+    let condition = 'attribute_exists(pk) AND #status <> :deleting';
+    if (expectedUpdatedAt !== undefined) {
+      condition += ' AND #updatedAt = :expected';
+      values[':expected'] = expectedUpdatedAt;
+    }
+    return this.updateEndpoint(name, `SET ${sets.join(', ')}`, condition, names, values, (current) => {
+      throw new ConflictError(
+        `Endpoint '${name}' changed at ${current.updatedAt}, after the ${expectedUpdatedAt} this update expected; read it again`,
+      );
+    });
+  }
+
+  async updateTraffic(
+    name: string,
+    expectedRevision: number,
+    next: TrafficChange,
+    status?: EndpointStatus,
+  ): Promise<Endpoint> {
+    if (status === 'Deleting') throw new Error('Deleting is set by delete() only');
+    const traffic = trafficSchema.parse({ ...next, revision: expectedRevision + 1 });
+    if (traffic.canary === null && traffic.canaryWeight !== 0) {
+      throw new Error(`A canary weight of ${traffic.canaryWeight} without a canary`);
+    }
+    const names: Record<string, string> = {
+      '#status': 'status',
+      '#traffic': 'traffic',
+      '#revision': 'trafficRevision',
+      '#updatedAt': 'updatedAt',
+    };
+    const values: Record<string, unknown> = {
+      ':deleting': 'Deleting',
+      ':traffic': { primary: traffic.primary, canary: traffic.canary, canaryWeight: traffic.canaryWeight },
+      ':expected': expectedRevision,
+      ':next': traffic.revision,
+      ':now': this.clock.now(),
+    };
+    let update = 'SET #traffic = :traffic, #revision = :next, #updatedAt = :now';
+    if (status !== undefined) {
+      update += ', #status = :status';
+      values[':status'] = status;
+    }
+    return this.updateEndpoint(
+      name,
+      update,
+      'attribute_exists(pk) AND #status <> :deleting AND #revision = :expected',
+      names,
+      values,
+      (current) => {
+        throw new StaleRevisionError(name, expectedRevision, current.traffic.revision);
+      },
+    );
+  }
+
+  async updateStatus(
+    name: string,
+    status: Exclude<EndpointStatus, 'Deleting'>,
+    from?: readonly EndpointStatus[],
+  ): Promise<Endpoint> {
+    if ((status as EndpointStatus) === 'Deleting') throw new Error('Deleting is set by delete() only');
+    const values: Record<string, unknown> = {
+      ':deleting': 'Deleting',
+      ':status': status,
+      ':now': this.clock.now(),
+    };
+    let condition = 'attribute_exists(pk) AND #status <> :deleting';
+    if (from !== undefined) {
+      const placeholders = from.map((state, i) => {
+        values[`:from${i}`] = state;
+        return `:from${i}`;
+      });
+      condition +=
+        placeholders.length > 0 ? ` AND #status IN (${placeholders.join(', ')})` : ' AND #status = :none';
+      if (placeholders.length === 0) values[':none'] = '';
+    }
+    return this.updateEndpoint(
+      name,
+      'SET #status = :status, #updatedAt = :now',
+      condition,
+      { '#status': 'status', '#updatedAt': 'updatedAt' },
+      values,
+      (current) => {
+        throw new ConflictError(
+          `Endpoint '${name}' is ${current.status}, not ${from?.join(' or ')}: its status was not changed`,
+        );
+      },
+    );
+  }
+
+  async delete(name: string): Promise<Endpoint | undefined> {
+    const endpoint = await this.get(name);
+    if (!endpoint) return undefined;
+    if (endpoint.status !== 'Deleting') {
+      const running = await this.findDeployment(name, 'status', 'InProgress');
+      if (running) {
+        throw new InvalidStateError(
+          `Endpoint '${name}' has deployment '${running.deploymentId}' of version ${running.version} in progress; ` +
+            'delete it once the deployment finished',
+        );
+      }
+      try {
+        // The commit point: from here on no traffic move or configuration change passes, and the
+        // endpoint is out of both listings. What follows is cleaning up, which a retried delete resumes.
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: deploymentKeys.endpoint(name),
+            UpdateExpression:
+              'SET #status = :deleting, #updatedAt = :now REMOVE gsi1pk, gsi1sk, gsi2pk, gsi2sk',
+            ConditionExpression: 'attribute_exists(pk) AND #updatedAt = :seen',
+            ExpressionAttributeNames: { '#status': 'status', '#updatedAt': 'updatedAt' },
+            ExpressionAttributeValues: {
+              ':deleting': 'Deleting',
+              ':now': this.clock.now(),
+              ':seen': endpoint.updatedAt,
+            },
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        // Changed since it was read (a deploy may have started): decide again on what is true now.
+        return this.delete(name);
+      }
+    }
+    await this.sweep(name);
+    await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: deploymentKeys.endpoint(name) }),
+    );
+    // Writes that passed just before the commit point (a statistics bucket) may land after the sweep.
+    await this.sweep(name);
+    return endpoint;
+  }
+
+  async putDeployment(deployment: Deployment): Promise<Deployment> {
+    const parsed = deploymentSchema.parse(deployment);
+    const key = deploymentKeys.deployment(parsed.endpointName, parsed.startedAt, parsed.deploymentId);
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, entity: 'deployment', ...parsed },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return parsed;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+      );
+      if (!Item) throw error;
+      return fromDeploymentItem(Item);
+    }
+  }
+
+  async updateDeployment(ref: DeploymentRef, changes: DeploymentChanges): Promise<Deployment> {
+    const key = deploymentKeys.deployment(ref.endpointName, ref.startedAt, ref.deploymentId);
+    const names: Record<string, string> = { '#status': 'status', '#id': 'deploymentId' };
+    const values: Record<string, unknown> = { ':inProgress': 'InProgress', ':id': ref.deploymentId };
+    const sets: string[] = [];
+    for (const [field, value] of Object.entries(changes)) {
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      sets.push(`#${field} = :${field}`);
+    }
+    if (sets.length === 0) {
+      const current = await this.getDeploymentAt(key);
+      if (!current) throw deploymentNotFound(ref);
+      return current;
+    }
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk) AND #id = :id AND #status = :inProgress',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromDeploymentItem(Attributes ?? {});
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = await this.getDeploymentAt(key);
+      if (!current) throw deploymentNotFound(ref);
+      throw new DeploymentFinishedError(ref.deploymentId, current.status);
+    }
+  }
+
+  getDeployment(endpointName: string, deploymentId: string): Promise<Deployment | undefined> {
+    return this.findDeployment(endpointName, 'deploymentId', deploymentId);
+  }
+
+  async listDeployments(endpointName: string, page: PageRequest): Promise<Page<Deployment>> {
+    const pk = deploymentKeys.partition(endpointName);
+    let start: Record<string, unknown> | undefined;
+    if (page.pageToken !== undefined) {
+      start = { pk, sk: decodePageToken(page.pageToken, 'deployments') };
+    }
+    // One more than asked: a next page is announced only when there is one.
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': deploymentKeys.deploymentPrefix },
+        // The sort key holds the reversed start time: ascending order is newest first.
+        ScanIndexForward: true,
+        ConsistentRead: true,
+        Limit: page.maxResults + 1,
+        ExclusiveStartKey: start,
+      }),
+    );
+    const items = Items.slice(0, page.maxResults);
+    const last = items.at(-1);
+    return {
+      items: items.map(fromDeploymentItem),
+      ...(Items.length > page.maxResults && last
+        ? { nextPageToken: encodePageToken('deployments', String(last.sk)) }
+        : {}),
+    };
+  }
+
+  private async listIndex(
+    kind: 'all' | 'model',
+    indexName: string,
+    partitionAttribute: 'gsi1pk' | 'gsi2pk',
+    partition: string,
+    page: PageRequest,
+  ): Promise<Page<Endpoint>> {
+    const sortAttribute = partitionAttribute === 'gsi1pk' ? 'gsi1sk' : 'gsi2sk';
+    let start: Record<string, unknown> | undefined;
+    if (page.pageToken !== undefined) {
+      const name = decodePageToken(page.pageToken, kind);
+      start = { ...deploymentKeys.endpoint(name), [partitionAttribute]: partition, [sortAttribute]: name };
+    }
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: indexName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': partitionAttribute },
+        ExpressionAttributeValues: { ':pk': partition },
+        Limit: page.maxResults + 1,
+        ExclusiveStartKey: start,
+      }),
+    );
+    const items = Items.slice(0, page.maxResults).map(fromEndpointItem);
+    const last = items.at(-1);
+    return {
+      items,
+      ...(Items.length > page.maxResults && last ? { nextPageToken: encodePageToken(kind, last.name) } : {}),
+    };
+  }
+
+  /**
+   * One conditional update of the endpoint item. When its condition fails, the current item tells
+   * why: gone (404), deleting (400 INVALID_STATE), or the caller's own expectation (`onConflict`).
+   */
+  private async updateEndpoint(
+    name: string,
+    update: string,
+    condition: string,
+    names: Record<string, string>,
+    values: Record<string, unknown>,
+    onConflict: (current: Endpoint) => never,
+  ): Promise<Endpoint> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: deploymentKeys.endpoint(name),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromEndpointItem(Attributes ?? {});
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = await this.get(name);
+      if (!current) throw endpointNotFound(name);
+      if (current.status === 'Deleting') throw endpointDeleting(name);
+      return onConflict(current);
+    }
+  }
+
+  /** The newest deployment of the endpoint whose `attribute` has `value`: one Query of its partition. */
+  private async findDeployment(
+    name: string,
+    attribute: 'status' | 'deploymentId',
+    value: string,
+  ): Promise<Deployment | undefined> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          FilterExpression: '#attribute = :value',
+          ExpressionAttributeNames: { '#attribute': attribute },
+          ExpressionAttributeValues: {
+            ':pk': deploymentKeys.partition(name),
+            ':prefix': deploymentKeys.deploymentPrefix,
+            ':value': value,
+          },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      const found = page.Items?.[0];
+      if (found) return fromDeploymentItem(found);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return undefined;
+  }
+
+  private async getDeploymentAt(key: { pk: string; sk: string }): Promise<Deployment | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    return Item ? fromDeploymentItem(Item) : undefined;
+  }
+
+  /** Removes every item of the endpoint's partition but the endpoint item (deployments, statistics). */
+  private async sweep(name: string): Promise<void> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': deploymentKeys.partition(name) },
+          ProjectionExpression: 'pk, sk',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      const keys = (page.Items ?? []).filter((item) => item.sk !== deploymentKeys.endpoint(name).sk);
+      for (let i = 0; i < keys.length; i += SWEEP_CONCURRENCY) {
+        await Promise.all(
+          keys
+            .slice(i, i + SWEEP_CONCURRENCY)
+            .map((item) =>
+              this.client.send(
+                new DeleteCommand({ TableName: this.tableName, Key: { pk: item.pk, sk: item.sk } }),
+              ),
+            ),
+        );
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+}
+
+/** The endpoint item: the endpoint's fields, its traffic revision apart, and both listing keys. */
+function toEndpointItem(endpoint: Endpoint): Item {
+  const { traffic, ...rest } = endpoint;
+  return {
+    ...deploymentKeys.endpoint(endpoint.name),
+    entity: 'endpoint',
+    ...rest,
+    traffic: { primary: traffic.primary, canary: traffic.canary, canaryWeight: traffic.canaryWeight },
+    trafficRevision: traffic.revision,
+    gsi1pk: deploymentKeys.endpointsPartition,
+    gsi1sk: deploymentKeys.endpointsSort(endpoint.name),
+    gsi2pk: deploymentKeys.modelPartition(endpoint.modelName),
+    gsi2sk: deploymentKeys.modelSort(endpoint.name),
+  };
+}
+
+/** Reads an endpoint item back into the contract's shape (storage-only attributes dropped). */
+export function fromEndpointItem(item: Item): Endpoint {
+  const traffic = (item.traffic ?? {}) as Record<string, unknown>;
+  return {
+    name: String(item.name),
+    modelName: String(item.modelName),
+    follows: item.follows as Endpoint['follows'],
+    target: item.target as Endpoint['target'],
+    rolloutPolicy: item.rolloutPolicy as Endpoint['rolloutPolicy'],
+    ...(typeof item.description === 'string' ? { description: item.description } : {}),
+    ...(item.sagemaker !== undefined ? { sagemaker: item.sagemaker as Endpoint['sagemaker'] } : {}),
+    traffic: {
+      primary: (traffic.primary ?? null) as Endpoint['traffic']['primary'],
+      canary: (traffic.canary ?? null) as Endpoint['traffic']['canary'],
+      canaryWeight: Number(traffic.canaryWeight ?? 0),
+      revision: Number(item.trafficRevision ?? 0),
+    },
+    status: item.status as Endpoint['status'],
+    createdAt: Number(item.createdAt),
+    updatedAt: Number(item.updatedAt),
+  };
+}
+
+function fromDeploymentItem(item: Item): Deployment {
+  return {
+    deploymentId: String(item.deploymentId),
+    endpointName: String(item.endpointName),
+    modelName: String(item.modelName),
+    version: String(item.version),
+    previousVersion: typeof item.previousVersion === 'string' ? item.previousVersion : null,
+    trigger: item.trigger as Deployment['trigger'],
+    executionArn: typeof item.executionArn === 'string' ? item.executionArn : null,
+    status: item.status as Deployment['status'],
+    reason: typeof item.reason === 'string' ? item.reason : null,
+    steps: (Array.isArray(item.steps) ? item.steps : []) as Deployment['steps'],
+    startedAt: Number(item.startedAt),
+    finishedAt: typeof item.finishedAt === 'number' ? item.finishedAt : null,
+  };
+}
+
+const deploymentNotFound = (ref: DeploymentRef) =>
+  new ResourceDoesNotExistError(
+    `Deployment '${ref.deploymentId}' of endpoint '${ref.endpointName}' does not exist`,
+  );
+
+/**
+ * Page tokens name the listing they belong to and the last item of their page; a token of another
+ * listing, or anything else, is refused before a read.
+ */
+function encodePageToken(kind: 'all' | 'model' | 'deployments', last: string): string {
+  return Buffer.from(JSON.stringify({ k: kind, l: last }), 'utf8').toString('base64url');
+}
+
+function decodePageToken(token: string, kind: 'all' | 'model' | 'deployments'): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      k?: unknown;
+      l?: unknown;
+    };
+    const valid =
+      kind === 'deployments'
+        ? typeof parsed.l === 'string' && parsed.l.startsWith(deploymentKeys.deploymentPrefix)
+        : endpointName.safeParse(parsed.l).success;
+    if (parsed.k === kind && valid) return parsed.l as string;
+  } catch {
+    // Falls through to the 400 below.
+  }
+  throw invalidPageToken(token);
+}
+
+const invalidPageToken = (token: string) =>
+  new InvalidParameterError(`Invalid page token: ${token.slice(0, 100)}`);

@@ -1,0 +1,43 @@
+import * as z from 'zod';
+import { envVar, parseConfig } from '../../platform/config.ts';
+import type { Operation } from '../../platform/http/operation.ts';
+import { DynamoEndpointStore } from '../adapters/dynamodb-endpoint-store.ts';
+import { RegistryModelReader } from '../adapters/registry-model-reader.ts';
+import type { DeployStarter } from '../ports.ts';
+import { endpointOperations } from './endpoints.routes.ts';
+import { EndpointsService } from './endpoints.service.ts';
+
+/** The endpoints API function's configuration, read once at cold start. */
+export function endpointsConfig(env: NodeJS.ProcessEnv = process.env) {
+  return parseConfig(
+    {
+      /** Endpoints and their deployments (`shared/deployments/keys.ts`). */
+      DEPLOYMENTS_TABLE_NAME: envVar.name(),
+      /** Read only: an endpoint must follow a registered model that exists. */
+      REGISTRY_TABLE_NAME: envVar.name(),
+      /**
+       * `false` where SageMaker cannot run: the CDK app sets it when synthesized for the local runtime
+       * (context `runway:local`). `true` or `false`, nothing else: a typo must fail the cold start.
+       */
+      SAGEMAKER_TARGET_ENABLED: z
+        .enum(['true', 'false'])
+        .default('true')
+        .transform((value) => value === 'true'),
+    },
+    env,
+  );
+}
+
+/** Composition root of the endpoints API: adapters into the service, the service into operations. */
+export function createEndpointsApi(
+  config: ReturnType<typeof endpointsConfig>,
+  deployStarter?: DeployStarter,
+): { operations: Operation[]; service: EndpointsService } {
+  const service = new EndpointsService({
+    store: new DynamoEndpointStore(config.DEPLOYMENTS_TABLE_NAME),
+    models: new RegistryModelReader(config.REGISTRY_TABLE_NAME),
+    deployStarter,
+    sagemakerEnabled: config.SAGEMAKER_TARGET_ENABLED,
+  });
+  return { service, operations: endpointOperations(service) };
+}

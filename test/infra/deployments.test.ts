@@ -1,0 +1,110 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { synthesize } from '../../infra/local/synth.ts';
+import { defineRunwayApp } from '../../infra/runway-app.ts';
+import { LOCAL_CONTEXT } from '../../infra/stacks/api.stack.ts';
+import {
+  type CfnResource,
+  functionByEntry,
+  roleStatements,
+  synthRunway,
+  templateOf,
+} from '../support/synth.ts';
+
+type Resource = CfnResource;
+
+let synth: ReturnType<typeof synthRunway>;
+let deployments: Template;
+
+beforeAll(() => {
+  synth = synthRunway();
+  // Throws when any cdk-nag finding of any stack is not acknowledged.
+  synth.app.synth();
+  deployments = templateOf(synth.stacks.deployments);
+});
+
+const deploymentsFunction = (template: Template) => functionByEntry(template, 'functions/deployments-api.ts');
+
+describe('deployments stack', () => {
+  it('routes /runway/endpoints and everything below it, under both API prefixes, to the function with IAM auth', () => {
+    const routes = Object.values(
+      deployments.findResources('AWS::ApiGatewayV2::Route') as Record<string, Resource>,
+    );
+    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([
+      'ANY /ajax-api/2.0/runway/endpoints',
+      'ANY /ajax-api/2.0/runway/endpoints/{proxy+}',
+      'ANY /api/2.0/runway/endpoints',
+      'ANY /api/2.0/runway/endpoints/{proxy+}',
+    ]);
+    for (const route of routes) {
+      expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
+      expect(route.Properties.ApiId).toEqual({
+        'Fn::ImportValue': expect.stringMatching(/^Runway-Api:.*HttpApi/),
+      });
+    }
+    const [functionId] = deploymentsFunction(deployments);
+    deployments.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: { 'Fn::GetAtt': [functionId, 'Arn'] },
+      PayloadFormatVersion: '2.0',
+    });
+    // API Gateway may invoke the function, from this API only.
+    deployments.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [functionId, 'Arn'] },
+      Principal: 'apigateway.amazonaws.com',
+      SourceArn: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
+    });
+  });
+
+  it('grants the deployments table and its two named indexes read-write, the registry table read only, nothing else', () => {
+    const [functionId, fn] = deploymentsFunction(deployments);
+    const statements = roleStatements(deployments, functionId);
+    const tableStatements = statements.filter((statement) =>
+      [statement.Action].flat().some((action: string) => action.startsWith('dynamodb:')),
+    );
+    expect(tableStatements).toHaveLength(2);
+    const [write, read] = tableStatements;
+    expect(write.Action).toEqual(
+      expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
+    );
+    expect(JSON.stringify(write.Resource)).toMatch(/DeploymentsTable/);
+    expect(JSON.stringify(write.Resource)).toContain('/index/gsi1');
+    expect(JSON.stringify(write.Resource)).toContain('/index/gsi2');
+    expect(JSON.stringify(write.Resource)).not.toContain('*');
+    expect(read.Action).not.toEqual(expect.arrayContaining(['dynamodb:PutItem']));
+    expect(read.Action).not.toContain('dynamodb:UpdateItem');
+    expect(JSON.stringify(read.Resource)).toMatch(/RegistryTable/);
+    expect(JSON.stringify(fn.Properties.Environment.Variables.DEPLOYMENTS_TABLE_NAME)).toMatch(
+      /DeploymentsTable/,
+    );
+    expect(JSON.stringify(fn.Properties.Environment.Variables.REGISTRY_TABLE_NAME)).toMatch(/RegistryTable/);
+    // On AWS SageMaker is available: the flag is left to its default.
+    expect(fn.Properties.Environment.Variables.SAGEMAKER_TARGET_ENABLED).toBeUndefined();
+  });
+
+  it('defines gsi2 (endpoints by model) on the deployments table only', () => {
+    const tables = templateOf(synth.stacks.stateful).findResources('AWS::DynamoDB::Table') as Record<
+      string,
+      Resource
+    >;
+    const indexesOf = (id: string) =>
+      Object.entries(tables)
+        .find(([logicalId]) => logicalId.startsWith(id))?.[1]
+        .Properties.GlobalSecondaryIndexes.map((index: { IndexName: string }) => index.IndexName);
+    expect(indexesOf('DeploymentsTable')).toEqual(['gsi1', 'gsi2']);
+    expect(indexesOf('RegistryTable')).toEqual(['gsi1']);
+  });
+
+  it('refuses the sagemaker target in the app synthesized for the local runtime', () => {
+    const env = { account: '000000000000', region: 'us-east-1' };
+    const assembly = synthesize((app, e) => defineRunwayApp(app, { env: e }), env);
+    const stack = assembly.find((candidate) => candidate.stackName === 'Runway-Deployments');
+    const functions = Object.values((stack?.template.Resources ?? {}) as Record<string, Resource>).filter(
+      (resource) => resource.Metadata?.['runway:entry'] === 'functions/deployments-api.ts',
+    );
+    expect(functions).toHaveLength(1);
+    expect(functions[0]?.Properties.Environment.Variables.SAGEMAKER_TARGET_ENABLED).toBe('false');
+    expect(LOCAL_CONTEXT).toBe('runway:local');
+  });
+});
