@@ -173,9 +173,11 @@ export function anEndpoint(overrides: Partial<Endpoint> & { name: string }): End
 export class RecordingStarter implements ExecutionStarter {
   readonly started: Array<{ name: string; input: unknown }> = [];
   async start(name: string, input: unknown) {
-    if (this.started.some((execution) => execution.name === name)) return 'duplicate' as const;
+    const executionArn = `arn:aws:states:us-east-1:000000000000:execution:deploy:${name}`;
+    if (this.started.some((execution) => execution.name === name))
+      return { outcome: 'duplicate' as const, executionArn };
     this.started.push({ name, input });
-    return 'started' as const;
+    return { outcome: 'started' as const, executionArn };
   }
 }
 

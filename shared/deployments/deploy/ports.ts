@@ -84,7 +84,7 @@ export interface CanaryStatsReader {
 /** Starts deploy executions by name. */
 export interface ExecutionStarter {
   /** `duplicate` when an execution of that name exists or existed (Step Functions keeps names 90 days). */
-  start(name: string, input: unknown): Promise<'started' | 'duplicate'>;
+  start(name: string, input: unknown): Promise<{ outcome: 'started' | 'duplicate'; executionArn: string }>;
 }
 
 export interface DeploymentEvent {

@@ -50,7 +50,7 @@ export class DeployPlanner {
       changeKey: desired.changeKey,
       trigger,
     };
-    const outcome = await this.deps.executions.start(executionName, request);
+    const { outcome } = await this.deps.executions.start(executionName, request);
     this.deps.logger.info(outcome === 'started' ? 'deploy started' : 'deploy already started', {
       endpointName: endpoint.name,
       version: desired.version,

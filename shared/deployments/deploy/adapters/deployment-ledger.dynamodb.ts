@@ -1,24 +1,35 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../../../platform/aws/dynamodb.ts';
+import { DynamoEndpointStore, fromEndpointItem } from '../../adapters/dynamodb-endpoint-store.ts';
+import { DeploymentFinishedError, StaleRevisionError } from '../../errors.ts';
 import { deploymentKeys } from '../../keys.ts';
-import { type Deployment, deployment, type Endpoint, endpoint, type Traffic } from '../../model.ts';
+import type { Deployment, Endpoint, Traffic } from '../../model.ts';
+import type { EndpointStore } from '../../ports.ts';
 import { TrafficConflictError } from '../errors.ts';
 import type { ActiveDeployment, ClaimResult, DeploymentLedger, EndpointState } from '../ports.ts';
 
 type Item = Record<string, unknown>;
 
+const HOLD_NAMES = { '#active': 'activeDeployment', '#id': 'deploymentId' };
+
 /**
- * Deploy state in the deployments table. The hold (`activeDeployment`) and the live `traffic` live on
- * the endpoint item, so the model server reads traffic in the one GetItem it already makes, and every
- * traffic write is one conditional UpdateItem: on the revision the deploy read and on the deploy
- * still holding the endpoint. Deployments are items of the endpoint's partition, newest first.
+ * Deploy state in the deployments table, over the endpoints' own store (`DynamoEndpointStore`):
+ * traffic moves are its compare-and-set on the traffic revision, deployments its records. What
+ * deploys add is the hold (`activeDeployment` on the endpoint item): one deploy at a time per
+ * endpoint, taken and released with conditional writes, taken over only when older than the state
+ * machine's timeout (its execution has ended then, so two deploys never write in turn).
  */
 export class DynamoDeploymentLedger implements DeploymentLedger {
+  private readonly store: EndpointStore;
+
   constructor(
     private readonly tableName: string,
     private readonly client: DynamoDBDocumentClient = dynamoDocumentClient(),
-  ) {}
+    store?: EndpointStore,
+  ) {
+    this.store = store ?? new DynamoEndpointStore(tableName, client);
+  }
 
   async get(endpointName: string): Promise<EndpointState | undefined> {
     const { Item: item } = await this.client.send(
@@ -40,26 +51,30 @@ export class DynamoDeploymentLedger implements DeploymentLedger {
           // A retried claim keeps its first `since`.
           UpdateExpression: 'SET #active = if_not_exists(#active, :hold)',
           ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(#active) OR #active.#id = :id OR #active.#since < :stale)',
-          ExpressionAttributeNames: {
-            '#active': 'activeDeployment',
-            '#id': 'deploymentId',
-            '#since': 'since',
+            'attribute_exists(pk) AND #status <> :deleting AND (attribute_not_exists(#active) OR #active.#id = :id OR #active.#since < :stale)',
+          ExpressionAttributeNames: { ...HOLD_NAMES, '#since': 'since', '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':hold': hold,
+            ':id': hold.deploymentId,
+            ':stale': staleBefore,
+            ':deleting': 'Deleting',
           },
-          ExpressionAttributeValues: { ':hold': hold, ':id': hold.deploymentId, ':stale': staleBefore },
           ReturnValues: 'ALL_NEW',
         }),
       );
       let state = toState(item ?? {});
       if (state.active?.deploymentId !== hold.deploymentId) {
-        // A stale hold was there: `if_not_exists` kept it. Replace it, conditioned on it.
-        state = await this.takeOver(endpointName, hold, state.active);
+        // A stale hold was there and `if_not_exists` kept it: replace it, conditioned on it.
+        state = await this.takeOver(endpointName, hold, state.active?.deploymentId ?? '');
       }
       return { claimed: true, state };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const current = await this.get(endpointName);
-      if (!current) return { claimed: false, holder: undefined, missing: true };
+      if (!current || current.endpoint.status === 'Deleting') {
+        return { claimed: false, holder: undefined, missing: true };
+      }
+      // Released between the write and the read, or taken over by another: ask again.
       if (!current.active) return this.claim(endpointName, hold, staleBefore);
       return { claimed: false, holder: current.active };
     }
@@ -68,7 +83,7 @@ export class DynamoDeploymentLedger implements DeploymentLedger {
   private async takeOver(
     endpointName: string,
     hold: ActiveDeployment,
-    stale: ActiveDeployment | undefined,
+    stale: string,
   ): Promise<EndpointState> {
     const { Attributes: item } = await this.client.send(
       new UpdateCommand({
@@ -76,8 +91,8 @@ export class DynamoDeploymentLedger implements DeploymentLedger {
         Key: deploymentKeys.endpoint(endpointName),
         UpdateExpression: 'SET #active = :hold',
         ConditionExpression: '#active.#id = :stale',
-        ExpressionAttributeNames: { '#active': 'activeDeployment', '#id': 'deploymentId' },
-        ExpressionAttributeValues: { ':hold': hold, ':stale': stale?.deploymentId ?? '' },
+        ExpressionAttributeNames: HOLD_NAMES,
+        ExpressionAttributeValues: { ':hold': hold, ':stale': stale },
         ReturnValues: 'ALL_NEW',
       }),
     );
@@ -86,42 +101,16 @@ export class DynamoDeploymentLedger implements DeploymentLedger {
 
   async setTraffic(
     endpointName: string,
-    deploymentId: string,
+    _deploymentId: string,
     expectedRevision: number,
     traffic: Omit<Traffic, 'revision'>,
     status: Endpoint['status'],
   ): Promise<Traffic> {
-    const next: Traffic = { ...traffic, revision: expectedRevision + 1 };
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: deploymentKeys.endpoint(endpointName),
-          UpdateExpression: 'SET #traffic = :traffic, #status = :status, #updatedAt = :now',
-          ConditionExpression: '#traffic.#revision = :expected AND #active.#id = :id',
-          ExpressionAttributeNames: {
-            '#traffic': 'traffic',
-            '#revision': 'revision',
-            '#status': 'status',
-            '#updatedAt': 'updatedAt',
-            '#active': 'activeDeployment',
-            '#id': 'deploymentId',
-          },
-          ExpressionAttributeValues: {
-            ':traffic': next,
-            ':status': status,
-            ':now': Date.now(),
-            ':expected': expectedRevision,
-            ':id': deploymentId,
-          },
-        }),
-      );
-      return next;
+      return (await this.store.updateTraffic(endpointName, expectedRevision, traffic, status)).traffic;
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      throw new TrafficConflictError(
-        `The traffic of the endpoint '${endpointName}' changed under the deploy (expected revision ${expectedRevision}), or the deploy no longer holds it`,
-      );
+      if (!(error instanceof StaleRevisionError)) throw error;
+      throw new TrafficConflictError(error.message);
     }
   }
 
@@ -132,14 +121,14 @@ export class DynamoDeploymentLedger implements DeploymentLedger {
           TableName: this.tableName,
           Key: deploymentKeys.endpoint(endpointName),
           UpdateExpression: 'REMOVE #active SET #status = :status, #updatedAt = :now',
-          ConditionExpression: '#active.#id = :id',
-          ExpressionAttributeNames: {
-            '#active': 'activeDeployment',
-            '#id': 'deploymentId',
-            '#status': 'status',
-            '#updatedAt': 'updatedAt',
+          ConditionExpression: '#active.#id = :id AND #status <> :deleting',
+          ExpressionAttributeNames: { ...HOLD_NAMES, '#status': 'status', '#updatedAt': 'updatedAt' },
+          ExpressionAttributeValues: {
+            ':id': deploymentId,
+            ':status': status,
+            ':now': Date.now(),
+            ':deleting': 'Deleting',
           },
-          ExpressionAttributeValues: { ':id': deploymentId, ':status': status, ':now': Date.now() },
         }),
       );
     } catch (error) {
@@ -148,68 +137,33 @@ export class DynamoDeploymentLedger implements DeploymentLedger {
     }
   }
 
-  async createDeployment(record: Deployment): Promise<Deployment> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: deploymentItem(record),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return record;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const existing = await this.getDeployment(record.endpointName, record.startedAt, record.deploymentId);
-      if (!existing) throw error;
-      return existing;
-    }
+  createDeployment(record: Deployment): Promise<Deployment> {
+    return this.store.putDeployment(record);
   }
 
-  async getDeployment(
+  getDeployment(
     endpointName: string,
-    startedAt: number,
+    _startedAt: number,
     deploymentId: string,
   ): Promise<Deployment | undefined> {
-    const { Item: item } = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: deploymentKeys.deployment(endpointName, startedAt, deploymentId),
-        ConsistentRead: true,
-      }),
-    );
-    return item ? deployment.parse(item) : undefined;
+    return this.store.getDeployment(endpointName, deploymentId);
   }
 
   async updateDeployment(record: Deployment): Promise<void> {
+    const { status, reason, steps, finishedAt } = record;
     try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: deploymentItem(record),
-          ConditionExpression: '#status = :inProgress',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':inProgress': 'InProgress' },
-        }),
-      );
+      await this.store.updateDeployment(record, { status, reason, steps, finishedAt });
     } catch (error) {
-      // Finished already (a retried step wrote the same outcome): a finished deployment stays as it is.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Finished already (a retried step wrote its outcome): a finished deployment stays as it is.
+      if (!(error instanceof DeploymentFinishedError)) throw error;
     }
   }
-}
-
-function deploymentItem(record: Deployment): Item {
-  return {
-    ...deploymentKeys.deployment(record.endpointName, record.startedAt, record.deploymentId),
-    ...record,
-  };
 }
 
 function toState(item: Item): EndpointState {
   const active = item.activeDeployment as ActiveDeployment | undefined;
   return {
-    endpoint: endpoint.parse(item),
+    endpoint: fromEndpointItem(item),
     active: active && { deploymentId: active.deploymentId, since: Number(active.since) },
   };
 }

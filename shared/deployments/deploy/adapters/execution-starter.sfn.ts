@@ -9,9 +9,12 @@ export class SfnExecutionStarter implements ExecutionStarter {
     private readonly client: SFNClient = sfnClient(),
   ) {}
 
-  async start(name: string, input: unknown): Promise<'started' | 'duplicate'> {
+  async start(
+    name: string,
+    input: unknown,
+  ): Promise<{ outcome: 'started' | 'duplicate'; executionArn: string }> {
     try {
-      await this.client.send(
+      const { executionArn } = await this.client.send(
         new StartExecutionCommand({
           stateMachineArn: this.stateMachineArn,
           name,
@@ -19,10 +22,16 @@ export class SfnExecutionStarter implements ExecutionStarter {
         }),
       );
       // A running execution of this name with the same input is returned as if started (AWS idempotency).
-      return 'started';
+      return { outcome: 'started', executionArn: executionArn ?? this.executionArn(name) };
     } catch (error) {
-      if (error instanceof ExecutionAlreadyExists) return 'duplicate';
+      if (error instanceof ExecutionAlreadyExists)
+        return { outcome: 'duplicate', executionArn: this.executionArn(name) };
       throw error;
     }
+  }
+
+  /** `arn:...:stateMachine:<machine>` -> `arn:...:execution:<machine>:<name>`, as Step Functions forms it. */
+  private executionArn(name: string): string {
+    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   }
 }
