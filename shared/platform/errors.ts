@@ -8,6 +8,7 @@
 /** MLflow's error codes (mlflow/protos/databricks.proto) that Runway answers with, plus its own. */
 export type ErrorCode =
   | 'INVALID_PARAMETER_VALUE'
+  | 'BAD_REQUEST'
   | 'RESOURCE_ALREADY_EXISTS'
   | 'RESOURCE_DOES_NOT_EXIST'
   | 'ENDPOINT_NOT_FOUND'
