@@ -28,6 +28,9 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     api: api.api,
     deploymentsTable: stateful.deploymentsTable,
     registryTable: stateful.registryTable,
+    eventBus: stateful.eventBus,
+    artifactBucket: stateful.artifactBucket,
+    artifactReadPolicy: stateful.artifactReadPolicy,
   });
   return { stateful, api, deployments };
 }

@@ -2,7 +2,13 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  type IManagedPolicy,
+  PolicyDocument,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -14,7 +20,7 @@ import {
   ModelVersionStageTransitioned,
   REGISTRY_EVENT_SOURCE,
 } from '../../shared/registry/events/index.ts';
-import { DEPLOY_TIMEOUT, DeployStateMachine } from './deploy-state-machine.ts';
+import { DEPLOY_TIMEOUT, DeployStateMachine, nagArn } from './deploy-state-machine.ts';
 import { RunwayFunction } from './runway-function.ts';
 
 export interface ContinuousDeploymentProps {
@@ -25,6 +31,8 @@ export interface ContinuousDeploymentProps {
   eventBus: IEventBus;
   /** Model files: the deploy steps and SageMaker read them. */
   artifactBucket: IBucket;
+  /** Read-only access to the artifact bucket (`StatefulStack.artifactReadPolicy`). */
+  artifactReadPolicy: IManagedPolicy;
   /** How often the reconciler compares the registry with the endpoints. @default 5 minutes */
   reconcileEvery?: Duration;
 }
@@ -57,22 +65,14 @@ export class ContinuousDeployment extends Construct {
       .bindTable(props.deploymentsTable, { accessMode: 'readWrite', envName: 'DEPLOYMENTS_TABLE_NAME' })
       .bindTable(props.registryTable, { accessMode: 'read', envName: 'REGISTRY_TABLE_NAME' })
       .bindEventBus(props.eventBus, { envName: 'EVENT_BUS_NAME' })
-      .allow(
-        new PolicyStatement({
-          actions: ['s3:GetObject'],
-          resources: [props.artifactBucket.arnForObjects('*')],
-        }),
-      );
-    this.stepsFunction.addEnvironment('ARTIFACT_BUCKET_NAME', props.artifactBucket.bucketName);
-    Validations.of(this.stepsFunction).acknowledge({
-      id: 'AwsSolutions-IAM5',
-      reason:
-        'Model files are objects under arbitrary keys of the artifact bucket; the only action is GetObject',
-    });
+      .bindPolicy(props.artifactReadPolicy, {
+        envName: 'ARTIFACT_BUCKET_NAME',
+        value: props.artifactBucket.bucketName,
+      });
 
     const deploy = new DeployStateMachine(this, 'Deploy', {
       stepsFunction: this.stepsFunction,
-      sageMakerExecutionRole: this.sageMakerRole(props.artifactBucket),
+      sageMakerExecutionRole: this.sageMakerRole(props.artifactReadPolicy),
     });
     this.stateMachine = deploy.stateMachine;
 
@@ -143,16 +143,15 @@ export class ContinuousDeployment extends Construct {
    * The role SageMaker assumes for Runway's endpoints: read model files, pull the serving image from
    * this account's ECR, write the endpoint's logs. Only the deploy state machine may pass it.
    */
-  private sageMakerRole(bucket: IBucket): Role {
+  private sageMakerRole(artifactReadPolicy: IManagedPolicy): Role {
     const { account, region, partition } = Stack.of(this);
     const role = new Role(this, 'SageMakerExecutionRole', {
       assumedBy: new ServicePrincipal('sagemaker.amazonaws.com'),
       description: 'Runway SageMaker endpoints: model files, serving image, logs',
+      managedPolicies: [artifactReadPolicy],
       inlinePolicies: {
         serve: new PolicyDocument({
           statements: [
-            new PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects('*')] }),
-            new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
             // GetAuthorizationToken has no resource-level permissions.
             new PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
             new PolicyStatement({
@@ -170,11 +169,20 @@ export class ContinuousDeployment extends Construct {
         }),
       },
     });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5',
-      reason:
-        'Model files are objects under arbitrary keys of the artifact bucket; the serving image is any repository of this account (the endpoint names it); ECR tokens and metric data have no resource-level permissions; logs only under runway-* endpoints',
-    });
+    const acknowledge = (resource: string, reason: string) =>
+      Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
+    acknowledge(
+      '*',
+      'ecr:GetAuthorizationToken and cloudwatch:PutMetricData have no resource-level permissions',
+    );
+    acknowledge(
+      nagArn(this, 'ecr', 'repository/*'),
+      'The serving image is in a repository of this account that the endpoint names; only pull actions',
+    );
+    acknowledge(
+      nagArn(this, 'logs', 'log-group:/aws/sagemaker/Endpoints/runway-*'),
+      "SageMaker writes each endpoint's logs under its name; only Runway's runway-* endpoints",
+    );
     return role;
   }
 }

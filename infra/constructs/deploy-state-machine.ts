@@ -1,6 +1,6 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { CfnFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   Choice,
@@ -223,11 +223,24 @@ export class DeployStateMachine extends Construct {
       logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
       comment: 'Runway: deploy a model version to an endpoint by canary, with rollback',
     });
-    Validations.of(this.stateMachine).acknowledge({
-      id: 'AwsSolutions-IAM5',
-      reason:
-        "Lambda invoke grants cover the steps function's versions (`:*`); SageMaker models, endpoint configs, endpoints and CloudWatch alarms are limited to Runway's `runway-*` names, created per deploy; X-Ray and log delivery have no resource-level permissions",
-    });
+    const acknowledge = (resource: string, reason: string) =>
+      Validations.of(this.stateMachine).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${resource}]`,
+        reason,
+      });
+    const stepsFunction = Stack.of(this).getLogicalId(props.stepsFunction.node.defaultChild as CfnFunction);
+    acknowledge(`<${stepsFunction}.Arn>:*`, "The Lambda invoke grant covers the steps function's versions");
+    acknowledge('*', 'X-Ray and CloudWatch Logs delivery have no resource-level permissions');
+    for (const type of ['model', 'endpoint-config', 'endpoint']) {
+      acknowledge(
+        nagArn(this, 'sagemaker', `${type}/runway-*`),
+        'SageMaker resources are created per deploy under Runway names (runway-<endpoint>...); nothing else',
+      );
+    }
+    acknowledge(
+      nagArn(this, 'cloudwatch', 'alarm:runway-*'),
+      'The canary alarms are created per endpoint under Runway names; nothing else',
+    );
   }
 
   /** CreateModel, CreateEndpointConfig, CreateEndpoint or UpdateEndpoint, and the wait for SageMaker. */
@@ -450,4 +463,11 @@ export class DeployStateMachine extends Construct {
           .otherwise(updateEndpoint.next(pollWait)),
       );
   }
+}
+
+/** An ARN in this stack's account and region as cdk-nag prints it in a finding's id. */
+export function nagArn(scope: Construct, service: string, resource: string): string {
+  const { region, account } = Stack.of(scope);
+  const part = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
+  return `arn:<AWS::Partition>:${service}:${part(region, 'AWS::Region')}:${part(account, 'AWS::AccountId')}:${resource}`;
 }

@@ -37,6 +37,8 @@ export class StatefulStack extends Stack {
    * reviewed and acknowledged where the bucket is; functions attach it.
    */
   readonly artifactAccessPolicy: ManagedPolicy;
+  /** Read-only object access to the artifact bucket: what deploys and SageMaker need of model files. */
+  readonly artifactReadPolicy: ManagedPolicy;
   /** Domain events of every context; rules on it drive deployments and user integrations. */
   readonly eventBus: EventBus;
 
@@ -108,6 +110,22 @@ export class StatefulStack extends Stack {
     Validations.of(this.artifactAccessPolicy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.artifactBucket.node.defaultChild as CfnBucket)}.Arn>/*]`,
       reason: 'Artifacts are objects under arbitrary keys of this one bucket; every action is named',
+    });
+
+    this.artifactReadPolicy = new ManagedPolicy(this, 'ArtifactReadPolicy', {
+      description: 'Read run artifacts and model files; list the artifact bucket',
+      statements: [
+        new PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [this.artifactBucket.arnForObjects('*')],
+        }),
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.artifactBucket.bucketArn] }),
+      ],
+    });
+    Validations.of(this.artifactReadPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.artifactBucket.node.defaultChild as CfnBucket)}.Arn>/*]`,
+      reason:
+        'Model files are objects under arbitrary keys of this one bucket; the only object action is GetObject',
     });
 
     this.eventBus = new EventBus(this, 'EventBus', { description: 'Runway domain events' });

@@ -6,6 +6,7 @@ import { DynamoDeploymentLedger } from './adapters/deployment-ledger.dynamodb.ts
 import { EventBridgeDeploymentPublisher } from './adapters/events.eventbridge-publisher.ts';
 import { SfnExecutionStarter } from './adapters/execution-starter.sfn.ts';
 import { DeployService } from './deploy.service.ts';
+import { ManualDeployStarter } from './manual-deploy.ts';
 import type { CanaryStatsReader, EndpointDirectory, ModelVerifier } from './ports.ts';
 import { Reconciler } from './reconciler.service.ts';
 import { DeployTrigger } from './trigger.service.ts';
@@ -88,4 +89,18 @@ export function createDeployService(
     artifactRoot: { bucket: config.ARTIFACT_BUCKET_NAME, keyPrefix: config.ARTIFACT_KEY_PREFIX },
     maxDeployMs: config.DEPLOY_MAX_DURATION_SECONDS * 1000,
   });
+}
+
+/**
+ * The endpoints API's manual deploy: starts the deploy state machine named in
+ * `DEPLOY_STATE_MACHINE_ARN`, or nothing when the variable is unset (the API then answers 501).
+ */
+export function createManualDeployStarter(
+  env: NodeJS.ProcessEnv = process.env,
+): ManualDeployStarter | undefined {
+  const { DEPLOY_STATE_MACHINE_ARN: arn } = parseConfig(
+    { DEPLOY_STATE_MACHINE_ARN: z.string().trim().min(1).optional() },
+    env,
+  );
+  return arn ? new ManualDeployStarter(new SfnExecutionStarter(arn), { now: () => Date.now() }) : undefined;
 }
