@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- startup|api|bundles|tracking|artifacts|registry|all]`: measures what the issues name and prints it. Nothing
+ * `npm run bench [-- startup|api|bundles|tracking|artifacts|registry|deploy|all]`: measures what the issues name and prints it. Nothing
  * here asserts a time: a slow machine makes slow figures, not failed builds.
  */
 
@@ -11,6 +11,7 @@ import { App } from 'aws-cdk-lib';
 import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { defineRunwayApp } from '../../infra/runway-app.ts';
 import { artifacts1GB } from './artifacts.bench.ts';
+import { deployBench } from './deploy.bench.ts';
 import { registryBench } from './registry.bench.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
 import { pool, printTable, summarize } from './stats.ts';
@@ -26,6 +27,7 @@ const benches: Record<string, () => Promise<void>> = {
   tracking: trackingBench,
   artifacts: () => artifacts1GB(),
   registry: registryBench,
+  deploy: deployBench,
 };
 
 async function main(): Promise<void> {

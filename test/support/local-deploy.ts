@@ -132,10 +132,14 @@ export class LocalDeployDriver {
   }
 
   /** Resolves when the endpoint serves `version` with all its traffic. */
-  waitForPrimary(name: string, version: string, timeoutMs?: number) {
-    return this.waitFor(async () => {
-      const { traffic } = await this.endpoint(name);
-      return traffic.primary?.version === version && traffic.canary === null ? traffic : undefined;
-    }, timeoutMs);
+  waitForPrimary(name: string, version: string, timeoutMs?: number, pollMs?: number) {
+    return this.waitFor(
+      async () => {
+        const { traffic } = await this.endpoint(name);
+        return traffic.primary?.version === version && traffic.canary === null ? traffic : undefined;
+      },
+      timeoutMs,
+      pollMs,
+    );
   }
 }
