@@ -1,6 +1,7 @@
 import type { App, Environment } from 'aws-cdk-lib';
 import { ApiStack } from './stacks/api.stack.ts';
 import { DeploymentsStack } from './stacks/deployments.stack.ts';
+import { ServingStack } from './stacks/serving.stack.ts';
 import { StatefulStack } from './stacks/stateful.stack.ts';
 
 export interface RunwayAppOptions {
@@ -32,5 +33,12 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     artifactBucket: stateful.artifactBucket,
     artifactReadPolicy: stateful.artifactReadPolicy,
   });
-  return { stateful, api, deployments };
+  const serving = new ServingStack(app, `${prefix}-Serving`, {
+    env,
+    api: api.api,
+    deploymentsTable: stateful.deploymentsTable,
+    artifactBucket: stateful.artifactBucket,
+    modelServingPolicy: stateful.modelServingPolicy,
+  });
+  return { stateful, api, deployments, serving };
 }

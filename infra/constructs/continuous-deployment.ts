@@ -20,6 +20,7 @@ import {
   ModelVersionStageTransitioned,
   REGISTRY_EVENT_SOURCE,
 } from '../../shared/registry/events/index.ts';
+import { ONNX_RUNTIME_FILES } from '../stacks/serving.stack.ts';
 import { DEPLOY_TIMEOUT, DeployStateMachine, nagArn } from './deploy-state-machine.ts';
 import { RunwayFunction } from './runway-function.ts';
 
@@ -60,6 +61,8 @@ export class ContinuousDeployment extends Construct {
       memorySize: 2048,
       // Loading and smoke-testing a model of up to 200 MB from S3.
       timeout: Duration.minutes(5),
+      // CheckModel loads the model with ONNX Runtime, as the model server does.
+      externalPackages: ONNX_RUNTIME_FILES,
       environment: { DEPLOY_MAX_DURATION_SECONDS: String(DEPLOY_TIMEOUT.toSeconds()) },
     })
       .bindTable(props.deploymentsTable, { accessMode: 'readWrite', envName: 'DEPLOYMENTS_TABLE_NAME' })

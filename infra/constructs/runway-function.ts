@@ -23,6 +23,22 @@ const TABLE_WRITE_ACTIONS = [
   'dynamodb:BatchWriteItem',
 ];
 
+/** esbuild hooks that copy the listed files of external packages into the asset after bundling. */
+function copyPackages(packages: readonly ExternalPackage[]) {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir: string, outputDir: string) =>
+      packages.flatMap((pkg) =>
+        pkg.paths.map((file) => {
+          const from = path.posix.join(inputDir, 'node_modules', pkg.name, file);
+          const into = path.posix.join(outputDir, 'node_modules', pkg.name, path.posix.dirname(file));
+          return `mkdir -p "${into}" && cp -R "${from}" "${into}/"`;
+        }),
+      ),
+  };
+}
+
 /** Metadata key telling the local runtime which source file a function runs. */
 export const ENTRY_METADATA = 'runway:entry';
 
@@ -42,6 +58,18 @@ export interface RunwayFunctionProps {
   /** Extra environment variables. */
   environment?: Record<string, string>;
   description?: string;
+  /**
+   * Packages esbuild cannot bundle (native addons): left out of the bundle and copied into the
+   * asset's `node_modules`, only the listed paths of each (so the binaries of other platforms stay out).
+   * @default none
+   */
+  externalPackages?: readonly ExternalPackage[];
+}
+
+/** A package shipped beside the bundle, as files: `paths` are relative to the package's folder. */
+export interface ExternalPackage {
+  name: string;
+  paths: readonly string[];
 }
 
 /**
@@ -85,7 +113,8 @@ export class RunwayFunction extends NodejsFunction {
         sourcesContent: false,
         mainFields: ['module', 'main'],
         // The runtime provides AWS SDK v3; bundling it again would triple the size and cold start.
-        externalModules: ['@aws-sdk/*', '@smithy/*'],
+        externalModules: ['@aws-sdk/*', '@smithy/*', ...(props.externalPackages ?? []).map((p) => p.name)],
+        ...(props.externalPackages?.length ? { commandHooks: copyPackages(props.externalPackages) } : {}),
         // Some dependencies are CommonJS and call require(); give ESM bundles a require.
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
       },

@@ -37,6 +37,11 @@ export class StatefulStack extends Stack {
    * reviewed and acknowledged where the bucket is; functions attach it.
    */
   readonly artifactAccessPolicy: ManagedPolicy;
+  /**
+   * The model server's access to the artifact bucket: read any object (models live where the
+   * registry put each version's files) and write only under `serving-capture/`.
+   */
+  readonly modelServingPolicy: ManagedPolicy;
   /** Read-only object access to the artifact bucket: what deploys and SageMaker need of model files. */
   readonly artifactReadPolicy: ManagedPolicy;
   /** Domain events of every context; rules on it drive deployments and user integrations. */
@@ -112,8 +117,35 @@ export class StatefulStack extends Stack {
       reason: 'Artifacts are objects under arbitrary keys of this one bucket; every action is named',
     });
 
+    const bucketArn = `<${this.getLogicalId(this.artifactBucket.node.defaultChild as CfnBucket)}.Arn>`;
+    this.modelServingPolicy = new ManagedPolicy(this, 'ModelServingPolicy', {
+      description: 'Read models from the artifact bucket; write invocation captures under serving-capture/',
+      statements: [
+        new PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [this.artifactBucket.arnForObjects('*')],
+        }),
+        // Without ListBucket S3 answers 403 instead of 404 for a model file that is missing.
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.artifactBucket.bucketArn] }),
+        new PolicyStatement({
+          actions: ['s3:PutObject'],
+          resources: [this.artifactBucket.arnForObjects('serving-capture/*')],
+        }),
+      ],
+    });
+    Validations.of(this.modelServingPolicy).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::${bucketArn}/*]`,
+        reason: 'Models are objects under the keys the registry chose in this one bucket; read only',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::${bucketArn}/serving-capture/*]`,
+        reason: 'Invocation captures are objects under serving-capture/ (per endpoint and hour); put only',
+      },
+    );
+
     this.artifactReadPolicy = new ManagedPolicy(this, 'ArtifactReadPolicy', {
-      description: 'Read run artifacts and model files; list the artifact bucket',
+      description: 'Read model files from the artifact bucket (deploy checks, SageMaker endpoints)',
       statements: [
         new PolicyStatement({
           actions: ['s3:GetObject'],
@@ -123,9 +155,8 @@ export class StatefulStack extends Stack {
       ],
     });
     Validations.of(this.artifactReadPolicy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.artifactBucket.node.defaultChild as CfnBucket)}.Arn>/*]`,
-      reason:
-        'Model files are objects under arbitrary keys of this one bucket; the only object action is GetObject',
+      id: `AwsSolutions-IAM5[Resource::${bucketArn}/*]`,
+      reason: 'Model files are objects under the keys the registry chose in this one bucket; read only',
     });
 
     this.eventBus = new EventBus(this, 'EventBus', { description: 'Runway domain events' });

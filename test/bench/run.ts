@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- startup|api|bundles|tracking|artifacts|registry|deploy|all]`: measures what the issues name and prints it. Nothing
+ * `npm run bench [-- startup|api|bundles|tracking|artifacts|registry|serving|deploy|all]`: measures what the issues name and prints it. Nothing
  * here asserts a time: a slow machine makes slow figures, not failed builds.
  */
 
@@ -14,6 +14,7 @@ import { artifacts1GB } from './artifacts.bench.ts';
 import { deployBench } from './deploy.bench.ts';
 import { registryBench } from './registry.bench.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
+import { servingBench } from './serving.bench.ts';
 import { pool, printTable, summarize } from './stats.ts';
 import { trackingBench } from './tracking.bench.ts';
 
@@ -28,6 +29,7 @@ const benches: Record<string, () => Promise<void>> = {
   artifacts: () => artifacts1GB(),
   registry: registryBench,
   deploy: deployBench,
+  serving: servingBench,
 };
 
 async function main(): Promise<void> {

@@ -1,0 +1,100 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import { HttpMethod, HttpRoute, HttpRouteKey, type IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { type IManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { type ExternalPackage, RunwayFunction } from '../constructs/runway-function.ts';
+
+/** The path every Lambda-target endpoint is invoked on. */
+export const INVOCATIONS_PATH = '/endpoints/{name}/invocations';
+
+/**
+ * ONNX Runtime's native addon, shipped beside the bundle for Lambda's platform only (Linux arm64,
+ * 25 MB of the package's 290 MB); its JavaScript API (onnxruntime-common) with it.
+ */
+export const ONNX_RUNTIME_FILES: readonly ExternalPackage[] = [
+  { name: 'onnxruntime-node', paths: ['package.json', 'dist', 'bin/napi-v6/linux/arm64'] },
+  { name: 'onnxruntime-common', paths: ['package.json', 'dist'] },
+];
+
+export interface ServingStackProps extends StackProps {
+  /** The Runway HTTP API (`ApiStack.api`): the invocation route is added to it. */
+  api: IHttpApi;
+  deploymentsTable: ITable;
+  /** Where models are read from (registry storage locations) and invocations captured. */
+  artifactBucket: IBucket;
+  /** `StatefulStack.modelServingPolicy`: read models, write captures. */
+  modelServingPolicy: IManagedPolicy;
+  /** Fraction of invocations captured for monitoring. @default 0.1 */
+  captureSampleRate?: number;
+}
+
+/**
+ * The Lambda model server: one function serving every endpoint on the Lambda target, behind
+ * `POST /endpoints/{name}/invocations` on Runway's HTTP API (IAM-authorized as every route).
+ */
+export class ServingStack extends Stack {
+  readonly modelServerFunction: RunwayFunction;
+
+  constructor(scope: Construct, id: string, props: ServingStackProps) {
+    super(scope, id, props);
+    const table = props.deploymentsTable;
+    const bucket = props.artifactBucket;
+    this.modelServerFunction = new RunwayFunction(this, 'ModelServerFunction', {
+      entry: 'functions/model-server.ts',
+      description: 'Runway model server: MLflow scoring on ONNX Runtime for every Lambda endpoint',
+      // Memory is CPU on Lambda: 2 GB is a full vCPU for ONNX Runtime, and room for the model cache.
+      memorySize: 2048,
+      externalPackages: ONNX_RUNTIME_FILES,
+      environment: {
+        DEPLOYMENTS_TABLE_NAME: table.tableName,
+        CAPTURE_SAMPLE_RATE: String(props.captureSampleRate ?? 0.1),
+      },
+    })
+      // Endpoint items (read) and statistics items (atomic adds), all under ENDPOINT# partitions; the
+      // attribute condition keeps it from writing anything but statistics (never an endpoint's traffic).
+      .allow(
+        new PolicyStatement({
+          actions: ['dynamodb:GetItem'],
+          resources: [table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ENDPOINT#*'] } },
+        }),
+      )
+      .allow(
+        new PolicyStatement({
+          actions: ['dynamodb:UpdateItem'],
+          resources: [table.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': {
+              'dynamodb:LeadingKeys': ['ENDPOINT#*'],
+              'dynamodb:Attributes': [
+                'pk',
+                'sk',
+                'invocations',
+                'clientErrors',
+                'modelErrors',
+                'latencyMsSum',
+                'expiresAt',
+                'endpointName',
+                'version',
+                'bucketStart',
+                'h*',
+              ],
+            },
+          },
+        }),
+      )
+      // Models (read) and captures (write under serving-capture/): the stateful stack's policy, reviewed there.
+      .bindPolicy(props.modelServingPolicy, { envName: 'ARTIFACT_BUCKET_NAME', value: bucket.bucketName });
+
+    new HttpRoute(this, 'InvocationsRoute', {
+      httpApi: props.api,
+      routeKey: HttpRouteKey.with(INVOCATIONS_PATH, HttpMethod.POST),
+      integration: new HttpLambdaIntegration('ModelServerIntegration', this.modelServerFunction),
+      authorizer: new HttpIamAuthorizer(),
+    });
+  }
+}

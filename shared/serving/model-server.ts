@@ -1,0 +1,154 @@
+import type { ServedVersion } from '../deployments/model.ts';
+import {
+  NotImplementedError,
+  ResourceDoesNotExistError,
+  RunwayError,
+  TemporarilyUnavailableError,
+} from '../platform/errors.ts';
+import type { ApiResponse } from '../platform/http/error-response.ts';
+import { errorResponse } from '../platform/http/error-response.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { CaptureBuffer } from './capture.ts';
+import type { EndpointRoutes } from './endpoint-routes.ts';
+import { ModelEvaluationError, ModelLoadError } from './errors.ts';
+import type { ModelCache } from './model-cache.ts';
+import { parseScoringRequest, type ScoringRequest } from './scoring-request.ts';
+import type { Outcome, VariantStatsRecorder } from './variant-stats.ts';
+
+/** Response headers naming what served an invocation. */
+export const VERSION_HEADER = 'x-runway-model-version';
+export const VARIANT_HEADER = 'x-runway-variant';
+
+export interface Invocation {
+  endpointName: string;
+  body: string | undefined;
+  contentType: string | undefined;
+  requestId: string;
+}
+
+export interface ModelServerDeps {
+  endpoints: EndpointRoutes;
+  models: ModelCache;
+  stats: VariantStatsRecorder;
+  capture: CaptureBuffer;
+  logger: Logger;
+  /** @default Math.random */
+  random?: () => number;
+}
+
+/**
+ * One function serving many endpoints. An invocation finds its endpoint's traffic (cached for a
+ * second), picks the canary with probability `canaryWeight`% and the primary otherwise, loads the
+ * version's model once per container, answers in MLflow's scoring format and counts the outcome for
+ * that version. Errors after a version was picked are answered here (not thrown), so that they carry
+ * the version headers and count in its statistics.
+ */
+export class ModelServer {
+  constructor(private readonly deps: ModelServerDeps) {}
+
+  async invoke(invocation: Invocation): Promise<ApiResponse> {
+    const started = performance.now();
+    const { endpointName } = invocation;
+    const route = await this.deps.endpoints.get(endpointName);
+    if (!route) throw new ResourceDoesNotExistError(`Endpoint '${endpointName}' does not exist`);
+    if (route.target !== 'lambda') {
+      throw new NotImplementedError(
+        `Endpoint '${endpointName}' is served by SageMaker; invoke it through SageMaker until Runway routes it`,
+      );
+    }
+    const { primary, canary, canaryWeight } = route.traffic;
+    if (!primary) {
+      throw new TemporarilyUnavailableError(
+        `Endpoint '${endpointName}' has no model version deployed yet (status ${route.status}); retry once its first deployment has finished`,
+      );
+    }
+    const useCanary =
+      canary !== null && canaryWeight > 0 && (this.deps.random ?? Math.random)() * 100 < canaryWeight;
+    const served: ServedVersion = useCanary && canary ? canary : primary;
+    const variant = useCanary ? 'canary' : 'primary';
+    const headers = { [VERSION_HEADER]: served.version, [VARIANT_HEADER]: variant };
+
+    let response: ApiResponse;
+    let outcome: Outcome;
+    let requestIsJson = false;
+    try {
+      const request: ScoringRequest = parseScoringRequest(invocation.body, invocation.contentType);
+      requestIsJson = request.format !== 'csv';
+      const body = await this.deps.models.with(served.storageLocation, async (model, coldLoadMs) => {
+        if (coldLoadMs !== undefined) {
+          this.deps.logger.info('model loaded', {
+            endpoint: endpointName,
+            version: served.version,
+            storageLocation: served.storageLocation,
+            loadMs: Math.round(coldLoadMs * 100) / 100,
+            sizeBytes: model.sizeBytes,
+          });
+        }
+        return (await model.predict(request)).body;
+      });
+      response = {
+        statusCode: 200,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      };
+      outcome = 'ok';
+    } catch (error) {
+      outcome =
+        error instanceof ModelEvaluationError ||
+        error instanceof ModelLoadError ||
+        !(error instanceof RunwayError) ||
+        error.httpStatus >= 500
+          ? 'modelError'
+          : 'clientError';
+      this.logOutcome(error, outcome, invocation, served);
+      response = errorResponse(error, invocation.requestId);
+      response.headers = { ...response.headers, ...headers };
+    }
+    const latencyMs = performance.now() - started;
+    this.deps.stats.record(endpointName, served.version, outcome, latencyMs);
+    if (this.deps.capture.sampled()) {
+      this.deps.capture.append(
+        {
+          requestId: invocation.requestId,
+          endpoint: endpointName,
+          version: served.version,
+          variant,
+          status: response.statusCode,
+          latencyMs: Math.round(latencyMs * 1000) / 1000,
+          contentType: invocation.contentType,
+        },
+        invocation.body,
+        requestIsJson,
+        response.body,
+      );
+    }
+    await this.flushIfDue();
+    return response;
+  }
+
+  /** Writes statistics and capture when due (at most once a second); see `variant-stats.ts` for why here. */
+  private async flushIfDue(): Promise<void> {
+    const { stats, capture } = this.deps;
+    const due: Promise<void>[] = [];
+    if (stats.flushDue()) due.push(stats.flush());
+    if (capture.flushDue()) due.push(capture.flush());
+    if (due.length > 0) await Promise.all(due);
+  }
+
+  private logOutcome(error: unknown, outcome: Outcome, invocation: Invocation, served: ServedVersion): void {
+    const fields = {
+      endpoint: invocation.endpointName,
+      version: served.version,
+      errorCode: error instanceof RunwayError ? error.errorCode : undefined,
+      detail: error instanceof Error ? error.message : String(error),
+    };
+    if (outcome === 'clientError') this.deps.logger.info('invocation refused', fields);
+    // A model failing on valid input is expected of a bad canary: its cause, without a stack per request.
+    else if (error instanceof ModelEvaluationError) {
+      this.deps.logger.warn('invocation failed', {
+        ...fields,
+        cause: String((error.cause as Error)?.message ?? error.cause).split('\n')[0],
+      });
+    } else this.deps.logger.error('invocation failed', { ...fields, error });
+  }
+}

@@ -1,0 +1,304 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type S3Emulator, startS3Emulator } from '../../infra/local/emulators/s3.ts';
+import { deploymentKeys } from '../../shared/deployments/keys.ts';
+import type { Endpoint, Traffic } from '../../shared/deployments/model.ts';
+import { apiEvent, lambdaContext } from '../support/api-event.ts';
+import type { ApiHandler } from '../support/handler-call.ts';
+import { emulatorDocumentClient, tableName, useEmulators } from '../support/handler-env.ts';
+import { consistentLogreg } from '../support/onnx-models.ts';
+
+type Handler = ApiHandler;
+
+const BUCKET = 'runway-serving-handler-test';
+const LOCAL = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+const FIXTURE = path.join(import.meta.dirname, '../fixtures/models/mlflow-onnx-logreg');
+const EXPECTED = JSON.parse(
+  readFileSync(path.join(import.meta.dirname, '../fixtures/models/mlflow-onnx-logreg.expected.json'), 'utf8'),
+) as { x: number[][]; expected: number[][] };
+const run = Date.now();
+
+let handler: Handler;
+let readVariantStats: typeof import('../../shared/serving/variant-stats.ts').readVariantStats;
+let s3: S3Emulator;
+let raw: S3Client;
+let dataDir: string;
+let table: string;
+
+/** Uploads the fixture model directory under `prefix`, with the consistent graph unless `original`. */
+async function uploadModel(prefix: string, original = false): Promise<string> {
+  for (const file of await readdir(FIXTURE)) {
+    let body: Uint8Array = readFileSync(path.join(FIXTURE, file));
+    if (file === 'model.onnx' && !original) body = consistentLogreg(body);
+    await raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${file}`, Body: body }));
+  }
+  return `s3://${BUCKET}/${prefix}`;
+}
+
+const version = (v: string, storageLocation: string) => ({
+  version: v,
+  storageLocation,
+  deploymentId: `d-${v}`,
+});
+
+async function putEndpoint(
+  name: string,
+  traffic: Partial<Traffic>,
+  target: 'lambda' | 'sagemaker' = 'lambda',
+) {
+  const now = Date.now();
+  const item: Endpoint = {
+    name,
+    modelName: 'churn',
+    follows: { alias: 'production' },
+    target,
+    rolloutPolicy: {
+      trafficSteps: [10, 100],
+      bakeSeconds: 60,
+      maxErrorRate: 0.01,
+      maxLatencyMs: 1000,
+      minInvocations: 0,
+    },
+    traffic: { primary: null, canary: null, canaryWeight: 0, revision: 1, ...traffic },
+    status: traffic.primary ? 'InService' : 'Creating',
+    createdAt: now,
+    updatedAt: now,
+  };
+  await emulatorDocumentClient().send(
+    new PutCommand({ TableName: table, Item: { ...deploymentKeys.endpoint(name), ...item } }),
+  );
+}
+
+function invoke(name: string, body: unknown, headers: Record<string, string> = {}) {
+  const event = apiEvent('POST', `/endpoints/${name}/invocations`, body, headers);
+  event.pathParameters = { name };
+  event.routeKey = 'POST /endpoints/{name}/invocations';
+  return handler(event, lambdaContext);
+}
+
+let v1: string;
+let v2: string;
+let broken: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'runway-serving-handlers-'));
+  s3 = await startS3Emulator({ dataDir, port: 0 });
+  raw = new S3Client({ ...LOCAL, endpoint: s3.endpoint, forcePathStyle: true });
+  await raw.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  [v1, v2, broken] = await Promise.all([
+    uploadModel('models/v1'),
+    uploadModel('models/v2'),
+    uploadModel('models/v3', true),
+  ]);
+  table = tableName('DeploymentsTable');
+  useEmulators({
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    DEPLOYMENTS_TABLE_NAME: table,
+    ARTIFACT_BUCKET_NAME: BUCKET,
+    CAPTURE_SAMPLE_RATE: '1',
+    CAPTURE_FLUSH_SECONDS: '1',
+  });
+  ({ handler } = (await import('../../functions/model-server.ts')) as unknown as { handler: Handler });
+  ({ readVariantStats } = await import('../../shared/serving/variant-stats.ts'));
+});
+
+afterAll(async () => {
+  raw?.destroy();
+  await s3?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+const COLUMNS = Array.from({ length: 10 }, (_, i) => `f${i}`);
+
+describe('POST /endpoints/{name}/invocations', () => {
+  it('answers all four MLflow formats with the primary version, reproducing expected.json', async () => {
+    const name = `formats-${run}`;
+    await putEndpoint(name, { primary: version('1', v1) });
+    const bodies = [
+      { inputs: EXPECTED.x },
+      { instances: EXPECTED.x },
+      { dataframe_split: { columns: COLUMNS, data: EXPECTED.x } },
+      { dataframe_records: EXPECTED.x.map((row) => Object.fromEntries(row.map((v, i) => [COLUMNS[i], v]))) },
+    ];
+    for (const body of bodies) {
+      const response = await invoke(name, body);
+      expect(response.statusCode).toBe(200);
+      expect(response.headers).toMatchObject({
+        'x-runway-model-version': '1',
+        'x-runway-variant': 'primary',
+      });
+      const { predictions } = JSON.parse(response.body) as { predictions: { p: number[][] } };
+      predictions.p.forEach((row, i) => {
+        expect(row[0]).toBeCloseTo(EXPECTED.expected[i]?.[0] as number, 6);
+      });
+    }
+    const csv = await invoke(
+      name,
+      `${COLUMNS.join(',')}\n${EXPECTED.x.map((r) => r.join(',')).join('\n')}\n`,
+      {
+        'content-type': 'text/csv',
+      },
+    );
+    expect(csv.statusCode).toBe(200);
+  });
+
+  it('answers 404 for an unknown or impossible endpoint, 503 before the first deploy, 501 for SageMaker', async () => {
+    const missing = await invoke(`nobody-${run}`, { inputs: [[1]] });
+    expect(missing.statusCode).toBe(404);
+    expect(JSON.parse(missing.body)).toEqual({
+      error_code: 'RESOURCE_DOES_NOT_EXIST',
+      message: `Endpoint 'nobody-${run}' does not exist`,
+    });
+    expect((await invoke('Not_A_Name', { inputs: [[1]] })).statusCode).toBe(404);
+    await putEndpoint(`empty-${run}`, {});
+    const empty = await invoke(`empty-${run}`, { inputs: EXPECTED.x });
+    expect(empty.statusCode).toBe(503);
+    expect(JSON.parse(empty.body)).toMatchObject({
+      error_code: 'TEMPORARILY_UNAVAILABLE',
+      message: expect.stringContaining('has no model version deployed yet (status Creating)'),
+    });
+    await putEndpoint(`sm-${run}`, { primary: version('1', v1) }, 'sagemaker');
+    expect((await invoke(`sm-${run}`, { inputs: EXPECTED.x })).statusCode).toBe(501);
+  });
+
+  it('answers 400 naming what is wrong, with the version that refused it', async () => {
+    const name = `bad-${run}`;
+    await putEndpoint(name, { primary: version('1', v1) });
+    const shape = await invoke(name, { inputs: [[1, 2, 3]] });
+    expect(shape.statusCode).toBe(400);
+    expect(shape.headers['x-runway-model-version']).toBe('1');
+    expect(JSON.parse(shape.body)).toEqual({
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: "Shape of input (1, 3) does not match expected shape (-1, 10) for input 'x'",
+    });
+    const format = await invoke(name, { data: [[1]] });
+    expect(JSON.parse(format.body).error_code).toBe('BAD_REQUEST');
+    expect((await invoke(name, 'a,b', { 'content-type': 'text/plain' })).statusCode).toBe(415);
+  });
+
+  it('splits traffic by the canary weight and follows a traffic shift within a second', async () => {
+    const name = `canary-${run}`;
+    await putEndpoint(name, { primary: version('1', v1), canary: version('2', v2), canaryWeight: 30 });
+    let canary = 0;
+    const n = 400;
+    for (let i = 0; i < n; i++) {
+      const response = await invoke(name, { inputs: EXPECTED.x });
+      expect(response.statusCode).toBe(200);
+      if (response.headers['x-runway-model-version'] === '2') {
+        expect(response.headers['x-runway-variant']).toBe('canary');
+        canary++;
+      }
+    }
+    // Binomial(400, 0.3): mean 120, sd 9.2; five sd either way.
+    expect(canary).toBeGreaterThan(74);
+    expect(canary).toBeLessThan(166);
+
+    await emulatorDocumentClient().send(
+      new UpdateCommand({
+        TableName: table,
+        Key: deploymentKeys.endpoint(name),
+        UpdateExpression: 'SET traffic = :t',
+        ExpressionAttributeValues: {
+          ':t': { primary: version('2', v2), canary: null, canaryWeight: 0, revision: 2 },
+        },
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    for (let i = 0; i < 20; i++) {
+      expect((await invoke(name, { inputs: EXPECTED.x })).headers['x-runway-model-version']).toBe('2');
+    }
+  });
+
+  it('counts each version: client errors apart from model errors, flushed to the table for the canary check', async () => {
+    const name = `stats-${run}`;
+    const since = Date.now();
+    await putEndpoint(name, { primary: version('1', v1), canary: version('3', broken), canaryWeight: 50 });
+    for (let i = 0; i < 60; i++)
+      await invoke(name, i % 10 === 0 ? { inputs: [[1]] } : { inputs: EXPECTED.x });
+    // The broken model (ONNX graph of 11 features) fails on valid input as MLflow's server does: 400 BAD_REQUEST.
+    let sent = 60;
+    const failing = await (async () => {
+      for (;;) {
+        const response = await invoke(name, { inputs: EXPECTED.x });
+        sent++;
+        if (response.headers['x-runway-model-version'] === '3') return response;
+      }
+    })();
+    expect(failing.statusCode).toBe(400);
+    expect(JSON.parse(failing.body)).toMatchObject({
+      error_code: 'BAD_REQUEST',
+      message: expect.stringContaining('evaluating the model'),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await invoke(name, { inputs: EXPECTED.x }); // the invocation that finds the flush due
+    sent++;
+
+    const options = { tableName: table, client: emulatorDocumentClient() };
+    const [primary, canary] = await Promise.all([
+      readVariantStats(name, '1', since, options),
+      readVariantStats(name, '3', since, options),
+    ]);
+    expect(primary.invocations + canary.invocations).toBe(sent);
+    expect(primary.errors).toBe(0);
+    expect(canary.errors).toBeGreaterThan(0);
+    // Every valid request to version 3 fails; the ones with a bad shape are refused before the model runs.
+    expect(canary.errors + canary.clientErrors).toBe(canary.invocations);
+    expect(primary.clientErrors + canary.clientErrors).toBe(6);
+    expect(primary.p99LatencyMs).toBeGreaterThan(0);
+  });
+
+  it('captures invocations as JSON lines under serving-capture/<endpoint>/<yyyy>/<mm>/<dd>/<hh>/', async () => {
+    const name = `capture-${run}`;
+    await putEndpoint(name, { primary: version('1', v1) });
+    await invoke(name, JSON.stringify({ inputs: EXPECTED.x }, null, 2));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await invoke(name, { inputs: [[1]] });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await invoke(name, { inputs: EXPECTED.x });
+    const listed = await raw.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `serving-capture/${name}/` }),
+    );
+    const keys = (listed.Contents ?? []).map((object) => object.Key as string);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys[0]).toMatch(
+      new RegExp(`^serving-capture/${name}/\\d{4}/\\d{2}/\\d{2}/\\d{2}/\\d{13}-[0-9a-f]{8}-\\d+\\.jsonl$`),
+    );
+    const lines: Array<Record<string, unknown>> = [];
+    for (const key of keys) {
+      const object = await raw.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+      const text = await object.Body?.transformToString();
+      lines.push(
+        ...(text ?? '')
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line)),
+      );
+    }
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines[0]).toMatchObject({
+      endpoint: name,
+      version: '1',
+      variant: 'primary',
+      status: 200,
+      contentType: 'application/json',
+      request: { inputs: EXPECTED.x },
+      response: { predictions: { p: expect.any(Array) } },
+    });
+    expect(lines[1]).toMatchObject({
+      status: 400,
+      request: { inputs: [[1]] },
+      response: { error_code: 'INVALID_PARAMETER_VALUE' },
+    });
+  });
+});
