@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,19 @@ describe('continuous deployment on the local runtime', () => {
     });
     expect(deployment.steps.map((step: { weight: number }) => step.weight)).toEqual([50, 100]);
     expect((await driver.endpoint(ENDPOINT)).status).toBe('InService');
+    // The model server answers with the deployed version.
+    const example = readFileSync(
+      path.resolve(import.meta.dirname, '../fixtures/models/mlflow-onnx-logreg/serving_input_example.json'),
+      'utf8',
+    );
+    const invoked = await fetch(`${runtime.url}/endpoints/${ENDPOINT}/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: example,
+    });
+    expect(invoked.status, await invoked.clone().text()).toBe(200);
+    const { predictions } = (await invoked.json()) as { predictions: { p: unknown[] } };
+    expect(predictions.p).toHaveLength(JSON.parse(example).inputs.length);
   });
 
   it('fails a broken version before any traffic moves', async () => {
