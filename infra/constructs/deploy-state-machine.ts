@@ -467,7 +467,7 @@ export class DeployStateMachine extends Construct {
 
 /** An ARN in this stack's account and region as cdk-nag prints it in a finding's id. */
 export function nagArn(scope: Construct, service: string, resource: string): string {
-  const { region, account } = Stack.of(scope);
+  const { partition, region, account } = Stack.of(scope);
   const part = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
-  return `arn:<AWS::Partition>:${service}:${part(region, 'AWS::Region')}:${part(account, 'AWS::AccountId')}:${resource}`;
+  return `arn:${part(partition, 'AWS::Partition')}:${service}:${part(region, 'AWS::Region')}:${part(account, 'AWS::AccountId')}:${resource}`;
 }
