@@ -52,8 +52,8 @@ export async function deployBench(): Promise<void> {
       [
         ['first deploy (first invocations of the functions)', '1', Math.round(cold), '', ''],
         [
-          'next deploys (warm)',
-          warm.length,
+          'next deploys',
+          String(warm.length),
           Math.round(stats.p50),
           Math.round(stats.p99),
           Math.round(stats.max),
