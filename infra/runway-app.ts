@@ -37,6 +37,9 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     api: api.api,
     deploymentsTable: stateful.deploymentsTable,
     registryTable: stateful.registryTable,
+    eventBus: stateful.eventBus,
+    artifactBucket: stateful.artifactBucket,
+    artifactReadPolicy: stateful.artifactReadPolicy,
   });
   const serving = new ServingStack(app, `${prefix}-Serving`, {
     env,

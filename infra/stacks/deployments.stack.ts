@@ -3,8 +3,12 @@ import { HttpMethod, HttpRoute, HttpRouteKey, type IHttpApi } from 'aws-cdk-lib/
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { IManagedPolicy } from 'aws-cdk-lib/aws-iam';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DEPLOYMENT_INDEXES } from '../../shared/deployments/keys.ts';
+import { ContinuousDeployment } from '../constructs/continuous-deployment.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
 import { API_PREFIXES, LOCAL_CONTEXT } from './api.stack.ts';
 
@@ -14,6 +18,12 @@ export interface DeploymentsStackProps extends StackProps {
   deploymentsTable: ITable;
   /** Read only: an endpoint must follow a registered model that exists. */
   registryTable: ITable;
+  /** Registry promotions come from it; deployments events go to it. */
+  eventBus: IEventBus;
+  /** Model files, which deploys check and SageMaker reads. */
+  artifactBucket: IBucket;
+  /** Read-only access to the artifact bucket (`StatefulStack.artifactReadPolicy`). */
+  artifactReadPolicy: IManagedPolicy;
 }
 
 /**
@@ -23,6 +33,7 @@ export interface DeploymentsStackProps extends StackProps {
  */
 export class DeploymentsStack extends Stack {
   readonly deploymentsFunction: RunwayFunction;
+  readonly continuousDeployment: ContinuousDeployment;
 
   constructor(scope: Construct, id: string, props: DeploymentsStackProps) {
     super(scope, id, props);
@@ -42,6 +53,18 @@ export class DeploymentsStack extends Stack {
         indexes: Object.values(DEPLOYMENT_INDEXES),
       })
       .bindTable(props.registryTable, { accessMode: 'read', envName: 'REGISTRY_TABLE_NAME' });
+
+    this.continuousDeployment = new ContinuousDeployment(this, 'ContinuousDeployment', {
+      deploymentsTable: props.deploymentsTable,
+      registryTable: props.registryTable,
+      eventBus: props.eventBus,
+      artifactBucket: props.artifactBucket,
+      artifactReadPolicy: props.artifactReadPolicy,
+    });
+    // Manual deploys (`POST .../deploy`) start the same state machine.
+    const deployMachine = this.continuousDeployment.stateMachine;
+    this.deploymentsFunction.addEnvironment('DEPLOY_STATE_MACHINE_ARN', deployMachine.stateMachineArn);
+    deployMachine.grantStartExecution(this.deploymentsFunction);
 
     // Routes are added here, in this stack, with the API's IAM authorizer (routes created outside the
     // API's own stack do not inherit its default authorizer), so the API stack never depends on this one.

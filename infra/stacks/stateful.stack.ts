@@ -44,6 +44,8 @@ export class StatefulStack extends Stack {
    * registry put each version's files) and write only under `serving-capture/`.
    */
   readonly modelServingPolicy: ManagedPolicy;
+  /** Read-only object access to the artifact bucket: what deploys and SageMaker need of model files. */
+  readonly artifactReadPolicy: ManagedPolicy;
   /** Domain events of every context; rules on it drive deployments and user integrations. */
   readonly eventBus: EventBus;
 
@@ -145,6 +147,21 @@ export class StatefulStack extends Stack {
         reason: 'Invocation captures are objects under serving-capture/ (per endpoint and hour); put only',
       },
     );
+
+    this.artifactReadPolicy = new ManagedPolicy(this, 'ArtifactReadPolicy', {
+      description: 'Read model files from the artifact bucket (deploy checks, SageMaker endpoints)',
+      statements: [
+        new PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [this.artifactBucket.arnForObjects('*')],
+        }),
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.artifactBucket.bucketArn] }),
+      ],
+    });
+    Validations.of(this.artifactReadPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketArn}/*]`,
+      reason: 'Model files are objects under the keys the registry chose in this one bucket; read only',
+    });
 
     this.eventBus = new EventBus(this, 'EventBus', { description: 'Runway domain events' });
     // An archive lets operators replay events a target missed (events are hints; state is truth).

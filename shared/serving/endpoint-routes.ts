@@ -51,12 +51,23 @@ export class EndpointRoutes {
       new GetCommand({
         TableName: this.options.tableName,
         Key: deploymentKeys.endpoint(name),
-        ProjectionExpression: '#traffic, #status, #target',
-        ExpressionAttributeNames: { '#traffic': 'traffic', '#status': 'status', '#target': 'target' },
+        ProjectionExpression: '#traffic, #revision, #status, #target',
+        ExpressionAttributeNames: {
+          '#traffic': 'traffic',
+          '#revision': 'trafficRevision',
+          '#status': 'status',
+          '#target': 'target',
+        },
       }),
     );
     if (!Item) return undefined;
-    const parsed = route.safeParse(Item);
+    // The endpoint store keeps the traffic's compare-and-set counter beside it (`trafficRevision`).
+    const { trafficRevision, ...rest } = Item;
+    const traffic = Item.traffic as Record<string, unknown> | undefined;
+    const parsed = route.safeParse({
+      ...rest,
+      traffic: traffic && { ...traffic, revision: trafficRevision ?? 0 },
+    });
     if (!parsed.success) {
       throw new Error(
         `The endpoint item of '${name}' does not match the deployments contract: ${parsed.error.message}`,

@@ -9,7 +9,7 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, LocalRuntime } from '../../infra/local/run
 import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { DEFAULT_PIPELINE_NAME } from '../../shared/pipelines/model.ts';
 import { predict } from '../../shared/pipelines/training/linear-models.ts';
-import { fakeSageMaker } from '../support/fake-sagemaker.ts';
+import { fakeSageMaker } from '../support/fake-sagemaker-training.ts';
 import { IRIS_PATH, iris } from '../support/iris.ts';
 
 const MACHINE = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${DEFAULT_PIPELINE_NAME}`;

@@ -1,104 +1,393 @@
-import { gzipSync } from 'node:zlib';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { parseCsv } from '../../shared/pipelines/dataset/csv.ts';
-import { classificationMetrics } from '../../shared/pipelines/evaluation/metrics.ts';
-import { predict, trainLinearModel } from '../../shared/pipelines/training/linear-models.ts';
-import { mlflowModelFiles } from '../../shared/pipelines/training/mlflow-model.ts';
-
-/** A ustar archive of `files` (what a training container's /opt/ml/model becomes). */
-export function tarGz(files: Record<string, Uint8Array>): Uint8Array {
-  const blocks: Uint8Array[] = [];
-  for (const [name, bytes] of Object.entries(files)) {
-    const header = new Uint8Array(512);
-    const put = (text: string, offset: number) => header.set(new TextEncoder().encode(text), offset);
-    put(name, 0);
-    put('0000644\0', 100);
-    put('0000000\0', 108);
-    put('0000000\0', 116);
-    put(`${bytes.byteLength.toString(8).padStart(11, '0')}\0`, 124);
-    put('00000000000\0', 136);
-    put('        ', 148);
-    put('0', 156);
-    put('ustar\0', 257);
-    put('00', 263);
-    const sum = header.reduce((total, byte) => total + byte, 0);
-    put(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-    blocks.push(header, bytes, new Uint8Array((512 - (bytes.byteLength % 512)) % 512));
-  }
-  blocks.push(new Uint8Array(1024));
-  return gzipSync(Buffer.concat(blocks));
-}
-
-const S3_URI = /^s3:\/\/([^/]+)\/(.+)$/;
+import * as z from 'zod';
 
 /**
- * A stand-in for `sagemaker:createTrainingJob.sync`: what a user container would do, done in this
- * process. It reads the `train` and `test` channels from S3, fits a logistic regression, writes an
- * MLflow ONNX model and `metrics.json` as `model.tar.gz` under the output path, and answers with
- * DescribeTrainingJob's fields. `calls` records each request's parameters.
+ * A stand-in for the SageMaker and CloudWatch APIs behind the deploy state machine's `aws-sdk:`
+ * task states (there is no SageMaker emulator). Every request is checked against the shape the AWS
+ * API reference gives for it (required members, name patterns, enums, ranges; unknown members are
+ * refused, as the SDK's serializer would drop them and the service would miss them), and answered as
+ * SageMaker answers: names unique per resource type, endpoints that go Creating/Updating ->
+ * InService, a Failed create, or a blue/green update rolled back by an alarm.
  */
-export function fakeSageMaker(s3Endpoint: () => string) {
-  const calls: Array<Record<string, unknown>> = [];
-  const runJob = async (service: string, action: string, params: Record<string, unknown>) => {
-    calls.push({ service, action, ...params });
-    if (service !== 'sagemaker' || action !== 'createTrainingJob')
-      throw new Error(`unexpected ${service}:${action}`);
-    const image = (params.AlgorithmSpecification as { TrainingImage?: string }).TrainingImage;
-    if (image === 'missing') {
-      // What DescribeTrainingJob reports as FailureReason when the image cannot be pulled.
-      throw Object.assign(new Error('ClientError: Cannot pull the training image "missing"'), {
-        name: 'TrainingJobFailed',
-      });
+
+/** `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}` (ModelName, EndpointName, EndpointConfigName, VariantName). */
+const resourceName = z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
+const tags = z
+  .array(z.object({ Key: z.string().min(1).max(128), Value: z.string().max(256) }).strict())
+  .max(50);
+const capacity = z
+  .object({ Type: z.enum(['INSTANCE_COUNT', 'CAPACITY_PERCENT']), Value: z.number().int().min(1) })
+  .strict();
+
+export const sageMakerRequests = {
+  createModel: z
+    .object({
+      ModelName: resourceName,
+      ExecutionRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/),
+      PrimaryContainer: z
+        .object({
+          Image: z
+            .string()
+            .max(255)
+            .regex(/^[\S]+$/),
+          ModelDataUrl: z
+            .string()
+            .max(1024)
+            .regex(/^(https|s3):\/\//)
+            .optional(),
+          ModelDataSource: z
+            .object({
+              S3DataSource: z
+                .object({
+                  S3Uri: z
+                    .string()
+                    .max(1024)
+                    .regex(/^(https|s3):\/\/([^/]+)\/?(.*)$/),
+                  S3DataType: z.enum(['S3Prefix', 'S3Object']),
+                  CompressionType: z.enum(['None', 'Gzip']),
+                })
+                .strict()
+                .refine((source) => source.S3DataType !== 'S3Prefix' || source.S3Uri.endsWith('/'), {
+                  message: 'an S3Prefix must end with /',
+                })
+                .refine((source) => source.S3DataType !== 'S3Prefix' || source.CompressionType === 'None', {
+                  message: 'an S3Prefix must be uncompressed',
+                }),
+            })
+            .strict()
+            .optional(),
+          Environment: z
+            .record(
+              z
+                .string()
+                .max(1024)
+                .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/),
+              z.string().max(1024),
+            )
+            .optional(),
+          Mode: z.enum(['SingleModel', 'MultiModel']).optional(),
+        })
+        .strict(),
+      Tags: tags.optional(),
+      EnableNetworkIsolation: z.boolean().optional(),
+    })
+    .strict(),
+  createEndpointConfig: z
+    .object({
+      EndpointConfigName: resourceName,
+      ProductionVariants: z
+        .array(
+          z
+            .object({
+              VariantName: resourceName,
+              ModelName: resourceName,
+              InstanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/),
+              InitialInstanceCount: z.number().int().min(1),
+              InitialVariantWeight: z.number().min(0).optional(),
+            })
+            .strict(),
+        )
+        .min(1)
+        .max(10),
+      Tags: tags.optional(),
+    })
+    .strict(),
+  createEndpoint: z
+    .object({ EndpointName: resourceName, EndpointConfigName: resourceName, Tags: tags.optional() })
+    .strict(),
+  updateEndpoint: z
+    .object({
+      EndpointName: resourceName,
+      EndpointConfigName: resourceName,
+      DeploymentConfig: z
+        .object({
+          BlueGreenUpdatePolicy: z
+            .object({
+              TrafficRoutingConfiguration: z
+                .object({
+                  Type: z.enum(['ALL_AT_ONCE', 'CANARY', 'LINEAR']),
+                  WaitIntervalInSeconds: z.number().int().min(0).max(3600),
+                  CanarySize: capacity.optional(),
+                  LinearStepSize: capacity.optional(),
+                })
+                .strict()
+                .refine((routing) => routing.Type !== 'CANARY' || routing.CanarySize, {
+                  message: 'CANARY needs CanarySize',
+                })
+                .refine((routing) => routing.Type !== 'LINEAR' || routing.LinearStepSize, {
+                  message: 'LINEAR needs LinearStepSize',
+                }),
+              TerminationWaitInSeconds: z.number().int().min(0).max(3600).optional(),
+              MaximumExecutionTimeoutInSeconds: z.number().int().min(600).max(28_800).optional(),
+            })
+            .strict(),
+          AutoRollbackConfiguration: z
+            .object({
+              Alarms: z
+                .array(z.object({ AlarmName: z.string().min(1).max(255) }).strict())
+                .min(1)
+                .max(10),
+            })
+            .strict()
+            .optional(),
+        })
+        .strict()
+        .optional(),
+      RetainAllVariantProperties: z.boolean().optional(),
+    })
+    .strict(),
+  describeEndpoint: z.object({ EndpointName: resourceName }).strict(),
+} as const;
+
+const dimension = z.object({ Name: z.string().min(1).max(255), Value: z.string().min(1).max(1024) }).strict();
+const metricStat = z
+  .object({
+    Metric: z
+      .object({ Namespace: z.string(), MetricName: z.string(), Dimensions: z.array(dimension).max(30) })
+      .strict(),
+    Period: z.number().int().min(1),
+    Stat: z.string(),
+  })
+  .strict();
+
+export const cloudWatchRequests = {
+  putMetricAlarm: z
+    .object({
+      AlarmName: z.string().min(1).max(255),
+      AlarmDescription: z.string().max(1024).optional(),
+      ComparisonOperator: z.enum([
+        'GreaterThanOrEqualToThreshold',
+        'GreaterThanThreshold',
+        'LessThanThreshold',
+        'LessThanOrEqualToThreshold',
+      ]),
+      EvaluationPeriods: z.number().int().min(1),
+      Threshold: z.number(),
+      TreatMissingData: z.enum(['breaching', 'notBreaching', 'ignore', 'missing']).optional(),
+      Namespace: z.string().optional(),
+      MetricName: z.string().optional(),
+      Dimensions: z.array(dimension).max(30).optional(),
+      ExtendedStatistic: z
+        .string()
+        .regex(/^p\d{1,2}(\.\d+)?$/)
+        .optional(),
+      Statistic: z.enum(['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum']).optional(),
+      Period: z.number().int().min(1).optional(),
+      Metrics: z
+        .array(
+          z
+            .object({
+              Id: z.string().regex(/^[a-z][a-zA-Z0-9_]*$/),
+              ReturnData: z.boolean().optional(),
+              MetricStat: metricStat.optional(),
+              Expression: z.string().max(2048).optional(),
+            })
+            .strict(),
+        )
+        .optional(),
+    })
+    .strict()
+    // A single metric or a metric math expression, never both (the API's rule).
+    .refine((alarm) => (alarm.Metrics === undefined) !== (alarm.MetricName === undefined), {
+      message: 'either MetricName or Metrics',
+    })
+    .refine(
+      (alarm) =>
+        alarm.Metrics === undefined || alarm.Metrics.filter((m) => m.ReturnData !== false).length === 1,
+      {
+        message: 'exactly one metric returns data',
+      },
+    ),
+} as const;
+
+class AwsError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+type Status = 'Creating' | 'Updating' | 'RollingBack' | 'InService' | 'Failed';
+interface FakeEndpoint {
+  config: string;
+  status: Status;
+  /** DescribeEndpoint calls left before the current operation ends. */
+  pending: number;
+  next: { status: Status; config: string; failureReason?: string };
+  failureReason?: string;
+}
+
+export class FakeSageMaker {
+  readonly calls: Array<{ service: string; action: string; params: Record<string, unknown> }> = [];
+  readonly models = new Set<string>();
+  readonly configs = new Map<string, string>();
+  readonly endpoints = new Map<string, FakeEndpoint>();
+  readonly alarms = new Map<string, Record<string, unknown>>();
+  /** Set by a test: how the next create or update ends. */
+  outcome: 'succeed' | 'fail' | 'alarm' = 'succeed';
+  /** DescribeEndpoint calls an operation takes. */
+  polls = 2;
+
+  /** The `callAws` of the local Step Functions task environment. */
+  readonly call = async (
+    service: string,
+    action: string,
+    params: Record<string, unknown>,
+  ): Promise<unknown> => {
+    this.calls.push({ service, action, params: structuredClone(params) });
+    const schemas: Record<string, z.ZodType> =
+      service === 'sagemaker' ? sageMakerRequests : service === 'cloudwatch' ? cloudWatchRequests : {};
+    const schema = schemas[action];
+    if (!schema)
+      throw new AwsError('UnknownOperationException', `${service}:${action} is not part of the fake`);
+    const parsed = schema.safeParse(params);
+    if (!parsed.success) {
+      throw new AwsError(
+        'ValidationException',
+        `${action}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     }
-    const client = new S3Client({
-      endpoint: s3Endpoint(),
-      forcePathStyle: true,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    const read = async (uri: string) => {
-      const [, Bucket, Key] = S3_URI.exec(uri) ?? [];
-      const object = await client.send(new GetObjectCommand({ Bucket, Key }));
-      return parseCsv(await object.Body!.transformToString());
-    };
-    const channels = params.InputDataConfig as Array<{
-      ChannelName: string;
-      DataSource: { S3DataSource: { S3Uri: string } };
-    }>;
-    const uri = (name: string) => channels.find((c) => c.ChannelName === name)!.DataSource.S3DataSource.S3Uri;
-    const [train, test] = await Promise.all([read(uri('train')), read(uri('test'))]);
-    const features = train.columns.slice(0, -1);
-    const matrix = (rows: string[][]) => ({
-      x: rows.map((row) => row.slice(0, -1).map(Number)),
-      y: rows.map((row) => (row.at(-1) === 'virginica' ? 1 : 0)),
-    });
-    const fit = matrix(train.rows);
-    const model = trainLinearModel('logistic_regression', features, fit.x, fit.y, { l2: 1 });
-    const held = matrix(test.rows);
-    const metrics = classificationMetrics(
-      held.y,
-      held.x.map((row) => predict(model, row)),
-    );
-    const name = String(params.TrainingJobName);
-    const { files } = mlflowModelFiles({
-      model,
-      runId: name,
-      target: 'species',
-      example: fit.x,
-      runwayVersion: 'fake',
-    });
-    delete files['runway_model.json'];
-    const archive = tarGz({ ...files, 'metrics.json': new TextEncoder().encode(JSON.stringify(metrics)) });
-    const output = (params.OutputDataConfig as { S3OutputPath: string }).S3OutputPath;
-    const [, Bucket, prefix] = S3_URI.exec(output) ?? [];
-    const Key = `${prefix}/${name}/output/model.tar.gz`;
-    await client.send(new PutObjectCommand({ Bucket, Key, Body: archive }));
-    client.destroy();
-    return {
-      TrainingJobName: name,
-      TrainingJobStatus: 'Completed',
-      ModelArtifacts: { S3ModelArtifacts: `s3://${Bucket}/${Key}` },
-    };
+    return this.answer(action, params);
   };
-  return { runJob, calls };
+
+  private answer(action: string, params: Record<string, unknown>): unknown {
+    const arn = (type: string, name: unknown) =>
+      `arn:aws:sagemaker:us-east-1:123456789012:${type}/${String(name).toLowerCase()}`;
+    switch (action) {
+      case 'putMetricAlarm':
+        this.alarms.set(String(params.AlarmName), params);
+        return {};
+      case 'createModel': {
+        const name = String(params.ModelName);
+        if (this.models.has(name))
+          throw new AwsError(
+            'ValidationException',
+            `Cannot create already existing model "${arn('model', name)}".`,
+          );
+        this.models.add(name);
+        return { ModelArn: arn('model', name) };
+      }
+      case 'createEndpointConfig': {
+        const name = String(params.EndpointConfigName);
+        if (this.configs.has(name)) {
+          throw new AwsError(
+            'ValidationException',
+            `Cannot create already existing endpoint configuration "${arn('endpoint-config', name)}".`,
+          );
+        }
+        const variants = params.ProductionVariants as Array<{ ModelName: string }>;
+        for (const variant of variants) {
+          if (!this.models.has(variant.ModelName))
+            throw new AwsError(
+              'ValidationException',
+              `Could not find model "${arn('model', variant.ModelName)}".`,
+            );
+        }
+        this.configs.set(name, variants[0]?.ModelName ?? '');
+        return { EndpointConfigArn: arn('endpoint-config', name) };
+      }
+      case 'createEndpoint': {
+        const name = String(params.EndpointName);
+        const config = String(params.EndpointConfigName);
+        if (this.endpoints.has(name))
+          throw new AwsError(
+            'ValidationException',
+            `Cannot create already existing endpoint "${arn('endpoint', name)}".`,
+          );
+        this.requireConfig(config);
+        this.endpoints.set(name, {
+          config,
+          status: 'Creating',
+          pending: this.polls,
+          next:
+            this.outcome === 'fail'
+              ? {
+                  status: 'Failed',
+                  config,
+                  failureReason:
+                    'The primary container for production variant AllTraffic did not pass the ping health check.',
+                }
+              : { status: 'InService', config },
+        });
+        return { EndpointArn: arn('endpoint', name) };
+      }
+      case 'updateEndpoint': {
+        const name = String(params.EndpointName);
+        const config = String(params.EndpointConfigName);
+        const endpoint = this.endpoints.get(name);
+        if (!endpoint)
+          throw new AwsError('ValidationException', `Could not find endpoint "${arn('endpoint', name)}".`);
+        if (endpoint.status !== 'InService') {
+          throw new AwsError(
+            'ValidationException',
+            `Cannot update in-progress endpoint "${arn('endpoint', name)}".`,
+          );
+        }
+        this.requireConfig(config);
+        const alarms = (
+          (
+            params.DeploymentConfig as {
+              AutoRollbackConfiguration?: { Alarms: Array<{ AlarmName: string }> };
+            }
+          )?.AutoRollbackConfiguration?.Alarms ?? []
+        ).map((alarm) => alarm.AlarmName);
+        const firing = alarms[0];
+        if (firing && !this.alarms.has(firing))
+          throw new AwsError('ValidationException', `The alarm ${firing} does not exist.`);
+        Object.assign(endpoint, {
+          status: 'Updating',
+          pending: this.polls,
+          next:
+            this.outcome === 'alarm' && firing
+              ? {
+                  status: 'InService',
+                  config: endpoint.config,
+                  failureReason: `Auto rollback triggered: alarm ${firing} is in ALARM state.`,
+                }
+              : this.outcome === 'fail'
+                ? { status: 'Failed', config: endpoint.config, failureReason: 'The update failed.' }
+                : { status: 'InService', config },
+        });
+        return { EndpointArn: arn('endpoint', name) };
+      }
+      case 'describeEndpoint': {
+        const name = String(params.EndpointName);
+        const endpoint = this.endpoints.get(name);
+        if (!endpoint)
+          throw new AwsError('ValidationException', `Could not find endpoint "${arn('endpoint', name)}".`);
+        if (
+          endpoint.status === 'Creating' ||
+          endpoint.status === 'Updating' ||
+          endpoint.status === 'RollingBack'
+        ) {
+          endpoint.pending -= 1;
+          if (endpoint.pending <= 0) {
+            endpoint.status = endpoint.next.status;
+            endpoint.config = endpoint.next.config;
+            endpoint.failureReason = endpoint.next.failureReason;
+          } else if (
+            endpoint.status === 'Updating' &&
+            endpoint.next.failureReason?.startsWith('Auto rollback')
+          ) {
+            endpoint.status = 'RollingBack';
+          }
+        }
+        return {
+          EndpointName: name,
+          EndpointArn: arn('endpoint', name),
+          EndpointConfigName: endpoint.config,
+          EndpointStatus: endpoint.status,
+          ...(endpoint.failureReason ? { FailureReason: endpoint.failureReason } : {}),
+          CreationTime: new Date(0).toISOString(),
+          LastModifiedTime: new Date().toISOString(),
+        };
+      }
+      default:
+        throw new AwsError('UnknownOperationException', action);
+    }
+  }
+
+  private requireConfig(config: string): void {
+    if (!this.configs.has(config))
+      throw new AwsError('ValidationException', `Could not find endpoint configuration "${config}".`);
+  }
 }

@@ -14,7 +14,7 @@ import {
 import { predict, TrainingError, trainLinearModel } from '../../shared/pipelines/training/linear-models.ts';
 import { mlflowModelFiles } from '../../shared/pipelines/training/mlflow-model.ts';
 import { readTarGz } from '../../shared/pipelines/training/tar.ts';
-import { tarGz } from '../support/fake-sagemaker.ts';
+import { tarGz } from '../support/fake-sagemaker-training.ts';
 import { IRIS_FEATURES, iris, R_GLM, R_LM, versicolorVirginica } from '../support/iris.ts';
 
 const text = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);

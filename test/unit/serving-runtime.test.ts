@@ -44,7 +44,7 @@ describe('EndpointRoutes', () => {
     expect(reads).toHaveLength(2);
     expect(reads[0]).toMatchObject({
       Key: { pk: 'ENDPOINT#churn', sk: 'ENDPOINT' },
-      ProjectionExpression: '#traffic, #status, #target',
+      ProjectionExpression: '#traffic, #revision, #status, #target',
     });
     stored = undefined;
     expect(await routes.get('ghost')).toBeUndefined();
