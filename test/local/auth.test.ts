@@ -52,17 +52,16 @@ async function api(
   return { status: response.status, json: (await response.json()) as any };
 }
 
+/** Runs `runway tokens` against the runtime. */
+const cli = (args: string[], env: Record<string, string> = {}) => runway(['tokens', ...args], env);
+
 /** Runs the real CLI against the runtime (asynchronously: the runtime lives in this process). */
-function cli(args: string[], env: Record<string, string> = {}) {
+function runway(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [path.join(REPO_ROOT, 'infra/local/bin/runway.js'), 'tokens', ...args],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, RUNWAY_TOKEN: '', MLFLOW_TRACKING_TOKEN: '', ...env },
-      },
-    );
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bin/runway.js'), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, RUNWAY_TOKEN: '', MLFLOW_TRACKING_TOKEN: '', ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -247,6 +246,14 @@ describe('runway start --auth: endpoints and invocations', () => {
       (await api('PATCH', `runway/endpoints/${name}`, { token: editor, body: { description: 'x' } })).status,
     ).toBe(200);
     expect((await api('DELETE', `runway/endpoints/${name}`, { token: editor })).status).toBe(403);
+    // `runway endpoints` sends RUNWAY_TOKEN.
+    const fromCli = await runway(['endpoints', 'get', name, '--url', runtime.url], { RUNWAY_TOKEN: reader });
+    expect({ code: fromCli.code, name: JSON.parse(fromCli.stdout || '{}').endpoint?.name }).toEqual({
+      code: 0,
+      name,
+    });
+    const anonymous = await runway(['endpoints', 'get', name, '--url', runtime.url]);
+    expect(anonymous.code).toBe(1);
     expect((await api('DELETE', `runway/endpoints/${name}`, { token: owner })).status).toBe(200);
   });
 
