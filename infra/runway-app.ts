@@ -32,9 +32,16 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     adminPrincipals: options.adminPrincipals,
     defaultPermission: options.defaultPermission,
   });
+  // The access layer of the functions outside the API stack: the same table and settings.
+  const access = {
+    table: stateful.accessTable,
+    adminPrincipals: options.adminPrincipals,
+    defaultPermission: options.defaultPermission,
+  };
   const deployments = new DeploymentsStack(app, `${prefix}-Deployments`, {
     env,
-    api: api.api,
+    apis: api.apis,
+    access,
     deploymentsTable: stateful.deploymentsTable,
     registryTable: stateful.registryTable,
     eventBus: stateful.eventBus,
@@ -43,7 +50,8 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
   });
   const serving = new ServingStack(app, `${prefix}-Serving`, {
     env,
-    api: api.api,
+    apis: api.apis,
+    access,
     deploymentsTable: stateful.deploymentsTable,
     artifactBucket: stateful.artifactBucket,
     modelServingPolicy: stateful.modelServingPolicy,

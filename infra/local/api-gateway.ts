@@ -112,8 +112,10 @@ export class LocalApiGateway {
     if (route.authorizationType === 'AWS_IAM') {
       return this.options.iamPrincipal ? { iam: { userArn: this.options.iamPrincipal } } : undefined;
     }
+    if (route.authorizationType !== 'CUSTOM') return undefined;
+    // A Lambda-authorized route whose authorizer the template does not describe: never serve it open.
     const authorizer = route.authorizer;
-    if (route.authorizationType !== 'CUSTOM' || !authorizer) return undefined;
+    if (!authorizer) return 'failed';
     const identity = authorizer.identityHeaders.map((name) => event.headers[name]);
     if (identity.some((value) => value === undefined || value === '')) return 'unauthorized';
     const key = `${authorizer.id}\n${identity.join('\n')}`;
@@ -216,13 +218,22 @@ function readRoutes(template: CloudTemplate): LocalRoute[] {
     const uri = template.resolve(integration.stackName, integration.properties.IntegrationUri);
     integrations.set(`${integration.stackName}/${template.ref(integration)}`, String(uri));
   }
+  // An API is named by the stack that defines it: routes and authorizers of other stacks reference it
+  // by id (an import), and belong to it all the same.
+  const apis = new Map<string, string>();
+  for (const api of template.resourcesOfType('AWS::ApiGatewayV2::Api')) {
+    apis.set(template.ref(api), `${api.stackName}/${template.ref(api)}`);
+  }
+  const apiOf = (stackName: string, apiId: unknown) =>
+    apis.get(String(apiId)) ?? `${stackName}/${String(apiId)}`;
+  // Authorizer ids are unique per API: a route finds its authorizer by its API and id, whichever stack made it.
   const authorizers = new Map<string, LocalAuthorizer>();
   for (const resource of template.resourcesOfType('AWS::ApiGatewayV2::Authorizer')) {
     const props = template.resolve(resource.stackName, resource.properties) as Record<string, unknown>;
     const functionArn = /functions\/(.+)\/invocations$/.exec(String(props.AuthorizerUri ?? ''))?.[1];
     if (props.AuthorizerType !== 'REQUEST' || !functionArn) continue;
     const id = template.ref(resource);
-    authorizers.set(`${resource.stackName}/${id}`, {
+    authorizers.set(`${apiOf(resource.stackName, props.ApiId)}/${id}`, {
       id,
       functionArn,
       identityHeaders: ((props.IdentitySource ?? []) as string[]).flatMap((source) => {
@@ -240,11 +251,12 @@ function readRoutes(template: CloudTemplate): LocalRoute[] {
     const functionArn = integrations.get(`${route.stackName}/${target.replace(/^integrations\//, '')}`);
     if (!functionArn) return [];
     const authorizationType = String(props.AuthorizationType ?? 'NONE');
-    const authorizer = authorizers.get(`${route.stackName}/${String(props.AuthorizerId ?? '')}`);
+    const apiId = apiOf(route.stackName, props.ApiId);
+    const authorizer = authorizers.get(`${apiId}/${String(props.AuthorizerId ?? '')}`);
     const common = {
       routeKey,
       functionArn,
-      apiId: `${route.stackName}/${String(props.ApiId)}`,
+      apiId,
       authorizationType,
       ...(authorizer ? { authorizer } : {}),
     };

@@ -38,6 +38,8 @@ Connection:
   --url URL               Runway's URL (default RUNWAY_URL, else http://127.0.0.1:<PORT or 5000>)
   --sigv4                 Sign requests with AWS SigV4 and the default credential chain (a Runway
                           on AWS requires it); the region is AWS_REGION (default us-east-1)
+  Without --sigv4, RUNWAY_TOKEN (else MLFLOW_TRACKING_TOKEN), when set, is sent as a Bearer token:
+  for 'runway start --auth' and a deployment's TokenApiUrl.
 
 Output is the API's JSON answer. Exit codes: 0 done, 1 the API refused (its error on stderr), 2 bad usage.
 `;
@@ -253,6 +255,9 @@ function query(values: Values, extra: Record<string, string | undefined>): strin
 async function send(url: URL, method: string, body: unknown, sigv4: boolean | undefined): Promise<Response> {
   const text = body === undefined ? undefined : JSON.stringify(body);
   const headers: Record<string, string> = text === undefined ? {} : { 'content-type': 'application/json' };
-  const signed = sigv4 ? await signSigV4(url, method, headers, text) : headers;
+  const token = (process.env.RUNWAY_TOKEN || process.env.MLFLOW_TRACKING_TOKEN)?.trim();
+  const signed = sigv4
+    ? await signSigV4(url, method, headers, text)
+    : { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) };
   return fetch(url, { method, headers: signed, body: text, signal: AbortSignal.timeout(60_000) });
 }

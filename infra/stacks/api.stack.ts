@@ -1,10 +1,13 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
   HttpApi,
+  HttpAuthorizer,
   HttpMethod,
   HttpNoneAuthorizer,
-  type HttpRoute,
+  HttpRoute,
+  HttpRouteKey,
   HttpStage,
+  type IHttpApi,
   type IHttpRouteAuthorizer,
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -23,7 +26,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { grantKeys, tokenKeys } from '../../shared/access/keys.ts';
+import { ACCESS_INDEXES, grantKeys, tokenKeys } from '../../shared/access/keys.ts';
 import { DELIVERABLE_REGISTRY_EVENTS } from '../../shared/registry/webhooks/registry-events.mapper.ts';
 import { runKeys } from '../../shared/tracking/keys.ts';
 import { loggedModelKeys } from '../../shared/tracking/logged-models/keys.ts';
@@ -51,6 +54,108 @@ export const LOCAL_IAM_PRINCIPAL = 'arn:aws:iam::000000000000:user/runway-local'
 /** Seconds API Gateway caches the token authorizer's answer per `Authorization` header (revocation delay). */
 export const TOKEN_CACHE_SECONDS = 60;
 
+/** MLflow's `default_permission` levels, as the CDK app and its context name them. */
+export type DefaultPermission = 'NO_PERMISSIONS' | 'READ' | 'EDIT' | 'MANAGE';
+
+/** What a function of another stack needs to check access as the API functions do (`shared/access/`). */
+export interface AccessSettings {
+  /** Tokens and grants (`StatefulStack.accessTable`). */
+  table: ITable;
+  /** IAM principal ARNs (a trailing `*` matches a prefix) that are Runway admins. @default none */
+  adminPrincipals?: readonly string[] | undefined;
+  /** @default 'READ' */
+  defaultPermission?: DefaultPermission | undefined;
+}
+
+/**
+ * Runway's two HTTP APIs as other stacks add routes to them (`addApiRoutes`): the IAM API and the
+ * token API with the id of its Lambda authorizer. Ids only, so those stacks depend on this one and
+ * never the reverse.
+ */
+export interface RunwayApis {
+  iam: IHttpApi;
+  token: IHttpApi;
+  tokenAuthorizerId: string;
+}
+
+/**
+ * Configures `fn` to check access (`createHttpHandler`'s default, or `shared/serving/`): the admin
+ * principals (with the local runtime's IAM identity when synthesized for it, as for the API
+ * functions), the default permission, the access table's name, and reads of registered models'
+ * grants only: GetItem of `MODEL#` items, and with `searches` the Query of GSI1 that filters a
+ * listing to the caller's readable models (its partition is the user's: `GRANTS#<user>`).
+ */
+export function bindAccessChecks(
+  fn: RunwayFunction,
+  access: AccessSettings,
+  options: { searches: boolean },
+): void {
+  fn.addEnvironment('RUNWAY_ADMIN_PRINCIPALS', adminPrincipals(fn, access.adminPrincipals).join(','));
+  fn.addEnvironment('RUNWAY_DEFAULT_PERMISSION', access.defaultPermission ?? 'READ');
+  fn.addEnvironment('ACCESS_TABLE_NAME', access.table.tableName);
+  const byLeadingKeys = (actions: string[], resource: string, pattern: string) =>
+    new PolicyStatement({
+      actions,
+      resources: [resource],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [pattern] } },
+    });
+  fn.allow(
+    byLeadingKeys(['dynamodb:GetItem'], access.table.tableArn, grantKeys.leadingKeyPatterns.registered_model),
+  );
+  if (options.searches) {
+    fn.allow(
+      byLeadingKeys(
+        ['dynamodb:Query'],
+        `${access.table.tableArn}/index/${ACCESS_INDEXES.gsi1}`,
+        `${grantKeys.userPartition('')}*`,
+      ),
+    );
+  }
+}
+
+/** The admins functions are told of: the configured ones, and the local runtime's IAM identity there. */
+function adminPrincipals(scope: Construct, configured: readonly string[] | undefined): string[] {
+  const local = [true, 'true'].includes(scope.node.tryGetContext(LOCAL_CONTEXT));
+  return [...(configured ?? []), ...(local ? [LOCAL_IAM_PRINCIPAL] : [])];
+}
+
+/**
+ * Serves `fn` on `routes` of both APIs, from another stack: routes created outside the API's stack do
+ * not inherit its default authorizer, so each names its own (IAM, or the token API's authorizer by
+ * id). Ids of the IAM API's constructs are the given ones (stable for stacks that had only those);
+ * the token API's are prefixed `Token`.
+ */
+export function addApiRoutes(
+  scope: Construct,
+  apis: RunwayApis,
+  options: {
+    fn: RunwayFunction;
+    integrationId: string;
+    routes: ReadonlyArray<{ id: string; path: string; method: HttpMethod }>;
+  },
+): void {
+  const tokenAuthorizer = HttpAuthorizer.fromHttpAuthorizerAttributes(scope, 'TokenApiAuthorizer', {
+    authorizerId: apis.tokenAuthorizerId,
+    // A route's authorization type for Lambda authorizers (the authorizer's own type is REQUEST).
+    authorizerType: 'CUSTOM',
+  });
+  const served = [
+    { api: apis.iam, prefix: '', authorizer: new HttpIamAuthorizer() as IHttpRouteAuthorizer },
+    { api: apis.token, prefix: 'Token', authorizer: tokenAuthorizer },
+  ];
+  for (const { api, prefix, authorizer } of served) {
+    const integration = new HttpLambdaIntegration(`${prefix}${options.integrationId}`, options.fn);
+    for (const route of options.routes) {
+      new HttpRoute(scope, `${prefix}${route.id}`, {
+        httpApi: api,
+        routeKey: HttpRouteKey.with(route.path, route.method),
+        integration,
+        authorizer,
+      });
+    }
+  }
+}
+
 export interface ApiStackProps extends StackProps {
   trackingTable: ITable;
   registryTable: ITable;
@@ -62,7 +167,7 @@ export interface ApiStackProps extends StackProps {
   /** IAM principal ARNs (a trailing `*` matches a prefix) that are Runway admins. @default none */
   adminPrincipals?: readonly string[];
   /** MLflow's `default_permission` for resources without a grant. @default 'READ' */
-  defaultPermission?: 'NO_PERMISSIONS' | 'READ' | 'EDIT' | 'MANAGE';
+  defaultPermission?: DefaultPermission;
   /** Requests per second the API accepts before answering 429. @default 500 */
   rateLimit?: number;
   /** @default 1000 */
@@ -81,6 +186,8 @@ export interface ApiStackProps extends StackProps {
 export class ApiStack extends Stack {
   readonly api: HttpApi;
   readonly tokenApi: HttpApi;
+  /** Both APIs, for the routes of other stacks (`addApiRoutes`). */
+  readonly apis: RunwayApis;
   readonly accessFunction: RunwayFunction;
   readonly authorizerFunction: RunwayFunction;
   readonly trackingFunction: RunwayFunction;
@@ -168,16 +275,16 @@ export class ApiStack extends Stack {
     this.api = this.defineApi('HttpApi', new HttpIamAuthorizer(), props, {
       description: 'Runway: MLflow-compatible tracking and registry API (IAM: SigV4-signed requests)',
     });
-    this.tokenApi = this.defineApi(
-      'TokenApi',
-      new HttpLambdaAuthorizer('TokenAuthorizer', this.authorizerFunction, {
-        responseTypes: [HttpLambdaResponseType.SIMPLE],
-        identitySource: ['$request.header.Authorization'],
-        resultsCacheTtl: Duration.seconds(TOKEN_CACHE_SECONDS),
-      }),
-      props,
-      { description: 'Runway: MLflow-compatible tracking and registry API (Runway tokens)' },
-    );
+    const tokenAuthorizer = new HttpLambdaAuthorizer('TokenAuthorizer', this.authorizerFunction, {
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      identitySource: ['$request.header.Authorization'],
+      resultsCacheTtl: Duration.seconds(TOKEN_CACHE_SECONDS),
+    });
+    this.tokenApi = this.defineApi('TokenApi', tokenAuthorizer, props, {
+      description: 'Runway: MLflow-compatible tracking and registry API (Runway tokens)',
+    });
+    // Bound by the token API's routes above, so its id exists.
+    this.apis = { iam: this.api, token: this.tokenApi, tokenAuthorizerId: tokenAuthorizer.authorizerId };
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.apiEndpoint,
       description: 'MLFLOW_TRACKING_URI for SigV4 clients (MLFLOW_TRACKING_AWS_SIGV4=true)',
@@ -194,8 +301,7 @@ export class ApiStack extends Stack {
    * items of their own resource kind.
    */
   private bindAccess(props: ApiStackProps): void {
-    const admins = [...(props.adminPrincipals ?? [])];
-    if ([true, 'true'].includes(this.node.tryGetContext(LOCAL_CONTEXT))) admins.push(LOCAL_IAM_PRINCIPAL);
+    const admins = adminPrincipals(this, props.adminPrincipals);
     const grantWrites = (pattern: string, actions = ['dynamodb:PutItem']) =>
       new PolicyStatement({
         actions,

@@ -1,7 +1,5 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
-import { HttpMethod, HttpRoute, HttpRouteKey, type IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IManagedPolicy } from 'aws-cdk-lib/aws-iam';
@@ -10,11 +8,20 @@ import type { Construct } from 'constructs';
 import { DEPLOYMENT_INDEXES } from '../../shared/deployments/keys.ts';
 import { ContinuousDeployment } from '../constructs/continuous-deployment.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
-import { API_PREFIXES, LOCAL_CONTEXT } from './api.stack.ts';
+import {
+  type AccessSettings,
+  API_PREFIXES,
+  addApiRoutes,
+  bindAccessChecks,
+  LOCAL_CONTEXT,
+  type RunwayApis,
+} from './api.stack.ts';
 
 export interface DeploymentsStackProps extends StackProps {
-  /** The Runway HTTP API (`ApiStack.api`); this stack adds the endpoints routes to it. */
-  api: IHttpApi;
+  /** Runway's HTTP APIs (`ApiStack.apis`); this stack adds the endpoints routes to both. */
+  apis: RunwayApis;
+  /** The endpoints API checks access as the MLflow APIs do: an endpoint's grants are its model's. */
+  access: AccessSettings;
   deploymentsTable: ITable;
   /** Read only: an endpoint must follow a registered model that exists. */
   registryTable: ITable;
@@ -27,7 +34,7 @@ export interface DeploymentsStackProps extends StackProps {
 }
 
 /**
- * Continuous deployment: the endpoints resource (its API function and routes on the Runway HTTP API)
+ * Continuous deployment: the endpoints resource (its API function and routes on both Runway HTTP APIs)
  * and, with the deploy context, the deploy state machine. Stateless: the tables come from the
  * stateful stack, the API from the API stack, so this stack can be replaced without losing anything.
  */
@@ -66,21 +73,19 @@ export class DeploymentsStack extends Stack {
     this.deploymentsFunction.addEnvironment('DEPLOY_STATE_MACHINE_ARN', deployMachine.stateMachineArn);
     deployMachine.grantStartExecution(this.deploymentsFunction);
 
-    // Routes are added here, in this stack, with the API's IAM authorizer (routes created outside the
-    // API's own stack do not inherit its default authorizer), so the API stack never depends on this one.
-    const integration = new HttpLambdaIntegration('DeploymentsIntegration', this.deploymentsFunction);
-    const authorizer = new HttpIamAuthorizer();
-    for (const prefix of API_PREFIXES) {
-      // `{proxy+}` needs at least one segment: create and list are `runway/endpoints` itself.
-      for (const path of [`${prefix}/runway/endpoints`, `${prefix}/runway/endpoints/{proxy+}`]) {
-        new HttpRoute(this, `Route${routeId(path)}`, {
-          httpApi: props.api,
-          routeKey: HttpRouteKey.with(path, HttpMethod.ANY),
-          integration,
-          authorizer,
-        });
-      }
-    }
+    // The list filters to the caller's readable models (a grants Query), the rest read one grant.
+    bindAccessChecks(this.deploymentsFunction, props.access, { searches: true });
+
+    // `{proxy+}` needs at least one segment: create and list are `runway/endpoints` itself.
+    const paths = API_PREFIXES.flatMap((prefix) => [
+      `${prefix}/runway/endpoints`,
+      `${prefix}/runway/endpoints/{proxy+}`,
+    ]);
+    addApiRoutes(this, props.apis, {
+      fn: this.deploymentsFunction,
+      integrationId: 'DeploymentsIntegration',
+      routes: paths.map((path) => ({ id: `Route${routeId(path)}`, path, method: HttpMethod.ANY })),
+    });
   }
 }
 

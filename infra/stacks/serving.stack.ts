@@ -1,12 +1,11 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
-import { HttpMethod, HttpRoute, HttpRouteKey, type IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { type ExternalPackage, RunwayFunction } from '../constructs/runway-function.ts';
+import { type AccessSettings, addApiRoutes, bindAccessChecks, type RunwayApis } from './api.stack.ts';
 
 /** The path every Lambda-target endpoint is invoked on. */
 export const INVOCATIONS_PATH = '/endpoints/{name}/invocations';
@@ -21,8 +20,10 @@ export const ONNX_RUNTIME_FILES: readonly ExternalPackage[] = [
 ];
 
 export interface ServingStackProps extends StackProps {
-  /** The Runway HTTP API (`ApiStack.api`): the invocation route is added to it. */
-  api: IHttpApi;
+  /** Runway's HTTP APIs (`ApiStack.apis`): the invocation route is added to both. */
+  apis: RunwayApis;
+  /** Token callers need READ on the endpoint's registered model (`shared/serving/invocation-access.ts`). */
+  access: AccessSettings;
   deploymentsTable: ITable;
   /** Where models are read from (registry storage locations) and invocations captured. */
   artifactBucket: IBucket;
@@ -34,7 +35,8 @@ export interface ServingStackProps extends StackProps {
 
 /**
  * The Lambda model server: one function serving every endpoint on the Lambda target, behind
- * `POST /endpoints/{name}/invocations` on Runway's HTTP API (IAM-authorized as every route).
+ * `POST /endpoints/{name}/invocations` on both of Runway's HTTP APIs: IAM callers as authorized by
+ * API Gateway, token callers with READ on the endpoint's registered model.
  */
 export class ServingStack extends Stack {
   readonly modelServerFunction: RunwayFunction;
@@ -90,11 +92,13 @@ export class ServingStack extends Stack {
       // Models (read) and captures (write under serving-capture/): the stateful stack's policy, reviewed there.
       .bindPolicy(props.modelServingPolicy, { envName: 'ARTIFACT_BUCKET_NAME', value: bucket.bucketName });
 
-    new HttpRoute(this, 'InvocationsRoute', {
-      httpApi: props.api,
-      routeKey: HttpRouteKey.with(INVOCATIONS_PATH, HttpMethod.POST),
-      integration: new HttpLambdaIntegration('ModelServerIntegration', this.modelServerFunction),
-      authorizer: new HttpIamAuthorizer(),
+    // Token callers' grants on the endpoint's model (one GetItem, cached per container).
+    bindAccessChecks(this.modelServerFunction, props.access, { searches: false });
+
+    addApiRoutes(this, props.apis, {
+      fn: this.modelServerFunction,
+      integrationId: 'ModelServerIntegration',
+      routes: [{ id: 'InvocationsRoute', path: INVOCATIONS_PATH, method: HttpMethod.POST }],
     });
   }
 }

@@ -108,7 +108,7 @@ export class AccessControl {
 
   private async check(principal: Principal, ref: ResourceRef, need: Need): Promise<void> {
     const target = await this.locate(ref);
-    // A run or logged model that does not exist: the operation answers 404 as it would unauthenticated.
+    // A run, logged model or endpoint that does not exist: the operation answers 404 as it would unauthenticated.
     if (!target) return;
     const permission = await this.permissionOn(principal, target.kind, target.id);
     if (!allows(permission, need)) throw denied(principal, need, describe(target));
@@ -117,10 +117,15 @@ export class AccessControl {
   private async locate(ref: ResourceRef): Promise<{ kind: ResourceKind; id: string } | undefined> {
     if (ref.kind === 'experiment' || ref.kind === 'registered_model') return ref;
     if (ref.id === '') return undefined;
+    const { locator } = this.options;
+    if (ref.kind === 'endpoint') {
+      const model = await locator.modelOfEndpoint(ref.id);
+      return model === undefined ? undefined : { kind: 'registered_model', id: model };
+    }
     const experimentId =
       ref.kind === 'run'
-        ? await this.options.locator.experimentOfRun(ref.id)
-        : await this.options.locator.experimentOfLoggedModel(ref.id);
+        ? await locator.experimentOfRun(ref.id)
+        : await locator.experimentOfLoggedModel(ref.id);
     return experimentId === undefined ? undefined : { kind: 'experiment', id: experimentId };
   }
 

@@ -7,7 +7,6 @@ import { DynamoResourceLocator } from './adapters/resource-locator.dynamodb.ts';
 import { accessOperations } from './api/access.routes.ts';
 import { TokenAuthenticator } from './authenticator.ts';
 import { permissionSchema } from './permissions.ts';
-import type { ResourceLocator } from './ports.ts';
 import { TokenService } from './token.service.ts';
 
 /** What every API function reads to check access, once at cold start. */
@@ -17,6 +16,8 @@ export function accessConfig(env: NodeJS.ProcessEnv = process.env) {
       ACCESS_TABLE_NAME: envVar.name(),
       /** Finds the experiment of a run or logged model; functions that never need it lack it. */
       TRACKING_TABLE_NAME: z.string().optional(),
+      /** Finds the registered model of an endpoint; functions that never need it lack it. */
+      DEPLOYMENTS_TABLE_NAME: z.string().optional(),
       /** MLflow's `default_permission`: what users may do without a grant. */
       RUNWAY_DEFAULT_PERMISSION: permissionSchema.default('READ'),
       /** Comma-separated IAM principal ARNs (a trailing `*` matches a prefix) that are admins. */
@@ -37,13 +38,10 @@ export function accessConfig(env: NodeJS.ProcessEnv = process.env) {
 /** The access layer of an API function, from its environment. */
 export function accessControlFromEnv(env: NodeJS.ProcessEnv = process.env): AccessControl {
   const config = accessConfig(env);
-  const trackingTable = config.TRACKING_TABLE_NAME;
-  const locator: ResourceLocator = trackingTable
-    ? new DynamoResourceLocator(trackingTable)
-    : {
-        experimentOfRun: () => Promise.reject(new Error('TRACKING_TABLE_NAME is not set')),
-        experimentOfLoggedModel: () => Promise.reject(new Error('TRACKING_TABLE_NAME is not set')),
-      };
+  const locator = new DynamoResourceLocator({
+    tracking: config.TRACKING_TABLE_NAME,
+    deployments: config.DEPLOYMENTS_TABLE_NAME,
+  });
   return new AccessControl({
     grants: new DynamoGrantStore(config.ACCESS_TABLE_NAME),
     locator,

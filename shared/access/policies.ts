@@ -2,11 +2,15 @@ import { genAiOperations } from '../tracking/api/genai.routes.ts';
 import type { ResourceKind } from './model.ts';
 import type { Need } from './permissions.ts';
 
-/** A resource a request touches, as its route names it. Runs and logged models inherit their experiment's grants. */
+/**
+ * A resource a request touches, as its route names it. Runs and logged models inherit their
+ * experiment's grants; an endpoint its registered model's.
+ */
 export type ResourceRef =
   | { kind: ResourceKind; id: string }
   | { kind: 'run'; id: string }
-  | { kind: 'logged_model'; id: string };
+  | { kind: 'logged_model'; id: string }
+  | { kind: 'endpoint'; id: string };
 
 // biome-ignore lint/suspicious/noExplicitAny: rules read fields of each route's own validated input.
 type Input = any;
@@ -88,6 +92,11 @@ const onArtifactPath = (need: Need): AccessRule => ({
   need,
   resources: (input) => artifactExperiment(input.artifact_path),
 });
+const onEndpoint = (need: Need): AccessRule => ({
+  kind: 'resources',
+  need,
+  resources: (input) => [{ kind: 'endpoint', id: String(input.name) }],
+});
 
 /** Rules by `METHOD path`, with the path as the operation declares it (below `/api/2.0/`). */
 export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
@@ -162,6 +171,7 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   'DELETE mlflow/logged-models/{model_id}/tags/{tag_key+}': onLoggedModel('update'),
   'POST mlflow/logged-models/{model_id}/params': onLoggedModel('update'),
   'GET mlflow/logged-models/{model_id}/artifacts/directories': onLoggedModel('read'),
+  'GET mlflow/logged-models/{model_id}/artifacts/files': onLoggedModel('read'),
 
   // Artifacts: the run's experiment, or the experiment in the proxy path.
   'GET mlflow/artifacts/list': onRun('read'),
@@ -209,6 +219,35 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   'GET mlflow/model-versions/search': searchModels('model_versions'),
   'POST mlflow/model-versions/set-tag': onModel('update'),
   'DELETE mlflow/model-versions/delete-tag': onModel('delete'),
+
+  // Runway's endpoints belong to the registered model they serve: reading one needs READ on the model;
+  // creating, changing and deploying one EDIT (as setting the model's aliases does), on its model and
+  // on any model an update names; deleting one MANAGE (as deleting the model).
+  'POST runway/endpoints': {
+    kind: 'resources',
+    need: 'update',
+    resources: (input) => [model(input.model_name)],
+  },
+  'GET runway/endpoints': {
+    kind: 'search',
+    filter: { items: 'endpoints', kind: 'registered_model', resourceOf: (item) => String(item.model_name) },
+  },
+  'GET runway/endpoints/{name}': {
+    kind: 'result',
+    need: 'read',
+    resources: (output) => [model(output.endpoint?.model_name)],
+  },
+  'PATCH runway/endpoints/{name}': {
+    kind: 'resources',
+    need: 'update',
+    resources: (input) => [
+      { kind: 'endpoint', id: String(input.name) },
+      ...(input.model_name === undefined ? [] : [model(input.model_name)]),
+    ],
+  },
+  'DELETE runway/endpoints/{name}': onEndpoint('delete'),
+  'GET runway/endpoints/{name}/deployments': onEndpoint('read'),
+  'POST runway/endpoints/{name}/deploy': onEndpoint('update'),
 
   // Webhooks send registry data to any URL: admins only.
   'POST mlflow/webhooks': { kind: 'admin' },

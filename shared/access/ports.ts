@@ -29,9 +29,11 @@ export interface GrantStore {
 
 /**
  * What authorization needs to know of other contexts' data: the experiment a run or a logged model
- * belongs to (MLflow: "run permissions inherit from the experiment").
+ * belongs to (MLflow: "run permissions inherit from the experiment"), the registered model an
+ * endpoint serves (its grants are the model's).
  */
 export interface ResourceLocator {
   experimentOfRun(runId: string): Promise<string | undefined>;
   experimentOfLoggedModel(modelId: string): Promise<string | undefined>;
+  modelOfEndpoint(name: string): Promise<string | undefined>;
 }

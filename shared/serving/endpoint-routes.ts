@@ -5,13 +5,13 @@ import { target, traffic } from '../deployments/model.ts';
 
 /**
  * How the model server learns where an endpoint's traffic goes: one GetItem of the endpoint item
- * (projected on `traffic`, `status` and `target`), cached per container for `ttlMs` (1 s by
+ * (projected on `traffic`, `status`, `target` and `modelName`, whose grants token callers need), cached per container for `ttlMs` (1 s by
  * default), so a traffic shift the deploy state machine writes is followed within a second while a
  * busy endpoint costs one read per second per container. Absent endpoints are cached the same way,
  * so a flood of requests to a wrong name does not become a flood of reads.
  */
 
-const route = z.object({ traffic, status: z.string(), target });
+const route = z.object({ traffic, status: z.string(), target, modelName: z.string().min(1) });
 export type EndpointRoute = z.infer<typeof route>;
 
 export const ENDPOINT_CACHE_TTL_MS = 1000;
@@ -51,12 +51,13 @@ export class EndpointRoutes {
       new GetCommand({
         TableName: this.options.tableName,
         Key: deploymentKeys.endpoint(name),
-        ProjectionExpression: '#traffic, #revision, #status, #target',
+        ProjectionExpression: '#traffic, #revision, #status, #target, #modelName',
         ExpressionAttributeNames: {
           '#traffic': 'traffic',
           '#revision': 'trafficRevision',
           '#status': 'status',
           '#target': 'target',
+          '#modelName': 'modelName',
         },
       }),
     );

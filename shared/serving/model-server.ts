@@ -1,3 +1,5 @@
+import type { Principal } from '../access/model.ts';
+import type { AuthorizerContext } from '../access/principal.ts';
 import type { ServedVersion } from '../deployments/model.ts';
 import {
   NotImplementedError,
@@ -11,6 +13,7 @@ import type { Logger } from '../platform/logger.ts';
 import type { CaptureBuffer } from './capture.ts';
 import type { EndpointRoutes } from './endpoint-routes.ts';
 import { ModelEvaluationError, ModelLoadError } from './errors.ts';
+import type { InvocationAccess } from './invocation-access.ts';
 import type { ModelCache } from './model-cache.ts';
 import { parseScoringRequest, type ScoringRequest } from './scoring-request.ts';
 import type { Outcome, VariantStatsRecorder } from './variant-stats.ts';
@@ -24,10 +27,14 @@ export interface Invocation {
   body: string | undefined;
   contentType: string | undefined;
   requestId: string;
+  /** Who is calling, as the handler authenticated them. */
+  caller: Principal;
 }
 
 export interface ModelServerDeps {
   endpoints: EndpointRoutes;
+  /** Token callers need READ on the endpoint's model. */
+  access: InvocationAccess;
   models: ModelCache;
   stats: VariantStatsRecorder;
   capture: CaptureBuffer;
@@ -46,11 +53,17 @@ export interface ModelServerDeps {
 export class ModelServer {
   constructor(private readonly deps: ModelServerDeps) {}
 
+  /** The caller of an invocation, or 401 UNAUTHENTICATED when the request carries no identity. */
+  principalOf(requestContext: AuthorizerContext | undefined): Principal {
+    return this.deps.access.principalOf(requestContext);
+  }
+
   async invoke(invocation: Invocation): Promise<ApiResponse> {
     const started = performance.now();
     const { endpointName } = invocation;
     const route = await this.deps.endpoints.get(endpointName);
     if (!route) throw new ResourceDoesNotExistError(`Endpoint '${endpointName}' does not exist`);
+    await this.deps.access.authorize(invocation.caller, endpointName, route.modelName);
     if (route.target !== 'lambda') {
       throw new NotImplementedError(
         `Endpoint '${endpointName}' is served by SageMaker; invoke it through SageMaker until Runway routes it`,

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import * as z from 'zod';
+import { accessControlFromEnv } from '../access/access.module.ts';
 import { endpointName } from '../deployments/model.ts';
 import { dynamoDocumentClient } from '../platform/aws/dynamodb.ts';
 import { s3Client } from '../platform/aws/s3.ts';
@@ -12,6 +13,7 @@ import { requestLogger } from '../platform/http/middleware/request-logger.ts';
 import { logger as defaultLogger, type Logger } from '../platform/logger.ts';
 import { CaptureBuffer } from './capture.ts';
 import { EndpointRoutes } from './endpoint-routes.ts';
+import { InvocationAccess } from './invocation-access.ts';
 import { ModelCache } from './model-cache.ts';
 import { loadModel } from './model-check.ts';
 import { ModelServer } from './model-server.ts';
@@ -40,11 +42,20 @@ export function modelServerConfig(env: NodeJS.ProcessEnv = process.env) {
 
 export type ModelServerConfig = ReturnType<typeof modelServerConfig>;
 
-/** Composition root of the serving context. */
-export function createModelServer(config: ModelServerConfig, logger: Logger = defaultLogger): ModelServer {
+/**
+ * Composition root of the serving context. Access is checked as in the API functions, from the
+ * environment (`ACCESS_TABLE_NAME`, ...): without it the server fails at cold start rather than
+ * serve token callers unchecked.
+ */
+export function createModelServer(
+  config: ModelServerConfig,
+  logger: Logger = defaultLogger,
+  env: NodeJS.ProcessEnv = process.env,
+): ModelServer {
   const client = dynamoDocumentClient();
   return new ModelServer({
     endpoints: new EndpointRoutes({ client, tableName: config.DEPLOYMENTS_TABLE_NAME }),
+    access: new InvocationAccess({ access: accessControlFromEnv(env) }),
     models: new ModelCache({
       load: (location) => loadModel(location, { s3: s3Client }),
       maxModels: config.MODEL_CACHE_MAX_MODELS,
@@ -87,7 +98,10 @@ export function createModelServerHandler(
       const contentType = Object.entries(event.headers ?? {}).find(
         ([key]) => key.toLowerCase() === 'content-type',
       )?.[1];
+      // Who is calling first: a request without an identity is 401 whatever the endpoint.
+      const caller = server.principalOf(event.requestContext as never);
       return server.invoke({
+        caller,
         endpointName: name,
         body,
         contentType,

@@ -13,6 +13,7 @@ type Authorizer = (event: unknown) => Promise<{ isAuthorized: boolean; context?:
 let tracking: ApiHandler;
 let registry: ApiHandler;
 let access: ApiHandler;
+let deployments: ApiHandler;
 let authorizer: Authorizer;
 let recorder: EventRecorder;
 
@@ -22,12 +23,15 @@ beforeAll(async () => {
   useEmulators({
     TRACKING_TABLE_NAME: tableName('TrackingTable'),
     REGISTRY_TABLE_NAME: tableName('RegistryTable'),
+    DEPLOYMENTS_TABLE_NAME: tableName('DeploymentsTable'),
+    SAGEMAKER_TARGET_ENABLED: 'false',
     EVENT_BUS_NAME: TEST_BUS,
     AWS_ENDPOINT_URL_EVENTBRIDGE: started.endpoint,
   });
   tracking = (await import('../../functions/tracking-api.ts')).handler as unknown as ApiHandler;
   registry = (await import('../../functions/registry-api.ts')).handler as unknown as ApiHandler;
   access = (await import('../../functions/access-api.ts')).handler as unknown as ApiHandler;
+  deployments = (await import('../../functions/deployments-api.ts')).handler as unknown as ApiHandler;
   authorizer = (await import('../../functions/authorizer.ts')).handler as unknown as Authorizer;
 });
 
@@ -50,11 +54,13 @@ async function as(caller: Caller | 'nobody', method: string, path: string, body?
       : ({
           lambda: { user: caller.user, admin: caller.admin ?? false, ceiling: caller.ceiling ?? 'MANAGE' },
         } as never);
-  const handler = /permissions\/|^runway\//.test(path)
-    ? access
-    : /^mlflow\/(registered-models|model-versions)\//.test(path)
-      ? registry
-      : tracking;
+  const handler = /^runway\/endpoints/.test(path)
+    ? deployments
+    : /permissions\/|^runway\//.test(path)
+      ? access
+      : /^mlflow\/(registered-models|model-versions)\//.test(path)
+        ? registry
+        : tracking;
   const response = await handler(event, lambdaContext);
   // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the handler answered.
   const json: any = response.body ? JSON.parse(response.body) : undefined;
@@ -213,7 +219,10 @@ describe('authorization', () => {
   const ENDPOINTS: Array<{
     need: Need;
     label: string;
-    run: (who: Caller, r: { experimentId: string; runId: string; model: string }) => Promise<Reply>;
+    run: (
+      who: Caller,
+      r: { experimentId: string; runId: string; model: string; endpoint: string },
+    ) => Promise<Reply>;
   }> = [
     {
       need: 'read',
@@ -264,6 +273,37 @@ describe('authorization', () => {
       run: (who, r) =>
         as(who, 'GET', `mlflow/registered-models/permissions/get?name=${r.model}&username=${who.user}`),
     },
+    // Endpoints belong to their registered model.
+    {
+      need: 'read',
+      label: 'runway/endpoints/{name}',
+      run: (who, r) => as(who, 'GET', `runway/endpoints/${r.endpoint}`),
+    },
+    {
+      need: 'read',
+      label: 'runway/endpoints/{name}/deployments',
+      run: (who, r) => as(who, 'GET', `runway/endpoints/${r.endpoint}/deployments`),
+    },
+    {
+      need: 'update',
+      label: 'runway/endpoints (create)',
+      run: (who, r) =>
+        as(who, 'POST', 'runway/endpoints', {
+          name: unique('ep'),
+          model_name: r.model,
+          follows: { alias: 'production' },
+        }),
+    },
+    {
+      need: 'update',
+      label: 'PATCH runway/endpoints/{name}',
+      run: (who, r) => as(who, 'PATCH', `runway/endpoints/${r.endpoint}`, { description: 'changed' }),
+    },
+    {
+      need: 'delete',
+      label: 'DELETE runway/endpoints/{name}',
+      run: (who, r) => as(who, 'DELETE', `runway/endpoints/${r.endpoint}`),
+    },
     {
       need: 'delete',
       label: 'runs/delete',
@@ -283,6 +323,13 @@ describe('authorization', () => {
       .info.run_id;
     const model = unique('mm');
     await as(owner, 'POST', 'mlflow/registered-models/create', { name: model });
+    const endpoint = unique('ep');
+    const created = await as(owner, 'POST', 'runway/endpoints', {
+      name: endpoint,
+      model_name: model,
+      follows: { alias: 'production' },
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(200);
     if (permission) {
       await as(owner, 'POST', 'mlflow/experiments/permissions/create', {
         experiment_id: experimentId,
@@ -295,7 +342,7 @@ describe('authorization', () => {
         permission,
       });
     }
-    return { experimentId, runId, model };
+    return { experimentId, runId, model, endpoint };
   }
 
   it('follows MLflow’s permission matrix: READ reads, EDIT updates, MANAGE deletes and manages; the default is READ', async () => {
@@ -383,11 +430,119 @@ describe('authorization', () => {
     expect(all.json.experiments).toHaveLength(7);
   });
 
+  it('lists only the endpoints of models the caller may read, with exact paging', async () => {
+    const owner: Caller = { user: unique('owner') };
+    const viewer: Caller = { user: unique('viewer') };
+    const visible: string[] = [];
+    const all: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const model = unique('lm');
+      await as(owner, 'POST', 'mlflow/registered-models/create', { name: model });
+      if (i === 1) {
+        await as(owner, 'POST', 'mlflow/registered-models/permissions/create', {
+          name: model,
+          username: viewer.user,
+          permission: 'NO_PERMISSIONS',
+        });
+      }
+      for (let j = 0; j < 3; j++) {
+        const name = unique('lep');
+        const created = await as(owner, 'POST', 'runway/endpoints', {
+          name,
+          model_name: model,
+          follows: { alias: 'production' },
+        });
+        expect(created.status).toBe(200);
+        all.push(name);
+        if (i !== 1) visible.push(name);
+      }
+    }
+    // Other tests' endpoints share the listing: only this test's count.
+    const mine = (names: string[]) => names.filter((name) => all.includes(name));
+    const seen: string[] = [];
+    let pageToken: string | undefined;
+    let pages = 0;
+    do {
+      const query = `max_results=2${pageToken ? `&page_token=${encodeURIComponent(pageToken)}` : ''}`;
+      const page = await as(viewer, 'GET', `runway/endpoints?${query}`);
+      expect(page.status).toBe(200);
+      const names = (page.json.endpoints ?? []).map((e: { name: string }) => e.name);
+      expect(names.length).toBeLessThanOrEqual(2);
+      if (page.json.next_page_token) expect(names).toHaveLength(2);
+      seen.push(...names);
+      pageToken = page.json.next_page_token;
+      pages++;
+    } while (pageToken && pages < 1000);
+    expect(mine(seen).sort()).toEqual([...visible].sort());
+    expect(new Set(seen).size).toBe(seen.length);
+    // Asking for the hidden model's endpoints by name finds nothing; its owner sees them.
+    const hiddenModel = (await as(owner, 'GET', `runway/endpoints/${all[3]}`)).json.endpoint.model_name;
+    const filtered = await as(viewer, 'GET', `runway/endpoints?model_name=${hiddenModel}`);
+    expect(filtered).toEqual({ status: 200, json: {} });
+    const owned = await as(owner, 'GET', `runway/endpoints?model_name=${hiddenModel}`);
+    expect(owned.json.endpoints).toHaveLength(3);
+  });
+
+  it('deploys with EDIT on the model, and checks EDIT on any model a PATCH names', async () => {
+    const owner: Caller = { user: unique('owner') };
+    const editor: Caller = { user: unique('editor') };
+    const models: string[] = [];
+    for (const permission of ['EDIT', 'READ'] as const) {
+      const model = unique('dm');
+      await as(owner, 'POST', 'mlflow/registered-models/create', { name: model });
+      await as(owner, 'POST', 'mlflow/model-versions/create', { name: model, source: 's3://b/m' });
+      await as(owner, 'POST', 'mlflow/registered-models/permissions/create', {
+        name: model,
+        username: editor.user,
+        permission,
+      });
+      models.push(model);
+    }
+    const [editable, readable] = models as [string, string];
+    const endpointOf = async (model: string) => {
+      const name = unique('dep');
+      await as(owner, 'POST', 'runway/endpoints', {
+        name,
+        model_name: model,
+        follows: { alias: 'production' },
+      });
+      return name;
+    };
+    const onEditable = await endpointOf(editable);
+    const onReadable = await endpointOf(readable);
+    // EDIT passes the check: the deploy itself answers 501 until the deploy state machine exists.
+    const deploy = await as(editor, 'POST', `runway/endpoints/${onEditable}/deploy`, { version: '1' });
+    expect(deploy.json.error_code).not.toBe('PERMISSION_DENIED');
+    expect(deploy.status).not.toBe(403);
+    const refused = await as(editor, 'POST', `runway/endpoints/${onReadable}/deploy`, { version: '1' });
+    expect(refused.status).toBe(403);
+    expect(refused.json.message).toContain(`registered model '${readable}'`);
+    // A PATCH naming a model needs EDIT on it as well (the service then refuses a change of model).
+    const toReadable = await as(editor, 'PATCH', `runway/endpoints/${onEditable}`, { model_name: readable });
+    expect(toReadable.status).toBe(403);
+    const fromReadable = await as(editor, 'PATCH', `runway/endpoints/${onReadable}`, {
+      model_name: editable,
+    });
+    expect(fromReadable.status).toBe(403);
+    const reader: Caller = { user: editor.user, ceiling: 'READ' };
+    expect((await as(reader, 'GET', `runway/endpoints/${onEditable}`)).status).toBe(200);
+    expect((await as(reader, 'PATCH', `runway/endpoints/${onEditable}`, { description: 'x' })).status).toBe(
+      403,
+    );
+    // An endpoint that does not exist is 404 whoever asks.
+    const ghost = await as(editor, 'DELETE', `runway/endpoints/${unique('ghost')}`);
+    expect(ghost.json.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect((await as('nobody', 'GET', 'runway/endpoints')).status).toBe(401);
+  });
+
   it('declares an access rule for every operation of every API function', async () => {
     const env = { ...process.env, ARTIFACT_BUCKET_NAME: process.env.ARTIFACT_BUCKET_NAME ?? 'bucket' };
     const operations = Object.values(await apiOperations(env)).flat();
     const undeclared = operations.map((op) => `${op.method} ${op.path}`).filter((key) => !ACCESS_RULES[key]);
     expect(undeclared).toEqual([]);
     expect(operations.length).toBeGreaterThan(100);
+    expect(operations.map((op) => `${op.method} ${op.path}`)).toContain(
+      'POST runway/endpoints/{name}/deploy',
+    );
   });
 });

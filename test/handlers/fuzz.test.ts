@@ -58,6 +58,8 @@ beforeAll(async () => {
   useEmulators({
     TRACKING_TABLE_NAME: tableName('TrackingTable'),
     REGISTRY_TABLE_NAME: tableName('RegistryTable'),
+    DEPLOYMENTS_TABLE_NAME: tableName('DeploymentsTable'),
+    SAGEMAKER_TARGET_ENABLED: 'false',
     EVENT_BUS_NAME: TEST_BUS,
     AWS_ENDPOINT_URL_EVENTBRIDGE: started.endpoint,
     AWS_ENDPOINT_URL_S3: s3.endpoint,
@@ -70,6 +72,7 @@ beforeAll(async () => {
     artifacts: import('../../functions/artifacts-api.ts'),
     webhooks: import('../../functions/webhook-api.ts'),
     access: import('../../functions/access-api.ts'),
+    deployments: import('../../functions/deployments-api.ts'),
     platform: import('../../functions/platform-api.ts'),
   };
   targets = await Promise.all(

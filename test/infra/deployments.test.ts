@@ -2,7 +2,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { synthesize } from '../../infra/local/synth.ts';
 import { defineRunwayApp } from '../../infra/runway-app.ts';
-import { LOCAL_CONTEXT } from '../../infra/stacks/api.stack.ts';
+import { LOCAL_CONTEXT, LOCAL_IAM_PRINCIPAL } from '../../infra/stacks/api.stack.ts';
 import {
   type CfnResource,
   functionByEntry,
@@ -26,20 +26,38 @@ beforeAll(() => {
 const deploymentsFunction = (template: Template) => functionByEntry(template, 'functions/deployments-api.ts');
 
 describe('deployments stack', () => {
-  it('routes /runway/endpoints and everything below it, under both API prefixes, to the function with IAM auth', () => {
+  it('routes /runway/endpoints and everything below it, under both API prefixes, to the function on both APIs', () => {
     const routes = Object.values(
       deployments.findResources('AWS::ApiGatewayV2::Route') as Record<string, Resource>,
     );
-    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([
+    const keys = [
       'ANY /ajax-api/2.0/runway/endpoints',
       'ANY /ajax-api/2.0/runway/endpoints/{proxy+}',
       'ANY /api/2.0/runway/endpoints',
       'ANY /api/2.0/runway/endpoints/{proxy+}',
-    ]);
-    for (const route of routes) {
+    ];
+    const on = (api: string) =>
+      routes.filter((route) =>
+        JSON.stringify(route.Properties.ApiId).match(new RegExp(`Runway-Api:.*${api}`)),
+      );
+    expect(routes).toHaveLength(8);
+    // The IAM API's routes keep their ids (an update does not replace them).
+    const iam = on('ExportsOutputRefHttpApi');
+    expect(iam.map((route) => route.Properties.RouteKey).sort()).toEqual(keys);
+    for (const route of iam) {
       expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
-      expect(route.Properties.ApiId).toEqual({
-        'Fn::ImportValue': expect.stringMatching(/^Runway-Api:.*HttpApi/),
+      expect(route.Properties.AuthorizerId).toBeUndefined();
+    }
+    expect(Object.keys(deployments.findResources('AWS::ApiGatewayV2::Route'))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^RouteApi20RunwayEndpointsProxy/)]),
+    );
+    // The token API's with its Lambda authorizer, referenced by id from the API stack.
+    const token = on('TokenApi');
+    expect(token.map((route) => route.Properties.RouteKey).sort()).toEqual(keys);
+    for (const route of token) {
+      expect(route.Properties.AuthorizationType).toBe('CUSTOM');
+      expect(route.Properties.AuthorizerId).toEqual({
+        'Fn::ImportValue': expect.stringMatching(/^Runway-Api:.*TokenApiTokenAuthorizer/),
       });
     }
     const [functionId] = deploymentsFunction(deployments);
@@ -48,7 +66,8 @@ describe('deployments stack', () => {
       IntegrationUri: { 'Fn::GetAtt': [functionId, 'Arn'] },
       PayloadFormatVersion: '2.0',
     });
-    // API Gateway may invoke the function, from this API only.
+    expect(Object.keys(deployments.findResources('AWS::ApiGatewayV2::Integration'))).toHaveLength(2);
+    // API Gateway may invoke the function, from these APIs only.
     deployments.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
       FunctionName: { 'Fn::GetAtt': [functionId, 'Arn'] },
@@ -57,14 +76,14 @@ describe('deployments stack', () => {
     });
   });
 
-  it('grants the deployments table and its two named indexes read-write, the registry table read only, nothing else', () => {
+  it('grants the deployments table and its two named indexes read-write, the registry table read only, models’ grants read only, nothing else', () => {
     const [functionId, fn] = deploymentsFunction(deployments);
     const statements = roleStatements(deployments, functionId);
     const tableStatements = statements.filter((statement) =>
       [statement.Action].flat().some((action: string) => action.startsWith('dynamodb:')),
     );
-    expect(tableStatements).toHaveLength(2);
-    const [write, read] = tableStatements;
+    expect(tableStatements).toHaveLength(4);
+    const [write, read, grant, grantsOfUser] = tableStatements;
     expect(write.Action).toEqual(
       expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
     );
@@ -75,12 +94,30 @@ describe('deployments stack', () => {
     expect(read.Action).not.toEqual(expect.arrayContaining(['dynamodb:PutItem']));
     expect(read.Action).not.toContain('dynamodb:UpdateItem');
     expect(JSON.stringify(read.Resource)).toMatch(/RegistryTable/);
-    expect(JSON.stringify(fn.Properties.Environment.Variables.DEPLOYMENTS_TABLE_NAME)).toMatch(
-      /DeploymentsTable/,
-    );
-    expect(JSON.stringify(fn.Properties.Environment.Variables.REGISTRY_TABLE_NAME)).toMatch(/RegistryTable/);
+    // Access: a model's grant (one GetItem), and the caller's grants to filter a listing (GSI1 Query).
+    expect(grant).toEqual({
+      Effect: 'Allow',
+      Action: 'dynamodb:GetItem',
+      Resource: expect.anything(),
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['MODEL#*'] } },
+    });
+    expect(JSON.stringify(grant.Resource)).toMatch(/AccessTable/);
+    expect(JSON.stringify(grant.Resource)).not.toContain('index');
+    expect(grantsOfUser).toEqual({
+      Effect: 'Allow',
+      Action: 'dynamodb:Query',
+      Resource: expect.anything(),
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['GRANTS#*'] } },
+    });
+    expect(JSON.stringify(grantsOfUser.Resource)).toMatch(/AccessTable.*\/index\/gsi1/);
+    const variables = fn.Properties.Environment.Variables;
+    expect(JSON.stringify(variables.DEPLOYMENTS_TABLE_NAME)).toMatch(/DeploymentsTable/);
+    expect(JSON.stringify(variables.REGISTRY_TABLE_NAME)).toMatch(/RegistryTable/);
+    expect(JSON.stringify(variables.ACCESS_TABLE_NAME)).toMatch(/AccessTable/);
+    expect(variables.RUNWAY_DEFAULT_PERMISSION).toBe('READ');
+    expect(variables.RUNWAY_ADMIN_PRINCIPALS).toBe('');
     // On AWS SageMaker is available: the flag is left to its default.
-    expect(fn.Properties.Environment.Variables.SAGEMAKER_TARGET_ENABLED).toBeUndefined();
+    expect(variables.SAGEMAKER_TARGET_ENABLED).toBeUndefined();
   });
 
   it('defines gsi2 (endpoints by model) on the deployments table only', () => {
@@ -105,6 +142,8 @@ describe('deployments stack', () => {
     );
     expect(functions).toHaveLength(1);
     expect(functions[0]?.Properties.Environment.Variables.SAGEMAKER_TARGET_ENABLED).toBe('false');
+    // The local runtime's IAM identity is an admin there, as for the API functions.
+    expect(functions[0]?.Properties.Environment.Variables.RUNWAY_ADMIN_PRINCIPALS).toBe(LOCAL_IAM_PRINCIPAL);
     expect(LOCAL_CONTEXT).toBe('runway:local');
   });
 });

@@ -17,12 +17,23 @@ beforeAll(() => {
 });
 
 describe('serving stack', () => {
-  it('routes POST /endpoints/{name}/invocations on the Runway API to the model server, IAM-authorized', () => {
+  it('routes POST /endpoints/{name}/invocations on both Runway APIs to the model server (IAM; tokens by the token authorizer)', () => {
     serving.hasResourceProperties('AWS::ApiGatewayV2::Route', {
       RouteKey: 'POST /endpoints/{name}/invocations',
       AuthorizationType: 'AWS_IAM',
       ApiId: { 'Fn::ImportValue': Match.stringLikeRegexp('^Runway-Api:.*HttpApi') },
     });
+    serving.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /endpoints/{name}/invocations',
+      AuthorizationType: 'CUSTOM',
+      ApiId: { 'Fn::ImportValue': Match.stringLikeRegexp('^Runway-Api:.*TokenApi') },
+      AuthorizerId: { 'Fn::ImportValue': Match.stringLikeRegexp('^Runway-Api:.*TokenApiTokenAuthorizer') },
+    });
+    expect(Object.keys(serving.findResources('AWS::ApiGatewayV2::Route'))).toHaveLength(2);
+    // The IAM route keeps its id (an update does not replace it).
+    expect(Object.keys(serving.findResources('AWS::ApiGatewayV2::Route'))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^InvocationsRoute/)]),
+    );
     serving.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
       IntegrationUri: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ModelServerFunction'), 'Arn'] },
@@ -38,6 +49,9 @@ describe('serving stack', () => {
           DEPLOYMENTS_TABLE_NAME: Match.anyValue(),
           ARTIFACT_BUCKET_NAME: Match.anyValue(),
           CAPTURE_SAMPLE_RATE: '0.1',
+          ACCESS_TABLE_NAME: Match.anyValue(),
+          RUNWAY_DEFAULT_PERMISSION: 'READ',
+          RUNWAY_ADMIN_PRINCIPALS: '',
         }),
       },
     });
@@ -47,7 +61,18 @@ describe('serving stack', () => {
     const statements = Object.values(serving.findResources('AWS::IAM::Policy')).flatMap(
       (policy) => policy.Properties.PolicyDocument.Statement,
     );
-    const dynamo = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+    const all = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+    // Token callers' grants: GetItem of registered models' grant items in the access table, nothing else.
+    const grants = all.filter((s) => JSON.stringify(s.Resource).includes('AccessTable'));
+    expect(grants).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:GetItem',
+        Resource: expect.anything(),
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['MODEL#*'] } },
+      },
+    ]);
+    const dynamo = all.filter((s) => !grants.includes(s));
     expect(dynamo.map((s) => s.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     for (const statement of dynamo) {
       expect(statement.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys']).toEqual(['ENDPOINT#*']);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../infra/local/runtime.ts';
 import { REPO_ROOT } from '../../infra/repo-root.ts';
+import { LOGREG_EXPECTED, seedEndpoint } from '../support/serving-seed.ts';
 
 /**
  * `runway start --auth` tried as a new user would: Runway's own app on the local runtime, the token
@@ -51,17 +52,16 @@ async function api(
   return { status: response.status, json: (await response.json()) as any };
 }
 
+/** Runs `runway tokens` against the runtime. */
+const cli = (args: string[], env: Record<string, string> = {}) => runway(['tokens', ...args], env);
+
 /** Runs the real CLI against the runtime (asynchronously: the runtime lives in this process). */
-function cli(args: string[], env: Record<string, string> = {}) {
+function runway(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [path.join(REPO_ROOT, 'infra/local/bin/runway.js'), 'tokens', ...args],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, RUNWAY_TOKEN: '', MLFLOW_TRACKING_TOKEN: '', ...env },
-      },
-    );
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bin/runway.js'), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, RUNWAY_TOKEN: '', MLFLOW_TRACKING_TOKEN: '', ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -181,5 +181,116 @@ describe('runway start --auth', () => {
     const unauthorized = await cli(['list', '--url', runtime.url], { RUNWAY_TOKEN: 'Bearer-less-garbage' });
     expect(unauthorized.code).toBe(1);
     expect(unauthorized.stderr).toContain('HTTP 403');
+  });
+});
+
+describe('runway start --auth: endpoints and invocations', () => {
+  const invoke = (name: string, token?: string) =>
+    fetch(`${runtime.url}/endpoints/${name}/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ inputs: LOGREG_EXPECTED.x }),
+    });
+
+  it('serves the endpoints API and the model server on the token API, behind its authorizer', () => {
+    for (const [method, path] of [
+      ['GET', '/api/2.0/runway/endpoints'],
+      ['DELETE', '/ajax-api/2.0/runway/endpoints/churn'],
+      ['POST', '/endpoints/churn/invocations'],
+    ] as const) {
+      const route = runtime.gateway.match(method, path);
+      expect({ path, type: route?.authorizationType, authorizer: route?.authorizer?.functionArn }).toEqual({
+        path,
+        type: 'CUSTOM',
+        authorizer: expect.stringMatching(/AuthorizerFunction/),
+      });
+    }
+  });
+
+  it('refuses endpoints requests without a token, and writes with a read-only token, as the rules say', async () => {
+    const owner = await createToken({ user: 'endpoint-owner' });
+    const model = `auth-ep-model-${Date.now()}`;
+    expect(
+      (await api('POST', 'mlflow/registered-models/create', { token: owner, body: { name: model } })).status,
+    ).toBe(200);
+    const name = `auth-ep-${Date.now()}`;
+    const body = { name, model_name: model, follows: { alias: 'production' } };
+    expect(await api('GET', 'runway/endpoints')).toEqual({ status: 401, json: { message: 'Unauthorized' } });
+    expect((await api('POST', 'runway/endpoints', { body })).status).toBe(401);
+    const created = await api('POST', 'runway/endpoints', { token: owner, body });
+    expect(created.status, JSON.stringify(created.json)).toBe(200);
+
+    const reader = await createToken({ user: 'endpoint-reader', read_only: true });
+    expect((await api('GET', `runway/endpoints/${name}`, { token: reader })).status).toBe(200);
+    const listed = await api('GET', `runway/endpoints?model_name=${model}`, { token: reader });
+    expect(listed.json.endpoints.map((e: { name: string }) => e.name)).toEqual([name]);
+    for (const [method, route, payload] of [
+      ['POST', 'runway/endpoints', { ...body, name: `${name}-2` }],
+      ['PATCH', `runway/endpoints/${name}`, { description: 'changed' }],
+      ['POST', `runway/endpoints/${name}/deploy`, {}],
+      ['DELETE', `runway/endpoints/${name}`, undefined],
+    ] as const) {
+      const refused = await api(method, route, { token: reader, body: payload });
+      expect({ route: `${method} ${route}`, refused: refused.json }).toEqual({
+        route: `${method} ${route}`,
+        refused: { error_code: 'PERMISSION_DENIED', message: expect.stringContaining('endpoint-reader') },
+      });
+    }
+    // Deleting needs MANAGE on the model: a user with EDIT may change the endpoint but not delete it.
+    const editor = await createToken({ user: 'endpoint-editor' });
+    await api('POST', 'mlflow/registered-models/permissions/create', {
+      token: owner,
+      body: { name: model, username: 'endpoint-editor', permission: 'EDIT' },
+    });
+    expect(
+      (await api('PATCH', `runway/endpoints/${name}`, { token: editor, body: { description: 'x' } })).status,
+    ).toBe(200);
+    expect((await api('DELETE', `runway/endpoints/${name}`, { token: editor })).status).toBe(403);
+    // `runway endpoints` sends RUNWAY_TOKEN.
+    const fromCli = await runway(['endpoints', 'get', name, '--url', runtime.url], { RUNWAY_TOKEN: reader });
+    expect({ code: fromCli.code, name: JSON.parse(fromCli.stdout || '{}').endpoint?.name }).toEqual({
+      code: 0,
+      name,
+    });
+    const anonymous = await runway(['endpoints', 'get', name, '--url', runtime.url]);
+    expect(anonymous.code).toBe(1);
+    expect((await api('DELETE', `runway/endpoints/${name}`, { token: owner })).status).toBe(200);
+  });
+
+  it('answers invocations to token callers with READ on the endpoint’s model, and no one else', async () => {
+    const owner = await createToken({ user: 'serving-owner' });
+    const name = `auth-serving-${Date.now()}`;
+    // The seeded endpoint serves the registered model of its own name.
+    expect(
+      (await api('POST', 'mlflow/registered-models/create', { token: owner, body: { name } })).status,
+    ).toBe(200);
+    await seedEndpoint(runtime, name, { version: '3' });
+    const stranger = await createToken({ user: 'serving-stranger' });
+    await api('POST', 'mlflow/registered-models/permissions/create', {
+      token: owner,
+      body: { name, username: 'serving-stranger', permission: 'NO_PERMISSIONS' },
+    });
+
+    const none = await invoke(name);
+    expect({ status: none.status, json: await none.json() }).toEqual({
+      status: 401,
+      json: { message: 'Unauthorized' },
+    });
+    const served = await invoke(name, owner);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('x-runway-model-version')).toBe('3');
+    // Reading is enough: a read-only token of a user with the default permission (READ) may invoke.
+    const reader = await createToken({ user: 'serving-reader', read_only: true });
+    expect((await invoke(name, reader)).status).toBe(200);
+    const denied = await invoke(name, stranger);
+    expect({ status: denied.status, json: await denied.json() }).toEqual({
+      status: 403,
+      json: {
+        error_code: 'PERMISSION_DENIED',
+        message: expect.stringContaining(`registered model '${name}'`),
+      },
+    });
+    // An endpoint that does not exist is 404 to an authenticated caller.
+    expect((await invoke(`${name}-ghost`, owner)).status).toBe(404);
   });
 });

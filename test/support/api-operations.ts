@@ -17,6 +17,9 @@ export async function apiOperations(
     '../../shared/registry/webhooks/webhooks.module.ts'
   );
   const { createAccessApi } = await import('../../shared/access/access.module.ts');
+  const { createEndpointsApi, endpointsConfig } = await import(
+    '../../shared/deployments/endpoints/endpoints.module.ts'
+  );
   const { platformOperations } = await import('../../shared/platform/http/platform.routes.ts');
   return {
     tracking: createTrackingApi(trackingConfig(env)).operations,
@@ -24,6 +27,7 @@ export async function apiOperations(
     artifacts: createArtifactsApi(artifactsConfig(env)).operations,
     webhooks: createWebhooksApi(webhooksConfig(env)).operations,
     access: createAccessApi(env).operations,
+    deployments: createEndpointsApi(endpointsConfig(env)).operations,
     platform: platformOperations('test'),
   };
 }

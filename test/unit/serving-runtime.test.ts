@@ -22,6 +22,7 @@ describe('EndpointRoutes', () => {
     },
     status: 'InService',
     target: 'lambda',
+    modelName: 'churn-model',
   });
 
   it('reads an endpoint once per TTL (absent ones too) and sees a change after it', async () => {
@@ -44,7 +45,7 @@ describe('EndpointRoutes', () => {
     expect(reads).toHaveLength(2);
     expect(reads[0]).toMatchObject({
       Key: { pk: 'ENDPOINT#churn', sk: 'ENDPOINT' },
-      ProjectionExpression: '#traffic, #revision, #status, #target',
+      ProjectionExpression: '#traffic, #revision, #status, #target, #modelName',
     });
     stored = undefined;
     expect(await routes.get('ghost')).toBeUndefined();

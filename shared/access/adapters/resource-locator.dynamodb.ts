@@ -1,39 +1,53 @@
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { deploymentKeys } from '../../deployments/keys.ts';
 import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
 import { runKeys } from '../../tracking/keys.ts';
 import { loggedModelKeys } from '../../tracking/logged-models/keys.ts';
 import type { ResourceLocator } from '../ports.ts';
 
 /**
- * Finds the experiment of a run or a logged model: one strongly consistent GetItem of one attribute
- * in the tracking table (a run created a moment ago is found).
+ * Finds the experiment of a run or a logged model in the tracking table, and the registered model of
+ * an endpoint in the deployments table: one strongly consistent GetItem of one attribute (a run
+ * created a moment ago is found). A function configured without a table never routes a request that
+ * needs it; asked anyway, the lookup fails (a 500, never a pass).
  */
 export class DynamoResourceLocator implements ResourceLocator {
   constructor(
-    private readonly trackingTableName: string,
+    private readonly tables: { tracking?: string | undefined; deployments?: string | undefined },
     private readonly client: DynamoDBDocumentClient = dynamoDocumentClient(),
   ) {}
 
   experimentOfRun(runId: string): Promise<string | undefined> {
-    return this.experimentOf(runKeys.item(runId));
+    return this.attributeOf('tracking', runKeys.item(runId), 'experimentId');
   }
 
   experimentOfLoggedModel(modelId: string): Promise<string | undefined> {
-    return this.experimentOf(loggedModelKeys.item(modelId));
+    return this.attributeOf('tracking', loggedModelKeys.item(modelId), 'experimentId');
   }
 
-  private async experimentOf(key: { pk: string; sk: string }): Promise<string | undefined> {
+  modelOfEndpoint(name: string): Promise<string | undefined> {
+    return this.attributeOf('deployments', deploymentKeys.endpoint(name), 'modelName');
+  }
+
+  private async attributeOf(
+    table: 'tracking' | 'deployments',
+    key: { pk: string; sk: string },
+    attribute: string,
+  ): Promise<string | undefined> {
+    const tableName = this.tables[table];
+    if (!tableName) throw new Error(`${table.toUpperCase()}_TABLE_NAME is not set`);
     // DynamoDB rejects keys over 2 KB; such an id names nothing.
     if (Buffer.byteLength(key.pk, 'utf8') > 2048) return undefined;
     const { Item } = await this.client.send(
       new GetCommand({
-        TableName: this.trackingTableName,
+        TableName: tableName,
         Key: key,
-        ProjectionExpression: 'experimentId',
+        ProjectionExpression: '#attribute',
+        ExpressionAttributeNames: { '#attribute': attribute },
         ConsistentRead: true,
       }),
     );
-    const id = Item?.experimentId;
-    return id === undefined ? undefined : String(id);
+    const value = Item?.[attribute];
+    return value === undefined ? undefined : String(value);
   }
 }
