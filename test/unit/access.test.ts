@@ -160,3 +160,39 @@ describe('HTTP hardening found by the fuzz suite', () => {
     expect(errorResponse(other, 'r').statusCode).toBe(500);
   });
 });
+
+describe('AccessControl', () => {
+  const unreachable = () => {
+    throw new Error('no read expected');
+  };
+  const control = async () => {
+    const { AccessControl } = await import('../../shared/access/access-control.ts');
+    return new AccessControl({
+      grants: {
+        get: unreachable,
+        put: unreachable,
+        delete: unreachable,
+        listForResource: unreachable,
+      } as never,
+      locator: {
+        experimentOfRun: async () => '7',
+        experimentOfLoggedModel: unreachable,
+        modelOfEndpoint: unreachable,
+      } as never,
+    });
+  };
+  const onRun = (need: 'read' | 'update') =>
+    ({ kind: 'resources', need, resources: () => [{ kind: 'run', id: 'r1' }] }) as never;
+
+  it("lets an admin through a run's check without reading anything (no lookup of its experiment)", async () => {
+    const access = await control();
+    const admin = { name: 'root', kind: 'iam', admin: true, ceiling: 'MANAGE' } as const;
+    await expect(access.authorize(admin, onRun('update'), { run_id: 'r1' })).resolves.toBeUndefined();
+  });
+
+  it('still reads the grant of a user who is not an admin', async () => {
+    const access = await control();
+    const user = { name: 'ana', kind: 'token', admin: false, ceiling: 'MANAGE' } as const;
+    await expect(access.authorize(user, onRun('read'), { run_id: 'r1' })).rejects.toThrow('no read expected');
+  });
+});
