@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -221,14 +222,6 @@ export class LocalRuntime {
       functions.set(spec.arn, fn);
       functions.set(spec.name, fn);
     }
-    // Containers start in the background, as Lambda's do on first use: the API answers at once and a
-    // request that reaches a function still starting waits for its cold start. A function whose init
-    // fails says so in the log now, and answers every invocation with its init error, as on Lambda.
-    for (const fn of new Set(functions.values())) {
-      fn.start().catch((error: unknown) =>
-        log(`function ${fn.spec.name} failed to start: ${(error as Error).message}`),
-      );
-    }
 
     for (const machine of template.resourcesOfType('AWS::StepFunctions::StateMachine')) {
       stepFunctions.register({
@@ -245,6 +238,12 @@ export class LocalRuntime {
       auth: options.auth ?? false,
       iamPrincipal: LOCAL_IAM_PRINCIPAL,
     });
+    // Containers warm up in the background, a few at a time, once the rest is up: the app has dozens
+    // of functions, and starting them all at once starved start-up itself of CPU (40 s instead of 5 on
+    // 2 cores). An invocation starts its own function at once, queued or not; a request that reaches
+    // a function still starting waits for its cold start, as on Lambda. A function whose init fails
+    // says so in the log now, and answers every invocation with its init error, as on Lambda.
+    warmUp([...new Set(functions.values())], Math.max(1, Math.min(4, availableParallelism() - 1)), log);
     writeFileSync(
       path.join(dataDir, 'runtime.json'),
       JSON.stringify({ url, awsEndpoint, pid: process.pid, startedAt: new Date().toISOString() }, null, 2),
@@ -431,4 +430,22 @@ function functionLogSink(setting: LocalRuntimeOptions['functionLogs']): (name: s
   if (typeof setting === 'function') return setting;
   if (setting === 'silent') return () => undefined;
   return (name, line) => process.stdout.write(`[${name}] ${line}\n`);
+}
+
+/** Starts every function in the background, `concurrency` at a time (each start is idempotent). */
+function warmUp(functions: LocalFunction[], concurrency: number, log: (line: string) => void): void {
+  const queue = [...functions];
+  const next = (): Promise<void> | undefined => {
+    const fn = queue.shift();
+    if (!fn) return undefined;
+    return fn
+      .start()
+      .catch((error: unknown) => {
+        // A stop during warm-up is not a failure to report.
+        if ((error as { errorType?: string }).errorType === 'Runtime.Stopped') return;
+        log(`function ${fn.spec.name} failed to start: ${(error as Error).message}`);
+      })
+      .then(next);
+  };
+  for (let i = 0; i < concurrency; i++) void next();
 }
