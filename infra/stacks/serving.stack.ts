@@ -1,11 +1,18 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { nagArn } from '../constructs/deploy-state-machine.ts';
 import { type ExternalPackage, RunwayFunction } from '../constructs/runway-function.ts';
-import { type AccessSettings, addApiRoutes, bindAccessChecks, type RunwayApis } from './api.stack.ts';
+import {
+  type AccessSettings,
+  addApiRoutes,
+  bindAccessChecks,
+  LOCAL_CONTEXT,
+  type RunwayApis,
+} from './api.stack.ts';
 
 /** The path every Lambda-target endpoint is invoked on. */
 export const INVOCATIONS_PATH = '/endpoints/{name}/invocations';
@@ -45,6 +52,7 @@ export class ServingStack extends Stack {
     super(scope, id, props);
     const table = props.deploymentsTable;
     const bucket = props.artifactBucket;
+    const local = [true, 'true'].includes(this.node.tryGetContext(LOCAL_CONTEXT));
     this.modelServerFunction = new RunwayFunction(this, 'ModelServerFunction', {
       entry: 'functions/model-server.ts',
       description: 'Runway model server: MLflow scoring on ONNX Runtime for every Lambda endpoint',
@@ -54,6 +62,8 @@ export class ServingStack extends Stack {
       environment: {
         DEPLOYMENTS_TABLE_NAME: table.tableName,
         CAPTURE_SAMPLE_RATE: String(props.captureSampleRate ?? 0.1),
+        // The local runtime has no SageMaker (and refuses such endpoints at creation).
+        ...(local ? { SAGEMAKER_TARGET_ENABLED: 'false' } : {}),
       },
     })
       // Endpoint items (read) and statistics items (atomic adds), all under ENDPOINT# partitions; the
@@ -91,6 +101,22 @@ export class ServingStack extends Stack {
       )
       // Models (read) and captures (write under serving-capture/): the stateful stack's policy, reviewed there.
       .bindPolicy(props.modelServingPolicy, { envName: 'ARTIFACT_BUCKET_NAME', value: bucket.bucketName });
+
+    // SageMaker-target endpoints are forwarded to the SageMaker endpoints the deploy state machine
+    // names `runway-<endpoint>` (`sageMakerEndpointName`): those, and no other.
+    this.modelServerFunction.allow(
+      new PolicyStatement({
+        actions: ['sagemaker:InvokeEndpoint'],
+        resources: [
+          Stack.of(this).formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: 'runway-*' }),
+        ],
+      }),
+    );
+    Validations.of(this.modelServerFunction.role ?? this.modelServerFunction).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(this, 'sagemaker', 'endpoint/runway-*')}]`,
+      reason:
+        'SageMaker endpoints are created per Runway endpoint as runway-<endpoint>; invoke those, nothing else',
+    });
 
     // Token callers' grants on the endpoint's model (one GetItem, cached per container).
     bindAccessChecks(this.modelServerFunction, props.access, { searches: false });

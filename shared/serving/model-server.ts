@@ -15,6 +15,7 @@ import type { EndpointRoutes } from './endpoint-routes.ts';
 import { ModelEvaluationError, ModelLoadError } from './errors.ts';
 import type { InvocationAccess } from './invocation-access.ts';
 import type { ModelCache } from './model-cache.ts';
+import type { SageMakerInvoker } from './sagemaker-invoker.ts';
 import { parseScoringRequest, type ScoringRequest } from './scoring-request.ts';
 import type { Outcome, VariantStatsRecorder } from './variant-stats.ts';
 
@@ -39,6 +40,11 @@ export interface ModelServerDeps {
   stats: VariantStatsRecorder;
   capture: CaptureBuffer;
   logger: Logger;
+  /**
+   * Forwards invocations of SageMaker-target endpoints; absent where there is no SageMaker (the
+   * local runtime, which refuses such endpoints at creation).
+   */
+  sageMaker?: SageMakerInvoker;
   /** @default Math.random */
   random?: () => number;
 }
@@ -64,11 +70,7 @@ export class ModelServer {
     const route = await this.deps.endpoints.get(endpointName);
     if (!route) throw new ResourceDoesNotExistError(`Endpoint '${endpointName}' does not exist`);
     await this.deps.access.authorize(invocation.caller, endpointName, route.modelName);
-    if (route.target !== 'lambda') {
-      throw new NotImplementedError(
-        `Endpoint '${endpointName}' is served by SageMaker; invoke it through SageMaker until Runway routes it`,
-      );
-    }
+    if (route.target === 'sagemaker') return this.invokeSageMaker(invocation, route.traffic, started);
     const { primary, canary, canaryWeight } = route.traffic;
     if (!primary) {
       throw new TemporarilyUnavailableError(
@@ -117,26 +119,73 @@ export class ModelServer {
       response = errorResponse(error, invocation.requestId);
       response.headers = { ...response.headers, ...headers };
     }
+    await this.finish(invocation, served.version, variant, outcome, response, started, {
+      requestIsJson: () => requestIsJson,
+      response: () => response.body,
+    });
+    return response;
+  }
+
+  /**
+   * A SageMaker-target endpoint: forwarded to the SageMaker endpoint its deploys maintain, which
+   * splits traffic between its own variants. Counted and captured as the endpoint's primary version
+   * (`sagemaker` before Runway recorded one), since SageMaker does not say which variant answered.
+   */
+  private async invokeSageMaker(
+    invocation: Invocation,
+    traffic: { primary: ServedVersion | null },
+    started: number,
+  ): Promise<ApiResponse> {
+    const { sageMaker } = this.deps;
+    if (!sageMaker) {
+      throw new NotImplementedError(
+        `Endpoint '${invocation.endpointName}' is served by SageMaker, which this runtime does not have`,
+      );
+    }
+    const version = traffic.primary?.version ?? 'sagemaker';
+    const { response, outcome } = await sageMaker.invoke(
+      invocation.endpointName,
+      invocation.body,
+      invocation.contentType,
+    );
+    response.headers = { ...response.headers, [VERSION_HEADER]: version, [VARIANT_HEADER]: 'primary' };
+    await this.finish(invocation, version, 'primary', outcome, response, started, {
+      requestIsJson: () => isJson(invocation.body),
+      response: () => capturedResponse(response),
+    });
+    return response;
+  }
+
+  /** Counts the outcome for the version, captures the invocation when sampled, flushes when due. */
+  private async finish(
+    invocation: Invocation,
+    version: string,
+    variant: 'primary' | 'canary',
+    outcome: Outcome,
+    response: ApiResponse,
+    started: number,
+    /** What capture stores, asked only of a sampled invocation: whether the request is JSON, the answer as JSON. */
+    captured: { requestIsJson: () => boolean; response: () => string },
+  ): Promise<void> {
     const latencyMs = performance.now() - started;
-    this.deps.stats.record(endpointName, served.version, outcome, latencyMs);
+    this.deps.stats.record(invocation.endpointName, version, outcome, latencyMs);
     if (this.deps.capture.sampled()) {
       this.deps.capture.append(
         {
           requestId: invocation.requestId,
-          endpoint: endpointName,
-          version: served.version,
+          endpoint: invocation.endpointName,
+          version,
           variant,
           status: response.statusCode,
           latencyMs: Math.round(latencyMs * 1000) / 1000,
           contentType: invocation.contentType,
         },
         invocation.body,
-        requestIsJson,
-        response.body,
+        captured.requestIsJson(),
+        captured.response(),
       );
     }
     await this.flushIfDue();
-    return response;
   }
 
   /** Writes statistics and capture when due (at most once a second); see `variant-stats.ts` for why here. */
@@ -164,4 +213,28 @@ export class ModelServer {
       });
     } else this.deps.logger.error('invocation failed', { ...fields, error });
   }
+}
+
+/** Whether a body Runway forwarded without parsing it is JSON. */
+function isJson(body: string | undefined): boolean {
+  if (body === undefined) return false;
+  try {
+    JSON.parse(body);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The answer as capture stores it: JSON as it is, anything else (SageMaker's CSV, say) as a string. */
+function capturedResponse(response: ApiResponse): string {
+  if (response.headers['content-type']?.startsWith('application/json')) {
+    try {
+      JSON.parse(response.body);
+      return response.body;
+    } catch {
+      // not JSON after all: stored as text below
+    }
+  }
+  return JSON.stringify(response.body);
 }

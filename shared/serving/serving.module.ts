@@ -5,6 +5,7 @@ import { accessControlFromEnv } from '../access/access.module.ts';
 import { endpointName } from '../deployments/model.ts';
 import { dynamoDocumentClient } from '../platform/aws/dynamodb.ts';
 import { s3Client } from '../platform/aws/s3.ts';
+import { sageMakerRuntimeClient } from '../platform/aws/sagemaker-runtime.ts';
 import { envVar, parseConfig } from '../platform/config.ts';
 import { ResourceDoesNotExistError } from '../platform/errors.ts';
 import type { ApiResponse } from '../platform/http/error-response.ts';
@@ -17,6 +18,7 @@ import { InvocationAccess } from './invocation-access.ts';
 import { ModelCache } from './model-cache.ts';
 import { loadModel } from './model-check.ts';
 import { ModelServer } from './model-server.ts';
+import { SageMakerInvoker } from './sagemaker-invoker.ts';
 import { VariantStatsRecorder } from './variant-stats.ts';
 
 /** The model server's configuration, read once at cold start. */
@@ -35,6 +37,14 @@ export function modelServerConfig(env: NodeJS.ProcessEnv = process.env) {
       MODEL_CACHE_MAX_MODELS: z.coerce.number().int().min(1).max(100).default(8),
       /** Lambda's memory, of which loaded models may take 40% (counted by their ONNX file sizes). */
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().min(128).default(1024),
+      /**
+       * `false` where SageMaker cannot run (the local runtime): SageMaker-target endpoints are then
+       * answered 501 rather than forwarded. `true` or `false`, nothing else.
+       */
+      SAGEMAKER_TARGET_ENABLED: z
+        .enum(['true', 'false'])
+        .default('true')
+        .transform((value) => value === 'true'),
     },
     env,
   );
@@ -70,6 +80,9 @@ export function createModelServer(
       s3: s3Client,
       logger,
     }),
+    ...(config.SAGEMAKER_TARGET_ENABLED
+      ? { sageMaker: new SageMakerInvoker({ client: sageMakerRuntimeClient(), logger }) }
+      : {}),
     logger,
   });
 }

@@ -108,6 +108,8 @@ beforeAll(async () => {
     ARTIFACT_BUCKET_NAME: BUCKET,
     CAPTURE_SAMPLE_RATE: '1',
     CAPTURE_FLUSH_SECONDS: '1',
+    // As the local runtime runs it: no SageMaker to forward to (see model-server-sagemaker.test.ts).
+    SAGEMAKER_TARGET_ENABLED: 'false',
   });
   ({ handler } = (await import('../../functions/model-server.ts')) as unknown as { handler: Handler });
   ({ readVariantStats } = await import('../../shared/serving/variant-stats.ts'));
@@ -153,7 +155,7 @@ describe('POST /endpoints/{name}/invocations', () => {
     expect(csv.statusCode).toBe(200);
   });
 
-  it('answers 404 for an unknown or impossible endpoint, 503 before the first deploy, 501 for SageMaker', async () => {
+  it('answers 404 for an unknown or impossible endpoint, 503 before the first deploy, 501 for SageMaker without SageMaker', async () => {
     const missing = await invoke(`nobody-${run}`, { inputs: [[1]] });
     expect(missing.statusCode).toBe(404);
     expect(JSON.parse(missing.body)).toEqual({
@@ -169,7 +171,12 @@ describe('POST /endpoints/{name}/invocations', () => {
       message: expect.stringContaining('has no model version deployed yet (status Creating)'),
     });
     await putEndpoint(`sm-${run}`, { primary: version('1', v1) }, 'sagemaker');
-    expect((await invoke(`sm-${run}`, { inputs: EXPECTED.x })).statusCode).toBe(501);
+    const sageMaker = await invoke(`sm-${run}`, { inputs: EXPECTED.x });
+    expect(sageMaker.statusCode).toBe(501);
+    expect(JSON.parse(sageMaker.body)).toEqual({
+      error_code: 'NOT_IMPLEMENTED',
+      message: `Endpoint 'sm-${run}' is served by SageMaker, which this runtime does not have`,
+    });
   });
 
   it('answers 400 naming what is wrong, with the version that refused it', async () => {

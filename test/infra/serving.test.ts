@@ -52,6 +52,8 @@ describe('serving stack', () => {
           ACCESS_TABLE_NAME: Match.anyValue(),
           RUNWAY_DEFAULT_PERMISSION: 'READ',
           RUNWAY_ADMIN_PRINCIPALS: '',
+          // Set to false by the local synth only: on AWS, SageMaker endpoints are forwarded.
+          SAGEMAKER_TARGET_ENABLED: Match.absent(),
         }),
       },
     });
@@ -89,6 +91,32 @@ describe('serving stack', () => {
     );
     const roles = Object.values(serving.findResources('AWS::IAM::Role'));
     expect(JSON.stringify(roles[0]?.Properties.ManagedPolicyArns)).toContain('ModelServingPolicy');
+  });
+
+  it("may invoke Runway's SageMaker endpoints (runway-*) and nothing else there; no other wildcard", () => {
+    const statements = Object.values(serving.findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement,
+    );
+    const sageMaker = statements.filter((s) =>
+      [s.Action].flat().some((a: string) => a.startsWith('sagemaker:')),
+    );
+    expect(sageMaker).toHaveLength(1);
+    expect(sageMaker[0]?.Action).toBe('sagemaker:InvokeEndpoint');
+    expect(JSON.stringify(sageMaker[0]?.Resource)).toMatch(/:sagemaker:.*:endpoint\/runway-\*"/);
+    for (const statement of statements) {
+      for (const action of [statement.Action].flat()) expect(action).not.toMatch(/\*/);
+      for (const resource of [statement.Resource].flat()) {
+        const text = JSON.stringify(resource);
+        if (!text.includes('*')) continue;
+        // X-Ray has no resource-level permissions; SageMaker endpoints are Runway's by their prefix.
+        const xray = [statement.Action].flat().every((action: string) => action.startsWith('xray:'));
+        const runwayEndpoints = statement === sageMaker[0] && /endpoint\/runway-\*"/.test(text);
+        expect({ resource: text, justified: xray || runwayEndpoints }).toEqual({
+          resource: text,
+          justified: true,
+        });
+      }
+    }
   });
 });
 
