@@ -10,7 +10,8 @@ import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { DEFAULT_PIPELINE_NAME } from '../../shared/pipelines/model.ts';
 import { predict } from '../../shared/pipelines/training/linear-models.ts';
 import { fakeSageMaker } from '../support/fake-sagemaker-training.ts';
-import { IRIS_PATH, iris } from '../support/iris.ts';
+import { IRIS_FEATURES, IRIS_PATH, iris } from '../support/iris.ts';
+import { LocalDeployDriver } from '../support/local-deploy.ts';
 
 const MACHINE = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${DEFAULT_PIPELINE_NAME}`;
 const INPUT = {
@@ -317,6 +318,69 @@ describe('the training pipeline in the local runtime', () => {
     expect(failed.code).toBe(1);
     expect(failed.stdout).toContain('error:     PipelineInputError');
     expect((await cli('pipelines', 'start', '--data-dir', dataDir)).code).toBe(2);
+  }, 180_000);
+});
+
+describe('a model the pipeline trains and registers under an alias', () => {
+  const MODEL = 'iris-served';
+  const ENDPOINT = 'iris-served-api';
+
+  it('is deployed to the endpoint that follows the alias, and the endpoint serves its predictions', async () => {
+    const driver = new LocalDeployDriver(runtime);
+    try {
+      // The endpoint exists before the model has any version: it waits for the alias to move.
+      await driver.ok('POST', 'mlflow/registered-models/create', { name: MODEL });
+      await driver.ok('POST', 'runway/endpoints', {
+        name: ENDPOINT,
+        model_name: MODEL,
+        follows: { alias: 'production' },
+        rollout_policy: { traffic_steps: [50, 100], bake_seconds: 0 },
+      });
+
+      const { description } = await execute({ ...INPUT, modelName: MODEL });
+      expect(description.status, description.cause).toBe('SUCCEEDED');
+      const output = JSON.parse(description.output ?? '{}');
+      expect(output).toMatchObject({ registered: true, version: '1', alias: 'production' });
+
+      const served = await driver.waitForPrimary(ENDPOINT, output.version, 60_000, 250).catch(async () => {
+        const history = JSON.stringify(await driver.deployments(ENDPOINT), null, 2);
+        const traffic = JSON.stringify((await driver.endpoint(ENDPOINT)).traffic);
+        throw new Error(
+          `endpoint ${ENDPOINT} did not serve version ${output.version} within 60 s; traffic ${traffic}; deployments ${history}`,
+        );
+      });
+      const { run } = await api(`/api/2.0/mlflow/runs/get?run_id=${output.runId}`);
+      expect(served.primary.storage_location).toMatch(
+        new RegExp(`/${run.info.experiment_id}/${output.runId}/artifacts/model$`),
+      );
+      const [deployment] = await driver.deployments(ENDPOINT);
+      expect(deployment).toMatchObject({ version: output.version, trigger: 'event', status: 'Succeeded' });
+
+      const rows = [0, 60, 75, 120, 149].map((i) => iris().rows[i]!.slice(0, 4).map(Number));
+      const invoked = await fetch(`${runtime.url}/endpoints/${ENDPOINT}/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ dataframe_split: { columns: IRIS_FEATURES, data: rows } }),
+      });
+      expect(invoked.status, await invoked.clone().text()).toBe(200);
+      expect(invoked.headers.get('x-runway-model-version')).toBe(output.version);
+      expect(invoked.headers.get('x-runway-variant')).toBe('primary');
+      const { predictions } = (await invoked.json()) as { predictions: { output: number[][] } };
+      // What the trained model computes, from the coefficients the pipeline logged beside the ONNX file.
+      const parameters = JSON.parse(
+        new TextDecoder().decode(await artifact(run.info.artifact_uri, 'model/runway_model.json')),
+      );
+      expect(predictions.output).toHaveLength(rows.length);
+      predictions.output.forEach(([p], i) => {
+        expect(p).toBeGreaterThanOrEqual(0);
+        expect(p).toBeLessThanOrEqual(1);
+        expect(p).toBeCloseTo(predict(parameters, rows[i]!), 5);
+      });
+      // Setosa rows are not virginica, virginica rows are.
+      expect(predictions.output.map(([p]) => Math.round(p!))).toEqual([0, 0, 0, 1, 1]);
+    } finally {
+      driver.close();
+    }
   }, 180_000);
 });
 
