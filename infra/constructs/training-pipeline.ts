@@ -302,16 +302,18 @@ export class TrainingPipeline extends Construct {
     const where = (token: string, placeholder: string) => (Token.isUnresolved(token) ? placeholder : token);
     const region = where(stack.region, '<AWS::Region>');
     const account = where(stack.account, '<AWS::AccountId>');
+    // With a concrete region CDK writes the partition literally (enablePartitionLiterals).
+    const partition = where(stack.partition, '<AWS::Partition>');
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'The container image is named in each execution input (any repository); GetAuthorizationToken has no resource',
     });
     Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:${region}:${account}:log-group:/aws/sagemaker/TrainingJobs*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:${partition}:logs:${region}:${account}:log-group:/aws/sagemaker/TrainingJobs*]`,
       reason: 'SageMaker writes training job logs to streams it names in this log group',
     });
-    this.sageMakerJobArnFinding = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:${region}:${account}:training-job/*]`;
+    this.sageMakerJobArnFinding = `AwsSolutions-IAM5[Resource::arn:${partition}:sagemaker:${region}:${account}:training-job/*]`;
     const channel = (name: string, path: string) => ({
       channelName: name,
       contentType: 'text/csv',
