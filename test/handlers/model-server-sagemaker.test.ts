@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type S3Emulator, startS3Emulator } from '../../infra/local/emulators/s3.ts';
@@ -11,6 +11,7 @@ import { sageMakerEndpointName } from '../../shared/deployments/deploy/sagemaker
 import { deploymentKeys } from '../../shared/deployments/keys.ts';
 import type { Endpoint, Traffic } from '../../shared/deployments/model.ts';
 import { apiEvent, lambdaContext } from '../support/api-event.ts';
+import { readCaptureLines } from '../support/capture.ts';
 import type { ApiHandler } from '../support/handler-call.ts';
 import { emulatorDocumentClient, tableName, useEmulators } from '../support/handler-env.ts';
 
@@ -290,16 +291,11 @@ describe('POST /endpoints/{name}/invocations on a SageMaker endpoint', () => {
     const listed = await raw.send(
       new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `serving-capture/${name}/` }),
     );
-    const lines: Array<Record<string, unknown>> = [];
-    for (const object of listed.Contents ?? []) {
-      const got = await raw.send(new GetObjectCommand({ Bucket: BUCKET, Key: object.Key }));
-      lines.push(
-        ...((await got.Body?.transformToString()) ?? '')
-          .trim()
-          .split('\n')
-          .map((line) => JSON.parse(line)),
-      );
-    }
+    const lines = await readCaptureLines(
+      raw,
+      BUCKET,
+      (listed.Contents ?? []).map((object) => object.Key),
+    );
     expect(lines.length).toBeGreaterThanOrEqual(9);
     expect(lines[0]).toMatchObject({
       endpoint: name,

@@ -2,19 +2,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type S3Emulator, startS3Emulator } from '../../infra/local/emulators/s3.ts';
 import { deploymentKeys } from '../../shared/deployments/keys.ts';
 import type { Endpoint, Traffic } from '../../shared/deployments/model.ts';
 import { apiEvent, lambdaContext } from '../support/api-event.ts';
+import { readCaptureLines } from '../support/capture.ts';
 import type { ApiHandler } from '../support/handler-call.ts';
 import { emulatorDocumentClient, tableName, useEmulators } from '../support/handler-env.ts';
 import { consistentLogreg } from '../support/onnx-models.ts';
@@ -281,17 +276,7 @@ describe('POST /endpoints/{name}/invocations', () => {
     expect(keys[0]).toMatch(
       new RegExp(`^serving-capture/${name}/\\d{4}/\\d{2}/\\d{2}/\\d{2}/\\d{13}-[0-9a-f]{8}-\\d+\\.jsonl$`),
     );
-    const lines: Array<Record<string, unknown>> = [];
-    for (const key of keys) {
-      const object = await raw.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-      const text = await object.Body?.transformToString();
-      lines.push(
-        ...(text ?? '')
-          .trim()
-          .split('\n')
-          .map((line) => JSON.parse(line)),
-      );
-    }
+    const lines = await readCaptureLines(raw, BUCKET, keys);
     expect(lines.length).toBeGreaterThanOrEqual(2);
     expect(lines[0]).toMatchObject({
       endpoint: name,
