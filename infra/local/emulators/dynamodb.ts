@@ -1,8 +1,11 @@
 import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
+import { createRequire, Module } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { LoggedMemoryLevel } from './dynamodb-store.ts';
 
 const require = createRequire(import.meta.url);
+useLoggedMemoryStore();
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server & {
   close(callback?: (error?: Error) => void): void;
 };
@@ -16,8 +19,25 @@ export interface DynamoEmulator {
 }
 
 /**
- * Starts dynalite in this process, persisting to LevelDB under `dataDir` (DESIGN.md: about 2-3 ms a
- * PutItem here). Tables become ACTIVE at once so start-up does not wait. It lacks transactions, TTL
+ * dynalite opens its data directory with `new (require('level').Level)(path)`; this hands it
+ * {@link LoggedMemoryLevel} instead (an in-memory store that logs every write to disk), by placing
+ * that class in the module cache under the `level` that dynalite resolves, before dynalite loads.
+ */
+function useLoggedMemoryStore(): void {
+  const dynaliteDb = path.join(path.dirname(require.resolve('dynalite')), 'db', 'index.js');
+  const levelPath = require.resolve('level', { paths: [path.dirname(dynaliteDb)] });
+  if (require.cache[levelPath]?.exports?.Level === LoggedMemoryLevel) return;
+  if (require.cache[dynaliteDb]) throw new Error('dynalite was loaded before its store was chosen');
+  const level = new Module(levelPath);
+  level.filename = levelPath;
+  level.loaded = true;
+  level.exports = { Level: LoggedMemoryLevel };
+  require.cache[levelPath] = level;
+}
+
+/**
+ * Starts dynalite in this process, its data kept in memory and logged to `dataDir`
+ * ({@link LoggedMemoryLevel}; with LevelDB it took 2-3 ms a PutItem here). Tables become ACTIVE at once so start-up does not wait. It lacks transactions, TTL
  * and Streams; Runway's design needs none of them.
  */
 export async function startDynamoEmulator(options: {
