@@ -78,6 +78,11 @@ export class LocalRuntime {
       s3: Readonly<Record<string, number>>;
     },
     private readonly closers: Array<() => Promise<void> | void>,
+    /**
+     * Settles once every function's container has started (or failed to): benchmarks wait for it
+     * so that the background warm-up does not share the CPU with what they measure.
+     */
+    readonly warmedUp: Promise<void>,
   ) {}
 
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
@@ -243,7 +248,11 @@ export class LocalRuntime {
     // 2 cores). An invocation starts its own function at once, queued or not; a request that reaches
     // a function still starting waits for its cold start, as on Lambda. A function whose init fails
     // says so in the log now, and answers every invocation with its init error, as on Lambda.
-    warmUp([...new Set(functions.values())], Math.max(1, Math.min(4, availableParallelism() - 1)), log);
+    const warmedUp = warmUp(
+      [...new Set(functions.values())],
+      Math.max(1, Math.min(4, availableParallelism() - 1)),
+      log,
+    );
     writeFileSync(
       path.join(dataDir, 'runtime.json'),
       JSON.stringify({ url, awsEndpoint, pid: process.pid, startedAt: new Date().toISOString() }, null, 2),
@@ -260,6 +269,7 @@ export class LocalRuntime {
       environment,
       { dynamodb: dynamo.requests, s3: s3.requests },
       closers,
+      warmedUp,
     );
   }
 
@@ -433,7 +443,7 @@ function functionLogSink(setting: LocalRuntimeOptions['functionLogs']): (name: s
 }
 
 /** Starts every function in the background, `concurrency` at a time (each start is idempotent). */
-function warmUp(functions: LocalFunction[], concurrency: number, log: (line: string) => void): void {
+function warmUp(functions: LocalFunction[], concurrency: number, log: (line: string) => void): Promise<void> {
   const queue = [...functions];
   const next = (): Promise<void> | undefined => {
     const fn = queue.shift();
@@ -447,5 +457,5 @@ function warmUp(functions: LocalFunction[], concurrency: number, log: (line: str
       })
       .then(next);
   };
-  for (let i = 0; i < concurrency; i++) void next();
+  return Promise.all(Array.from({ length: concurrency }, () => next())).then(() => undefined);
 }
