@@ -25,8 +25,12 @@ export interface LocalRoute {
 export interface LocalAuthorizer {
   id: string;
   functionArn: string;
-  /** Header names (lower case) from `$request.header.X` identity sources. */
+  /**
+   * Header names (lower case) from `$request.header.X` identity sources. None: the authorizer is
+   * called for every request, whatever it carries.
+   */
   identityHeaders: string[];
+  /** Seconds answers are cached per identity; 0 (or no identity source) is no cache. */
   ttlSeconds: number;
   simpleResponses: boolean;
 }
@@ -103,7 +107,9 @@ export class LocalApiGateway {
   /**
    * What API Gateway puts in `requestContext.authorizer`, or its refusal: a missing identity source
    * is 401 without calling the authorizer, a denial 403, an authorizer that fails 500. Answers are
-   * cached per authorizer and identity source values for the authorizer's TTL, as API Gateway does.
+   * cached per authorizer and identity source values for the authorizer's TTL, as API Gateway does;
+   * an authorizer without identity sources (which API Gateway accepts only with caching off) is
+   * called on every request, and never cached, whatever its TTL says.
    */
   private async identify(
     route: LocalRoute,
@@ -147,7 +153,7 @@ export class LocalApiGateway {
         authorized: answer.isAuthorized,
         context: (answer.context ?? {}) as Record<string, unknown>,
       };
-      if (authorizer.ttlSeconds > 0) this.authorizations.set(key, cached);
+      if (authorizer.ttlSeconds > 0 && identity.length > 0) this.authorizations.set(key, cached);
     }
     return cached.authorized ? { lambda: cached.context } : 'forbidden';
   }

@@ -51,9 +51,6 @@ export const LOCAL_CONTEXT = 'runway:local';
  */
 export const LOCAL_IAM_PRINCIPAL = 'arn:aws:iam::000000000000:user/runway-local';
 
-/** Seconds API Gateway caches the token authorizer's answer per `Authorization` header (revocation delay). */
-export const TOKEN_CACHE_SECONDS = 60;
-
 /** MLflow's `default_permission` levels, as the CDK app and its context name them. */
 export type DefaultPermission = 'NO_PERMISSIONS' | 'READ' | 'EDIT' | 'MANAGE';
 
@@ -277,8 +274,11 @@ export class ApiStack extends Stack {
     });
     const tokenAuthorizer = new HttpLambdaAuthorizer('TokenAuthorizer', this.authorizerFunction, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
-      identitySource: ['$request.header.Authorization'],
-      resultsCacheTtl: Duration.seconds(TOKEN_CACHE_SECONDS),
+      // No identity source, so API Gateway calls the authorizer without an Authorization header too (it
+      // would answer a bare 401 itself), and so no API Gateway cache, which needs one: the authorizer
+      // caches its answers in its container for 60 s (the revocation delay, AUTHENTICATION_CACHE_MS).
+      identitySource: [],
+      resultsCacheTtl: Duration.seconds(0),
     });
     this.tokenApi = this.defineApi('TokenApi', tokenAuthorizer, props, {
       description: 'Runway: MLflow-compatible tracking and registry API (Runway tokens)',

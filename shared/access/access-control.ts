@@ -1,9 +1,14 @@
-import { PermissionDeniedError, UnauthenticatedError } from '../platform/errors.ts';
+import { PermissionDeniedError } from '../platform/errors.ts';
 import type { Principal, ResourceKind } from './model.ts';
 import { allows, lower, type Need, type Permission } from './permissions.ts';
 import type { AccessRule, ResourceRef, SearchFilter } from './policies.ts';
 import type { GrantStore, ResourceLocator } from './ports.ts';
-import { type AuthorizerContext, principalFromContext } from './principal.ts';
+import {
+  type AuthorizerContext,
+  assertNotRefused,
+  principalFromContext,
+  unauthenticated,
+} from './principal.ts';
 
 export interface AccessControlOptions {
   grants: GrantStore;
@@ -31,11 +36,14 @@ export class AccessControl {
     this.adminPrincipals = options.adminPrincipals ?? [];
   }
 
-  /** The caller, or 401 UNAUTHENTICATED when the request carries no identity (fail closed). */
+  /**
+   * The caller, or 401 UNAUTHENTICATED saying why when the authorizer refused its credentials or the
+   * request carries no identity (fail closed).
+   */
   principalOf(requestContext: AuthorizerContext | undefined): Principal {
+    assertNotRefused(requestContext);
     const principal = principalFromContext(requestContext, this.adminPrincipals);
-    if (!principal)
-      throw new UnauthenticatedError('You are not authenticated: send a Runway token or sign with SigV4');
+    if (!principal) throw unauthenticated();
     return principal;
   }
 

@@ -6,7 +6,11 @@ import { parseToken, readAuthorization, secretMatches } from './token.ts';
 export type RefusalReason = 'missing' | 'malformed' | 'unknown' | 'expired' | 'revoked' | 'wrong-user';
 
 export type Authentication =
-  | { ok: true; principal: Principal }
+  | {
+      ok: true;
+      principal: Principal /** When the token expires (ms since the epoch), if it does. */;
+      expiresAt?: number;
+    }
   | { ok: false; reason: RefusalReason; tokenId?: string };
 
 /**
@@ -40,6 +44,7 @@ export class TokenAuthenticator {
     return {
       ok: true,
       principal: { name: record.user, kind: 'token', admin: record.admin, ceiling: record.ceiling, tokenId },
+      ...(record.expiresAt !== undefined ? { expiresAt: record.expiresAt } : {}),
     };
   }
 }

@@ -90,7 +90,13 @@ export class PermissionDeniedError extends RunwayError {
   readonly httpStatus = 403;
 }
 
-/** The caller is not authenticated (401). */
+/**
+ * The challenge every 401 carries (RFC 9110): a Runway token as a Bearer token, or as the password
+ * of Basic credentials, which is what the MLflow client sends from MLFLOW_TRACKING_USERNAME/PASSWORD.
+ */
+export const AUTHENTICATION_CHALLENGE = 'Bearer realm="runway", Basic realm="runway"';
+
+/** The caller is not authenticated (401, with `WWW-Authenticate: AUTHENTICATION_CHALLENGE`). */
 export class UnauthenticatedError extends RunwayError {
   readonly errorCode = 'UNAUTHENTICATED';
   readonly httpStatus = 401;

@@ -1,4 +1,5 @@
 import type { AccessControl } from '../access/access-control.ts';
+import { AUTHENTICATION_CACHE_MS } from '../access/authentication-cache.ts';
 import type { Principal } from '../access/model.ts';
 import { allows } from '../access/permissions.ts';
 import type { AuthorizerContext } from '../access/principal.ts';
@@ -8,7 +9,7 @@ import { PermissionDeniedError } from '../platform/errors.ts';
  * How long a container trusts a token caller's permission on a model: the token authorizer's own
  * cache TTL, so a revoked grant stops invocations within the time a revoked token does.
  */
-export const INVOCATION_GRANT_CACHE_MS = 60_000;
+export const INVOCATION_GRANT_CACHE_MS = AUTHENTICATION_CACHE_MS;
 /** Distinct callers and models a container remembers; the oldest entry goes first beyond it. */
 const MAX_CACHED_DECISIONS = 1000;
 

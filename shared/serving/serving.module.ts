@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import * as z from 'zod';
 import { accessControlFromEnv } from '../access/access.module.ts';
+import { assertNotRefused } from '../access/principal.ts';
 import { endpointName } from '../deployments/model.ts';
 import { dynamoDocumentClient } from '../platform/aws/dynamodb.ts';
 import { s3Client } from '../platform/aws/s3.ts';
@@ -102,6 +103,8 @@ export function createModelServerHandler(
     .use(requestLogger({ logger }))
     .use(errorMapper({ logger }))
     .handler(async (event) => {
+      // Refused credentials are 401 before anything is read, even which endpoints exist.
+      assertNotRefused(event.requestContext as never);
       const name = event.pathParameters?.name ?? '';
       if (!endpointName.safeParse(name).success)
         throw new ResourceDoesNotExistError(`Endpoint '${name.slice(0, 100)}' does not exist`);

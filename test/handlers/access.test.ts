@@ -27,6 +27,9 @@ beforeAll(async () => {
     SAGEMAKER_TARGET_ENABLED: 'false',
     EVENT_BUS_NAME: TEST_BUS,
     AWS_ENDPOINT_URL_EVENTBRIDGE: started.endpoint,
+    // Artifacts and the model server are only ever refused here: nothing reaches the bucket.
+    ARTIFACT_BUCKET_NAME: 'never-read',
+    AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
   });
   tracking = (await import('../../functions/tracking-api.ts')).handler as unknown as ApiHandler;
   registry = (await import('../../functions/registry-api.ts')).handler as unknown as ApiHandler;
@@ -88,8 +91,12 @@ describe('the token authorizer', () => {
     });
     return issued.token;
   }
-  const authorize = (authorization: string) =>
-    authorizer({ type: 'REQUEST', routeKey: 'ANY /api/2.0/mlflow/{proxy+}', headers: { authorization } });
+  const authorize = (authorization?: string) =>
+    authorizer({
+      type: 'REQUEST',
+      routeKey: 'ANY /api/2.0/mlflow/{proxy+}',
+      headers: authorization === undefined ? {} : { authorization },
+    });
 
   it('accepts a Bearer token and a Basic user:token, passing who is calling to the functions', async () => {
     const value = await token({ user: 'ana', ceiling: 'READ' });
@@ -102,20 +109,38 @@ describe('the token authorizer', () => {
     expect(basic.isAuthorized).toBe(true);
   });
 
-  it('refuses wrong, malformed, expired and revoked tokens, and a Basic user that is not the token’s', async () => {
+  it('passes missing, wrong, malformed, expired and revoked tokens and a Basic user not the token’s as refused, saying why only', async () => {
     const good = await token({ user: 'ana' });
     const forged = `${good.slice(0, 21)}${'A'.repeat(43)}`;
-    const cases = [
-      `Bearer ${forged}`,
-      `Bearer ${issueToken().token}`,
-      'Bearer not-a-token',
-      'Token abc',
-      `Basic ${Buffer.from(`eve:${good}`).toString('base64')}`,
-      `Bearer ${await token({ expiresAt: Date.now() - 1 })}`,
-      `Bearer ${await token({ revokedAt: Date.now() - 1 })}`,
+    const cases: [string | undefined, string][] = [
+      [undefined, 'missing'],
+      [`Bearer ${forged}`, 'unknown'],
+      [`Bearer ${issueToken().token}`, 'unknown'],
+      ['Bearer not-a-token', 'malformed'],
+      ['Token abc', 'malformed'],
+      [`Basic ${Buffer.from(`eve:${good}`).toString('base64')}`, 'wrong-user'],
+      [`Bearer ${await token({ expiresAt: Date.now() - 1 })}`, 'expired'],
+      [`Bearer ${await token({ revokedAt: Date.now() - 1 })}`, 'revoked'],
     ];
-    for (const header of cases)
-      expect({ header, ...(await authorize(header)) }).toEqual({ header, isAuthorized: false });
+    for (const [header, refused] of cases) {
+      // API Gateway would answer its own bare 401/403 to a denial: the function answers MLflow's 401.
+      expect({ header, ...(await authorize(header)) }).toEqual({
+        header,
+        isAuthorized: true,
+        context: { refused },
+      });
+    }
+  });
+
+  it('answers a token from its container cache for 60 s: a revocation shows after that, not before', async () => {
+    const value = await token({ user: 'cached' });
+    expect((await authorize(`Bearer ${value}`)).context).toMatchObject({ user: 'cached' });
+    await new DynamoTokenStore(tableName('AccessTable')).revoke(value.slice(4, 20), Date.now());
+    // Same header, same container: the answer of a minute ago, without a read (the revocation delay).
+    expect((await authorize(`Bearer ${value}`)).context).toMatchObject({ user: 'cached' });
+    // Another header for the same token is read afresh.
+    const basic = `Basic ${Buffer.from(`cached:${value}`).toString('base64')}`;
+    expect((await authorize(basic)).context).toEqual({ refused: 'revoked' });
   });
 
   it('stores only the hash of a token', async () => {
@@ -158,11 +183,73 @@ describe('tokens API', () => {
   });
 });
 
+describe('refused credentials', () => {
+  it('are 401 UNAUTHENTICATED from every function behind the token API, never a principal', async () => {
+    const functions = {
+      tracking,
+      registry,
+      access,
+      deployments,
+      artifacts: (await import('../../functions/artifacts-api.ts')).handler as unknown as ApiHandler,
+      webhooks: (await import('../../functions/webhook-api.ts')).handler as unknown as ApiHandler,
+      platform: (await import('../../functions/platform-api.ts')).handler as unknown as ApiHandler,
+      modelServer: (await import('../../functions/model-server.ts')).handler as unknown as ApiHandler,
+    };
+    const name = unique('refused-exp');
+    const requests: [keyof typeof functions, string, string, unknown?][] = [
+      ['tracking', 'POST', '/api/2.0/mlflow/experiments/create', { name }],
+      ['tracking', 'GET', '/api/2.0/mlflow/experiments/search?max_results=5'],
+      ['registry', 'POST', '/api/2.0/mlflow/registered-models/create', { name }],
+      ['access', 'POST', '/api/2.0/runway/tokens/create', { user: 'mallory', admin: true }],
+      ['access', 'GET', '/api/2.0/runway/tokens/list'],
+      ['deployments', 'GET', '/api/2.0/runway/endpoints'],
+      ['artifacts', 'GET', '/api/2.0/mlflow-artifacts/artifacts?path=x'],
+      ['webhooks', 'GET', '/api/2.0/mlflow/webhooks'],
+      // Even the $default route's 404 would say which paths exist.
+      ['platform', 'GET', '/api/2.0/nowhere'],
+      ['modelServer', 'POST', '/endpoints/churn/invocations', { inputs: [[1]] }],
+    ];
+    // What a tampered or buggy context might add to a refusal: it is still a refusal.
+    const contexts = [
+      { refused: 'revoked' },
+      { refused: 'revoked', user: 'root', admin: true, ceiling: 'MANAGE' },
+    ];
+    for (const [fn, method, path, body] of requests) {
+      for (const lambda of contexts) {
+        const event = apiEvent(method, path, body);
+        (event.requestContext as { authorizer?: unknown }).authorizer = { lambda };
+        if (fn === 'modelServer') event.pathParameters = { name: 'churn' };
+        const response = await functions[fn](event, lambdaContext);
+        expect({
+          fn,
+          path,
+          status: response.statusCode,
+          challenge: response.headers['www-authenticate'],
+          body: JSON.parse(response.body),
+        }).toEqual({
+          fn,
+          path,
+          status: 401,
+          challenge: 'Bearer realm="runway", Basic realm="runway"',
+          body: { error_code: 'UNAUTHENTICATED', message: 'The token was revoked' },
+        });
+      }
+    }
+    // Nothing was created by the refused writes.
+    const found = await as(admin, 'GET', `mlflow/experiments/get-by-name?experiment_name=${name}`);
+    expect(found.json.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect((await as(admin, 'GET', `mlflow/registered-models/get?name=${name}`)).status).toBe(404);
+  });
+});
+
 describe('authorization', () => {
   it('refuses a request that carries no identity (fail closed)', async () => {
     const response = await as('nobody', 'GET', 'mlflow/experiments/get?experiment_id=0');
     expect(response.status).toBe(401);
-    expect(response.json.error_code).toBe('UNAUTHENTICATED');
+    expect(response.json).toEqual({
+      error_code: 'UNAUTHENTICATED',
+      message: expect.stringMatching(/^No credentials: send a Runway token as Bearer/),
+    });
   });
 
   it('gives the creator MANAGE on experiments and registered models', async () => {

@@ -9,8 +9,9 @@ import { LOGREG_EXPECTED, seedEndpoint } from '../support/serving-seed.ts';
 
 /**
  * `runway start --auth` tried as a new user would: Runway's own app on the local runtime, the token
- * API's routes, the same authorizer function as on AWS in front of every request (with API Gateway's
- * 401 for a missing header, 403 for a refused token), and MLflow's errors from the functions.
+ * API's routes, the same authorizer function as on AWS in front of every request (no identity source,
+ * no API Gateway cache: it runs for every request, with or without a header), and MLflow's errors
+ * from the functions for every refusal: 401 UNAUTHENTICATED saying why, 403 PERMISSION_DENIED.
  */
 
 let dataDir: string;
@@ -48,9 +49,25 @@ async function api(
     },
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
-  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered.
-  return { status: response.status, json: (await response.json()) as any };
+  return {
+    status: response.status,
+    // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered.
+    json: (await response.json()) as any,
+    challenge: response.headers.get('www-authenticate'),
+  };
 }
+
+const CHALLENGE = 'Bearer realm="runway", Basic realm="runway"';
+
+/** MLflow's 401 with the challenge its client answers, saying `message`. */
+const unauthenticated = (message: string | RegExp) => ({
+  status: 401,
+  json: {
+    error_code: 'UNAUTHENTICATED',
+    message: typeof message === 'string' ? message : expect.stringMatching(message),
+  },
+  challenge: CHALLENGE,
+});
 
 /** Runs `runway tokens` against the runtime. */
 const cli = (args: string[], env: Record<string, string> = {}) => runway(['tokens', ...args], env);
@@ -90,23 +107,37 @@ describe('runway start --auth', () => {
     expect((await api('GET', '../../health')).status).toBe(200);
   });
 
-  it('refuses a request without a token (401) and with a wrong token (403), before any function runs', async () => {
-    const none = await api('GET', 'mlflow/experiments/search?max_results=10');
-    expect(none).toEqual({ status: 401, json: { message: 'Unauthorized' } });
-    const wrong = await api('GET', 'mlflow/experiments/search?max_results=10', {
-      token: `${adminToken.slice(0, 21)}${'x'.repeat(43)}`,
+  it('refuses a request without a token and with a wrong token: 401 UNAUTHENTICATED saying why', async () => {
+    const search = 'mlflow/experiments/search?max_results=10';
+    expect(await api('GET', search)).toEqual(
+      unauthenticated(/^No credentials: send a Runway token as Bearer/),
+    );
+    const forged = `${adminToken.slice(0, 21)}${'x'.repeat(43)}`;
+    const wrong = await api('GET', search, { token: forged });
+    expect(wrong).toEqual(unauthenticated(/^The token is not valid/));
+    expect(JSON.stringify(wrong)).not.toContain(forged.slice(21));
+    expect(await api('GET', search, { authorization: 'Bearer nope' })).toEqual(
+      unauthenticated(/is not a Runway token/),
+    );
+    // Nothing is created by a refused write.
+    const name = `refused-${Date.now()}`;
+    expect(await api('POST', 'mlflow/experiments/create', { body: { name } })).toEqual(
+      unauthenticated(/^No credentials/),
+    );
+    const found = await api('GET', `mlflow/experiments/get-by-name?experiment_name=${name}`, {
+      token: adminToken,
     });
-    expect(wrong).toEqual({ status: 403, json: { message: 'Forbidden' } });
-    const garbage = await api('GET', 'mlflow/experiments/search?max_results=10', {
-      authorization: 'Bearer nope',
-    });
-    expect(garbage.status).toBe(403);
+    expect(found.json.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
   });
 
   it('refuses an expired token', async () => {
     const token = await createToken({ user: 'temp', expires_in_seconds: 1 });
+    // Accepted (and cached by the authorizer) while valid: the cache never outlives the expiry.
+    expect((await api('GET', 'mlflow/experiments/search?max_results=10', { token })).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect((await api('GET', 'mlflow/experiments/search?max_results=10', { token })).status).toBe(403);
+    expect(await api('GET', 'mlflow/experiments/search?max_results=10', { token })).toEqual(
+      unauthenticated('The token has expired'),
+    );
   });
 
   it('refuses a revoked token (revocation reaches cached tokens within the cache TTL)', async () => {
@@ -115,7 +146,21 @@ describe('runway start --auth', () => {
     expect(
       (await api('POST', 'runway/tokens/revoke', { token: adminToken, body: { token_id: id } })).status,
     ).toBe(200);
-    expect((await api('GET', 'mlflow/experiments/search?max_results=10', { token })).status).toBe(403);
+    expect(await api('GET', 'mlflow/experiments/search?max_results=10', { token })).toEqual(
+      unauthenticated('The token was revoked'),
+    );
+  });
+
+  it('refuses Basic credentials whose user is not the token’s', async () => {
+    const token = await createToken({ user: 'carol' });
+    const basic = (user: string) => `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}`;
+    expect(
+      await api('GET', 'mlflow/experiments/search?max_results=10', { authorization: basic('mallory') }),
+    ).toEqual(unauthenticated("The Basic user name is not the token's user"));
+    expect(
+      (await api('GET', 'mlflow/experiments/search?max_results=10', { authorization: basic('carol') }))
+        .status,
+    ).toBe(200);
   });
 
   it('lets a read-only token read but answers its writes 403 PERMISSION_DENIED, as MLflow', async () => {
@@ -137,10 +182,10 @@ describe('runway start --auth', () => {
     const read = await api('GET', 'mlflow/experiments/get?experiment_id=0', { token });
     expect(read.status).toBe(200);
     const write = await api('POST', 'mlflow/experiments/create', { token, body: { name: 'not-allowed' } });
-    expect(write.status).toBe(403);
-    expect(write.json).toEqual({
-      error_code: 'PERMISSION_DENIED',
-      message: expect.stringContaining('viewer'),
+    expect(write).toEqual({
+      status: 403,
+      json: { error_code: 'PERMISSION_DENIED', message: "Permission denied: 'viewer' may not create this" },
+      challenge: null,
     });
     const log = await api('POST', 'mlflow/runs/create', { token, body: { experiment_id: '0' } });
     expect(log.json.error_code).toBe('PERMISSION_DENIED');
@@ -180,7 +225,7 @@ describe('runway start --auth', () => {
     expect({ code: revoked.code, out: revoked.stdout.trim() }).toEqual({ code: 0, out: `revoked ${id}` });
     const unauthorized = await cli(['list', '--url', runtime.url], { RUNWAY_TOKEN: 'Bearer-less-garbage' });
     expect(unauthorized.code).toBe(1);
-    expect(unauthorized.stderr).toContain('HTTP 403');
+    expect(unauthorized.stderr).toContain('UNAUTHENTICATED: The Authorization header is not a Runway token');
   });
 });
 
@@ -199,10 +244,19 @@ describe('runway start --auth: endpoints and invocations', () => {
       ['POST', '/endpoints/churn/invocations'],
     ] as const) {
       const route = runtime.gateway.match(method, path);
-      expect({ path, type: route?.authorizationType, authorizer: route?.authorizer?.functionArn }).toEqual({
+      expect({
+        path,
+        type: route?.authorizationType,
+        authorizer: route?.authorizer?.functionArn,
+        // As synthesized: called for every request, header or not, and never cached by the gateway.
+        identityHeaders: route?.authorizer?.identityHeaders,
+        ttlSeconds: route?.authorizer?.ttlSeconds,
+      }).toEqual({
         path,
         type: 'CUSTOM',
         authorizer: expect.stringMatching(/AuthorizerFunction/),
+        identityHeaders: [],
+        ttlSeconds: 0,
       });
     }
   });
@@ -215,8 +269,8 @@ describe('runway start --auth: endpoints and invocations', () => {
     ).toBe(200);
     const name = `auth-ep-${Date.now()}`;
     const body = { name, model_name: model, follows: { alias: 'production' } };
-    expect(await api('GET', 'runway/endpoints')).toEqual({ status: 401, json: { message: 'Unauthorized' } });
-    expect((await api('POST', 'runway/endpoints', { body })).status).toBe(401);
+    expect(await api('GET', 'runway/endpoints')).toEqual(unauthenticated(/^No credentials/));
+    expect(await api('POST', 'runway/endpoints', { body })).toEqual(unauthenticated(/^No credentials/));
     const created = await api('POST', 'runway/endpoints', { token: owner, body });
     expect(created.status, JSON.stringify(created.json)).toBe(200);
 
@@ -272,9 +326,20 @@ describe('runway start --auth: endpoints and invocations', () => {
     });
 
     const none = await invoke(name);
-    expect({ status: none.status, json: await none.json() }).toEqual({
+    expect({
+      status: none.status,
+      json: await none.json(),
+      challenge: none.headers.get('www-authenticate'),
+    }).toEqual(unauthenticated(/^No credentials/));
+    const revokedToken = await createToken({ user: 'serving-revoked' });
+    await api('POST', 'runway/tokens/revoke', {
+      token: adminToken,
+      body: { token_id: revokedToken.slice(4, 20) },
+    });
+    const revoked = await invoke(name, revokedToken);
+    expect({ status: revoked.status, json: await revoked.json() }).toEqual({
       status: 401,
-      json: { message: 'Unauthorized' },
+      json: { error_code: 'UNAUTHENTICATED', message: 'The token was revoked' },
     });
     const served = await invoke(name, owner);
     expect(served.status).toBe(200);

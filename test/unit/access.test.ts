@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { allows, lower, PERMISSIONS } from '../../shared/access/permissions.ts';
-import { iamPrincipalName, principalFromContext } from '../../shared/access/principal.ts';
+import {
+  assertNotRefused,
+  iamPrincipalName,
+  principalFromContext,
+  refusedContext,
+} from '../../shared/access/principal.ts';
 import {
   hashSecret,
   issueToken,
@@ -9,6 +14,7 @@ import {
   readAuthorization,
   secretMatches,
 } from '../../shared/access/token.ts';
+import { UnauthenticatedError } from '../../shared/platform/errors.ts';
 import { errorResponse } from '../../shared/platform/http/error-response.ts';
 import { parseQueryString } from '../../shared/platform/http/http-request.ts';
 import { defineOperation } from '../../shared/platform/http/operation.ts';
@@ -93,6 +99,62 @@ describe('principals', () => {
     expect(principalFromContext({}, admins)).toBeUndefined();
     expect(principalFromContext({ authorizer: { lambda: { user: '' } } }, admins)).toBeUndefined();
     expect(iamPrincipalName('arn:aws:iam::1:user/x')).toBe('arn:aws:iam::1:user/x');
+  });
+});
+
+describe('refused credentials', () => {
+  const refusal = (lambda: Record<string, unknown>) => {
+    try {
+      assertNotRefused({ authorizer: { lambda } });
+    } catch (error) {
+      return error;
+    }
+    return undefined;
+  };
+
+  it('never become a principal, whatever else the context holds', () => {
+    for (const lambda of [
+      refusedContext('revoked'),
+      { refused: 'expired', user: 'root', admin: true, ceiling: 'MANAGE' },
+      { refused: undefined, user: 'root' },
+      { refused: 42, user: 'root' },
+    ]) {
+      expect(
+        principalFromContext({ authorizer: { lambda, iam: { userArn: 'arn:aws:iam::1:role/Platform' } } }, [
+          'arn:aws:iam::1:role/Platform',
+        ]),
+      ).toBeUndefined();
+      expect(refusal(lambda)).toBeInstanceOf(UnauthenticatedError);
+    }
+  });
+
+  it('are 401 UNAUTHENTICATED saying why, in MLflow’s shape, with the challenge MLflow clients answer', () => {
+    const answers = (
+      ['missing', 'malformed', 'unknown', 'expired', 'revoked', 'wrong-user', 'unheard-of'] as const
+    ).map((reason) => {
+      const response = errorResponse(refusal({ refused: reason }), 'r');
+      return {
+        status: response.statusCode,
+        challenge: response.headers['www-authenticate'],
+        ...JSON.parse(response.body),
+      };
+    });
+    const challenge = 'Bearer realm="runway", Basic realm="runway"';
+    expect(answers.map((a) => ({ ...a, message: undefined }))).toEqual(
+      answers.map(() => ({ status: 401, challenge, error_code: 'UNAUTHENTICATED', message: undefined })),
+    );
+    expect(answers.map((a) => a.message)).toEqual([
+      expect.stringMatching(/^No credentials: send a Runway token as Bearer or as the Basic password/),
+      expect.stringContaining('is not a Runway token'),
+      expect.stringContaining('The token is not valid'),
+      'The token has expired',
+      'The token was revoked',
+      "The Basic user name is not the token's user",
+      'The credentials were refused',
+    ]);
+    // A context without a refusal passes, whoever it names.
+    expect(refusal({ user: 'ana' })).toBeUndefined();
+    expect(refusal({})).toBeUndefined();
   });
 });
 

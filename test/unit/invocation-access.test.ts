@@ -49,7 +49,11 @@ describe('InvocationAccess', () => {
     const iam: Principal = { name: 'arn:aws:iam::1:role/app', kind: 'iam', admin: false, ceiling: 'MANAGE' };
     await expect(access.authorize(iam, 'churn', 'churn-model')).resolves.toBeUndefined();
     expect(reads).toEqual([]);
-    expect(() => access.principalOf(undefined)).toThrow(/not authenticated/);
+    expect(() => access.principalOf(undefined)).toThrow(/^No credentials: send a Runway token/);
+    // A refusal is a refusal, whatever else the authorizer's context says.
+    expect(() =>
+      access.principalOf({ authorizer: { lambda: { refused: 'revoked', user: 'ana', ceiling: 'READ' } } }),
+    ).toThrow('The token was revoked');
     expect(access.principalOf({ authorizer: { lambda: { user: 'ana', ceiling: 'READ' } } })).toMatchObject({
       name: 'ana',
       kind: 'token',

@@ -1,4 +1,9 @@
-import { MethodNotAllowedError, RunwayError } from '../errors.ts';
+import {
+  AUTHENTICATION_CHALLENGE,
+  MethodNotAllowedError,
+  RunwayError,
+  UnauthenticatedError,
+} from '../errors.ts';
 
 /** An API Gateway v2 structured response. */
 export interface ApiResponse {
@@ -29,6 +34,7 @@ export function errorResponse(error: unknown, requestId: string): ApiResponse {
   if (error instanceof RunwayError) {
     const headers: Record<string, string> = {};
     if (error instanceof MethodNotAllowedError) headers.allow = error.allowed.join(', ');
+    if (error instanceof UnauthenticatedError) headers['www-authenticate'] = AUTHENTICATION_CHALLENGE;
     const message = error.expose ? error.message : `Internal error (request id ${requestId})`;
     return json(error.httpStatus, { error_code: error.errorCode, message }, headers);
   }

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { accessControlFromEnv } from '../../access/access.module.ts';
 import type { AccessControl } from '../../access/access-control.ts';
 import { ruleFor } from '../../access/policies.ts';
+import { assertNotRefused } from '../../access/principal.ts';
 import { logger as defaultLogger, type Logger } from '../logger.ts';
 import { type ApiResponse, json } from './error-response.ts';
 import { fromApiGatewayEvent, type HttpRequest } from './http-request.ts';
@@ -36,6 +37,8 @@ export function createHttpHandler(options: {
     .use(requestLogger({ logger: log }))
     .use(errorMapper({ logger: log }))
     .handler(async (event) => {
+      // Credentials the token authorizer refused are 401 on every route, whatever it reads (fail closed).
+      assertNotRefused(event.requestContext as never);
       const request = fromApiGatewayEvent(event);
       const { operation, input } = router.resolve(request);
       if (access === 'public') return toResponse(await operation.handle(input, request));
