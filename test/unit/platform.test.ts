@@ -61,6 +61,20 @@ describe('errorResponse', () => {
     });
   });
 
+  it("answers DynamoDB's refusal of an item over 400 KB with 400, not 500", () => {
+    const tooLarge = Object.assign(new Error('Item size has exceeded the maximum allowed size'), {
+      name: 'ValidationException',
+    });
+    const response = errorResponse(tooLarge, 'r');
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body).error_code).toBe('INVALID_PARAMETER_VALUE');
+    // Other validation failures stay server faults: they are Runway's bugs, not the client's.
+    const other = Object.assign(new Error('One or more parameter values were invalid'), {
+      name: 'ValidationException',
+    });
+    expect(errorResponse(other, 'r').statusCode).toBe(500);
+  });
+
   it('answers throttling from AWS with a retryable 503', () => {
     const throttled = Object.assign(new Error('Rate exceeded'), {
       name: 'ProvisionedThroughputExceededException',
