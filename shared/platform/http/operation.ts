@@ -18,6 +18,14 @@ export interface Operation<S extends z.ZodType = z.ZodType> {
   input: S;
   /** Where the parameters come from; defaults to `query` for GET and `body` otherwise. */
   source?: 'query' | 'body';
+  /**
+   * The largest body the route accepts, in bytes; a larger one is refused with 413 before it is
+   * parsed (`body-limit.ts`). JSON routes stay at or below `MAX_JSON_BODY_BYTES`.
+   * @default DEFAULT_MAX_BODY_BYTES (1 MiB)
+   */
+  maxBodyBytes?: number;
+  /** Appended to the 413 message: what to do instead (e.g. upload in parts). */
+  bodyTooLargeHint?: string;
   /** Calls one service method and returns the response body (serialized as JSON). */
   handle(input: z.output<S>, request: HttpRequest): Promise<unknown> | unknown;
 }

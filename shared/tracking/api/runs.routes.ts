@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { InvalidParameterError } from '../../platform/errors.ts';
+import { MAX_JSON_BODY_BYTES } from '../../platform/http/body-limit.ts';
 import { defineOperation, type Operation } from '../../platform/http/operation.ts';
 import { idString, int64, repeated, tagInput, viewType } from '../../platform/http/wire.ts';
 import { RUN_LIMITS, RUN_NAME_TAG, RUN_STATUSES } from '../run.model.ts';
@@ -190,6 +191,8 @@ export function runOperations(service: RunService): Operation[] {
     defineOperation({
       method: 'POST',
       path: 'mlflow/runs/log-inputs',
+      // A dataset's schema alone may be 1 MB (MLflow's limit), and a request may carry many datasets.
+      maxBodyBytes: MAX_JSON_BODY_BYTES,
       input: z.object({
         run_id: z.string(),
         datasets: z
