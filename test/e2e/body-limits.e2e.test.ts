@@ -10,7 +10,7 @@ function padded(json: unknown, size: number): string {
 }
 
 /**
- * Each route's declared body limit over HTTP, as a client meets it: 413 REQUEST_LIMIT_EXCEEDED in
+ * Each route's declared body limit over HTTP, as a client meets it: 413 INVALID_PARAMETER_VALUE in
  * MLflow's error shape naming both sizes, before the body is read as JSON; never a 5xx.
  */
 describe('request body limits over HTTP', () => {
@@ -28,7 +28,7 @@ describe('request body limits over HTTP', () => {
     );
     expect(over.status).toBe(413);
     expect(over.json).toEqual({
-      error_code: 'REQUEST_LIMIT_EXCEEDED',
+      error_code: 'INVALID_PARAMETER_VALUE',
       message: `The request body is ${MiB + 1} bytes; POST mlflow/experiments/create accepts at most ${MiB} bytes.`,
     });
     // The registry's routes, on another function, say the same; on the UI's prefix too.
@@ -71,7 +71,7 @@ describe('request body limits over HTTP', () => {
     );
     expect(over.status).toBe(413);
     const json = JSON.parse(Buffer.from(over.body).toString('utf8'));
-    expect(json.error_code).toBe('REQUEST_LIMIT_EXCEEDED');
+    expect(json.error_code).toBe('INVALID_PARAMETER_VALUE');
     expect(json.message).toContain(`The request body is ${4 * MiB + 1} bytes`);
     expect(json.message).toContain('multipart upload (mlflow-artifacts/mpu/create)');
   });

@@ -189,7 +189,7 @@ describe('artifacts handler: upload and download', () => {
     expect((await call('PUT', artifacts(`${dir}/limit.bin`), { body: limit })).status).toBe(200);
     const over = await call('PUT', artifacts(`${dir}/over.bin`), { body: Buffer.alloc(4 * MiB + 1, 1) });
     expect(over.status).toBe(413);
-    expect(over.json.error_code).toBe('REQUEST_LIMIT_EXCEEDED');
+    expect(over.json.error_code).toBe('INVALID_PARAMETER_VALUE');
     expect(over.json.message).toBe(
       `The request body is ${4 * MiB + 1} bytes; PUT mlflow-artifacts/artifacts/{artifact_path+} accepts at most ${4 * MiB} bytes. ` +
         'Log larger files by multipart upload (mlflow-artifacts/mpu/create): set ' +

@@ -4,9 +4,9 @@ import type { Operation } from './operation.ts';
 
 /**
  * The body size a route accepts unless it declares another (`Operation.maxBodyBytes`): 1 MiB. Every
- * MLflow message of the tracking and registry APIs fits in it with room to spare: a log-batch is at
- * most 1,000,000 bytes by MLflow's own rule (answered 400 by the route, as MLflow does), tag values
- * are at most 8000 characters, and a registry or logged-model entity is one DynamoDB item (< 400 KB).
+ * MLflow message of the tracking and registry APIs fits in it with room to spare: tag values are at
+ * most 8000 characters, a registry or logged-model entity is one DynamoDB item (< 400 KB), and
+ * log-batch declares MLflow's own 1,000,000 bytes.
  */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
@@ -29,13 +29,14 @@ export function bodySizeOf(request: Pick<HttpRequest, 'body' | 'rawBody'>): numb
 }
 
 /**
- * Refuses a body larger than the route accepts with 413 REQUEST_LIMIT_EXCEEDED, before it is parsed,
- * naming both sizes (and the route's hint, e.g. multipart upload for artifacts).
+ * Refuses a body larger than the route accepts, before it is parsed: with the route's own error where
+ * MLflow defines one, otherwise 413 naming both sizes (and the route's hint, e.g. multipart upload).
  */
 export function checkBodySize(operation: Operation, request: Pick<HttpRequest, 'body' | 'rawBody'>): void {
   const size = bodySizeOf(request);
   const limit = maxBodyBytesOf(operation);
   if (size <= limit) return;
+  if (operation.bodyTooLarge) throw operation.bodyTooLarge(size, limit);
   const hint = operation.bodyTooLargeHint ? ` ${operation.bodyTooLargeHint}` : '';
   throw new PayloadTooLargeError(
     `The request body is ${size} bytes; ${operation.method} ${operation.path} accepts at most ${limit} bytes.${hint}`,

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { RunwayError } from '../errors.ts';
 import type { HttpRequest } from './http-request.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -26,6 +27,11 @@ export interface Operation<S extends z.ZodType = z.ZodType> {
   maxBodyBytes?: number;
   /** Appended to the 413 message: what to do instead (e.g. upload in parts). */
   bodyTooLargeHint?: string;
+  /**
+   * The error a larger body is answered with, where MLflow defines its own (log-batch: 400).
+   * @default a 413 `PayloadTooLargeError` naming both sizes (and `bodyTooLargeHint`)
+   */
+  bodyTooLarge?: (size: number, limit: number) => RunwayError;
   /** Calls one service method and returns the response body (serialized as JSON). */
   handle(input: z.output<S>, request: HttpRequest): Promise<unknown> | unknown;
 }
