@@ -16,7 +16,7 @@ const REDACTED = '[redacted]';
 /** Credentials found inside strings, with what replaces them (the part before the secret is kept). */
 const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
   // An Authorization header's value, wherever it was quoted.
-  [/\b(Bearer|Basic|Digest)(\s+)[A-Za-z0-9._~+/-]+=*/gi, `$1$2${REDACTED}`],
+  [/\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/-]+=*/gi, `$1$2${REDACTED}`],
   // A Runway token `rwy_<id>_<secret>`: the id stays, for support; anything else after `rwy_` goes.
   [/rwy_([0-9a-f]{16})_[A-Za-z0-9_-]+/g, `rwy_$1_${REDACTED}`],
   [/rwy_(?![0-9a-f]{16}_\[redacted\])[A-Za-z0-9_-]{8,}/g, `rwy_${REDACTED}`],

@@ -151,6 +151,7 @@ describe('Logger', () => {
       path: '/api/2.0/mlflow/runs/log-batch',
       runId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
       detail: "Invalid value 'abc' for parameter 'max_results' supplied",
+      dataset: 'Dataset digest exceeds the maximum length of 36',
       digest: 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
     };
     expect(redact(ordinary)).toEqual(ordinary);
