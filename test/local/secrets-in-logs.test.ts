@@ -188,6 +188,24 @@ describe('nothing secret in logs', () => {
     });
     expect(oversized.status).toBe(413);
 
+    // A webhook's signing secret (admins only), accepted once and refused once (the refusal quotes
+    // the bad field, never the secret).
+    const webhookSecret = `whsec-${randomBytes(24).toString('hex')}`;
+    secrets.add(webhookSecret);
+    const hook = {
+      name: `hook-${Date.now()}`,
+      url: 'https://hooks.example.com/runway',
+      events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }],
+      secret: webhookSecret,
+    };
+    const admin = { authorization: bearer(adminToken) };
+    expect((await api('POST', 'mlflow/webhooks', { ...admin, body: hook })).status).toBe(200);
+    const badHook = await api('POST', 'mlflow/webhooks', {
+      ...admin,
+      body: { ...hook, events: [{ entity: 'NOTHING', action: 'CREATED' }] },
+    });
+    expect(badHook.status).toBe(400);
+
     // Presigned URLs (signatures in query strings) handed out, used, and sent back in a body.
     const experiment = await api('POST', 'mlflow/experiments/create', {
       ...auth,
