@@ -11,6 +11,18 @@ defineRunwayApp(app, {
     .map((arn) => arn.trim())
     .filter(Boolean),
   defaultPermission: app.node.tryGetContext('defaultPermission'),
+  apiRateLimit: positiveNumber('apiRateLimit'),
+  apiBurstLimit: positiveNumber('apiBurstLimit'),
 });
 // Every synth is checked; an unacknowledged finding fails it.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+/** A numeric `-c name=value`, or undefined when not given; anything else stops the synth. */
+function positiveNumber(name: string): number | undefined {
+  const raw = app.node.tryGetContext(name);
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`-c ${name} must be a positive number, got '${raw}'`);
+  return value;
+}

@@ -14,6 +14,13 @@ export interface RunwayAppOptions {
   adminPrincipals?: readonly string[];
   /** MLflow's `default_permission` (`-c defaultPermission=NO_PERMISSIONS`). @default 'READ' */
   defaultPermission?: 'NO_PERMISSIONS' | 'READ' | 'EDIT' | 'MANAGE';
+  /**
+   * Steady requests per second each HTTP API stage accepts before answering 429
+   * (`-c apiRateLimit=200`). @default 500
+   */
+  apiRateLimit?: number;
+  /** Requests a stage accepts at once above the rate (`-c apiBurstLimit=400`). @default 1000 */
+  apiBurstLimit?: number;
 }
 
 /** The stacks of one Runway deployment: the stateful stack first, stateless stacks taking its resources. */
@@ -31,6 +38,8 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     accessTable: stateful.accessTable,
     adminPrincipals: options.adminPrincipals,
     defaultPermission: options.defaultPermission,
+    rateLimit: options.apiRateLimit,
+    burstLimit: options.apiBurstLimit,
   });
   // The access layer of the functions outside the API stack: the same table and settings.
   const access = {

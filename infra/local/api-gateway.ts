@@ -86,7 +86,8 @@ export class LocalApiGateway {
     const body = await readBody(request, MAX_BODY_BYTES);
     if (body === 'too-large') return send(response, 413, { message: 'Request Entity Too Large' });
     const event = this.toEvent(request, method, url, route, body);
-    if (JSON.stringify(event).length > MAX_EVENT_BYTES) {
+    // Bytes, not characters: a multi-byte text body weighs more than its length says.
+    if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) {
       return send(response, 413, { message: 'Request Entity Too Large' });
     }
     const identity = await this.identify(route, event);

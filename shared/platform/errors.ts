@@ -78,9 +78,12 @@ export class MethodNotAllowedError extends RunwayError {
   }
 }
 
-/** The request body is larger than the API accepts (413). */
+/**
+ * The request body is larger than the route accepts (413). Its code is MLflow's for every size
+ * violation, INVALID_PARAMETER_VALUE: MLflow's REQUEST_LIMIT_EXCEEDED means rate limiting (429).
+ */
 export class PayloadTooLargeError extends RunwayError {
-  readonly errorCode = 'REQUEST_LIMIT_EXCEEDED';
+  readonly errorCode = 'INVALID_PARAMETER_VALUE';
   readonly httpStatus = 413;
 }
 

@@ -105,6 +105,11 @@ export const RUN_LIMITS = {
   inputTagKey: 255,
   inputTagValue: 500,
   datasetsPerBatch: 1000,
+  /**
+   * Runway's own: a dataset input is one DynamoDB item (at most 400 KB), so its name, digest, source,
+   * schema, profile and tags together stay below this, although MLflow allows a 1 MB schema.
+   */
+  datasetStoredBytes: 350_000,
 } as const;
 
 /** Infinity is stored as the largest double, as MLflow's SQL store does. */
@@ -165,6 +170,21 @@ export function validateDatasetInput(input: DatasetInput): DatasetInput {
     if (tag.key === '') throw new InvalidParameterError('Input tag key cannot be empty');
     validateLength('Input tag key', tag.key, RUN_LIMITS.inputTagKey);
     validateLength('Input tag value', tag.value, RUN_LIMITS.inputTagValue);
+  }
+  const stored = [
+    dataset.name,
+    dataset.digest,
+    dataset.sourceType,
+    dataset.source,
+    dataset.schema ?? '',
+    dataset.profile ?? '',
+    ...input.tags.flatMap((tag) => [tag.key, tag.value]),
+  ].reduce((total, text) => total + Buffer.byteLength(text, 'utf8'), 0);
+  if (stored > RUN_LIMITS.datasetStoredBytes) {
+    throw new InvalidParameterError(
+      `Dataset '${dataset.name.slice(0, 100)}' is ${stored} bytes with its schema, profile, source and tags; ` +
+        `Runway stores at most ${RUN_LIMITS.datasetStoredBytes} bytes per dataset input`,
+    );
   }
   return input;
 }

@@ -152,7 +152,7 @@ describe('artifacts over HTTP', () => {
     );
     expect(over.status).toBe(413);
     const error = JSON.parse(Buffer.from(over.body).toString('utf8'));
-    expect(error.error_code).toBe('REQUEST_LIMIT_EXCEEDED');
+    expect(error.error_code).toBe('INVALID_PARAMETER_VALUE');
     expect(error.message).toContain('MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true');
   });
 

@@ -189,8 +189,12 @@ describe('artifacts handler: upload and download', () => {
     expect((await call('PUT', artifacts(`${dir}/limit.bin`), { body: limit })).status).toBe(200);
     const over = await call('PUT', artifacts(`${dir}/over.bin`), { body: Buffer.alloc(4 * MiB + 1, 1) });
     expect(over.status).toBe(413);
-    expect(over.json.error_code).toBe('REQUEST_LIMIT_EXCEEDED');
-    expect(over.json.message).toContain('MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true');
+    expect(over.json.error_code).toBe('INVALID_PARAMETER_VALUE');
+    expect(over.json.message).toBe(
+      `The request body is ${4 * MiB + 1} bytes; PUT mlflow-artifacts/artifacts/{artifact_path+} accepts at most ${4 * MiB} bytes. ` +
+        'Log larger files by multipart upload (mlflow-artifacts/mpu/create): set ' +
+        `MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true and MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE=${4 * MiB} in the client's environment.`,
+    );
     const missing = await raw
       .send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${dir}/over.bin` }))
       .catch((error: Error) => error.name);
@@ -479,6 +483,27 @@ describe('artifacts handler: multipart upload', () => {
     expect(aborted.status).toBe(200);
     expect(aborted.json).toEqual({});
     expect((await complete({ parts: uploaded })).status).toBe(404);
+  });
+
+  it("accepts a completion listing thousands of parts with their URLs, as MLflow's client sends it, up to 4 MiB", async () => {
+    const dir = runDir();
+    const url = `https://bucket.s3.amazonaws.com/${dir}/f.bin?X-Amz-Signature=${'a'.repeat(1200)}`;
+    const parts = (count: number) =>
+      Array.from({ length: count }, (_, i) => ({ part_number: i + 1, etag: `"${'0'.repeat(32)}"`, url }));
+    const complete = (body: string) =>
+      call('POST', `mlflow-artifacts/mpu/complete/${dir}`, {
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
+    const body = JSON.stringify({ path: 'f.bin', upload_id: 'no-such-upload', parts: parts(2000) });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(2 * MiB);
+    // Past the size check: the upload itself is unknown.
+    expect((await complete(body)).status).toBe(404);
+    const atLimit = body + ' '.repeat(4 * MiB - Buffer.byteLength(body));
+    expect((await complete(atLimit)).status).toBe(404);
+    const over = await complete(`${atLimit} `);
+    expect(over.status).toBe(413);
+    expect(over.json.message).toContain(`mpu/complete/{artifact_path+} accepts at most ${4 * MiB} bytes`);
   });
 
   it('aborts idempotently: an unknown or finished upload answers 200, like a delete', async () => {

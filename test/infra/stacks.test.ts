@@ -3,6 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { defineRunwayApp } from '../../infra/runway-app.ts';
 import { synthRunway, templateOf } from '../support/synth.ts';
 
 type Synth = ReturnType<typeof synthRunway>;
@@ -196,6 +197,20 @@ describe('API stack', () => {
       DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 }),
       AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
     });
+  });
+
+  it('takes the throttling rate and burst from the app options, for both APIs', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stacks = defineRunwayApp(app, {
+      env: { account: '123456789012', region: 'eu-west-1' },
+      apiRateLimit: 50,
+      apiBurstLimit: 80,
+    });
+    const stages = templateOf(stacks.api).findResources('AWS::ApiGatewayV2::Stage');
+    expect(Object.values(stages).map((stage) => stage.Properties.DefaultRouteSettings)).toEqual([
+      expect.objectContaining({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 80 }),
+      expect.objectContaining({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 80 }),
+    ]);
   });
 
   it('runs functions on the latest Node.js runtime on arm64 with tracing and a log retention', () => {

@@ -1,32 +1,17 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../infra/local/runtime.ts';
-import { REPO_ROOT } from '../../infra/repo-root.ts';
+import { runRunwayCli } from '../support/runway-cli.ts';
 
-const BIN = path.join(REPO_ROOT, 'infra/local/bin/runway.js');
 let runtime: LocalRuntime;
 let dataDir: string;
 
 /** Runs `runway endpoints ...` against the runtime, as a user would from a shell. */
-function runway(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'endpoints', ...args, '--url', runtime.url], {
-      cwd: REPO_ROOT,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+async function runway(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await runRunwayCli(['endpoints', ...args, '--url', runtime.url]);
+  return { status: code, stdout, stderr };
 }
 
 async function registeredModel(name: string): Promise<void> {

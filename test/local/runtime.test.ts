@@ -117,6 +117,16 @@ describe('HTTP API as API Gateway serves it', () => {
     });
     expect(response.status).toBe(413);
   });
+
+  it("rejects an event over Lambda's 6 MB payload limit with 413, counting bytes, not characters", async () => {
+    // 2.1 million three-byte characters: 6.3 MB, although the event's JSON is only ~2.1 million long.
+    const response = await fetch(`${runtime.url}/echo/1`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: '€'.repeat(2_100_000),
+    });
+    expect(response.status).toBe(413);
+  });
 });
 
 describe('state machines from the synthesized definition', () => {

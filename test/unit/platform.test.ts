@@ -61,6 +61,20 @@ describe('errorResponse', () => {
     });
   });
 
+  it("answers DynamoDB's refusal of an item over 400 KB with 400, not 500", () => {
+    const tooLarge = Object.assign(new Error('Item size has exceeded the maximum allowed size'), {
+      name: 'ValidationException',
+    });
+    const response = errorResponse(tooLarge, 'r');
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body).error_code).toBe('INVALID_PARAMETER_VALUE');
+    // Other validation failures stay server faults: they are Runway's bugs, not the client's.
+    const other = Object.assign(new Error('One or more parameter values were invalid'), {
+      name: 'ValidationException',
+    });
+    expect(errorResponse(other, 'r').statusCode).toBe(500);
+  });
+
   it('answers throttling from AWS with a retryable 503', () => {
     const throttled = Object.assign(new Error('Rate exceeded'), {
       name: 'ProvisionedThroughputExceededException',
@@ -86,6 +100,61 @@ describe('Logger', () => {
     expect(entry).toMatchObject({ level: 'info', service: 'svc', message: 'hello', requestId: 'r1' });
     expect(entry.headers).toEqual({ Authorization: '[redacted]', accept: '*/*' });
     expect(entry.nested[0].password).toBe('[redacted]');
+  });
+
+  it('redacts credentials inside any string: tokens, Bearer and Basic values, SigV4 secrets', () => {
+    const token = `rwy_0123456789abcdef_${'S'.repeat(40)}-_x`;
+    const secret = token.slice(21);
+    const basic = Buffer.from(`ana:${token}`).toString('base64');
+    const signature = 'f'.repeat(64);
+    const lines: string[] = [];
+    const logger = new Logger({ level: 'debug', service: 'svc', sink: (line) => lines.push(line) });
+    logger.info(`client error for ${token}`, {
+      detail: `No Experiment with id=${token} exists`,
+      quoted: [`Authorization: Bearer ${token}`, `authorization: Basic ${basic}`, `basic=${basic}`],
+      sigv4: `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261128/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=${signature}`,
+      url: `https://b.s3.amazonaws.com/k?X-Amz-Credential=AKID%2F1&X-Amz-Security-Token=IQoJb3JpZ2luX2VjE%2Fabc&X-Amz-Signature=${signature}`,
+      env: `AWS_SECRET_ACCESS_KEY=${'k'.repeat(40)}`,
+      malformed: 'rwy_not-a-real-token-but-close',
+      error: new Error(`failed with ${token}`),
+      tokenId: '0123456789abcdef',
+    });
+    const line = lines[0] as string;
+    for (const leaked of [
+      secret,
+      basic,
+      signature,
+      'IQoJb3JpZ2luX2VjE',
+      'k'.repeat(40),
+      'not-a-real-token',
+    ]) {
+      expect(line).not.toContain(leaked);
+    }
+    const entry = JSON.parse(line);
+    // What is left is enough for support: the token's public id, the scheme, the credential's scope.
+    expect(entry.message).toBe('client error for rwy_0123456789abcdef_[redacted]');
+    expect(entry.quoted).toEqual([
+      'Authorization: Bearer [redacted]',
+      'authorization: Basic [redacted]',
+      'basic=[redacted]',
+    ]);
+    expect(entry.sigv4).toContain('Credential=AKIDEXAMPLE/20261128/us-east-1/execute-api/aws4_request');
+    expect(entry.sigv4).toContain('Signature=[redacted]');
+    expect(entry.url).toContain('X-Amz-Signature=[redacted]');
+    expect(entry.error.message).toBe('failed with rwy_0123456789abcdef_[redacted]');
+    expect(entry.error.stack).not.toContain(secret);
+    expect(entry.tokenId).toBe('0123456789abcdef');
+  });
+
+  it('leaves ordinary values alone', () => {
+    const ordinary = {
+      path: '/api/2.0/mlflow/runs/log-batch',
+      runId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
+      detail: "Invalid value 'abc' for parameter 'max_results' supplied",
+      dataset: 'Dataset digest exceeds the maximum length of 36',
+      digest: 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    };
+    expect(redact(ordinary)).toEqual(ordinary);
   });
 
   it('turns errors into plain objects', () => {

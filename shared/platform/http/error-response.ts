@@ -26,6 +26,9 @@ const THROTTLING = new Set([
 const KEY_TOO_LONG =
   /exceeded the maximum size limit|size limit of \d+ bytes|Aggregated size of all range keys/i;
 
+/** DynamoDB's refusal of an item over 400 KB (also as a transaction's or a batch's cancellation reason). */
+const ITEM_TOO_LARGE = /Item size has exceeded the maximum allowed size|Item size to update has exceeded/i;
+
 /**
  * The one place where errors become HTTP answers in MLflow's shape `{"error_code", "message"}`.
  * Errors below 500 show their message; anything unexpected is a 500 whose details stay in the logs.
@@ -44,6 +47,14 @@ export function errorResponse(error: unknown, requestId: string): ApiResponse {
     return json(400, {
       error_code: 'INVALID_PARAMETER_VALUE',
       message: 'An id or name in the request is longer than any Runway stores',
+    });
+  }
+  if (error instanceof Error && error.name === 'ValidationException' && ITEM_TOO_LARGE.test(error.message)) {
+    // Values that pass every field limit yet together outgrow one DynamoDB item: too much for one
+    // entity, refused as such rather than as a server fault. Routes check what they can up front.
+    return json(400, {
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: 'The values in the request are larger than Runway stores for one entity (400 KB)',
     });
   }
   if (error instanceof Error && THROTTLING.has(error.name)) {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { RunwayError } from '../errors.ts';
 import type { HttpRequest } from './http-request.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -18,6 +19,19 @@ export interface Operation<S extends z.ZodType = z.ZodType> {
   input: S;
   /** Where the parameters come from; defaults to `query` for GET and `body` otherwise. */
   source?: 'query' | 'body';
+  /**
+   * The largest body the route accepts, in bytes; a larger one is refused with 413 before it is
+   * parsed (`body-limit.ts`). JSON routes stay at or below `MAX_JSON_BODY_BYTES`.
+   * @default DEFAULT_MAX_BODY_BYTES (1 MiB)
+   */
+  maxBodyBytes?: number;
+  /** Appended to the 413 message: what to do instead (e.g. upload in parts). */
+  bodyTooLargeHint?: string;
+  /**
+   * The error a larger body is answered with, where MLflow defines its own (log-batch: 400).
+   * @default a 413 `PayloadTooLargeError` naming both sizes (and `bodyTooLargeHint`)
+   */
+  bodyTooLarge?: (size: number, limit: number) => RunwayError;
   /** Calls one service method and returns the response body (serialized as JSON). */
   handle(input: z.output<S>, request: HttpRequest): Promise<unknown> | unknown;
 }

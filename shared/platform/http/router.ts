@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { EndpointNotFoundError, InvalidParameterError, MethodNotAllowedError } from '../errors.ts';
+import { checkBodySize } from './body-limit.ts';
 import type { HttpRequest } from './http-request.ts';
 import type { Operation } from './operation.ts';
 import { validationError } from './validation-error.ts';
@@ -53,6 +54,7 @@ export class Router {
       );
     }
     const { operation } = match.route;
+    checkBodySize(operation, request);
     const raw = { ...readParameters(operation, request), ...match.params };
     return { operation, input: parseInput(operation.input, raw) };
   }

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { InvalidParameterError } from '../../platform/errors.ts';
+import { MAX_JSON_BODY_BYTES } from '../../platform/http/body-limit.ts';
 import { defineOperation, type Operation } from '../../platform/http/operation.ts';
 import { idString, int64, repeated, tagInput, viewType } from '../../platform/http/wire.ts';
 import { RUN_LIMITS, RUN_NAME_TAG, RUN_STATUSES } from '../run.model.ts';
@@ -165,19 +166,19 @@ export function runOperations(service: RunService): Operation[] {
     defineOperation({
       method: 'POST',
       path: 'mlflow/runs/log-batch',
+      // MLflow's own rule, with its answer (400), checked before the body is parsed.
+      maxBodyBytes: RUN_LIMITS.batchBytes,
+      bodyTooLarge: (size, limit) =>
+        new InvalidParameterError(
+          `Batched logging API requests must be at most ${limit} bytes, got a request of size ${size}.`,
+        ),
       input: z.object({
         run_id: z.string(),
         metrics: z.array(metricInput).optional(),
         params: z.array(paramInput).optional(),
         tags: z.array(tagInput()).optional(),
       }),
-      handle: async (input, request) => {
-        const size = Buffer.byteLength(request.body ?? '');
-        if (size > RUN_LIMITS.batchBytes) {
-          throw new InvalidParameterError(
-            `Batched logging API requests must be at most ${RUN_LIMITS.batchBytes} bytes, got a request of size ${size}.`,
-          );
-        }
+      handle: async (input) => {
         await service.logBatch({
           runId: input.run_id,
           metrics: input.metrics?.map(toMetric),
@@ -190,6 +191,8 @@ export function runOperations(service: RunService): Operation[] {
     defineOperation({
       method: 'POST',
       path: 'mlflow/runs/log-inputs',
+      // A dataset's schema alone may be 1 MB (MLflow's limit), and a request may carry many datasets.
+      maxBodyBytes: MAX_JSON_BODY_BYTES,
       input: z.object({
         run_id: z.string(),
         datasets: z

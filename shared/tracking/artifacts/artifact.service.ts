@@ -80,6 +80,11 @@ export class ArtifactService {
     this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
   }
 
+  /** The largest file `upload` stores; the upload route refuses larger bodies before reading them. */
+  get maxUploadBytes(): number {
+    return this.limits.maxInlineUploadBytes;
+  }
+
   /** Stores a small file (a PUT body); larger ones must come by multipart upload. */
   async upload(path: string, body: Uint8Array | undefined): Promise<void> {
     validateFilePath(path);
@@ -88,8 +93,7 @@ export class ArtifactService {
     if (bytes.byteLength > limit) {
       throw new PayloadTooLargeError(
         `Artifact '${path}' is ${bytes.byteLength} bytes; uploads through the API are limited to ${limit} bytes. ` +
-          'Log larger files by multipart upload: set MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true and ' +
-          `MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE=${limit} in the client's environment.`,
+          multipartUploadHint(limit),
       );
     }
     await this.store.write(path, bytes, guessContentType(baseName(path)));
@@ -385,4 +389,13 @@ function decodeListToken(token: string | undefined, scope: string, path: string)
   >;
   if (s !== scope || p !== path || typeof t !== 'string' || t === '') throw invalid;
   return t;
+}
+
+/** What a client whose file is too large for one PUT should do instead: MLflow's multipart upload. */
+export function multipartUploadHint(limit: number): string {
+  return (
+    'Log larger files by multipart upload (mlflow-artifacts/mpu/create): set ' +
+    `MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true and MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE=${limit} ` +
+    "in the client's environment."
+  );
 }

@@ -1,7 +1,8 @@
 import * as z from 'zod';
+import { MAX_JSON_BODY_BYTES } from '../../../platform/http/body-limit.ts';
 import { defineOperation, HttpResponse, type Operation } from '../../../platform/http/operation.ts';
 import { int64 } from '../../../platform/http/wire.ts';
-import type { ArtifactService, RootArtifactListing } from '../artifact.service.ts';
+import { type ArtifactService, multipartUploadHint, type RootArtifactListing } from '../artifact.service.ts';
 import type { ArtifactEntry, Download } from '../model.ts';
 
 /** MLflow's `FileInfo` in protobuf JSON: `file_size` (an int64 MLflow sends as a number) only for files. */
@@ -39,6 +40,8 @@ export function artifactOperations(service: ArtifactService): Operation[] {
       path: 'mlflow-artifacts/artifacts/{artifact_path+}',
       // The body is the file itself, not JSON parameters.
       source: 'query',
+      maxBodyBytes: service.maxUploadBytes,
+      bodyTooLargeHint: multipartUploadHint(service.maxUploadBytes),
       input: artifactPath,
       handle: async ({ artifact_path }, request) => {
         await service.upload(artifact_path, request.rawBody);
@@ -83,6 +86,8 @@ export function artifactOperations(service: ArtifactService): Operation[] {
     defineOperation({
       method: 'POST',
       path: 'mlflow-artifacts/mpu/complete/{artifact_path+}',
+      // MLflow's client sends every part with its presigned URL (~1.5 KB each): 1 MiB is ~600 parts.
+      maxBodyBytes: MAX_JSON_BODY_BYTES,
       input: z.object({
         ...multipart,
         upload_id: z.string(),
