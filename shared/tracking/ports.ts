@@ -65,6 +65,12 @@ export interface RunFields {
   metrics: string[];
   params: string[];
   tags: string[];
+  /**
+   * Whether the filter or order names a run attribute (status, user, times...). When not, a
+   * projection may carry only what view types and MLflow's tie-breaks read: run id, start time and
+   * lifecycle stage.
+   */
+  attributes: boolean;
 }
 
 /** What a one-point conditional update of a run's latest values found. */

@@ -549,6 +549,7 @@ function mergeBatch(
  */
 function fieldsNamed(clauses: readonly Clause[], order: readonly OrderTerm[]): RunFields | undefined {
   const fields = { metrics: new Set<string>(), params: new Set<string>(), tags: new Set<string>() };
+  let attributes = false;
   for (const term of [...clauses, ...order]) {
     switch (term.kind) {
       case 'dataset':
@@ -564,10 +565,11 @@ function fieldsNamed(clauses: readonly Clause[], order: readonly OrderTerm[]): R
         break;
       case 'attribute':
         if (term.key === 'run_name') fields.tags.add(RUN_NAME_TAG);
+        else attributes = true;
         break;
     }
   }
-  return { metrics: [...fields.metrics], params: [...fields.params], tags: [...fields.tags] };
+  return { metrics: [...fields.metrics], params: [...fields.params], tags: [...fields.tags], attributes };
 }
 
 function inView(run: Run, viewType: ViewType): boolean {

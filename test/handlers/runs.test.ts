@@ -847,6 +847,7 @@ describe('search runs', () => {
       "params.lr = '0.1'",
       "attributes.run_name LIKE 'r-1%'",
       "tags.t != '1'",
+      "attributes.status = 'RUNNING'",
       "dataset.name = 'd'",
     ];
     for (const order_by of orders) {

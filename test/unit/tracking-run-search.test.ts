@@ -55,8 +55,22 @@ describe('search runs: which read a search chooses', () => {
       maxResults: 3,
     });
     expect(calls.listByExperiment).toBe(0);
-    expect(calls.listFields).toEqual([{ metrics: ['acc'], params: [], tags: ['t'] }]);
+    expect(calls.listFields).toEqual([{ metrics: ['acc'], params: [], tags: ['t'], attributes: false }]);
     expect(calls.getMany).toEqual([page.runs.map((r) => r.info.runId)]);
+  });
+
+  it('asks the projections for the run attributes only when the filter or order names one', async () => {
+    const cases: Array<[{ orderBy?: string[]; filter?: string }, boolean]> = [
+      [{ orderBy: ['attributes.end_time DESC'] }, true],
+      [{ filter: "attributes.status = 'FINISHED'" }, true],
+      [{ filter: "attributes.run_name = 'a'" }, false],
+      [{ orderBy: ['params.p'] }, false],
+    ];
+    for (const [input, attributes] of cases) {
+      const { runs, calls } = service();
+      await runs.search({ experimentIds: ['1'], maxResults: 3, ...input });
+      expect(calls.listFields[0]?.attributes, JSON.stringify(input)).toBe(attributes);
+    }
   });
 
   it('reads every run whole for a large page, a dataset filter, or fields it cannot project', async () => {

@@ -59,6 +59,9 @@ const INFO_ATTRIBUTES = [
   'lifecycleStage',
 ] as const;
 
+/** What ordering and view types read of a run when no attribute is filtered or ordered on. */
+const RANKING_ATTRIBUTES = ['runId', 'startTime', 'lifecycleStage'] as const;
+
 /**
  * Param and tag values longer than this live in their own item (`runKeys.spilled`), so the run
  * item keeps room for many keys within DynamoDB's 400 KB (MLflow allows 6,000-character params and
@@ -134,7 +137,9 @@ export class DynamoRunRepository implements RunRepository {
 
   async listFields(experimentId: string, fields: RunFields): Promise<Run[] | undefined> {
     const names: Record<string, string> = { '#entity': 'entity' };
-    const paths = INFO_ATTRIBUTES.map((attribute, i) => {
+    // The fewer attributes a projection carries, the less the emulator encodes and the client decodes
+    // for each of the experiment's runs (a fifth of a top 10's time over 500 runs).
+    const paths = (fields.attributes ? INFO_ATTRIBUTES : RANKING_ATTRIBUTES).map((attribute, i) => {
       names[`#i${i}`] = attribute;
       return `#i${i}`;
     });
