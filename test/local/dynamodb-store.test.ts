@@ -13,7 +13,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDynamoEmulator } from '../../infra/local/emulators/dynamodb.ts';
-import { LoggedMemoryLevel, STORE_FILES } from '../../infra/local/emulators/dynamodb-store.ts';
+import {
+  flushLoggedStores,
+  LoggedMemoryLevel,
+  STORE_FILES,
+} from '../../infra/local/emulators/dynamodb-store.ts';
 
 const directories: string[] = [];
 const tempDir = () => {
@@ -59,6 +63,9 @@ describe('the local DynamoDB store (memory, with every write logged to disk)', (
         }),
       );
     }
+    // An acknowledged write is already in the log: a crash now would not lose it.
+    const logged = readFileSync(path.join(dataDir, STORE_FILES.log), 'utf8');
+    for (const sk of ['a', 'b', 'c', 'd']) expect(logged).toContain(`"sk":{"S":"${sk}"}`);
     await dynamo.send(
       new UpdateItemCommand({
         TableName: 'store-test',
@@ -122,6 +129,7 @@ describe('the local DynamoDB store (memory, with every write logged to disk)', (
       { type: 'del', key: 'k1' },
     ]);
     await store.put('k2', { v: 22 });
+    flushLoggedStores(); // what the emulator does before it answers a request
     // The process dies here (no close): the log holds every acknowledged write, then a torn one.
     appendFileSync(path.join(dir, STORE_FILES.log), '["p","k4",{"v"');
 

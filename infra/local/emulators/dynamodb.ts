@@ -1,11 +1,13 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire, Module } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { LoggedMemoryLevel } from './dynamodb-store.ts';
+import { installBatchedQuery } from './dynamodb-query.ts';
+import { flushLoggedStores, LoggedMemoryLevel, STORE_MARKER } from './dynamodb-store.ts';
 
 const require = createRequire(import.meta.url);
 useLoggedMemoryStore();
+installBatchedQuery();
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server & {
   close(callback?: (error?: Error) => void): void;
 };
@@ -26,7 +28,9 @@ export interface DynamoEmulator {
 function useLoggedMemoryStore(): void {
   const dynaliteDb = path.join(path.dirname(require.resolve('dynalite')), 'db', 'index.js');
   const levelPath = require.resolve('level', { paths: [path.dirname(dynaliteDb)] });
-  if (require.cache[levelPath]?.exports?.Level === LoggedMemoryLevel) return;
+  // A module runner (vitest's global setups) may evaluate this file again in the same process: the
+  // class placed then is the same code, so it stays.
+  if (require.cache[levelPath]?.exports?.Level?.[STORE_MARKER] === true) return;
   if (require.cache[dynaliteDb]) throw new Error('dynalite was loaded before its store was chosen');
   const level = new Module(levelPath);
   level.filename = levelPath;
@@ -47,12 +51,18 @@ export async function startDynamoEmulator(options: {
 }): Promise<DynamoEmulator> {
   const server = dynalite({ path: options.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const requests: Record<string, number> = {};
-  server.on('request', (request: { headers: Record<string, string | string[] | undefined> }) => {
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     const operation =
       String(request.headers['x-amz-target'] ?? 'unknown')
         .split('.')
         .pop() ?? 'unknown';
     requests[operation] = (requests[operation] ?? 0) + 1;
+    // What this request wrote reaches the store's log before its answer leaves.
+    const end = response.end;
+    response.end = function (this: ServerResponse, ...args: Parameters<ServerResponse['end']>) {
+      flushLoggedStores();
+      return end.apply(this, args);
+    } as ServerResponse['end'];
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
