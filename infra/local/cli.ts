@@ -104,6 +104,10 @@ async function start(argv: string[]): Promise<number> {
     return 1;
   }
   printSummary(runtime, dataDir, Date.now() - started, values.auth ?? false);
+  void runtime.warmedUp.then(() => {
+    const count = new Set(runtime.functions.values()).size;
+    process.stdout.write(`runway: all ${count} functions warm (${Date.now() - started} ms after start)\n`);
+  });
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {

@@ -36,6 +36,7 @@ export async function artifacts1GB(options: ArtifactBenchOptions = {}): Promise<
   const partBytes = options.partBytes ?? 16 * MiB;
   const concurrency = options.concurrency ?? 4;
   const runtime = options.baseUrl ? undefined : await startRuntimeProcess();
+  await runtime?.warm; // the steady state, not the background cold starts after start-up
   const baseUrl = (options.baseUrl ?? runtime?.url ?? '').replace(/\/+$/, '');
   try {
     const api = (path: string, init?: RequestInit) => fetch(`${baseUrl}${path}`, init);

@@ -19,6 +19,8 @@ export async function authBench(): Promise<void> {
   const securedDir = mkdtempSync(path.join(tmpdir(), 'runway-bench-auth-'));
   const plain = await startRuntimeProcess();
   const secured = await startRuntimeProcess(securedDir, ['--auth']);
+  // The steady state: both runtimes' functions started, so no cold start shares the CPU.
+  await Promise.all([plain.warm, secured.warm]);
   try {
     const admin = readFileSync(path.join(securedDir, 'admin-token'), 'utf8').trim();
     const get = async (url: string, token?: string, expected = 200) => {

@@ -8,6 +8,12 @@ export interface RuntimeProcess {
   url: string;
   /** Milliseconds from spawning `runway start` to the first 200 from `/health`. */
   readyMs: number;
+  /**
+   * Settles when `runway start` says every function is warm: a benchmark of the steady state waits
+   * for it, or the background cold starts share the CPU with what it measures. Its value: the
+   * milliseconds from spawning to that line.
+   */
+  warm: Promise<number>;
   child: ChildProcess;
   stop(): Promise<void>;
 }
@@ -34,11 +40,16 @@ export async function startRuntimeProcess(
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
+  let onWarm: () => void = () => undefined;
+  const warm = new Promise<number>((resolve) => {
+    onWarm = () => resolve(performance.now() - started);
+  });
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
       if (match?.[1]) resolve(match[1]);
+      if (/functions warm \(/.test(output)) onWarm();
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -55,6 +66,7 @@ export async function startRuntimeProcess(
   return {
     url,
     readyMs,
+    warm,
     child,
     stop: () =>
       new Promise<void>((resolve) => {
