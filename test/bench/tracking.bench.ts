@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { LOCAL_REGION, LocalRuntime } from '../../infra/local/runtime.ts';
 import { runKeys, TRACKING_INDEXES } from '../../shared/tracking/keys.ts';
+import { jsonClient } from './http-client.ts';
 import { printTable, requestsPerCall, summarize } from './stats.ts';
 
 /** MLflow 2.22's own server (SQLite, 4 gunicorn workers, Python client) on this kind of machine. */
@@ -38,17 +39,12 @@ export async function trackingBench(): Promise<void> {
   const warmUpStarted = performance.now();
   await runtime.warmedUp;
   console.log(`(waited ${Math.round(performance.now() - warmUpStarted)} ms for the functions to warm up)`);
+  const client = jsonClient(runtime.url);
   const api = async (method: string, endpoint: string, body?: unknown) => {
-    const response = await fetch(`${runtime.url}/api/2.0/mlflow/${endpoint}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const { status, json } = await client.call(method, `/api/2.0/mlflow/${endpoint}`, body);
+    if (status !== 200) throw new Error(`${endpoint} answered ${status}: ${JSON.stringify(json)}`);
     // biome-ignore lint/suspicious/noExplicitAny: the benchmark reads whatever JSON the API answered.
-    const json = (await response.json()) as Record<string, any>;
-    if (response.status !== 200)
-      throw new Error(`${endpoint} answered ${response.status}: ${JSON.stringify(json)}`);
-    return json;
+    return json as Record<string, any>;
   };
   const rows: Array<Array<string | number>> = [];
   /** Times `n` sequential calls and counts the emulator requests they made, per call. */
@@ -159,6 +155,7 @@ export async function trackingBench(): Promise<void> {
       search({ order_by: ['metrics.acc DESC'], max_results: 10 }),
     );
   } finally {
+    client.close();
     await runtime.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
