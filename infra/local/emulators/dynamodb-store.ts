@@ -83,7 +83,8 @@ export class LoggedMemoryLevel extends MemoryLevel {
   constructor(location: string, options: Record<string, unknown> = {}) {
     // dynalite asks for JSON values. They are kept as the objects themselves (no JSON round trip on
     // every read: that was a fifth of a 500-run Query), and only the log holds their JSON text.
-    // dynalite never changes a value it read (UpdateItem works on a deep clone), so sharing is safe.
+    // dynalite never changes an item it read (UpdateItem works on a deep clone), so sharing is safe;
+    // a table description it changes (a status) it writes back at once.
     super({ ...options, valueEncoding: OBJECT_ENCODING, storeEncoding: 'utf8' });
     this.directory = location;
   }
