@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../infra/local/runtime.ts';
-import { REPO_ROOT } from '../../infra/repo-root.ts';
+import { runRunwayCli } from '../support/runway-cli.ts';
 import { LOGREG_EXPECTED, seedEndpoint } from '../support/serving-seed.ts';
 
 /**
@@ -72,23 +71,9 @@ const unauthenticated = (message: string | RegExp) => ({
 /** Runs `runway tokens` against the runtime. */
 const cli = (args: string[], env: Record<string, string> = {}) => runway(['tokens', ...args], env);
 
-/** Runs the real CLI against the runtime (asynchronously: the runtime lives in this process). */
+/** Runs the real CLI against the runtime, without any token this process's environment holds. */
 function runway(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bin/runway.js'), ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, RUNWAY_TOKEN: '', MLFLOW_TRACKING_TOKEN: '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runRunwayCli(args, { RUNWAY_TOKEN: '', MLFLOW_TRACKING_TOKEN: '', ...env });
 }
 
 const createToken = async (body: Record<string, unknown>) => {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,12 +5,12 @@ import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_ACCOUNT, LOCAL_REGION, LocalRuntime } from '../../infra/local/runtime.ts';
-import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { DEFAULT_PIPELINE_NAME } from '../../shared/pipelines/model.ts';
 import { predict } from '../../shared/pipelines/training/linear-models.ts';
 import { fakeSageMaker } from '../support/fake-sagemaker-training.ts';
 import { IRIS_FEATURES, IRIS_PATH, iris } from '../support/iris.ts';
 import { LocalDeployDriver } from '../support/local-deploy.ts';
+import { runRunwayCli } from '../support/runway-cli.ts';
 
 const MACHINE = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${DEFAULT_PIPELINE_NAME}`;
 const INPUT = {
@@ -384,17 +383,6 @@ describe('a model the pipeline trains and registers under an alias', () => {
   }, 180_000);
 });
 
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bin/runway.js'), ...args], {
-    cwd: REPO_ROOT,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+function cli(...args: string[]) {
+  return runRunwayCli(args);
 }
