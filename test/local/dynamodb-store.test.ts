@@ -145,6 +145,23 @@ describe('the local DynamoDB store (memory, with every write logged to disk)', (
     } finally {
       await reopened.close();
     }
+
+    // After a clean stop a start folds nothing and appends to the log; a crash then loses nothing.
+    const snapshotBefore = readFileSync(path.join(dir, STORE_FILES.snapshot), 'utf8');
+    const afterCleanStop = new LoggedMemoryLevel(dir, { valueEncoding: 'json' });
+    await afterCleanStop.open();
+    expect(readFileSync(path.join(dir, STORE_FILES.snapshot), 'utf8')).toBe(snapshotBefore);
+    await afterCleanStop.put('k5', { v: 5 });
+    flushLoggedStores();
+    const afterCrash = new LoggedMemoryLevel(dir, { valueEncoding: 'json' });
+    await afterCrash.open();
+    try {
+      expect(await afterCrash.get('k5')).toEqual({ v: 5 });
+      expect(await afterCrash.get('k2')).toEqual({ v: 22 });
+    } finally {
+      await afterCrash.close();
+      await afterCleanStop.close();
+    }
   });
 
   it('migrates a data directory that LevelDB wrote, once, and moves its files aside', async () => {

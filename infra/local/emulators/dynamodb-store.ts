@@ -92,12 +92,18 @@ export class LoggedMemoryLevel extends MemoryLevel {
   override async _open(options: unknown): Promise<void> {
     await super._open(options);
     mkdirSync(this.directory, { recursive: true });
-    const entries = (await this.migrateLevelDb()) ?? this.readFiles();
+    const migrated = await this.migrateLevelDb();
+    const entries = migrated ?? this.readFiles();
     await super._batch(
       [...entries].map(([key, value]) => ({ type: 'put', key, value })),
       {},
     );
-    this.compact(entries);
+    // A start after a clean stop has nothing to fold: it only opens the (empty) log.
+    const log = path.join(this.directory, STORE_FILES.log);
+    const clean =
+      !migrated && existsSync(path.join(this.directory, STORE_FILES.snapshot)) && fileSize(log) === 0;
+    if (clean) this.fd = openSync(log, 'a');
+    else this.compact(entries);
     openStores.add(this);
   }
 
@@ -124,7 +130,8 @@ export class LoggedMemoryLevel extends MemoryLevel {
   override async _close(): Promise<void> {
     openStores.delete(this);
     if (this.fd !== undefined) {
-      this.compact();
+      this.writePending();
+      if (this.logBytes > 0) this.compact();
       closeSync(this.fd);
     }
     this.fd = undefined;
@@ -236,8 +243,12 @@ export function flushLoggedStores(): void {
   for (const store of openStores) store.flush();
 }
 
+function fileSize(file: string): number {
+  return existsSync(file) ? statSync(file).size : 0;
+}
+
 function readLines(file: string): string[] {
-  if (!existsSync(file) || statSync(file).size === 0) return [];
+  if (fileSize(file) === 0) return [];
   const lines = readFileSync(file, 'utf8').split('\n');
   lines.pop(); // what follows the last newline: nothing, or a torn write
   return lines;
