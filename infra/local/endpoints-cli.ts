@@ -3,7 +3,7 @@ import { signSigV4 } from './sigv4.ts';
 
 export const ENDPOINTS_HELP = `Usage: runway endpoints <command> [name] [options]
 
-Endpoints serve a registered model's alias or stage (README, "Endpoints"). Every command talks HTTP to
+Endpoints serve a registered model's alias or stage (docs/endpoints.md). Every command talks HTTP to
 a Runway: the local runtime by default, or a deployment on AWS with --url and --sigv4.
 
 Commands:

@@ -25,7 +25,7 @@ export const PIPELINES_HELP = `Usage: runway pipelines <start|list|describe> [op
   describe   Show an execution: status, each step, and the output or the failure
 
 Options:
-  --input FILE        start: the pipeline input (JSON; see README, "Training pipelines")
+  --input FILE        start: the pipeline input (JSON; see docs/pipelines.md)
   --input-json JSON   start: the input inline
   --dataset FILE      start (local only): upload FILE to mlflow-artifacts:/datasets/<name> and use it
   --name NAME         start: the execution name (default: generated)

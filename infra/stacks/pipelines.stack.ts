@@ -38,7 +38,7 @@ export class PipelinesStack extends Stack {
     new CfnOutput(this, 'TrainingPipelineArn', {
       value: this.training.stateMachine.stateMachineArn,
       description:
-        'Start with `runway pipelines start` or StartExecution (input: see README, "Training pipelines")',
+        'Start with `runway pipelines start` or StartExecution (input: see docs/pipelines.md)',
     });
   }
 }

@@ -160,7 +160,7 @@ async function endpoint() {
   return ok(await endpoints('GET', `/${ENDPOINT}`), 'GET endpoint').json.endpoint;
 }
 
-/** A deployment as `GET runway/endpoints/{name}/deployments` lists it (README, "Endpoints"). */
+/** A deployment as `GET runway/endpoints/{name}/deployments` lists it (docs/endpoints.md). */
 interface Deployment {
   version: string;
   previous_version: string | null;

@@ -34,7 +34,7 @@ function pageToWire<T, W>(key: string, page: Page<T>, toWire: (item: T) => W) {
 }
 
 /**
- * The endpoints resource, REST-style under `/api/2.0/` and `/ajax-api/2.0/` (README, "Endpoints"):
+ * The endpoints resource, REST-style under `/api/2.0/` and `/ajax-api/2.0/` (docs/endpoints.md):
  * - `runway/endpoints`: POST creates, GET lists (`max_results`, `page_token`, `model_name`);
  * - `runway/endpoints/{name}`: GET, PATCH (follows, rollout policy, description), DELETE;
  * - `runway/endpoints/{name}/deployments`: GET, the deployment history, newest first;
