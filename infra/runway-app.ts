@@ -72,6 +72,8 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     artifactBucket: stateful.artifactBucket,
     artifactAccessPolicy: stateful.artifactAccessPolicy,
     eventBus: stateful.eventBus,
+    apis: api.apis,
+    access,
   });
   return { stateful, api, deployments, serving, pipelines };
 }

@@ -153,6 +153,15 @@ export function addApiRoutes(
   }
 }
 
+/** A construct id from a route path: `/ajax-api/2.0/runway/endpoints/{proxy+}` -> `AjaxApi20RunwayEndpointsProxy`. */
+export function routeIdOf(path: string): string {
+  return path
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
 export interface ApiStackProps extends StackProps {
   trackingTable: ITable;
   registryTable: ITable;
@@ -383,6 +392,8 @@ export class ApiStack extends Stack {
       route(`${prefix}/mlflow/experiments/permissions/{proxy+}`, access);
       route(`${prefix}/mlflow/registered-models/permissions/{proxy+}`, access);
       route(`${prefix}/runway/tokens/{proxy+}`, access);
+      // Who the caller is (the console's Access page, and its check of a token at sign-in).
+      route(`${prefix}/runway/whoami`, access);
     }
     // MLflow 3 serves its trace API under /api/3.0; Runway answers it 501 from the tracking function.
     route('/api/3.0/mlflow/{proxy+}', tracking);
