@@ -137,10 +137,35 @@ export function toStateEvents(events: readonly HistoryEvent[]): StateEvent[] {
   return result;
 }
 
-/** The Task states of an Amazon States Language definition, in the order it lists them. */
+interface StateDefinition {
+  Type?: string;
+  Next?: string;
+  Default?: string;
+  Choices?: Array<{ Next?: string }>;
+  Catch?: Array<{ Next?: string }>;
+}
+
+/**
+ * The Task states of an Amazon States Language definition in the order an execution meets them: a
+ * topological order of its transitions (`Next`, a Choice's branches and default, `Catch`) from
+ * `StartAt`, a Choice's default branch first.
+ */
 export function taskStatesOf(definition: string): string[] {
-  const parsed = JSON.parse(definition) as { States?: Record<string, { Type?: string }> };
-  return Object.entries(parsed.States ?? {})
-    .filter(([, state]) => state.Type === 'Task')
-    .map(([name]) => name);
+  const parsed = JSON.parse(definition) as { StartAt?: string; States?: Record<string, StateDefinition> };
+  const states = parsed.States ?? {};
+  const visited = new Set<string>();
+  const finished: string[] = [];
+  const visit = (name: string | undefined) => {
+    if (!name || visited.has(name) || !states[name]) return;
+    visited.add(name);
+    const state = states[name] as StateDefinition;
+    // Reverse post-order puts the child visited last first: the catch path and the branches before the default.
+    for (const handler of state.Catch ?? []) visit(handler.Next);
+    for (const choice of state.Choices ?? []) visit(choice.Next);
+    visit(state.Default);
+    visit(state.Next);
+    finished.push(name);
+  };
+  visit(parsed.StartAt);
+  return finished.reverse().filter((name) => states[name]?.Type === 'Task');
 }
