@@ -81,11 +81,42 @@ it('draws a metric chart: its canvas has pixels other than the background', asyn
   await page.close();
 });
 
+it('previews artifacts: text, JSON, CSV, an image and MLmodel', async () => {
+  const { page, errors } = await open(
+    `/experiments/${seeded.experimentId}/runs/${seeded.runIds[0]}?tab=artifacts`,
+  );
+  const tree = '[data-testid=artifact-tree]';
+  const preview = '[data-testid=artifact-preview]';
+  await page.click(`${tree} button:has-text("notes.txt")`);
+  await page.waitForSelector(`${preview} pre:has-text("churn snapshot")`);
+  await page.click(`${tree} button:has-text("config/")`);
+  await page.click(`${tree} button:has-text("params.json")`);
+  expect(await page.textContent(`${preview} pre[data-kind=json]`)).toBe(
+    JSON.stringify({ lr: 0.001, layers: [64, 32] }, null, 2),
+  );
+  await page.click(`${tree} button:has-text("eval/")`);
+  await page.click(`${tree} button:has-text("predictions.csv")`);
+  await page.waitForSelector(`${preview} table.csv`);
+  expect(await page.$$eval(`${preview} table.csv tbody tr`, (rows) => rows.length)).toBe(3);
+  await page.click(`${tree} button:has-text("model/")`);
+  await page.click(`${tree} button:has-text("MLmodel")`);
+  expect(await page.textContent(`${preview} pre[data-kind=mlmodel]`)).toContain('flavors:');
+  await page.click(`${tree} button:has-text("plots/")`);
+  await page.click(`${tree} button:has-text("confusion.png")`);
+  // Page code is passed as text (no DOM types here) to evaluate, which the console's CSP allows (no eval).
+  await expect
+    .poll(() => page.evaluate("document.querySelector('[data-testid=artifact-preview] img')?.naturalWidth"))
+    .toBe(48);
+  await screenshot(page, 'artifacts-image');
+  expect(errors).toEqual([]);
+  await page.close();
+});
+
 it("tries an endpoint with its model's input example", async () => {
   const { page, errors } = await open(`/endpoints/${SEED.endpoint}`);
-  await page.waitForFunction(() =>
-    (document.querySelector('textarea') as HTMLTextAreaElement | null)?.value.includes('inputs'),
-  );
+  await expect
+    .poll(() => page.evaluate("document.querySelector('textarea')?.value.includes('inputs')"))
+    .toBe(true);
   await page.click('button:has-text("Invoke")');
   const answer = await page.waitForSelector('[data-testid=invocation-answer]');
   expect(JSON.parse((await answer.textContent()) as string).predictions.p).toHaveLength(3);
@@ -100,10 +131,7 @@ it('narrows the runs table with a filter, and shows a bad filter as the API word
   expect(await runsCount(page)).toBe(SEED.runs);
   await page.fill('input[name=filter]', "params.optimizer = 'adam'");
   await page.click('button[type=submit]');
-  await page.waitForFunction(
-    (want) => document.querySelector('[data-testid=runs-count]')?.textContent?.startsWith(`${want} run`),
-    seeded.adamRuns,
-  );
+  await expect.poll(() => runsCount(page)).toBe(seeded.adamRuns);
   expect(await page.$$('.vtable-row')).toHaveLength(seeded.adamRuns);
   expect(new URL(page.url()).searchParams.get('filter')).toBe("params.optimizer = 'adam'");
   await screenshot(page, 'runs-filtered');
@@ -113,7 +141,7 @@ it('narrows the runs table with a filter, and shows a bad filter as the API word
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ experiment_ids: [seeded.experimentId], filter: bad }),
-  }).then((response) => response.json());
+  }).then((response) => response.json() as Promise<{ error_code: string; message: string }>);
   await page.fill('input[name=filter]', bad);
   await page.click('button[type=submit]');
   const shown = await page.waitForSelector('.vtable .error');
@@ -125,11 +153,11 @@ it('sorts the runs by a metric column on the server', async () => {
   const { page } = await open(`/experiments/${seeded.experimentId}?cols=metrics.loss`);
   await page.waitForSelector('.vtable-row');
   await page.click('.vtable-head button:has-text("loss")');
-  await page.waitForFunction(() => new URL(window.location.href).searchParams.get('order')?.includes('loss'));
+  await expect.poll(() => new URL(page.url()).searchParams.get('order') ?? '').toContain('loss');
   await page.waitForTimeout(300);
-  const values = await page.$$eval('.vtable-row', (rows) =>
-    rows.map((row) => Number((row.lastElementChild as HTMLElement).textContent)),
-  );
+  const values = (
+    await page.$$eval('.vtable-row', (rows) => rows.map((row) => row.lastElementChild?.textContent))
+  ).map(Number);
   expect(values).toEqual([...values].sort((a, b) => b - a));
   await page.close();
 });

@@ -44,7 +44,7 @@ it('a 401 shows the sign-in; a refused token shows the API message; a good one s
   const wrong = `rwy_${'0'.repeat(16)}_${'x'.repeat(43)}`;
   const refusal = await fetch(`${runtime.url}/api/2.0/runway/whoami`, {
     headers: { authorization: `Bearer ${wrong}` },
-  }).then((response) => response.json());
+  }).then((response) => response.json() as Promise<{ error_code: string; message: string }>);
   expect(refusal.error_code).toBe('UNAUTHENTICATED');
   await page.fill('input[name=token]', wrong);
   await page.click('button[type=submit]');
@@ -55,9 +55,9 @@ it('a 401 shows the sign-in; a refused token shows the API message; a good one s
   await page.fill('input[name=token]', token);
   await page.click('button[type=submit]');
   await page.waitForSelector('h1:has-text("Experiments")');
-  expect(await page.evaluate(() => sessionStorage.getItem('runway.token'))).toBe(token);
-  expect(await page.evaluate(() => localStorage.length)).toBe(0);
-  expect(await page.evaluate(() => document.cookie)).toBe('');
+  expect(await page.evaluate("sessionStorage.getItem('runway.token')")).toBe(token);
+  expect(await page.evaluate('localStorage.length')).toBe(0);
+  expect(await page.evaluate('document.cookie')).toBe('');
 
   // The token API's admin sees itself on the Access page.
   await page.click('a:has-text("Access")');

@@ -56,19 +56,20 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
-/** How many pixels of the canvas are not its background (white or transparent): a chart that drew. */
+/**
+ * How many pixels of the canvas are not its background (white or transparent): a chart that drew.
+ * Code that runs in the page is passed as text: this Node program has no DOM types.
+ */
 export function drawnPixels(page: Page, selector: string): Promise<number> {
-  return page.$eval(selector, (element) => {
-    const canvas = element as HTMLCanvasElement;
-    const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+  return page.evaluate<number>(`(() => {
+    const canvas = document.querySelector(${JSON.stringify(selector)});
+    const data = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
     if (!data) return 0;
     let count = 0;
     for (let i = 0; i < data.length; i += 4) {
-      const alpha = data[i + 3] as number;
-      const white =
-        (data[i] as number) > 245 && (data[i + 1] as number) > 245 && (data[i + 2] as number) > 245;
-      if (alpha > 0 && !white) count++;
+      const white = data[i] > 245 && data[i + 1] > 245 && data[i + 2] > 245;
+      if (data[i + 3] > 0 && !white) count++;
     }
     return count;
-  });
+  })()`);
 }
