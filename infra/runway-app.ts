@@ -33,6 +33,7 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     trackingTable: stateful.trackingTable,
     registryTable: stateful.registryTable,
     artifactBucket: stateful.artifactBucket,
+    accessLogBucket: stateful.accessLogBucket,
     artifactAccessPolicy: stateful.artifactAccessPolicy,
     eventBus: stateful.eventBus,
     accessTable: stateful.accessTable,

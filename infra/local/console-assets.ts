@@ -1,10 +1,10 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { REPO_ROOT } from '../repo-root.ts';
+import { CONSOLE_BUNDLE, consoleCsp } from '../constructs/console-hosting.ts';
 
 /** Where `npm run build` (and so `npm install`) writes the console's bundle. */
-export const CONSOLE_DIST = path.join(REPO_ROOT, 'console', 'dist');
+export const CONSOLE_DIST = CONSOLE_BUNDLE;
 
 /** Path prefixes of the APIs: never answered with the console, whatever the request accepts. */
 const API_PREFIXES = ['/api/', '/ajax-api/'];
@@ -19,14 +19,8 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-/**
- * What the browser may do with the console's page: scripts and styles from the bundle only (style
- * attributes allowed: the UI and uPlot position elements with them), calls to this origin only,
- * images from the bundle, artifacts shown as blobs, no framing.
- */
-export const CONSOLE_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; " +
-  "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/** The console's CSP, the same as CloudFront sends on AWS (`console-hosting.ts`): the API is this origin. */
+export const CONSOLE_CSP = consoleCsp();
 
 const HTML_HEADERS = {
   'content-security-policy': CONSOLE_CSP,

@@ -1,5 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
+  CorsHttpMethod,
+  type CorsPreflightOptions,
   HttpApi,
   HttpAuthorizer,
   HttpMethod,
@@ -30,6 +32,7 @@ import { ACCESS_INDEXES, grantKeys, tokenKeys } from '../../shared/access/keys.t
 import { DELIVERABLE_REGISTRY_EVENTS } from '../../shared/registry/webhooks/registry-events.mapper.ts';
 import { runKeys } from '../../shared/tracking/keys.ts';
 import { loggedModelKeys } from '../../shared/tracking/logged-models/keys.ts';
+import { ConsoleHosting } from '../constructs/console-hosting.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
 
 /** The MLflow API prefixes; every MLflow route is served under both, as MLflow's server does. */
@@ -166,6 +169,8 @@ export interface ApiStackProps extends StackProps {
   trackingTable: ITable;
   registryTable: ITable;
   artifactBucket: IBucket;
+  /** Where the public distribution writes its logs (`StatefulStack.accessLogBucket`). */
+  accessLogBucket: IBucket;
   artifactAccessPolicy: IManagedPolicy;
   eventBus: IEventBus;
   /** Tokens and grants (`shared/access/`). */
@@ -202,6 +207,8 @@ export class ApiStack extends Stack {
   readonly platformFunction: RunwayFunction;
   readonly webhooksFunction: RunwayFunction;
   readonly webhookDeliveryFunction: RunwayFunction;
+  /** The console's bucket and distribution (on AWS; the local runtime serves the console itself). */
+  readonly console: ConsoleHosting | undefined;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -281,6 +288,26 @@ export class ApiStack extends Stack {
     this.api = this.defineApi('HttpApi', new HttpIamAuthorizer(), props, {
       description: 'Runway: MLflow-compatible tracking and registry API (IAM: SigV4-signed requests)',
     });
+    // The console (on AWS): static files behind CloudFront, calling the token API, whose CORS admits
+    // the console's origin and no other. The local runtime serves the console beside the API itself.
+    const local = [true, 'true'].includes(this.node.tryGetContext(LOCAL_CONTEXT));
+    this.console = local
+      ? undefined
+      : new ConsoleHosting(this, 'Console', { logBucket: props.accessLogBucket });
+    const consoleDistribution = this.console?.ownDistribution(props.accessLogBucket);
+    const tokenApiCors = consoleDistribution && {
+      allowOrigins: [`https://${consoleDistribution.distributionDomainName}`],
+      allowMethods: [
+        CorsHttpMethod.GET,
+        CorsHttpMethod.POST,
+        CorsHttpMethod.PUT,
+        CorsHttpMethod.PATCH,
+        CorsHttpMethod.DELETE,
+      ],
+      allowHeaders: ['authorization', 'content-type'],
+      exposeHeaders: ['x-request-id'],
+      maxAge: Duration.hours(1),
+    };
     const tokenAuthorizer = new HttpLambdaAuthorizer('TokenAuthorizer', this.authorizerFunction, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       // No identity source, so API Gateway calls the authorizer without an Authorization header too (it
@@ -291,7 +318,15 @@ export class ApiStack extends Stack {
     });
     this.tokenApi = this.defineApi('TokenApi', tokenAuthorizer, props, {
       description: 'Runway: MLflow-compatible tracking and registry API (Runway tokens)',
+      ...(tokenApiCors ? { cors: tokenApiCors } : {}),
     });
+    if (this.console && consoleDistribution) {
+      this.console.deploy({ apiUrl: this.tokenApi.apiEndpoint });
+      new CfnOutput(this, 'ConsoleUrl', {
+        value: `https://${consoleDistribution.distributionDomainName}`,
+        description: 'The Runway console (sign in with a Runway token)',
+      });
+    }
     // Bound by the token API's routes above, so its id exists.
     this.apis = { iam: this.api, token: this.tokenApi, tokenAuthorizerId: tokenAuthorizer.authorizerId };
     new CfnOutput(this, 'ApiUrl', {
@@ -348,7 +383,7 @@ export class ApiStack extends Stack {
     id: string,
     authorizer: IHttpRouteAuthorizer,
     props: ApiStackProps,
-    options: { description: string },
+    options: { description: string; cors?: CorsPreflightOptions },
   ): HttpApi {
     // Construct ids of the first API stay as they were, so an update does not replace its integrations.
     const integration = (name: string, fn: RunwayFunction) =>
@@ -358,6 +393,7 @@ export class ApiStack extends Stack {
       createDefaultStage: false,
       defaultAuthorizer: authorizer,
       defaultIntegration: integration('DefaultIntegration', this.platformFunction),
+      ...(options.cors ? { corsPreflight: options.cors } : {}),
     });
     const accessLogs = new LogGroup(this, id === 'HttpApi' ? 'AccessLogs' : `${id}AccessLogs`, {
       retention: RetentionDays.THREE_MONTHS,

@@ -1,11 +1,13 @@
-import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { type IManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DEFAULT_PIPELINE_NAME } from '../../shared/pipelines/model.ts';
+import { nagArn } from '../constructs/deploy-state-machine.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
 import { TrainingPipeline } from '../constructs/training-pipeline.ts';
 import {
@@ -89,6 +91,12 @@ export class PipelinesStack extends Stack {
         ],
       }),
     );
+    const machineName = this.getLogicalId(machine.node.defaultChild as CfnStateMachine);
+    Validations.of(fn.role ?? fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(this, 'states', `execution:<${machineName}.Name>:*`)}]`,
+      reason:
+        "Executions of the training pipeline's state machine are named per run: read those, nothing else",
+    });
     // Reads grants of registered models (an execution is read as its model is) and lists a caller's.
     bindAccessChecks(fn, props.access, { searches: true });
     const paths = API_PREFIXES.flatMap((prefix) => [

@@ -67,6 +67,7 @@ export function RunsTable({
   selected: ReadonlySet<string>;
   onToggle: (runId: string, name: string) => void;
   onSort: (orderBy: string) => void;
+  /** The first page of a new search (what the column picker and the charts read), once per search. */
   onLoaded: (rows: IndexedRun[]) => void;
 }) {
   const [rows, setRows] = useState<IndexedRun[]>([]);
@@ -91,12 +92,17 @@ export function RunsTable({
       });
       if (mine !== generation.current) return;
       const page = (answer.runs ?? []).map(indexRun);
-      setRows((previous) => (reset ? page : [...previous, ...page]));
+      setRows((previous) => (reset ? page : previous.concat(page)));
+      // Only the first page goes up: a parent re-rendering on every page would cost frames while scrolling.
+      if (reset) onLoaded(page);
       setNextToken(answer.next_page_token);
       setError(undefined);
     } catch (caught) {
       if (mine !== generation.current) return;
-      if (reset) setRows([]);
+      if (reset) {
+        setRows([]);
+        onLoaded([]);
+      }
       setNextToken(undefined);
       setError(caught instanceof ApiError ? caught : new ApiError(0, 'CONSOLE_ERROR', String(caught)));
     } finally {
@@ -110,9 +116,6 @@ export function RunsTable({
     setScrollTop(0);
     fetchPage(undefined, true);
   }, [experimentId, search.filter, search.orderBy]);
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: tells the page which runs it has, once per change.
-  useEffect(() => onLoaded(rows), [rows]);
 
   useEffect(() => {
     const element = scroller.current;
