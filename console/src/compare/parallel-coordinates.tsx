@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { colorOf } from '../charts/series.ts';
-import { formatNumber } from '../ui/common.tsx';
+import { formatNumber } from '../ui/format.ts';
 import { type Axis, normalise } from './axes.ts';
 
 const HEIGHT = 340;

@@ -1,5 +1,5 @@
 import type { RunWire } from '../api/wire.ts';
-import { formatNumber } from '../ui/common.tsx';
+import { formatNumber } from '../ui/format.ts';
 
 /** A column of the runs table: an attribute, or a param, metric or tag chosen by its key. */
 export interface Column {
