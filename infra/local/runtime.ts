@@ -119,7 +119,7 @@ export class LocalRuntime {
     const consoleAssets = options.consoleDir === false ? undefined : new ConsoleAssets(options.consoleDir);
     // A path is the API's when a route other than `$default` matches it (the console never shadows one).
     const claimedByApi = (method: string, pathname: string) =>
-      !gateway || gateway.match(method, pathname)?.routeKey !== '$default';
+      gateway?.match(method, pathname)?.routeKey !== '$default';
     const server = createServer((request, response) => {
       if (consoleAssets?.serve(request, response, claimedByApi)) return;
       if (!gateway) {

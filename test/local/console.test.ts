@@ -72,17 +72,17 @@ describe('serving the console', () => {
     expect(await health.json()).toEqual({ status: 'OK' });
     const search = await page('/api/2.0/mlflow/experiments/search?max_results=1');
     expect(search.status).toBe(401);
-    expect((await search.json()).error_code).toBe('UNAUTHENTICATED');
+    expect(((await search.json()) as { error_code: string }).error_code).toBe('UNAUTHENTICATED');
     const invocation = await page('/endpoints/fraud/invocations', { method: 'POST', body: '{}' });
     expect(invocation.status).toBe(401);
     const ajax = await page('/ajax-api/2.0/nothing-here');
-    expect((await ajax.json()).error_code).toBe('UNAUTHENTICATED');
+    expect(((await ajax.json()) as { error_code: string }).error_code).toBe('UNAUTHENTICATED');
     // A client that does not ask for HTML (the MLflow client, curl) gets the API's answer on any path.
     const api = await fetch(`${runtime.url}/experiments`, {
       headers: { authorization: `Bearer ${adminToken}` },
     });
     expect(api.status).toBe(404);
-    expect((await api.json()).error_code).toBe('ENDPOINT_NOT_FOUND');
+    expect(((await api.json()) as { error_code: string }).error_code).toBe('ENDPOINT_NOT_FOUND');
   });
 });
 
@@ -93,7 +93,8 @@ describe('pipelines API', () => {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: response.status, json: await response.json() };
+    // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered.
+    return { status: response.status, json: (await response.json()) as any };
   };
   const input = {
     datasetUri: 'mlflow-artifacts:/datasets/iris.csv',

@@ -124,6 +124,7 @@ describe('artifacts', () => {
   });
 
   it('parses CSV with quotes, doubled quotes, commas and newlines in fields, and stops at maxRows', () => {
+    expect(parseCsv('a,"b\n')).toBeUndefined();
     expect(parseCsv('a,b\n"x, y","say ""hi""\nthere"\r\n1,2')).toEqual([
       ['a', 'b'],
       ['x, y', 'say "hi"\nthere'],

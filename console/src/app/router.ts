@@ -41,7 +41,7 @@ document.addEventListener('click', (event) => {
   const anchor = (event.target as Element | null)?.closest?.('a');
   if (!anchor || anchor.target || anchor.hasAttribute('download')) return;
   const href = anchor.getAttribute('href');
-  if (!href || !href.startsWith('/') || href.startsWith('//')) return;
+  if (!href?.startsWith('/') || href.startsWith('//')) return;
   event.preventDefault();
   navigate(href);
 });

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useMemo } from 'preact/hooks';
 import type uPlot from 'uplot';
 import { useApi } from '../api/use-api.ts';
 import { ErrorBox, Loading } from '../ui/common.tsx';

@@ -127,8 +127,9 @@ function Preview({ artifactRoot, file }: { artifactRoot: string; file: FileInfoW
           return;
         }
         const text = await blob.text();
-        if (kind === 'csv')
-          setLoaded({ kind, rows: parseCsv(text, file.path.endsWith('.tsv') ? '\t' : ',') });
+        const rows = kind === 'csv' ? parseCsv(text, file.path.endsWith('.tsv') ? '\t' : ',') : undefined;
+        // A file that is not valid CSV is shown as text.
+        if (kind === 'csv') setLoaded(rows ? { kind, rows } : { kind: 'text', text });
         else if (kind === 'json') setLoaded({ kind, text: prettyJson(text) });
         else setLoaded({ kind, text });
       },

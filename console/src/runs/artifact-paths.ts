@@ -1,4 +1,5 @@
 /** Artifact paths and previews (pure: unit-tested in Node). */
+import { CsvError, records } from '../../../shared/pipelines/dataset/csv.ts';
 
 const PROXY_SCHEME = 'mlflow-artifacts:';
 
@@ -27,32 +28,15 @@ export function previewKind(path: string): PreviewKind {
   return 'none';
 }
 
-/** Splits CSV text into rows (quoted fields with commas, doubled quotes and newlines inside quotes). */
-export function parseCsv(text: string, separator = ',', maxRows = 200): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length && rows.length < maxRows; i++) {
-    const char = text[i];
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === separator) {
-      row.push(field);
-      field = '';
-    } else if (char === '\n' || char === '\r') {
-      if (char === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += char;
+/**
+ * The first `maxRows` records of a CSV (or, with a tab separator, TSV) file, read by the pipelines'
+ * own RFC 4180 reader; undefined when the file is not valid CSV (the preview then shows its text).
+ */
+export function parseCsv(text: string, separator = ',', maxRows = 200): string[][] | undefined {
+  try {
+    return records(text, separator).slice(0, maxRows);
+  } catch (error) {
+    if (error instanceof CsvError) return undefined;
+    throw error;
   }
-  if ((field !== '' || row.length > 0) && rows.length < maxRows) rows.push([...row, field]);
-  return rows;
 }
