@@ -3,6 +3,7 @@ import { useApi } from '../api/use-api.ts';
 import type { EndpointWire } from '../api/wire.ts';
 import { href } from '../app/router.ts';
 import { ErrorBox, formatTime, Loading, Page, Status } from '../ui/common.tsx';
+import { DataTable } from '../ui/data-table.tsx';
 import { TrafficSplit } from './traffic-split.tsx';
 
 /** Every endpoint of a model the caller may read, with its live traffic. */
@@ -23,40 +24,22 @@ export function EndpointsPage() {
       ) : null}
       {list.length > 0 ? (
         <div class="card">
-          <table>
-            <thead>
-              <tr>
-                <th>Endpoint</th>
-                <th>Model</th>
-                <th>Follows</th>
-                <th>Status</th>
-                <th style={{ width: '35%' }}>Traffic</th>
-                <th>Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((endpoint) => (
-                <tr key={endpoint.name}>
-                  <td>
-                    <a href={href('endpoints', endpoint.name)}>{endpoint.name}</a>
-                  </td>
-                  <td>
-                    <a href={href('models', endpoint.model_name)}>{endpoint.model_name}</a>
-                  </td>
-                  <td class="mono">
-                    {'alias' in endpoint.follows ? `@${endpoint.follows.alias}` : endpoint.follows.stage}
-                  </td>
-                  <td>
-                    <Status value={endpoint.status} />
-                  </td>
-                  <td>
-                    <TrafficSplit traffic={endpoint.traffic} />
-                  </td>
-                  <td>{formatTime(endpoint.last_updated_timestamp)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            rows={list}
+            rowKey={(endpoint) => endpoint.name}
+            columns={[
+              { label: 'Endpoint', cell: (e) => <a href={href('endpoints', e.name)}>{e.name}</a> },
+              { label: 'Model', cell: (e) => <a href={href('models', e.model_name)}>{e.model_name}</a> },
+              {
+                label: 'Follows',
+                cell: (e) => ('alias' in e.follows ? `@${e.follows.alias}` : e.follows.stage),
+                class: 'mono',
+              },
+              { label: 'Status', cell: (e) => <Status value={e.status} /> },
+              { label: 'Traffic', cell: (e) => <TrafficSplit traffic={e.traffic} />, width: '35%' },
+              { label: 'Updated', cell: (e) => formatTime(e.last_updated_timestamp) },
+            ]}
+          />
         </div>
       ) : null}
     </Page>

@@ -3,6 +3,7 @@ import { useApi } from '../api/use-api.ts';
 import type { ExperimentWire } from '../api/wire.ts';
 import { href } from '../app/router.ts';
 import { ErrorBox, formatTime, Loading, Page } from '../ui/common.tsx';
+import { DataTable } from '../ui/data-table.tsx';
 
 /** Every experiment the caller may read (the API filters the search to them). */
 export function ExperimentsPage() {
@@ -27,28 +28,16 @@ export function ExperimentsPage() {
       ) : null}
       {list.length > 0 ? (
         <div class="card">
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Id</th>
-                <th>Last update</th>
-                <th>Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((experiment) => (
-                <tr key={experiment.experiment_id}>
-                  <td>
-                    <a href={href('experiments', experiment.experiment_id)}>{experiment.name}</a>
-                  </td>
-                  <td class="mono">{experiment.experiment_id}</td>
-                  <td>{formatTime(experiment.last_update_time)}</td>
-                  <td>{formatTime(experiment.creation_time)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            rows={list}
+            rowKey={(experiment) => experiment.experiment_id}
+            columns={[
+              { label: 'Name', cell: (e) => <a href={href('experiments', e.experiment_id)}>{e.name}</a> },
+              { label: 'Id', cell: (e) => e.experiment_id, class: 'mono' },
+              { label: 'Last update', cell: (e) => formatTime(e.last_update_time) },
+              { label: 'Created', cell: (e) => formatTime(e.creation_time) },
+            ]}
+          />
         </div>
       ) : null}
     </Page>

@@ -3,6 +3,7 @@ import { useApi } from '../api/use-api.ts';
 import type { RegisteredModelWire } from '../api/wire.ts';
 import { href } from '../app/router.ts';
 import { ErrorBox, formatTime, Loading, Page } from '../ui/common.tsx';
+import { DataTable } from '../ui/data-table.tsx';
 
 /** Registered models the caller may read, with their aliases and latest versions. */
 export function ModelsPage() {
@@ -21,32 +22,23 @@ export function ModelsPage() {
       {models.data && list.length === 0 ? <p class="muted">No registered models yet.</p> : null}
       {list.length > 0 ? (
         <div class="card">
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Latest versions</th>
-                <th>Aliases</th>
-                <th>Last update</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((model) => (
-                <tr key={model.name}>
-                  <td>
-                    <a href={href('models', model.name)}>{model.name}</a>
-                  </td>
-                  <td>
-                    {(model.latest_versions ?? [])
-                      .map((v) => `v${v.version} (${v.current_stage})`)
-                      .join(', ')}
-                  </td>
-                  <td>{(model.aliases ?? []).map((a) => `@${a.alias} → v${a.version}`).join(', ')}</td>
-                  <td>{formatTime(model.last_updated_timestamp)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            rows={list}
+            rowKey={(model) => model.name}
+            columns={[
+              { label: 'Name', cell: (m) => <a href={href('models', m.name)}>{m.name}</a> },
+              {
+                label: 'Latest versions',
+                cell: (m) =>
+                  (m.latest_versions ?? []).map((v) => `v${v.version} (${v.current_stage})`).join(', '),
+              },
+              {
+                label: 'Aliases',
+                cell: (m) => (m.aliases ?? []).map((a) => `@${a.alias} → v${a.version}`).join(', '),
+              },
+              { label: 'Last update', cell: (m) => formatTime(m.last_updated_timestamp) },
+            ]}
+          />
         </div>
       ) : null}
     </Page>

@@ -3,6 +3,7 @@ import { useApi } from '../api/use-api.ts';
 import type { PipelineExecutionSummaryWire } from '../api/wire.ts';
 import { href } from '../app/router.ts';
 import { ErrorBox, formatDuration, formatTime, Loading, Page, Status } from '../ui/common.tsx';
+import { DataTable } from '../ui/data-table.tsx';
 import { StartForm } from './start-form.tsx';
 
 /** The training pipeline's executions, newest first, and a form that starts one. */
@@ -25,40 +26,21 @@ export function PipelinesPage() {
         <Loading when={executions.loading && !executions.data} />
         {executions.data && list.length === 0 ? <p class="muted">No executions yet.</p> : null}
         {list.length > 0 ? (
-          <table data-testid="executions">
-            <thead>
-              <tr>
-                <th>Execution</th>
-                <th>Model</th>
-                <th>Status</th>
-                <th>Started</th>
-                <th>Took</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((execution) => (
-                <tr key={execution.execution_arn}>
-                  <td>
-                    <a href={href('pipelines', execution.name)}>{execution.name}</a>
-                  </td>
-                  <td>
-                    {execution.model_name ? (
-                      <a href={href('models', execution.model_name)}>{execution.model_name}</a>
-                    ) : (
-                      ''
-                    )}
-                  </td>
-                  <td>
-                    <Status value={execution.status} />
-                  </td>
-                  <td>{formatTime(execution.start_time)}</td>
-                  <td>
-                    {execution.stop_time ? formatDuration(execution.stop_time - execution.start_time) : ''}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            testId="executions"
+            rows={list}
+            rowKey={(execution) => execution.execution_arn}
+            columns={[
+              { label: 'Execution', cell: (x) => <a href={href('pipelines', x.name)}>{x.name}</a> },
+              {
+                label: 'Model',
+                cell: (x) => (x.model_name ? <a href={href('models', x.model_name)}>{x.model_name}</a> : ''),
+              },
+              { label: 'Status', cell: (x) => <Status value={x.status} /> },
+              { label: 'Started', cell: (x) => formatTime(x.start_time) },
+              { label: 'Took', cell: (x) => (x.stop_time ? formatDuration(x.stop_time - x.start_time) : '') },
+            ]}
+          />
         ) : null}
       </div>
     </Page>
