@@ -11,6 +11,20 @@ export default defineConfig({
   base: '/',
   publicDir: false,
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  // `npx vite --config console/vite.config.ts`: a dev server with reload, the API proxied to a running
+  // Runway (RUNWAY_URL, default http://127.0.0.1:5000); page loads of /endpoints/... stay the app's.
+  server: {
+    proxy: Object.fromEntries(
+      ['/api', '/ajax-api', '/endpoints'].map((prefix) => [
+        prefix,
+        {
+          target: process.env.RUNWAY_URL ?? 'http://127.0.0.1:5000',
+          bypass: (request: { headers: { accept?: string } }) =>
+            request.headers.accept?.includes('text/html') ? '/index.html' : undefined,
+        },
+      ]),
+    ),
+  },
   build: {
     outDir: path.join(import.meta.dirname, 'dist'),
     emptyOutDir: true,

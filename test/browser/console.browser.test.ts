@@ -181,6 +181,13 @@ it('setting an alias in the UI deploys: the confirmation names the endpoint, the
   );
   const { endpoint } = await api.api('GET', `runway/endpoints/${SEED.endpoint}`);
   expect(endpoint.traffic.primary.version).toBe('2');
+  // The seeded broken version's failed deploy is on the timeline with the reason the API gives.
+  const { deployments } = await api.api('GET', `runway/endpoints/${SEED.endpoint}/deployments`);
+  const failed = deployments.find((d: { status: string }) => d.status === 'Failed');
+  expect(failed.reason).toBeTruthy();
+  expect(
+    await page.textContent(`[data-testid=deployment-timeline] li[data-version="${failed.version}"] .reason`),
+  ).toBe(failed.reason);
   await page.waitForSelector('[data-testid=traffic-split]:has-text("v2 100%")');
   await screenshot(page, 'endpoint-after-alias');
   expect(errors).toEqual([]);

@@ -193,6 +193,29 @@ export async function seed(api: Api): Promise<Seeded> {
     const { endpoint } = await api.api('GET', `runway/endpoints/${SEED.endpoint}`);
     return endpoint.traffic.primary?.version === versions[0] && !endpoint.traffic.canary ? true : undefined;
   });
+  // A third version whose graph disagrees with its signature (the fixture as the MLflow client logged
+  // it): its deploy fails before any traffic moves, with the reason on the timeline.
+  const broken = (await api.api('GET', `mlflow/runs/get?run_id=${runIds[2]}`)).run;
+  for (const file of readdirSync(FIXTURE)) {
+    await api.put(`${artifactRoot(broken)}/model/${file}`, readFileSync(path.join(FIXTURE, file)));
+  }
+  const { model_version: brokenVersion } = await api.api('POST', 'mlflow/model-versions/create', {
+    name: SEED.model,
+    source: `runs:/${runIds[2]}/model`,
+    run_id: runIds[2],
+  });
+  await api.api('POST', 'mlflow/registered-models/alias', {
+    name: SEED.model,
+    alias: 'production',
+    version: brokenVersion.version,
+  });
+  await api.waitFor('the broken version to fail its deploy', async () => {
+    const { deployments = [] } = await api.api('GET', `runway/endpoints/${SEED.endpoint}/deployments`);
+    return deployments.find(
+      (d: { version: string; status: string }) =>
+        d.version === brokenVersion.version && d.status !== 'InProgress',
+    );
+  });
   const example = JSON.parse(readFileSync(path.join(FIXTURE, 'serving_input_example.json'), 'utf8'));
   // The model server writes its statistics at most once a second, on an invocation that finds a flush due.
   for (let i = 0; i < 20; i++) await api.call('POST', `/endpoints/${SEED.endpoint}/invocations`, example);

@@ -4,7 +4,7 @@ import { ApiError, api } from '../api/client.ts';
 import { useApi } from '../api/use-api.ts';
 import type { DeploymentWire, EndpointStatisticsWire, EndpointWire } from '../api/wire.ts';
 import { href } from '../app/router.ts';
-import { align, colorOf } from '../charts/series.ts';
+import { colorOf } from '../charts/series.ts';
 import { UPlotChart } from '../charts/uplot-chart.tsx';
 import {
   Card,
@@ -127,7 +127,7 @@ function Timeline({ deployments }: { deployments: DeploymentWire[] }) {
             </span>
           </div>
           {deployment.reason ? (
-            <p class={deployment.status === 'Succeeded' ? 'small' : 'error small'}>{deployment.reason}</p>
+            <p class={deployment.status === 'Succeeded' ? 'small' : 'small reason'}>{deployment.reason}</p>
           ) : null}
           {deployment.steps.length > 0 ? (
             <div class="steps">
@@ -144,6 +144,8 @@ function Timeline({ deployments }: { deployments: DeploymentWire[] }) {
     </ol>
   );
 }
+
+type StatsPoint = EndpointStatisticsWire['versions'][number]['points'][number];
 
 const WINDOWS = [
   ['15 min', 15 * 60_000],
@@ -164,26 +166,24 @@ function Statistics({ name }: { name: string }) {
   const charts = useMemo(() => {
     const versions = stats.data?.versions ?? [];
     if (versions.every((v) => v.points.length === 0)) return null;
+    // Every interval of the window, so an interval without calls is a gap, not a line across it.
+    const { resolution_ms: step, since } = stats.data as EndpointStatisticsWire;
+    const grid: number[] = [];
+    for (let t = since - (since % step); t <= Date.now(); t += step) grid.push(t);
     const build = (
       title: string,
-      pick: (p: EndpointStatisticsWire['versions'][number]['points'][number]) => number | null,
+      pick: (p: StatsPoint) => number | null,
       unit: string,
+      empty: number | null,
     ) => {
-      const series = versions.map((v) => ({
-        label: `v${v.version}`,
-        points: v.points.flatMap((p) => {
-          const y = pick(p);
-          return y === null ? [] : [{ x: p.time / 1000, y }];
-        }),
-      }));
       const options: Omit<uPlot.Options, 'width' | 'height'> = {
         title,
         scales: { x: { time: true } },
         axes: [{}, { size: 60, label: unit }],
         series: [
           {},
-          ...series.map((s, i) => ({
-            label: s.label,
+          ...versions.map((v, i) => ({
+            label: `v${v.version}`,
             stroke: colorOf(i),
             width: 1.5,
             spanGaps: false,
@@ -191,12 +191,21 @@ function Statistics({ name }: { name: string }) {
           })),
         ],
       };
-      return { options, data: align(series) as uPlot.AlignedData };
+      const columns = versions.map((v) => {
+        const byTime = new Map(v.points.map((p) => [p.time, pick(p)]));
+        return grid.map((t) => (byTime.has(t) ? (byTime.get(t) as number | null) : empty));
+      });
+      return { options, data: [grid.map((t) => t / 1000), ...columns] as uPlot.AlignedData };
     };
     return {
-      latency: build('p99 latency by version', (p) => p.p99_latency_ms, 'ms'),
-      errors: build('error rate by version', (p) => (p.invocations > 0 ? p.error_rate * 100 : null), '%'),
-      calls: build('invocations by version', (p) => p.invocations, 'calls'),
+      latency: build('p99 latency by version', (p) => p.p99_latency_ms, 'ms', null),
+      errors: build(
+        'error rate by version',
+        (p) => (p.invocations > 0 ? p.error_rate * 100 : null),
+        '%',
+        null,
+      ),
+      calls: build('invocations by version', (p) => p.invocations, 'calls', 0),
     };
   }, [stats.data]);
   return (
