@@ -432,7 +432,7 @@ describe('authorization', () => {
     return { experimentId, runId, model, endpoint };
   }
 
-  it('follows MLflow’s permission matrix: READ reads, EDIT updates, MANAGE deletes and manages; the default is READ', async () => {
+  it('follows MLflow 3.11’s permission matrix: READ and USE read, EDIT updates, MANAGE deletes and manages; the default is READ', async () => {
     const owner: Caller = { user: unique('owner') };
     const rows: string[] = [];
     for (const permission of [undefined, ...PERMISSIONS]) {
@@ -455,7 +455,8 @@ describe('authorization', () => {
         if (!allowed) expect(response.json.error_code).toBe('PERMISSION_DENIED');
       }
     }
-    expect(rows).toHaveLength(5 * ENDPOINTS.length);
+    expect(rows).toHaveLength((1 + PERMISSIONS.length) * ENDPOINTS.length);
+    expect(PERMISSIONS).toContain('USE');
   });
 
   it('caps a read-only token at READ whatever its user’s grants, and admins pass every check', async () => {

@@ -113,7 +113,8 @@ export function experimentOperations(service: ExperimentService): Operation[] {
     defineOperation({
       method: 'POST',
       path: 'mlflow/experiments/set-experiment-tag',
-      input: z.object({ experiment_id: experimentId, key: z.string(), value: z.string() }),
+      // Without `value` the tag is stored as "", as MLflow 3.11 does.
+      input: z.object({ experiment_id: experimentId, key: z.string(), value: z.string().default('') }),
       handle: async ({ experiment_id, key, value }) => {
         await service.setTag(experiment_id, key, value);
         return {};
