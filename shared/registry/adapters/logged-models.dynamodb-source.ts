@@ -8,7 +8,7 @@ import { pythonJsonDumps } from '../webhooks/python-json.ts';
 export const MODEL_VERSIONS_TAG = 'mlflow.modelVersions';
 
 /** Compare-and-set rounds before giving up on a tag that keeps changing under us. */
-const MAX_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 10;
 
 /**
  * Logged models in the tracking table, read and linked through the tracking context's own repository
