@@ -1,5 +1,6 @@
 import { loggedModelIdOf } from '../registry/model-source.ts';
 import { genAiOperations } from '../tracking/api/genai.routes.ts';
+import { mlflow3UnservedOperations } from '../tracking/api/mlflow3-unserved.routes.ts';
 import type { ResourceKind } from './model.ts';
 import type { Need } from './permissions.ts';
 
@@ -288,7 +289,7 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
 
   // Endpoints Runway answers 501: nothing to protect beyond authentication.
   ...Object.fromEntries(
-    genAiOperations().map((operation) => [
+    [...genAiOperations(), ...mlflow3UnservedOperations()].map((operation) => [
       `${operation.method} ${operation.path}`,
       { kind: 'authenticated' } as AccessRule,
     ]),

@@ -319,7 +319,9 @@ describe('MLflow model directory', () => {
 });
 
 describe('MLflow 3 logged-model directory', () => {
-  const fixture = text(readFileSync(path.join(REPO_ROOT, 'test/fixtures/models/mlflow3-onnx-logreg/MLmodel')));
+  const fixture = text(
+    readFileSync(path.join(REPO_ROOT, 'test/fixtures/models/mlflow3-onnx-logreg/MLmodel')),
+  );
   const { x, y } = versicolorVirginica();
   const model = trainLinearModel('logistic_regression', IRIS_FEATURES, x, y, { l2: 0.1 });
   const modelId = 'm-0123456789abcdef0123456789abcdef';
