@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ResourceAlreadyExistsError, ResourceDoesNotExistError } from '../platform/errors.ts';
 import type { ModelVersion } from '../registry/model.ts';
+import { versionFilesLocation } from '../registry/model-source.ts';
 import { proxyPathOfArtifactUri } from '../tracking/artifacts/artifact-path.ts';
 import type { Metric, Param, RunTag } from '../tracking/run.model.ts';
 import { CsvError, formatCsv, parseCsv, type Table } from './dataset/csv.ts';
@@ -718,7 +719,7 @@ export class PipelineService {
     }
     if (aliased === undefined) return undefined;
     const version = await this.registry.getVersion(config.modelName, String(aliased));
-    const location = version.storageLocation ?? version.source;
+    const location = versionFilesLocation(version);
     const data = requireStep(state.data, 'ValidateData');
     if (location.startsWith('mlflow-artifacts:')) {
       const bytes = await this.artifacts.read(

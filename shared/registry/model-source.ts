@@ -77,6 +77,19 @@ export function loggedModelIdOf(source: string, modelId: string | undefined): st
   }
 }
 
+/**
+ * Where a stored version's files are, for everything that reads them without asking the registry API
+ * (the deploy state machine, the reconciler, the pipelines): the location its source was resolved to
+ * when the version was created (a `runs:/` source's run artifacts, a `models:/<model_id>` source's
+ * logged model, a `models:/<name>/<n>` source's version), else the source itself.
+ */
+export function versionFilesLocation(version: {
+  storageLocation?: string | undefined;
+  source: string;
+}): string {
+  return version.storageLocation ?? version.source;
+}
+
 /** Joins a run's artifact URI and a path inside it, as MLflow's `append_to_uri_path`. */
 export function runArtifactLocation(artifactUri: string, artifactPath: string): string {
   if (artifactPath === '') return artifactUri;
