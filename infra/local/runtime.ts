@@ -431,7 +431,8 @@ function functionSpecs(template: CloudTemplate): LocalFunctionSpec[] {
   });
 }
 
-function stateMachineDefinition(
+/** A state machine's definition from the template, its substitutions applied. */
+export function stateMachineDefinition(
   template: CloudTemplate,
   machine: ReturnType<CloudTemplate['resourcesOfType']>[number],
 ): unknown {
