@@ -201,28 +201,41 @@ async function seedBench(api: Api) {
 }
 
 /**
- * Scrolls the runs table to its last run, 320 px (10 rows) a frame, and records every frame's
- * interval (requestAnimationFrame) until the last run is on screen. The code runs in the page, so
- * it is passed as text (this Node program has no DOM types).
+ * Scrolls the runs table to its last run, 320 px (10 rows) a frame, recording every frame's interval
+ * (requestAnimationFrame) and the main thread's long tasks, until the last run is on screen (pages
+ * are fetched on the way); then back to the top through rows already loaded (rendering alone). The
+ * code runs in the page, so it is passed as text (this Node program has no DOM types).
  */
-function scrollToEnd(page: Page): Promise<{ frames: number[]; rows: number; maxRowsInDom: number }> {
+function scrollToEnd(page: Page): Promise<{
+  frames: number[];
+  backFrames: number[];
+  longTasks: number[];
+  rows: number;
+  maxRowsInDom: number;
+}> {
   return page.evaluate(`new Promise((resolve) => {
     const total = ${RUNS + 1};
     const scroller = document.querySelector('[data-testid=runs-scroll]');
+    const longTasks = [];
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration))).observe({ type: 'longtask' });
     const frames = [];
+    const backFrames = [];
     let maxRowsInDom = 0;
     let last = performance.now();
+    let down = true;
     const step = (now) => {
-      frames.push(now - last);
+      (down ? frames : backFrames).push(now - last);
       last = now;
       maxRowsInDom = Math.max(maxRowsInDom, scroller.querySelectorAll('.vtable-row').length);
-      const count = Number(document.querySelector('[data-testid=runs-count]').textContent.replace(/[^0-9]/g, ''));
-      const atEnd = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 1;
-      if (atEnd && count >= total) {
-        resolve({ frames: frames.slice(1), rows: count, maxRowsInDom });
+      if (down) {
+        const count = Number(document.querySelector('[data-testid=runs-count]').textContent.replace(/[^0-9]/g, ''));
+        const atEnd = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 1;
+        if (atEnd && count >= total) down = false;
+        else scroller.scrollTop += 320;
+      } else if (scroller.scrollTop <= 0) {
+        resolve({ frames: frames.slice(1), backFrames: backFrames.slice(1), longTasks, rows: total, maxRowsInDom });
         return;
-      }
-      scroller.scrollTop += 320;
+      } else scroller.scrollTop -= 320;
       requestAnimationFrame(step);
     };
     requestAnimationFrame(step);
