@@ -1,14 +1,13 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { build } from 'vite';
-import { CONSOLE_DIST } from '../../infra/local/console-assets.ts';
 import { LocalRuntime } from '../../infra/local/runtime.ts';
 import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { Api } from '../browser/seed.ts';
 import { launchBrowser } from '../support/browser.ts';
+import { bundleSizes } from '../support/console-bundle.ts';
 import { pool, printTable, summarize } from './stats.ts';
 
 /** The issue's budgets: what each figure is set beside. */
@@ -137,24 +136,6 @@ export async function consoleBench(): Promise<void> {
 function percentileOf(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
-
-/** The built bundle's files with their sizes, plain and gzipped (what a browser downloads). */
-export function bundleSizes() {
-  const files = [
-    'index.html',
-    ...readdirSync(path.join(CONSOLE_DIST, 'assets'))
-      .filter((name) => /\.(js|css)$/.test(name))
-      .map((name) => `assets/${name}`),
-  ].map((name) => {
-    const bytes = readFileSync(path.join(CONSOLE_DIST, name));
-    return { name, bytes: bytes.length, gzipped: gzipSync(bytes, { level: 9 }).length };
-  });
-  return {
-    files,
-    bytes: files.reduce((sum, f) => sum + f.bytes, 0),
-    gzipped: files.reduce((sum, f) => sum + f.gzipped, 0),
-  };
 }
 
 /** 10,000 runs with two params and a metric each, and one run with a 100,000-point history. */

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { bundleSizes } from '../bench/console.bench.ts';
+import { bundleSizes } from '../support/console-bundle.ts';
 
 /** The console's budget: what a browser downloads, gzipped, stays under 300 KB (built by the global setup). */
 const BUDGET_BYTES = 300 * 1024;
