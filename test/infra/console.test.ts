@@ -96,6 +96,19 @@ describe('console hosting', () => {
       .flatMap((p) => p.Properties.PolicyDocument.Statement);
     expect(JSON.stringify(statements)).not.toContain('cloudfront:');
     expect(JSON.stringify(statements)).not.toMatch(/"Resource":"\*"/);
+    // Its S3 actions reach two buckets only: CDK's asset bucket (read) and the console bucket.
+    const [bucketId] = Object.keys(api.findResources('AWS::S3::Bucket')).filter((id) =>
+      id.startsWith('ConsoleBucket'),
+    );
+    for (const statement of statements.filter((s: { Action: string | string[] }) =>
+      [s.Action].flat().some((a) => a.startsWith('s3:')),
+    )) {
+      for (const resource of [statement.Resource].flat()) {
+        expect(JSON.stringify(resource)).toMatch(new RegExp(`cdk-hnb659fds-assets|${bucketId}`));
+      }
+      const writes = [statement.Action].flat().filter((a: string) => /Put|Delete|Abort/.test(a));
+      if (writes.length > 0) expect(JSON.stringify(statement.Resource)).toContain(bucketId);
+    }
   });
 
   it("opens the token API's CORS to the console's origin only; the IAM API has none", () => {
