@@ -56,7 +56,11 @@ describe('every page', () => {
       () => `/pipelines/${seeded.succeededExecution}`,
       '[data-testid=validation-report]',
     ],
-    ['pipeline-failure', () => `/pipelines/${seeded.failedExecution}`, '[data-testid=failure]'],
+    [
+      'pipeline-failure',
+      () => `/pipelines/${seeded.failedExecution}`,
+      '[data-testid=step-graph] .node.failed',
+    ],
     ['access', () => '/access', 'text=runway-local'],
   ];
   for (const [name, path, ready] of pages) {

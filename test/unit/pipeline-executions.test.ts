@@ -62,16 +62,40 @@ describe('step graph', () => {
     expect(stepsOf(states, events.slice(0, 2)).map((s) => s.name)).not.toContain('RecordFailure');
   });
 
+  it('keeps a caught failure failed though the state is left, and a retried task that then succeeds succeeded', () => {
+    const caught = stepsOf(
+      ['Train'],
+      [
+        { kind: 'entered', state: 'Train', timestamp: 1 },
+        { kind: 'failed', state: 'Train', timestamp: 2 },
+        { kind: 'exited', state: 'Train', timestamp: 3 },
+      ],
+    );
+    expect(caught).toEqual([{ name: 'Train', status: 'failed', start_time: 1, end_time: 3 }]);
+    const retried = stepsOf(
+      ['Train'],
+      [
+        { kind: 'entered', state: 'Train', timestamp: 1 },
+        { kind: 'failed', state: 'Train', timestamp: 2 },
+        { kind: 'succeeded', state: 'Train', timestamp: 4 },
+        { kind: 'exited', state: 'Train', timestamp: 5 },
+      ],
+    );
+    expect(retried[0]?.status).toBe('succeeded');
+  });
+
   it('reads state events from a Step Functions history, failures on the running state', () => {
     const at = (ms: number) => new Date(ms);
     const history = [
       { timestamp: at(1), stateEnteredEventDetails: { name: 'Prepare' } },
       { timestamp: at(2), lambdaFunctionFailedEventDetails: { error: 'X' } },
+      { timestamp: at(2), lambdaFunctionSucceededEventDetails: {} },
       { timestamp: at(3), stateExitedEventDetails: { name: 'Prepare', output: '{"run":{}}' } },
     ] as HistoryEvent[];
     expect(toStateEvents(history)).toEqual([
       { kind: 'entered', state: 'Prepare', timestamp: 1 },
       { kind: 'failed', state: 'Prepare', timestamp: 2 },
+      { kind: 'succeeded', state: 'Prepare', timestamp: 2 },
       { kind: 'exited', state: 'Prepare', timestamp: 3, output: '{"run":{}}' },
     ]);
   });

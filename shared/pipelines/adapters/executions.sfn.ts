@@ -125,6 +125,8 @@ export function toStateEvents(events: readonly HistoryEvent[]): StateEvent[] {
     } else if (event.stateExitedEventDetails?.name) {
       const { name, output } = event.stateExitedEventDetails;
       result.push({ kind: 'exited', state: name, timestamp, ...(output !== undefined ? { output } : {}) });
+    } else if ((event.lambdaFunctionSucceededEventDetails || event.taskSucceededEventDetails) && current) {
+      result.push({ kind: 'succeeded', state: current, timestamp });
     } else if (
       (event.lambdaFunctionFailedEventDetails ||
         event.taskFailedEventDetails ||

@@ -21,7 +21,8 @@ export interface ExecutionDescription {
 
 /** What an execution's history says of one state (entered, left, failed), oldest first. */
 export interface StateEvent {
-  kind: 'entered' | 'exited' | 'failed';
+  /** `succeeded` and `failed` are the state's task outcomes (a retried task may fail, then succeed). */
+  kind: 'entered' | 'exited' | 'succeeded' | 'failed';
   state: string;
   timestamp: number;
   output?: string;
@@ -122,12 +123,14 @@ export function stepsOf(states: string[], events: StateEvent[]): PipelineStepWir
     if (event.kind === 'entered') {
       step.status = 'running';
       step.start_time = event.timestamp;
-    } else if (event.kind === 'exited') {
-      // A state leaves normally only when it succeeded (a caught failure moves on without leaving).
+    } else if (event.kind === 'succeeded') {
       step.status = 'succeeded';
+    } else if (event.kind === 'failed') {
+      step.status = 'failed';
       step.end_time = event.timestamp;
     } else {
-      step.status = 'failed';
+      // Leaving says nothing of the outcome (a caught failure leaves too); a state without task events succeeded.
+      if (step.status === 'running') step.status = 'succeeded';
       step.end_time = event.timestamp;
     }
   }
