@@ -102,6 +102,11 @@ export class MemoryLedger implements DeploymentLedger, EndpointDirectory {
       .map((s) => structuredClone(s.endpoint));
   }
 
+  async listDeleting() {
+    const deleting = [...this.endpoints.values()].filter((s) => s.endpoint.status === 'Deleting');
+    return { endpoints: deleting.map((s) => structuredClone(s.endpoint)) };
+  }
+
   async list(pageToken?: string) {
     // Pages of one, to exercise paging.
     const all = [...this.endpoints.values()].map((s) => structuredClone(s.endpoint));

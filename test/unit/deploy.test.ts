@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { judgeCanary } from '../../shared/deployments/deploy/canary.ts';
-import { DeployService, errorMessage } from '../../shared/deployments/deploy/deploy.service.ts';
+import {
+  DeployService,
+  errorMessage,
+  holdWaitSeconds,
+} from '../../shared/deployments/deploy/deploy.service.ts';
 import { desiredVersion, eventConcerns } from '../../shared/deployments/deploy/desired-version.ts';
 import { deployExecutionName } from '../../shared/deployments/deploy/execution-name.ts';
 import type {
@@ -13,6 +17,9 @@ import { Reconciler } from '../../shared/deployments/deploy/reconciler.service.t
 import {
   sageMakerEndpointName,
   sageMakerPlan,
+  sageMakerResourceName,
+  sageMakerResourceOwner,
+  sageMakerResourcePrefix,
   trafficRouting,
 } from '../../shared/deployments/deploy/sagemaker-plan.ts';
 import { DeployTrigger } from '../../shared/deployments/deploy/trigger.service.ts';
@@ -170,7 +177,15 @@ describe('SageMaker plan', () => {
 
   it('needs instance settings and an image', () => {
     const endpoint = anEndpoint({ name: 'sm', target: 'sagemaker' });
-    const input = { endpoint, version: '1', deploymentId: 'd', modelLocation: 's3://b/m', exists: false };
+    const input = {
+      endpoint,
+      version: '1',
+      deploymentId: 'd',
+      modelLocation: 's3://b/1/run/artifacts/m',
+      exists: false,
+      artifactBucket: 'b',
+      owner: 'deployments-table',
+    };
     expect(sageMakerPlan(input)).toMatch(/no instance settings/);
     const withSettings = { ...endpoint, sagemaker: { instanceType: 'ml.m5.large', initialInstanceCount: 1 } };
     expect(sageMakerPlan({ ...input, endpoint: withSettings })).toMatch(/names no serving image/);
@@ -178,7 +193,55 @@ describe('SageMaker plan', () => {
       ...input,
       endpoint: { ...withSettings, sagemaker: { ...withSettings.sagemaker, image: 'img' } },
     });
-    expect(plan).toMatchObject({ endpointName: 'runway-sm', create: true, modelDataUrl: 's3://b/m/' });
+    expect(plan).toMatchObject({
+      endpointName: 'runway-sm',
+      create: true,
+      modelDataUrl: 's3://b/1/run/artifacts/m/',
+      tags: [
+        { Key: 'runway:owner', Value: 'deployments-table' },
+        { Key: 'runway:endpoint', Value: 'sm' },
+      ],
+    });
+    // SageMaker's role reads run and logged-model artifacts of the artifact bucket, nothing else.
+    const ready = { ...withSettings, sagemaker: { ...withSettings.sagemaker, image: 'img' } };
+    expect(
+      sageMakerPlan({ ...input, endpoint: ready, modelLocation: 's3://other/1/run/artifacts/m' }),
+    ).toMatch(/from run or logged-model artifacts in the artifact bucket/);
+    expect(sageMakerPlan({ ...input, endpoint: ready, modelLocation: 's3://b/datasets/m' })).toMatch(
+      /not s3:\/\/b\/datasets\/m/,
+    );
+  });
+
+  it('gives each endpoint a prefix of its own for its models and configs, even past 40 characters', () => {
+    const a = `${'x'.repeat(40)}-a`;
+    const b = `${'x'.repeat(40)}-b`;
+    expect(sageMakerResourcePrefix('churn')).toBe('runway-churn');
+    expect(sageMakerResourcePrefix(a)).not.toBe(sageMakerResourcePrefix(b));
+    expect(sageMakerResourcePrefix(a).length).toBeLessThanOrEqual(40);
+    const name = sageMakerResourceName(a, '12', 'deploy-1');
+    expect(name.length).toBeLessThanOrEqual(63);
+    expect(sageMakerResourceOwner(name)).toBe(sageMakerResourcePrefix(a));
+    // Another endpoint whose name extends this one's is not its owner.
+    expect(sageMakerResourceOwner(sageMakerResourceName('churn-v3', '1', 'd'))).toBe('runway-churn-v3');
+  });
+});
+
+describe('waiting for an endpoint another deploy holds', () => {
+  const endpoint = anEndpoint({
+    name: 'e',
+    rolloutPolicy: { trafficSteps: [50, 100], bakeSeconds: 60 } as never,
+  });
+  it('waits until the holder should be done, then longer and longer, within 5 s and 5 min', () => {
+    // Two bakes of 60 s and 5 s of steps: done at 125 s.
+    expect(holdWaitSeconds(endpoint, 0, 20_000)).toBe(105);
+    expect(holdWaitSeconds(endpoint, 0, 124_000)).toBe(5);
+    expect(holdWaitSeconds(endpoint, 0, 185_000)).toBe(30);
+    expect(holdWaitSeconds(endpoint, 0, 3_600_000)).toBe(300);
+    const slow = anEndpoint({
+      name: 's',
+      rolloutPolicy: { trafficSteps: [100], bakeSeconds: 3600 } as never,
+    });
+    expect(holdWaitSeconds(slow, 0, 0)).toBe(300);
   });
 });
 
@@ -195,12 +258,14 @@ function world(state: ModelState) {
   const service = new DeployService({
     ledger,
     registry,
-    verifier,
     stats,
     events,
     clock: { now: () => now++ },
     artifactRoot: { bucket: 'artifacts', keyPrefix: '' },
     maxDeployMs: 3_600_000,
+    sagemakerLimits: { instanceTypes: ['ml.m5.large'], maxInstances: 2, imageRepositories: [] },
+    janitor: { prune: async () => [] },
+    owner: 'deployments-table',
   });
   return { ledger, models, registry, events, verifier, stats, service, advance: (ms: number) => (now += ms) };
 }
@@ -438,7 +503,15 @@ describe('DeployTrigger and Reconciler', () => {
     ledger.add(anEndpoint({ name: 'other', modelName: 'fraud' }));
     const executions = new RecordingStarter();
     const registry = { get: async (name: string) => (name === 'churn' ? state : undefined) };
-    const deps = { endpoints: ledger, ledger, registry, executions, logger: silent };
+    const deps = {
+      endpoints: ledger,
+      ledger,
+      registry,
+      executions,
+      logger: silent,
+      teardown: { continue: async () => 'deleted' as const },
+      janitor: { sweepOrphans: async () => [] },
+    };
     return { state, ledger, executions, trigger: new DeployTrigger(deps), reconciler: new Reconciler(deps) };
   }
   const aliasSet = (alias: string, version: string) => ({

@@ -1,4 +1,5 @@
 import type { Deployment, Endpoint, ServedVersion } from '../model.ts';
+import { type SageMakerLimits, sageMakerSettingsProblem } from '../sagemaker-limits.ts';
 import { type CanaryVerdict, judgeCanary } from './canary.ts';
 import { desiredVersion } from './desired-version.ts';
 import { DeployPreconditionError } from './errors.ts';
@@ -8,6 +9,7 @@ import type {
   DeployRequest,
   ExecutionInfo,
   ExecutionState,
+  ModelCheckPayload,
   RolloutState,
   StepPayload,
 } from './model.ts';
@@ -20,12 +22,12 @@ import type {
   ModelVerifier,
   RegistryReader,
 } from './ports.ts';
-import { sageMakerPlan } from './sagemaker-plan.ts';
+import type { SageMakerJanitor } from './sagemaker-janitor.ts';
+import { sageMakerPlan, sageMakerResourceName } from './sagemaker-plan.ts';
 
 export interface DeployServiceDeps {
   ledger: DeploymentLedger;
   registry: RegistryReader;
-  verifier: ModelVerifier;
   stats: CanaryStatsReader;
   events: DeploymentEventPublisher;
   clock: Clock;
@@ -36,6 +38,41 @@ export interface DeployServiceDeps {
    * this belongs to an execution that ended without letting go, and the next deploy takes it over.
    */
   maxDeployMs: number;
+  /** What a SageMaker endpoint may cost: Resolve refuses a deploy outside it. */
+  sagemakerLimits: SageMakerLimits;
+  /** Removes a SageMaker endpoint's models and configs older than the previous version's. */
+  janitor: Pick<SageMakerJanitor, 'prune'>;
+  /** This Runway's owner tag value for the SageMaker resources it creates (its deployments table). */
+  owner: string;
+}
+
+/**
+ * How long a deploy waits before it asks again for an endpoint another deploy holds: until the holder
+ * should be done (its traffic steps' bakes, and SageMaker's start for that target), then longer and
+ * longer (half of how late the holder is), between 5 seconds and 5 minutes. No Lambda runs meanwhile.
+ */
+export function holdWaitSeconds(endpoint: Endpoint, heldSince: number, now: number): number {
+  const policy = endpoint.rolloutPolicy;
+  const expectedMs =
+    (policy.trafficSteps.length * policy.bakeSeconds + (endpoint.target === 'sagemaker' ? 600 : 5)) * 1000;
+  const remaining = heldSince + expectedMs - now;
+  const seconds = remaining > 0 ? remaining / 1000 : -remaining / 2000;
+  return Math.round(Math.min(300, Math.max(5, seconds)));
+}
+
+/** The model checks of the deploy state machine (CheckModel, SmokeTest): the only steps that load a model. */
+export class ModelCheckSteps {
+  constructor(private readonly verifier: ModelVerifier) {}
+
+  run(payload: ModelCheckPayload): Promise<unknown> {
+    const { deploy } = payload;
+    if (payload.step === 'check-model') {
+      return this.verifier.check(deploy.storageLocation, deploy.target).then(() => ({}));
+    }
+    // SageMaker's own container answers the health check before it takes traffic.
+    if (deploy.target === 'sagemaker') return Promise.resolve({ skipped: true });
+    return this.verifier.smokeTest(deploy.storageLocation).then(() => ({}));
+  }
 }
 
 /**
@@ -53,14 +90,8 @@ export class DeployService {
     switch (payload.step) {
       case 'resolve':
         return this.resolve(payload.request, payload.execution);
-      case 'check-model':
-        return this.deps.verifier
-          .check(payload.deploy.storageLocation, payload.deploy.target)
-          .then(() => ({}));
-      case 'smoke-test':
-        // SageMaker's own container answers the health check before it takes traffic.
-        if (payload.deploy.target === 'sagemaker') return Promise.resolve({ skipped: true });
-        return this.deps.verifier.smokeTest(payload.deploy.storageLocation).then(() => ({}));
+      case 'prune':
+        return this.prune(payload.deploy);
       case 'shift-traffic':
         return this.shiftTraffic(payload.deploy, payload.rollout);
       case 'check-canary':
@@ -99,6 +130,7 @@ export class DeployService {
       target: endpoint.target,
       policy: endpoint.rolloutPolicy,
       sagemaker: null,
+      waitSeconds: 0,
     } satisfies Omit<DeployContext, 'outcome' | 'reason'>;
     const skip = (reason: string): DeployContext => ({ ...base, outcome: 'skip', reason });
 
@@ -127,12 +159,18 @@ export class DeployService {
     const storageLocation = this.modelLocation(version.storageLocation ?? version.source);
     let sagemaker: DeployContext['sagemaker'] = null;
     if (endpoint.target === 'sagemaker') {
+      // The limits may have narrowed since the endpoint was created: they hold at every deploy.
+      const problem =
+        endpoint.sagemaker && sageMakerSettingsProblem(endpoint.sagemaker, this.deps.sagemakerLimits);
+      if (problem) throw new DeployPreconditionError(`Cannot deploy: sagemaker.${problem[0]}: ${problem[1]}`);
       const plan = sageMakerPlan({
         endpoint,
         version: request.version,
         deploymentId: execution.name,
         modelLocation: storageLocation,
         exists: endpoint.traffic.primary !== null,
+        artifactBucket: this.deps.artifactRoot.bucket,
+        owner: this.deps.owner,
       });
       if (typeof plan === 'string') throw new DeployPreconditionError(`Cannot deploy: ${plan}`);
       sagemaker = plan;
@@ -149,6 +187,7 @@ export class DeployService {
         ...base,
         outcome: 'wait',
         reason: `the deploy ${claim.holder.deploymentId} holds the endpoint`,
+        waitSeconds: holdWaitSeconds(endpoint, claim.holder.since, now),
       };
     }
     // What served when the endpoint was taken; a retried Resolve reads the same (nothing moved yet).
@@ -166,6 +205,22 @@ export class DeployService {
     );
     await this.publish('deployment.started', context, {});
     return context;
+  }
+
+  /**
+   * After SageMaker runs the new version (and before the endpoint is let go, so no later deploy's
+   * resources are in play): deletes the endpoint's models and configs but the new version's and the
+   * previous one's, which a rollback returns to.
+   */
+  async prune(deploy: DeployContext): Promise<{ deleted: string[] }> {
+    if (!deploy.sagemaker) return { deleted: [] };
+    const keep = [deploy.sagemaker.modelName];
+    if (deploy.previous) {
+      keep.push(
+        sageMakerResourceName(deploy.endpointName, deploy.previous.version, deploy.previous.deploymentId),
+      );
+    }
+    return { deleted: await this.deps.janitor.prune(deploy.endpointName, keep) };
   }
 
   /** Puts the next traffic step live: the new version as the canary with the step's weight. */

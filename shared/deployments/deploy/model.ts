@@ -41,6 +41,8 @@ const sageMakerPlan = z.object({
     (value) => typeof value === 'object' && value !== null,
   ),
   alarms: z.object({ errors: z.string(), latency: z.string() }),
+  tags: z.array(z.object({ Key: z.string(), Value: z.string() })),
+  expectedSeconds: z.number().int(),
   maxErrorRate: z.number(),
   maxLatencyMicros: z.number(),
   alarmPeriodSeconds: z.number().int(),
@@ -65,6 +67,8 @@ export const deployContext = z.object({
   target,
   policy: rolloutPolicy,
   sagemaker: sageMakerPlan.nullable(),
+  /** With outcome `wait`: how long to wait before asking again (`holdWaitSeconds`). */
+  waitSeconds: z.number().int().min(0),
 });
 export type DeployContext = z.infer<typeof deployContext>;
 
@@ -110,8 +114,7 @@ export type ExecutionState = z.infer<typeof executionState>;
 /** The payload of the deploy-steps function: one step of the state machine per call. */
 export const stepPayload = z.discriminatedUnion('step', [
   z.object({ step: z.literal('resolve'), request: deployRequest, execution: executionInfo }),
-  z.object({ step: z.literal('check-model'), deploy: deployContext }),
-  z.object({ step: z.literal('smoke-test'), deploy: deployContext }),
+  z.object({ step: z.literal('prune'), deploy: deployContext }),
   z.object({ step: z.literal('shift-traffic'), deploy: deployContext, rollout: rolloutState }),
   z.object({ step: z.literal('check-canary'), deploy: deployContext, rollout: rolloutState }),
   z.object({ step: z.literal('promote'), deploy: deployContext }),
@@ -119,3 +122,10 @@ export const stepPayload = z.discriminatedUnion('step', [
   z.object({ step: z.literal('fail'), state: executionState }),
 ]);
 export type StepPayload = z.infer<typeof stepPayload>;
+
+/** The payload of the model-checks function (the one that loads models): CheckModel and SmokeTest. */
+export const modelCheckPayload = z.discriminatedUnion('step', [
+  z.object({ step: z.literal('check-model'), deploy: deployContext }),
+  z.object({ step: z.literal('smoke-test'), deploy: deployContext }),
+]);
+export type ModelCheckPayload = z.infer<typeof modelCheckPayload>;

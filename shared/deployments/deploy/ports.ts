@@ -58,6 +58,8 @@ export interface EndpointDirectory {
   listByModel(modelName: string): Promise<Endpoint[]>;
   /** Every endpoint, a page at a time. */
   list(pageToken?: string): Promise<{ endpoints: Endpoint[]; nextPageToken?: string | undefined }>;
+  /** Endpoints being deleted, a page at a time. */
+  listDeleting(pageToken?: string): Promise<{ endpoints: Endpoint[]; nextPageToken?: string | undefined }>;
 }
 
 /** The registry as deploys read it: one Query for a model with its versions, aliases and stages. */
@@ -99,4 +101,27 @@ export interface DeploymentEventPublisher {
 
 export interface Clock {
   now(): number;
+}
+
+/** A SageMaker model, endpoint config or endpoint as a listing returns it. */
+export interface SageMakerResource {
+  kind: 'model' | 'endpoint-config' | 'endpoint';
+  name: string;
+  createdAt: number;
+}
+
+/**
+ * The SageMaker and CloudWatch resources of Runway's endpoints (`runway-*`), as the teardown, the
+ * pruning after a deploy and the reconciler's orphan sweep use them. Deleting something that is gone
+ * already succeeds (every caller may run twice).
+ */
+export interface SageMakerResources {
+  /** Resources of `kind` whose name contains `nameContains`, every page. */
+  list(kind: SageMakerResource['kind'], nameContains: string): Promise<SageMakerResource[]>;
+  /** The endpoint's status and the config it runs, or undefined when there is no such endpoint. */
+  describeEndpoint(name: string): Promise<{ status: string; configName: string } | undefined>;
+  delete(kind: SageMakerResource['kind'], name: string): Promise<void>;
+  deleteAlarms(names: readonly string[]): Promise<void>;
+  /** The resource's tags (empty when it is gone). */
+  tags(resource: SageMakerResource): Promise<Record<string, string>>;
 }
