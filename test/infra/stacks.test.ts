@@ -185,8 +185,16 @@ describe('API stack', () => {
       statementsOf(prefix)
         .filter((s) => s.Condition)
         .map((s) => s.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys']);
-    expect(leadingKeys('TrackingFunctionRole')).toEqual([['EXP#*']]);
-    expect(leadingKeys('RegistryFunctionRole')).toEqual([['MODEL#*']]);
+    // Reads of grants (experiments' and models', never a token), and writes of their own kind only.
+    expect(leadingKeys('TrackingFunctionRole')).toEqual([['EXP#*', 'MODEL#*'], ['GRANTS#*'], ['EXP#*']]);
+    expect(leadingKeys('RegistryFunctionRole')).toEqual([
+      ['MODEL#*'],
+      ['MODELS', 'VERSIONS', 'ALIASES'],
+      ['RUN#*'],
+      ['EXP#*', 'MODEL#*'],
+      ['GRANTS#*'],
+      ['MODEL#*'],
+    ]);
   });
 
   it('throttles and logs access on the stage of each API', () => {
@@ -293,7 +301,10 @@ describe('API stack', () => {
         const text = JSON.stringify(resource);
         if (!text.includes('*')) continue;
         const xray = [statement.Action].flat().every((action: string) => action.startsWith('xray:'));
-        const bucketObjects = /ArtifactBucket[0-9A-F]+.*"\/(serving-capture\/)?\*"/.test(text);
+        const bucketObjects =
+          /ArtifactBucket[0-9A-F]+.*"\/(serving-capture\/|\*\/artifacts\/(data\/|sagemaker\/)?)?\*"/.test(
+            text,
+          );
         expect({ resource: text, justified: xray || bucketObjects }).toEqual({
           resource: text,
           justified: true,
