@@ -273,6 +273,8 @@ async function callAwsApi(
 /**
  * A `.sync` job (a SageMaker training job, ...): no emulator runs these here, so they reach the
  * environment's `runJob`, which tests bind to a fake; without one the task fails naming the resource.
+ * As Step Functions does, the job is stopped (`stopJob`) when the execution is stopped or times out,
+ * or when the task's own timeout passes while the job runs.
  */
 async function runAwsJob(
   binding: TaskBinding,
@@ -282,11 +284,27 @@ async function runAwsJob(
 ) {
   if (!ctx.env.runJob)
     throw unsupported(binding, `no emulator runs ${parsed.service}:${parsed.action}.sync jobs`);
+  const request = isRecord(params) ? params : {};
+  let settled = false;
+  const stop = () => {
+    if (settled || !ctx.env.stopJob) return;
+    settled = true;
+    ctx.env.stopJob(parsed.service, parsed.action, request).catch((error: unknown) => {
+      ctx.log(`stopping the ${parsed.service}:${parsed.action} job of "${binding.stateName}" failed: ${asError(error).message}`);
+    });
+  };
+  ctx.signal.addEventListener('abort', stop, { once: true });
+  const timer =
+    binding.timeoutSeconds === undefined ? undefined : setTimeout(stop, binding.timeoutSeconds * 1000);
   try {
-    return await ctx.env.runJob(parsed.service, parsed.action, isRecord(params) ? params : {});
+    return await ctx.env.runJob(parsed.service, parsed.action, request);
   } catch (thrown) {
     const error = asError(thrown);
     throw new TaskFailure(awsErrorName(parsed.service, error.name, false), error.message);
+  } finally {
+    settled = true;
+    clearTimeout(timer);
+    ctx.signal.removeEventListener('abort', stop);
   }
 }
 
