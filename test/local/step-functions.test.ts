@@ -412,6 +412,48 @@ describe('LocalStepFunctions: running definitions', () => {
     });
   });
 
+  it('stops a .sync job when the execution times out or its task does, as Step Functions does', async () => {
+    const { env } = lambdas();
+    const stopped: string[] = [];
+    const local = localSfn(
+      {
+        ...env,
+        // A job that never ends by itself.
+        runJob: () => new Promise(() => undefined),
+        stopJob: async (_service, _action, params) => {
+          stopped.push(String(params.TrainingJobName));
+        },
+      },
+      { waitTimeScale: 1 },
+    );
+    const machine = (name: string, timeouts: Record<string, number>, taskTimeout?: number) =>
+      local.register({
+        arn: machineArn(name),
+        name,
+        definition: {
+          ...timeouts,
+          StartAt: 'Train',
+          States: {
+            Train: {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::sagemaker:createTrainingJob.sync',
+              Parameters: { TrainingJobName: name },
+              ...(taskTimeout ? { TimeoutSeconds: taskTimeout } : {}),
+              End: true,
+            },
+          },
+        },
+      });
+    machine('job-execution-timeout', { TimeoutSeconds: 1 });
+    machine('job-task-timeout', {}, 1);
+    const execution = await run(local, 'job-execution-timeout', {});
+    expect(execution.description.status).toBe('TIMED_OUT');
+    const task = await run(local, 'job-task-timeout', {});
+    expect(task.description).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(stopped.sort()).toEqual(['job-execution-timeout', 'job-task-timeout']);
+  });
+
   it('fails a Task with an unsupported resource cleanly, naming the resource', async () => {
     const { env } = lambdas();
     const lines: string[] = [];
