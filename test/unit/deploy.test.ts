@@ -300,6 +300,34 @@ describe('DeployService', () => {
     deploymentId: `d${version}`,
   });
 
+  it('refuses to deploy a SageMaker endpoint whose settings the spend bounds no longer allow, before taking it', async () => {
+    const w = world(modelState('churn', [1, 2], { production: { version: 2, updatedAt: 5 } }));
+    w.ledger.add(
+      anEndpoint({
+        name: 'churn-api',
+        target: 'sagemaker',
+        sagemaker: { instanceType: 'ml.p4d.24xlarge', initialInstanceCount: 1, image: 'img' },
+      }),
+    );
+    await expect(w.service.resolve(request('2'), execution('big'))).rejects.toThrow(
+      'Cannot deploy: sagemaker.instance_type: this Runway allows ml.m5.large',
+    );
+    expect((await w.ledger.get('churn-api'))?.active).toBeUndefined();
+  });
+
+  it('tells a deploy that finds the endpoint held how long to wait', async () => {
+    const w = world(modelState('churn', [1, 2], { production: { version: 2, updatedAt: 5 } }));
+    w.ledger.add(anEndpoint({ name: 'churn-api' }));
+    await w.ledger.claim('churn-api', { deploymentId: 'holder', since: 1_000_000 }, 0);
+    const waiting = await w.service.resolve(request('2'), execution('waiter'));
+    // Bake 0 and three steps: the holder should be done 5 s after it took the endpoint.
+    expect(waiting).toMatchObject({
+      outcome: 'wait',
+      reason: 'the deploy holder holds the endpoint',
+      waitSeconds: 5,
+    });
+  });
+
   it('deploys through every traffic step and promotes, recording and announcing it', async () => {
     const w = world(modelState('churn', [1, 2], { production: { version: 2, updatedAt: 5 } }));
     w.ledger.add(
