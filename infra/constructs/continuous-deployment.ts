@@ -190,7 +190,6 @@ export class ContinuousDeployment extends Construct {
       timeout: Duration.minutes(5),
       externalPackages: ONNX_RUNTIME_FILES,
     }).bindPolicy(props.artifactReadPolicy);
-    this.modelChecksFunction.addEnvironment('DEPLOYMENTS_TABLE_NAME', props.deploymentsTable.tableName);
 
     const deploy = new DeployStateMachine(this, 'Deploy', {
       stepsFunction: this.stepsFunction,

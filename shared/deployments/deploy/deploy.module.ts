@@ -89,10 +89,6 @@ export function deployStepsConfig(env: NodeJS.ProcessEnv = process.env) {
   );
 }
 
-/** The model checks' configuration (they read model files, nothing else). */
-export function modelChecksConfig(env: NodeJS.ProcessEnv = process.env) {
-  return parseConfig({ DEPLOYMENTS_TABLE_NAME: envVar.name() }, env);
-}
 
 /** Composition root of the trigger: registry events in, deploy executions out. */
 export function createDeployTrigger(
