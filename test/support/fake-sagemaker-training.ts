@@ -41,10 +41,12 @@ export function fakeSageMaker(s3Endpoint: () => string) {
   const calls: Array<Record<string, unknown>> = [];
   /** Jobs whose image tag is `:forever` run until they are stopped. */
   const running = new Map<string, (error: Error) => void>();
-  const stopJob = async (service: string, action: string, params: Record<string, unknown>) => {
+  const stopJob = async (service: string, _action: string, params: Record<string, unknown>) => {
     const name = String(params.TrainingJobName);
     calls.push({ service, action: 'stopTrainingJob', TrainingJobName: name });
-    running.get(name)?.(Object.assign(new Error(`Training job ${name} stopped`), { name: 'TrainingJobStopped' }));
+    running.get(name)?.(
+      Object.assign(new Error(`Training job ${name} stopped`), { name: 'TrainingJobStopped' }),
+    );
   };
   const runJob = async (service: string, action: string, params: Record<string, unknown>) => {
     calls.push({ service, action, ...params });

@@ -111,10 +111,11 @@ function collect(stacks: StackJson[], renderer: Renderer) {
     }
   }
   const roleName = (stack: StackJson, id: string) => `${stack.name}/${stripHash(id)}`;
-  const statementsOf = (policyId: string, document: Json, role: string, stack: StackJson) =>
-    list(document?.Statement).forEach((json: Json, index: number) =>
-      grants.push({ role, statement: `${policyId}#${index}`, json, stack }),
-    );
+  const statementsOf = (policyId: string, document: Json, role: string, stack: StackJson) => {
+    for (const [index, json] of list<Json>(document?.Statement).entries()) {
+      grants.push({ role, statement: `${policyId}#${index}`, json, stack });
+    }
+  };
   for (const stack of stacks) {
     for (const [id, resource] of Object.entries<Json>(stack.template.Resources ?? {})) {
       if (resource.Type === 'AWS::IAM::Role') {
@@ -165,7 +166,8 @@ const ITEM_ACTIONS = new Set(
 /** The table (and index) a rendered resource names, if it is one of the app's tables. */
 function tableOf(resource: string): string | undefined {
   const match = /^<([A-Za-z0-9]+)\.Arn>(\/index\/.+)?$/.exec(resource);
-  return match && match[1] && match[1] in TABLES ? match[1] : undefined;
+  const table = match?.[1];
+  return table && table in TABLES ? table : undefined;
 }
 
 /** Checks every role of the given stacks (and the acknowledgements under `root`) against the rules. */

@@ -290,7 +290,9 @@ async function runAwsJob(
     if (settled || !ctx.env.stopJob) return;
     settled = true;
     ctx.env.stopJob(parsed.service, parsed.action, request).catch((error: unknown) => {
-      ctx.log(`stopping the ${parsed.service}:${parsed.action} job of "${binding.stateName}" failed: ${asError(error).message}`);
+      ctx.log(
+        `stopping the ${parsed.service}:${parsed.action} job of "${binding.stateName}" failed: ${asError(error).message}`,
+      );
     });
   };
   ctx.signal.addEventListener('abort', stop, { once: true });

@@ -89,7 +89,6 @@ export function deployStepsConfig(env: NodeJS.ProcessEnv = process.env) {
   );
 }
 
-
 /** Composition root of the trigger: registry events in, deploy executions out. */
 export function createDeployTrigger(
   config: ReturnType<typeof deployStarterConfig>,
