@@ -17,6 +17,11 @@ import { type JsonValue, SfnApiError, type StartExecutionRequest, type TaskEnvir
 export type ParsedResource =
   /** `arn:aws:states:::lambda:invoke`: Invoke API parameters in, Invoke API response out. */
   | { kind: 'lambdaInvoke' }
+  /**
+   * `arn:aws:states:::lambda:invoke.waitForTaskToken`: the function gets `$$.Task.Token` in its
+   * payload; the task ends when someone calls SendTaskSuccess or SendTaskFailure with it.
+   */
+  | { kind: 'lambdaInvokeCallback' }
   /** A Lambda ARN in `Resource` (CDK `payloadResponseOnly`): the input in, the handler's result out. */
   | { kind: 'lambdaFunction' }
   /** `arn:aws:states:::states:startExecution[.sync|.sync:2]`. */
@@ -44,6 +49,20 @@ export interface ChildExecutions {
   stop(executionArn: string, error: string, cause: string): Promise<void>;
 }
 
+/**
+ * Task tokens of callback tasks (`.waitForTaskToken`): issued when such a task starts, settled by the
+ * Step Functions API's SendTaskSuccess / SendTaskFailure.
+ */
+export interface TaskTokens {
+  /** A new token, and the task's outcome once someone settles it. */
+  issue(executionArn: string): { token: string; outcome: Promise<unknown> };
+  /** Forgets the token (its task ended otherwise: timed out, or its execution ended). */
+  discard(token: string): void;
+}
+
+/** What `$$.Task.Token` reads locally: each callback task puts a token of its own in its place. */
+export const TASK_TOKEN_PLACEHOLDER = '$$runway-local-task-token$$';
+
 /** What Task handlers of one execution share. */
 export interface TaskRunContext {
   env: TaskEnvironment;
@@ -52,6 +71,8 @@ export interface TaskRunContext {
   signal: AbortSignal;
   history: HistoryRecorder;
   children: ChildExecutions;
+  tokens: TaskTokens;
+  executionArn: string;
   log: (line: string) => void;
 }
 
@@ -95,6 +116,8 @@ function parseIntegration(integration: string): ParsedResource {
   const [, service = '', action = '', pattern] = match;
   if (!sdk && service === 'lambda' && action === 'invoke' && pattern === undefined)
     return { kind: 'lambdaInvoke' };
+  if (!sdk && service === 'lambda' && action === 'invoke' && pattern === 'waitForTaskToken')
+    return { kind: 'lambdaInvokeCallback' };
   if (!sdk && service === 'states' && action === 'startExecution' && pattern !== 'waitForTaskToken') {
     return { kind: 'startExecution', pattern: pattern === 'sync' || pattern === 'sync:2' ? pattern : 'none' };
   }
@@ -244,6 +267,34 @@ async function invokeLambdaIntegration(binding: TaskBinding, params: JsonValue, 
     return invokeResponse(throughJson(await ctx.env.invokeLambda(functionName, payload)), 200);
   } catch (error) {
     throw lambdaFailure(error);
+  }
+}
+
+/** Puts `token` wherever a value is the placeholder `$$.Task.Token` resolved to. */
+function withToken(value: JsonValue, token: string): JsonValue {
+  if (value === TASK_TOKEN_PLACEHOLDER) return token;
+  if (Array.isArray(value)) return value.map((item) => withToken(item, token));
+  if (isRecord(value)) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withToken(item as JsonValue, token)]));
+  }
+  return value;
+}
+
+/**
+ * A callback task: the function is invoked with a token of this task in place of `$$.Task.Token`,
+ * and the task waits until SendTaskSuccess (its output) or SendTaskFailure (its error) names the
+ * token, or its `TimeoutSeconds` passes (the runner fails it with `States.Timeout`).
+ */
+async function invokeLambdaCallback(binding: TaskBinding, params: JsonValue, ctx: TaskRunContext) {
+  const { token, outcome } = ctx.tokens.issue(ctx.executionArn);
+  const discard = () => ctx.tokens.discard(token);
+  ctx.signal.addEventListener('abort', discard, { once: true });
+  try {
+    await invokeLambdaIntegration(binding, withToken(params, token), ctx);
+    return await outcome;
+  } finally {
+    ctx.signal.removeEventListener('abort', discard);
+    discard();
   }
 }
 
@@ -404,6 +455,8 @@ function runTask(binding: TaskBinding, input: JsonValue, ctx: TaskRunContext): P
   switch (parsed.kind) {
     case 'lambdaInvoke':
       return invokeLambdaIntegration(binding, input, ctx);
+    case 'lambdaInvokeCallback':
+      return invokeLambdaCallback(binding, input, ctx);
     case 'lambdaFunction':
       return invokeLambdaFunction(binding, input, ctx);
     case 'startExecution':
