@@ -4,6 +4,7 @@ import { type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import {
   type IManagedPolicy,
+  Policy,
   PolicyDocument,
   PolicyStatement,
   Role,
@@ -198,6 +199,18 @@ export class ContinuousDeployment extends Construct {
       sageMakerInstanceTypes: props.sagemaker.instanceTypes,
     });
     this.stateMachine = deploy.stateMachine;
+    // A releasing deploy resumes the ones queued for the endpoint (SendTaskSuccess). A policy of its
+    // own: the function's default policy would make the function depend on the state machine, which
+    // depends on the function.
+    new Policy(this, 'DeployStepsCallbacks', {
+      roles: [this.stepsFunction.role!],
+      statements: [
+        new PolicyStatement({
+          actions: ['states:SendTaskSuccess'],
+          resources: [this.stateMachine.stateMachineArn],
+        }),
+      ],
+    });
 
     const starter = (name: string, entry: string, description: string) => {
       const fn = new RunwayFunction(this, name, {

@@ -8,6 +8,7 @@ import {
   DefinitionBody,
   Fail,
   type IChainable,
+  IntegrationPattern,
   JsonPath,
   LogLevel,
   Pass,
@@ -17,6 +18,7 @@ import {
   Succeed,
   TaskInput,
   type TaskStateBase,
+  Timeout,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
@@ -169,10 +171,18 @@ export class DeployStateMachine extends Construct {
       step('SmokeTest', { step: 'smoke-test', ...deploy }, undefined, props.modelChecksFunction),
       recordFailure,
     );
-    const waitForEndpoint = new Wait(this, 'WaitForEndpoint', {
-      comment: 'Another deploy holds the endpoint: ask again when it should be done (Resolve says when)',
-      time: WaitTime.secondsPath('$.deploy.waitSeconds'),
-    });
+    // Another deploy holds the endpoint: queue for it (a callback task), and ask again when its
+    // release resumes this one, or after 5 minutes (a holder stopped without letting go), whichever
+    // comes first. No Lambda runs and no state changes meanwhile.
+    const waitForEndpoint = new LambdaInvoke(this, 'WaitForEndpoint', {
+      lambdaFunction: props.stepsFunction,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: TaskInput.fromObject({ step: 'queue', ...deploy, taskToken: JsonPath.taskToken }),
+      taskTimeout: Timeout.duration(Duration.minutes(5)),
+      retryOnServiceExceptions: false,
+      resultPath: JsonPath.DISCARD,
+      comment: 'Queued behind the deploy that holds the endpoint; its release (or 5 minutes) resumes this',
+    }).addRetry({ errors: LAMBDA_TRANSIENT, ...RETRY });
 
     // --- lambda target: traffic steps --------------------------------------------------------
     const firstStep = new Pass(this, 'FirstTrafficStep', {
@@ -214,6 +224,8 @@ export class DeployStateMachine extends Construct {
     prune.next(promote);
     const sageMaker = this.sageMakerBranch(props, { recordFailure, rollBack, promote: prune, catchInto });
 
+    waitForEndpoint.addCatch(resolve, { errors: ['States.Timeout'], resultPath: JsonPath.DISCARD });
+    catchInto(waitForEndpoint, recordFailure);
     start.next(resolve);
     resolve.next(
       new Choice(this, 'Ready?')

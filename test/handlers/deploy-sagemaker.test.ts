@@ -96,6 +96,7 @@ beforeAll(async () => {
     sagemakerLimits: LIMITS,
     janitor,
     owner: OWNER,
+    callbacks: { resume: (token) => sfn.sendTaskSuccess(token, '{}').then(() => undefined) },
   });
   const checks = new ModelCheckSteps(new ScriptedVerifier());
   sfn = new LocalStepFunctions({

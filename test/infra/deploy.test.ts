@@ -180,10 +180,20 @@ describe('deploy state machine', () => {
     for (const state of ['CheckModel', 'SmokeTest'])
       expect(invoked(state)).toBe(JSON.stringify('arn:aws:x:::resource'));
     // The waits: as long as the holder should take (Resolve says), and as long as SageMaker should.
+    // A queued deploy waits on a task token its holder's release sends, at most 5 minutes, then asks
+    // again; SageMaker first as long as it should take.
     expect(definition.States.WaitForEndpoint).toMatchObject({
-      Type: 'Wait',
-      SecondsPath: '$.deploy.waitSeconds',
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: { Payload: { step: 'queue', 'taskToken.$': '$$.Task.Token', 'deploy.$': '$.deploy' } },
+      TimeoutSeconds: 300,
+      Next: 'Resolve',
     });
+    const catchers = definition.States.WaitForEndpoint?.Catch as Array<{
+      ErrorEquals: string[];
+      Next: string;
+    }>;
+    expect(catchers[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: 'Resolve' });
     expect(definition.States.WaitForSageMaker).toMatchObject({
       Type: 'Wait',
       SecondsPath: '$.deploy.sagemaker.expectedSeconds',

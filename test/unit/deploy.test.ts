@@ -3,7 +3,6 @@ import { judgeCanary } from '../../shared/deployments/deploy/canary.ts';
 import {
   DeployService,
   errorMessage,
-  holdWaitSeconds,
 } from '../../shared/deployments/deploy/deploy.service.ts';
 import { desiredVersion, eventConcerns } from '../../shared/deployments/deploy/desired-version.ts';
 import { deployExecutionName } from '../../shared/deployments/deploy/execution-name.ts';
@@ -226,25 +225,6 @@ describe('SageMaker plan', () => {
   });
 });
 
-describe('waiting for an endpoint another deploy holds', () => {
-  const endpoint = anEndpoint({
-    name: 'e',
-    rolloutPolicy: { trafficSteps: [50, 100], bakeSeconds: 60 } as never,
-  });
-  it('waits until the holder should be done, then longer and longer, within 5 s and 5 min', () => {
-    // Two bakes of 60 s and 5 s of steps: done at 125 s.
-    expect(holdWaitSeconds(endpoint, 0, 20_000)).toBe(105);
-    expect(holdWaitSeconds(endpoint, 0, 124_000)).toBe(5);
-    expect(holdWaitSeconds(endpoint, 0, 185_000)).toBe(30);
-    expect(holdWaitSeconds(endpoint, 0, 3_600_000)).toBe(300);
-    const slow = anEndpoint({
-      name: 's',
-      rolloutPolicy: { trafficSteps: [100], bakeSeconds: 3600 } as never,
-    });
-    expect(holdWaitSeconds(slow, 0, 0)).toBe(300);
-  });
-});
-
 // -------------------------------------------------------------------------------------------------
 
 function world(state: ModelState) {
@@ -254,6 +234,8 @@ function world(state: ModelState) {
   const events = new RecordingPublisher();
   const verifier = new ScriptedVerifier();
   const stats = new ScriptedStats();
+  const resumed: string[] = [];
+  const callbacks = { resume: async (token: string) => void resumed.push(token) };
   let now = 1_000_000;
   const service = new DeployService({
     ledger,
@@ -266,8 +248,19 @@ function world(state: ModelState) {
     sagemakerLimits: { instanceTypes: ['ml.m5.large'], maxInstances: 2, imageRepositories: [] },
     janitor: { prune: async () => [] },
     owner: 'deployments-table',
+    callbacks,
   });
-  return { ledger, models, registry, events, verifier, stats, service, advance: (ms: number) => (now += ms) };
+  return {
+    ledger,
+    models,
+    registry,
+    events,
+    verifier,
+    stats,
+    service,
+    resumed,
+    advance: (ms: number) => (now += ms),
+  };
 }
 
 const execution = (name: string): ExecutionInfo => ({
@@ -315,16 +308,29 @@ describe('DeployService', () => {
     expect((await w.ledger.get('churn-api'))?.active).toBeUndefined();
   });
 
-  it('tells a deploy that finds the endpoint held how long to wait', async () => {
+  it("queues a deploy for the endpoint it waits for, and the holder's release resumes it", async () => {
+    const w = world(modelState('churn', [1, 2], { production: { version: 2, updatedAt: 5 } }));
+    w.ledger.add(anEndpoint({ name: 'churn-api' }));
+    const holder = await w.service.resolve(request('2'), execution('holder'));
+    const waiter = await w.service.resolve(request('2', 'manual'), execution('waiter'));
+    expect(waiter.outcome).toBe('wait');
+    expect(await w.service.queue(waiter, 'token-of-waiter')).toEqual({ queued: true });
+    expect(w.resumed).toEqual([]);
+    await w.service.rollBack(holder, 'test');
+    expect(w.resumed).toEqual(['token-of-waiter']);
+    // A hold let go before the deploy queued: it is resumed at once, never left waiting.
+    expect(await w.service.queue(waiter, 'late-token')).toEqual({ queued: false });
+    expect(w.resumed).toEqual(['token-of-waiter', 'late-token']);
+  });
+
+  it('tells a deploy that finds the endpoint held to wait, naming the holder', async () => {
     const w = world(modelState('churn', [1, 2], { production: { version: 2, updatedAt: 5 } }));
     w.ledger.add(anEndpoint({ name: 'churn-api' }));
     await w.ledger.claim('churn-api', { deploymentId: 'holder', since: 1_000_000 }, 0);
     const waiting = await w.service.resolve(request('2'), execution('waiter'));
-    // Bake 0 and three steps: the holder should be done 5 s after it took the endpoint.
     expect(waiting).toMatchObject({
       outcome: 'wait',
       reason: 'the deploy holder holds the endpoint',
-      waitSeconds: 5,
     });
   });
 

@@ -141,7 +141,6 @@ type Outcome =
 /** Error recorded on executions cut short by the runtime itself (shutdown or crash). */
 const RUNTIME_STOPPED = 'Runway.LocalRuntimeStopped';
 
-
 const STATE_MACHINE_ARN = /^arn:[\w-]+:states:[\w-]+:\d+:stateMachine:[^:]+$/;
 const EXECUTION_ARN = /^arn:[\w-]+:states:[\w-]+:\d+:(execution|express):[^:]+:[^:]+(:[^:]+)?$/;
 const NAME_FORBIDDEN = new Set([...' <>{}[]?*"#%\\^|~`$&,;:/']);

@@ -275,7 +275,9 @@ function withToken(value: JsonValue, token: string): JsonValue {
   if (value === TASK_TOKEN_PLACEHOLDER) return token;
   if (Array.isArray(value)) return value.map((item) => withToken(item, token));
   if (isRecord(value)) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withToken(item as JsonValue, token)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, withToken(item as JsonValue, token)]),
+    );
   }
   return value;
 }
@@ -536,7 +538,7 @@ function recordFailure(binding: TaskBinding, failure: Error, ctx: TaskRunContext
  * first, the runner has already failed the state with `States.Timeout`, so a late outcome is not recorded.
  */
 export function createTaskHandler(binding: TaskBinding, ctx: TaskRunContext): TaskHandler {
-  return async (input) => {
+  const handle = async (input: JsonValue): Promise<JsonValue> => {
     await yieldToEventLog();
     if (ctx.signal.aborted) throw new TaskAborted();
     const deadline =
@@ -555,6 +557,13 @@ export function createTaskHandler(binding: TaskBinding, ctx: TaskRunContext): Ta
       if (Date.now() < deadline) recordFailure(binding, failure, ctx);
       throw failure;
     }
+  };
+  return (input) => {
+    const outcome = handle(input);
+    // The runner stops awaiting a task that timed out or whose execution ended (a callback task
+    // still waiting for its token, say): its late failure must not become an unhandled rejection.
+    outcome.catch(() => undefined);
+    return outcome;
   };
 }
 

@@ -8,6 +8,7 @@ import { DynamoDeploymentLedger } from './adapters/deployment-ledger.dynamodb.ts
 import { EventBridgeDeploymentPublisher } from './adapters/events.eventbridge-publisher.ts';
 import { SfnExecutionStarter } from './adapters/execution-starter.sfn.ts';
 import { SdkSageMakerResources } from './adapters/sagemaker-resources.sdk.ts';
+import { SfnTaskCallbacks } from './adapters/task-callbacks.sfn.ts';
 import { DeployService, ModelCheckSteps } from './deploy.service.ts';
 import { EndpointDeletion } from './endpoint-deletion.ts';
 import { ManualDeployStarter } from './manual-deploy.ts';
@@ -136,6 +137,7 @@ export function createDeployService(
     sagemakerLimits: sageMakerLimits(config),
     janitor,
     owner: config.DEPLOYMENTS_TABLE_NAME,
+    callbacks: new SfnTaskCallbacks(),
   });
 }
 

@@ -21,6 +21,7 @@ import type {
   DeploymentLedger,
   ModelVerifier,
   RegistryReader,
+  TaskCallbacks,
 } from './ports.ts';
 import type { SageMakerJanitor } from './sagemaker-janitor.ts';
 import { sageMakerPlan, sageMakerResourceName } from './sagemaker-plan.ts';
@@ -44,20 +45,8 @@ export interface DeployServiceDeps {
   janitor: Pick<SageMakerJanitor, 'prune'>;
   /** This Runway's owner tag value for the SageMaker resources it creates (its deployments table). */
   owner: string;
-}
-
-/**
- * How long a deploy waits before it asks again for an endpoint another deploy holds: until the holder
- * should be done (its traffic steps' bakes, and SageMaker's start for that target), then longer and
- * longer (half of how late the holder is), between 5 seconds and 5 minutes. No Lambda runs meanwhile.
- */
-export function holdWaitSeconds(endpoint: Endpoint, heldSince: number, now: number): number {
-  const policy = endpoint.rolloutPolicy;
-  const expectedMs =
-    (policy.trafficSteps.length * policy.bakeSeconds + (endpoint.target === 'sagemaker' ? 600 : 5)) * 1000;
-  const remaining = heldSince + expectedMs - now;
-  const seconds = remaining > 0 ? remaining / 1000 : -remaining / 2000;
-  return Math.round(Math.min(300, Math.max(5, seconds)));
+  /** Resumes deploys that queued for an endpoint this deploy lets go. */
+  callbacks: TaskCallbacks;
 }
 
 /** The model checks of the deploy state machine (CheckModel, SmokeTest): the only steps that load a model. */
@@ -92,6 +81,8 @@ export class DeployService {
         return this.resolve(payload.request, payload.execution);
       case 'prune':
         return this.prune(payload.deploy);
+      case 'queue':
+        return this.queue(payload.deploy, payload.taskToken);
       case 'shift-traffic':
         return this.shiftTraffic(payload.deploy, payload.rollout);
       case 'check-canary':
@@ -130,7 +121,6 @@ export class DeployService {
       target: endpoint.target,
       policy: endpoint.rolloutPolicy,
       sagemaker: null,
-      waitSeconds: 0,
     } satisfies Omit<DeployContext, 'outcome' | 'reason'>;
     const skip = (reason: string): DeployContext => ({ ...base, outcome: 'skip', reason });
 
@@ -187,7 +177,6 @@ export class DeployService {
         ...base,
         outcome: 'wait',
         reason: `the deploy ${claim.holder.deploymentId} holds the endpoint`,
-        waitSeconds: holdWaitSeconds(endpoint, claim.holder.since, now),
       };
     }
     // What served when the endpoint was taken; a retried Resolve reads the same (nothing moved yet).
@@ -221,6 +210,27 @@ export class DeployService {
       );
     }
     return { deleted: await this.deps.janitor.prune(deploy.endpointName, keep) };
+  }
+
+  /**
+   * Waits for the deploy that holds the endpoint (`WaitForEndpoint`, a callback task): its release
+   * resumes this execution with `taskToken`. A hold let go meanwhile resumes it at once; the task's
+   * timeout (5 minutes) resumes it anyway, should the holder end without letting go (stopped).
+   */
+  async queue(deploy: DeployContext, taskToken: string): Promise<{ queued: boolean }> {
+    const queued = await this.deps.ledger.queue(deploy.endpointName, deploy.deploymentId, taskToken);
+    if (!queued) await this.deps.callbacks.resume(taskToken);
+    return { queued };
+  }
+
+  /** Lets go of the endpoint and resumes the deploys that queued for it (each asks again in Resolve). */
+  private async release(
+    endpointName: string,
+    deploymentId: string,
+    status: Endpoint['status'],
+  ): Promise<void> {
+    const tokens = await this.deps.ledger.release(endpointName, deploymentId, status);
+    await Promise.all(tokens.map((token) => this.deps.callbacks.resume(token)));
   }
 
   /** Puts the next traffic step live: the new version as the canary with the step's weight. */
@@ -284,7 +294,7 @@ export class DeployService {
     if (deployment.status === 'InProgress') {
       await this.finish(deployment, 'Succeeded', null);
     }
-    await this.deps.ledger.release(deploy.endpointName, deploy.deploymentId, 'InService');
+    await this.release(deploy.endpointName, deploy.deploymentId, 'InService');
     await this.publish('deployment.succeeded', deploy, {
       steps: deployment.steps.map(({ weight, invocations, errorRate }) => ({
         weight,
@@ -317,7 +327,7 @@ export class DeployService {
     }
     const deployment = await this.deployment(deploy);
     if (deployment.status === 'InProgress') await this.finish(deployment, 'RolledBack', reason);
-    await this.deps.ledger.release(deploy.endpointName, deploy.deploymentId, status);
+    await this.release(deploy.endpointName, deploy.deploymentId, status);
     await this.publish('deployment.rolled-back', deploy, { reason });
     return { reason };
   }
@@ -345,11 +355,7 @@ export class DeployService {
         newDeployment(context, previous, { status: 'Failed', reason, finishedAt: this.deps.clock.now() }),
       );
       if (deployment.status === 'InProgress') await this.finish(deployment, 'Failed', reason);
-      await this.deps.ledger.release(
-        request.endpointName,
-        context.deploymentId,
-        previous ? 'InService' : 'Failed',
-      );
+      await this.release(request.endpointName, context.deploymentId, previous ? 'InService' : 'Failed');
     }
     await this.publish('deployment.failed', context, { reason, failedStep });
     return { reason, failedStep };

@@ -67,8 +67,6 @@ export const deployContext = z.object({
   target,
   policy: rolloutPolicy,
   sagemaker: sageMakerPlan.nullable(),
-  /** With outcome `wait`: how long to wait before asking again (`holdWaitSeconds`). */
-  waitSeconds: z.number().int().min(0),
 });
 export type DeployContext = z.infer<typeof deployContext>;
 
@@ -115,6 +113,7 @@ export type ExecutionState = z.infer<typeof executionState>;
 export const stepPayload = z.discriminatedUnion('step', [
   z.object({ step: z.literal('resolve'), request: deployRequest, execution: executionInfo }),
   z.object({ step: z.literal('prune'), deploy: deployContext }),
+  z.object({ step: z.literal('queue'), deploy: deployContext, taskToken: z.string().min(1).max(2048) }),
   z.object({ step: z.literal('shift-traffic'), deploy: deployContext, rollout: rolloutState }),
   z.object({ step: z.literal('check-canary'), deploy: deployContext, rollout: rolloutState }),
   z.object({ step: z.literal('promote'), deploy: deployContext }),

@@ -39,8 +39,16 @@ export interface DeploymentLedger {
     traffic: Omit<Traffic, 'revision'>,
     status: Endpoint['status'],
   ): Promise<Traffic>;
-  /** Lets go of the endpoint, setting its status; does nothing if the deploy does not hold it. */
-  release(endpointName: string, deploymentId: string, status: Endpoint['status']): Promise<void>;
+  /**
+   * Lets go of the endpoint, setting its status; does nothing if the deploy does not hold it. Returns
+   * the task tokens of the deploys that queued for it (`queue`), to resume them.
+   */
+  release(endpointName: string, deploymentId: string, status: Endpoint['status']): Promise<string[]>;
+  /**
+   * Queues a deploy for an endpoint another deploy holds: the holder's release hands its token back.
+   * False when nobody else holds it any more (the caller resumes at once).
+   */
+  queue(endpointName: string, deploymentId: string, taskToken: string): Promise<boolean>;
   /** Records a deployment; returns the stored one if it exists already (a retried step). */
   createDeployment(deployment: Deployment): Promise<Deployment>;
   getDeployment(
@@ -81,6 +89,12 @@ export interface ModelVerifier {
 /** What the model server measured for one version of an endpoint since a time. */
 export interface CanaryStatsReader {
   read(endpointName: string, version: string, sinceMs: number): Promise<CanaryStats>;
+}
+
+/** Resumes a deploy execution waiting on a task token (Step Functions' SendTaskSuccess). */
+export interface TaskCallbacks {
+  /** Resumes the task; a token whose task ended already (timed out, stopped) is ignored. */
+  resume(taskToken: string): Promise<void>;
 }
 
 /** Starts deploy executions by name. */
