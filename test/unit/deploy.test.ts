@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeCanary } from '../../shared/deployments/deploy/canary.ts';
-import {
-  DeployService,
-  errorMessage,
-} from '../../shared/deployments/deploy/deploy.service.ts';
+import { DeployService, errorMessage } from '../../shared/deployments/deploy/deploy.service.ts';
 import { desiredVersion, eventConcerns } from '../../shared/deployments/deploy/desired-version.ts';
 import { deployExecutionName } from '../../shared/deployments/deploy/execution-name.ts';
 import type {
