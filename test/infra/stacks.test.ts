@@ -187,14 +187,22 @@ describe('API stack', () => {
         .map((s) => s.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys']);
     // Reads of grants (experiments' and models', never a token), and writes of their own kind only.
     expect(leadingKeys('TrackingFunctionRole')).toEqual([['EXP#*', 'MODEL#*'], ['GRANTS#*'], ['EXP#*']]);
+    // Registry: models and its listings, the runs and logged models versions come from, the
+    // `mlflow.modelVersions` tag of logged models (UpdateItem only), grants.
     expect(leadingKeys('RegistryFunctionRole')).toEqual([
       ['MODEL#*'],
       ['MODELS', 'VERSIONS', 'ALIASES'],
-      ['RUN#*'],
+      ['RUN#*', 'LM#*'],
+      ['LM#*'],
       ['EXP#*', 'MODEL#*'],
       ['GRANTS#*'],
       ['MODEL#*'],
     ]);
+    const trackingWrites = statementsOf('RegistryFunctionRole').filter(
+      (s) =>
+        JSON.stringify(s.Condition ?? {}).includes('LM#*') && !JSON.stringify(s.Condition).includes('RUN#*'),
+    );
+    expect(trackingWrites).toEqual([expect.objectContaining({ Action: 'dynamodb:UpdateItem' })]);
   });
 
   it('throttles and logs access on the stage of each API', () => {
