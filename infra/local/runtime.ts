@@ -52,6 +52,8 @@ export interface LocalRuntimeOptions {
    * tests bind a fake. @default none: such tasks fail naming the unsupported resource
    */
   runJob?: TaskEnvironment['runJob'];
+  /** Stops a job `runJob` runs, when its execution is stopped or times out. @default none */
+  stopJob?: TaskEnvironment['stopJob'];
   /**
    * The console's built bundle, served at `/` beside the API (`infra/local/console-assets.ts`);
    * `false` serves the API alone. @default `console/dist`
@@ -204,6 +206,7 @@ export class LocalRuntime {
         invokeLambda: invokeFunction,
         callAws,
         ...(options.runJob ? { runJob: options.runJob } : {}),
+        ...(options.stopJob ? { stopJob: options.stopJob } : {}),
       },
       log,
       waitTimeScale: options.waitTimeScale ?? 1,

@@ -7,6 +7,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DEFAULT_PIPELINE_NAME } from '../../shared/pipelines/model.ts';
+import { type Alarms, notifyOnFailedExecutions } from '../constructs/alarms.ts';
 import { nagArn } from '../constructs/deploy-state-machine.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
 import { TrainingPipeline } from '../constructs/training-pipeline.ts';
@@ -23,8 +24,15 @@ export interface PipelinesStackProps extends StackProps {
   trackingTable: ITable;
   registryTable: ITable;
   artifactBucket: IBucket;
-  artifactAccessPolicy: IManagedPolicy;
+  /** `StatefulStack.pipelineArtifactPolicy`: read any object, write run artifacts, delete nothing. */
+  artifactPolicy: IManagedPolicy;
+  /** `StatefulStack.trainingJobDataPolicy`. */
+  trainingJobDataPolicy: IManagedPolicy;
   eventBus: IEventBus;
+  /** ECR repository names SageMaker training images may come from. */
+  trainingImageRepositories: readonly string[];
+  /** Where a failed or timed-out training execution is reported. */
+  alarms: Alarms;
   /** Runway's HTTP APIs: this stack adds the pipelines API (`runway/pipelines/...`) to both. */
   apis: RunwayApis;
   /** The pipelines API checks access as the other APIs do (an execution's grants are its model's). */
@@ -48,10 +56,19 @@ export class PipelinesStack extends Stack {
       trackingTable: props.trackingTable,
       registryTable: props.registryTable,
       artifactBucket: props.artifactBucket,
-      artifactAccessPolicy: props.artifactAccessPolicy,
+      artifactPolicy: props.artifactPolicy,
+      trainingJobDataPolicy: props.trainingJobDataPolicy,
       eventBus: props.eventBus,
+      trainingImageRepositories: props.trainingImageRepositories,
       stateMachineName: `${DEFAULT_PIPELINE_NAME}${id.startsWith('Runway-') ? '' : `-${id}`}`,
     });
+    notifyOnFailedExecutions(
+      this,
+      'TrainingFailedRule',
+      this.training.stateMachine,
+      props.alarms,
+      'training pipeline',
+    );
     this.pipelinesFunction = this.definePipelinesApi(props);
     new CfnOutput(this, 'TrainingPipelineArn', {
       value: this.training.stateMachine.stateMachineArn,
