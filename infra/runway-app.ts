@@ -58,6 +58,7 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     trackingTable: stateful.trackingTable,
     registryTable: stateful.registryTable,
     artifactBucket: stateful.artifactBucket,
+    accessLogBucket: stateful.accessLogBucket,
     artifactAccessPolicy: stateful.artifactAccessPolicy,
     eventBus: stateful.eventBus,
     accessTable: stateful.accessTable,
@@ -102,6 +103,8 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     artifactPolicy: stateful.pipelineArtifactPolicy,
     trainingJobDataPolicy: stateful.trainingJobDataPolicy,
     eventBus: stateful.eventBus,
+    apis: api.apis,
+    access,
     trainingImageRepositories: options.trainingImageRepositories ?? ['runway-training'],
     alarms: stateful.alarms,
   });
