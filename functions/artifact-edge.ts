@@ -7,8 +7,8 @@
  * (Lambda@Edge has no environment variables); its tables are in Runway's home region.
  */
 import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
-import { artifactOriginResponse } from '../shared/tracking/artifacts/edge/artifact-edge.ts';
 import { artifactEdgeFor } from '../shared/tracking/artifacts/edge/artifact-edge.module.ts';
+import { artifactOriginResponse } from '../shared/tracking/artifacts/edge/artifact-edge.ts';
 
 export const handler = async (event: CloudFrontRequestEvent | CloudFrontResponseEvent) => {
   const cf = event.Records[0]?.cf;

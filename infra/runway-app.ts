@@ -27,15 +27,21 @@ export interface RunwayAppOptions {
 export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
   const prefix = options.prefix ?? 'Runway';
   const env = options.env;
-  const stateful = new StatefulStack(app, `${prefix}-Stateful`, { env });
+  // Lambda@Edge lives in us-east-1 and is named there literally; the region keeps two Runways of one
+  // prefix in two regions apart.
+  const edgeName = `${prefix}-ArtifactEdge-${env?.region ?? 'local'}`;
+  const stateful = new StatefulStack(app, `${prefix}-Stateful`, { env, artifactEdgePolicyName: edgeName });
   const api = new ApiStack(app, `${prefix}-Api`, {
     env,
     trackingTable: stateful.trackingTable,
     registryTable: stateful.registryTable,
     artifactBucket: stateful.artifactBucket,
+    accessLogBucket: stateful.accessLogBucket,
     artifactAccessPolicy: stateful.artifactAccessPolicy,
     eventBus: stateful.eventBus,
     accessTable: stateful.accessTable,
+    artifactEdgePolicy: stateful.artifactEdgePolicy,
+    edge: { stackId: `${prefix}-Edge`, functionName: edgeName },
     adminPrincipals: options.adminPrincipals,
     defaultPermission: options.defaultPermission,
     rateLimit: options.apiRateLimit,

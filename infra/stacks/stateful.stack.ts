@@ -7,7 +7,7 @@ import {
   type TableProps,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
-import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   BlockPublicAccess,
   Bucket,
@@ -16,12 +16,22 @@ import {
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { grantKeys, tokenKeys } from '../../shared/access/keys.ts';
 
 /**
  * Everything that holds data: one table per bounded context, the artifact bucket and the Runway
  * event bus. Termination protection is on and construct ids never change, because replacing any of
  * these resources would lose a team's experiments and models. Stateless stacks receive them as props.
  */
+export interface StatefulStackProps extends StackProps {
+  /**
+   * The literal name of {@link StatefulStack.artifactEdgePolicy}: the edge function's role lives in
+   * us-east-1 and attaches it by name. Unique per Runway and region (IAM names are account-wide).
+   * @default `<stack name>-ArtifactEdge-<region>`
+   */
+  artifactEdgePolicyName?: string;
+}
+
 export class StatefulStack extends Stack {
   /** Experiments, runs, params, metrics, tags (single-table design: `shared/tracking/keys.ts`). */
   readonly trackingTable: Table;
@@ -33,6 +43,8 @@ export class StatefulStack extends Stack {
   readonly accessTable: Table;
   /** Run artifacts and registered model files. */
   readonly artifactBucket: Bucket;
+  /** Access logs of the artifact bucket (S3 server access logs) and of the distribution (CloudFront). */
+  readonly accessLogBucket: Bucket;
   /**
    * Object access to the artifact bucket for the functions that proxy and presign artifacts. Defined
    * here, beside the bucket, so its one wildcard (`<bucket>/*`, objects under arbitrary keys) is
@@ -46,10 +58,17 @@ export class StatefulStack extends Stack {
   readonly modelServingPolicy: ManagedPolicy;
   /** Read-only object access to the artifact bucket: what deploys and SageMaker need of model files. */
   readonly artifactReadPolicy: ManagedPolicy;
+  /**
+   * What the artifact edge function (Lambda@Edge, `functions/artifact-edge.ts`) reads and does: a
+   * token by its id and a grant on an experiment (nothing else of the access table), and a DELETE's
+   * listing and deletions in the artifact bucket. Uploads and downloads themselves go through
+   * CloudFront's origin access control, not this role.
+   */
+  readonly artifactEdgePolicy: ManagedPolicy;
   /** Domain events of every context; rules on it drive deployments and user integrations. */
   readonly eventBus: EventBus;
 
-  constructor(scope: Construct, id: string, props: StackProps = {}) {
+  constructor(scope: Construct, id: string, props: StatefulStackProps = {}) {
     super(scope, id, { terminationProtection: true, ...props });
 
     // GSI1 holds listings: every experiment, an experiment's runs (see shared/tracking/README.md).
@@ -69,14 +88,14 @@ export class StatefulStack extends Stack {
     // Tokens by id and grants by resource; GSI1 lists all tokens and one user's grants.
     this.accessTable = contextTable(this, 'AccessTable');
 
-    const accessLogs = new Bucket(this, 'AccessLogBucket', {
+    const accessLogs = (this.accessLogBucket = new Bucket(this, 'AccessLogBucket', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [{ expiration: Duration.days(365) }],
       removalPolicy: RemovalPolicy.RETAIN,
-    });
+    }));
     Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This bucket receives the artifact bucket access logs; logging it to itself would loop',
@@ -98,6 +117,23 @@ export class StatefulStack extends Stack {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+
+    // The public distribution (`RunwayDistribution`) reads and writes artifacts through origin access
+    // control, after its edge function checked the caller. Its ARN cannot be named here: the API
+    // stack that makes it depends on this one. So this admits CloudFront on behalf of this account's
+    // distributions only; making one is an administrator's act.
+    this.artifactBucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'RunwayDistributionArtifacts',
+        principals: [new ServicePrincipal('cloudfront.amazonaws.com')],
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [this.artifactBucket.arnForObjects('*')],
+        conditions: {
+          StringEquals: { 'AWS:SourceAccount': this.account },
+          ArnLike: { 'AWS:SourceArn': `arn:${this.partition}:cloudfront::${this.account}:distribution/*` },
+        },
+      }),
+    );
 
     this.artifactAccessPolicy = new ManagedPolicy(this, 'ArtifactAccessPolicy', {
       description: 'Read, write and delete run artifacts; list the artifact bucket',
@@ -161,6 +197,32 @@ export class StatefulStack extends Stack {
     Validations.of(this.artifactReadPolicy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${bucketArn}/*]`,
       reason: 'Model files are objects under the keys the registry chose in this one bucket; read only',
+    });
+
+    this.artifactEdgePolicy = new ManagedPolicy(this, 'ArtifactEdgePolicy', {
+      managedPolicyName: props.artifactEdgePolicyName ?? `${this.stackName}-ArtifactEdge-${this.region}`,
+      description: 'Runway artifact edge: read tokens and experiment grants; list and delete artifacts',
+      statements: [
+        new PolicyStatement({
+          actions: ['dynamodb:GetItem'],
+          resources: [this.accessTable.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': {
+              'dynamodb:LeadingKeys': [`${tokenKeys.item('').pk}*`, grantKeys.leadingKeyPatterns.experiment],
+            },
+          },
+        }),
+        new PolicyStatement({
+          actions: ['s3:DeleteObject'],
+          resources: [this.artifactBucket.arnForObjects('*')],
+        }),
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.artifactBucket.bucketArn] }),
+      ],
+    });
+    Validations.of(this.artifactEdgePolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketArn}/*]`,
+      reason:
+        'A DELETE of an artifact directory deletes the objects under its keys in this one bucket; delete only',
     });
 
     this.eventBus = new EventBus(this, 'EventBus', { description: 'Runway domain events' });

@@ -123,14 +123,9 @@ export class ArtifactEdge {
       // over HTTPS, so nobody has to hash a multi-gigabyte body before it is sent.
       set(headers, 'x-amz-content-sha256', 'UNSIGNED-PAYLOAD');
     }
-    const origin = request.origin?.s3 ? { s3: { ...request.origin.s3, customHeaders: {} } } : request.origin;
-    return {
-      ...request,
-      uri: `/${objectKey(this.deps.keyPrefix, path)}`,
-      querystring: '',
-      headers,
-      ...(origin ? { origin } : {}),
-    };
+    // The origin itself is left as it is (its custom headers reach S3, which ignores them): a changed
+    // origin is an origin redirect, which origin access control does not sign.
+    return { ...request, uri: `/${objectKey(this.deps.keyPrefix, path)}`, querystring: '', headers };
   }
 }
 
@@ -182,7 +177,10 @@ export function objectKey(keyPrefix: string, path: string): string {
   return key
     .split('/')
     .map((segment) =>
-      encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+      encodeURIComponent(segment).replace(
+        /[!'()*]/g,
+        (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+      ),
     )
     .join('/');
 }
@@ -195,7 +193,7 @@ function checkUploadSize(path: string, contentLength: string | undefined): void 
   if (contentLength === undefined || !/^\d+$/.test(contentLength)) {
     throw new InvalidParameterError(
       `Artifact '${preview(path)}' was sent without a Content-Length; a single upload must declare its size ` +
-        '(MLflow\'s client always does: upload the file, not a stream)',
+        "(MLflow's client always does: upload the file, not a stream)",
     );
   }
   const size = Number(contentLength);
@@ -218,7 +216,8 @@ function s3Failure(status: number, path: string, method: string): ApiResponse {
   if (status === 412 || status === 416) {
     return json(status, {
       error_code: 'INVALID_PARAMETER_VALUE',
-      message: status === 412 ? 'A precondition of the request failed' : 'The requested range is not satisfiable',
+      message:
+        status === 412 ? 'A precondition of the request failed' : 'The requested range is not satisfiable',
     });
   }
   if (status === 503 || status === 500) {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { ConfigurationError } from '../../../platform/config.ts';
 import { permissionSchema } from '../../../access/permissions.ts';
+import { ConfigurationError } from '../../../platform/config.ts';
 
 /**
  * Lambda@Edge functions have no environment variables, and CloudFront replicates one code bundle to
