@@ -88,14 +88,15 @@ export class StatefulStack extends Stack {
     // Tokens by id and grants by resource; GSI1 lists all tokens and one user's grants.
     this.accessTable = contextTable(this, 'AccessTable');
 
-    const accessLogs = (this.accessLogBucket = new Bucket(this, 'AccessLogBucket', {
+    this.accessLogBucket = new Bucket(this, 'AccessLogBucket', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [{ expiration: Duration.days(365) }],
       removalPolicy: RemovalPolicy.RETAIN,
-    }));
+    });
+    const accessLogs = this.accessLogBucket;
     Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This bucket receives the artifact bucket access logs; logging it to itself would loop',
