@@ -86,8 +86,12 @@ export class LocalApiGateway {
     const body = await readBody(request, MAX_BODY_BYTES);
     if (body === 'too-large') {
       const declared = request.headers['content-length'];
-      const size = declared && /^\d+$/.test(declared) ? `${declared} bytes` : `more than ${MAX_BODY_BYTES} bytes`;
-      return tooLarge(response, `The request body is ${size}; API Gateway accepts at most ${MAX_BODY_BYTES} bytes.`);
+      const size =
+        declared && /^\d+$/.test(declared) ? `${declared} bytes` : `more than ${MAX_BODY_BYTES} bytes`;
+      return tooLarge(
+        response,
+        `The request body is ${size}; API Gateway accepts at most ${MAX_BODY_BYTES} bytes.`,
+      );
     }
     const event = this.toEvent(request, method, url, route, body);
     // Bytes, not characters: a multi-byte text body weighs more than its length says.

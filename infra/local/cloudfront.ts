@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
+import {
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { CloudTemplate } from './cloud-template.ts';
 
 /** CloudFront's header shape in Lambda@Edge events: lower-case names, each a list of `{ key, value }`. */
@@ -87,9 +92,11 @@ export class LocalCloudFront {
   static fromTemplate(template: CloudTemplate, options: LocalCloudFrontOptions): LocalCloudFront | undefined {
     const [distribution, ...others] = template.resourcesOfType('AWS::CloudFront::Distribution');
     if (!distribution) return undefined;
-    if (others.length > 0) throw new Error('The local runtime serves one CloudFront distribution; the app has several');
-    const config = (template.resolve(distribution.stackName, distribution.properties) as Record<string, unknown>)
-      .DistributionConfig as DistributionConfig;
+    if (others.length > 0)
+      throw new Error('The local runtime serves one CloudFront distribution; the app has several');
+    const config = (
+      template.resolve(distribution.stackName, distribution.properties) as Record<string, unknown>
+    ).DistributionConfig as DistributionConfig;
     const origins = new Map<string, LocalOrigin>();
     for (const origin of config.Origins ?? []) {
       const domainName = String(origin.DomainName);
@@ -110,11 +117,14 @@ export class LocalCloudFront {
     }
     const behavior = (raw: CacheBehavior): LocalBehavior => {
       const edge = (type: string) =>
-        raw.LambdaFunctionAssociations?.find((association) => association.EventType === type)?.LambdaFunctionARN;
+        raw.LambdaFunctionAssociations?.find((association) => association.EventType === type)
+          ?.LambdaFunctionARN;
       const originRequest = edge('origin-request');
       const originResponse = edge('origin-response');
       return {
-        ...(raw.PathPattern ? { pathPattern: raw.PathPattern, matcher: pathPatternRegExp(raw.PathPattern) } : {}),
+        ...(raw.PathPattern
+          ? { pathPattern: raw.PathPattern, matcher: pathPatternRegExp(raw.PathPattern) }
+          : {}),
         originId: raw.TargetOriginId,
         allowedMethods: raw.AllowedMethods ?? ['GET', 'HEAD'],
         ...(originRequest ? { originRequest: String(originRequest) } : {}),
@@ -122,7 +132,12 @@ export class LocalCloudFront {
       };
     };
     const behaviors = [...(config.CacheBehaviors ?? []).map(behavior), behavior(config.DefaultCacheBehavior)];
-    return new LocalCloudFront(behaviors, origins, options, `${distribution.logicalId.toLowerCase()}.cloudfront.local`);
+    return new LocalCloudFront(
+      behaviors,
+      origins,
+      options,
+      `${distribution.logicalId.toLowerCase()}.cloudfront.local`,
+    );
   }
 
   /** The behaviour CloudFront picks for a path: the first whose pattern matches, else the default. */
@@ -155,7 +170,10 @@ export class LocalCloudFront {
       method,
       uri,
       querystring,
-      headers: toCfHeaders(request.headers, { host: origin.domainName, authorization: this.options.authorization }),
+      headers: toCfHeaders(request.headers, {
+        host: origin.domainName,
+        authorization: this.options.authorization,
+      }),
       origin: {
         s3: {
           authMethod: 'none',
@@ -209,7 +227,12 @@ export class LocalCloudFront {
       Records: [
         {
           cf: {
-            config: { distributionDomainName: this.domainName, distributionId: 'LOCAL', eventType, requestId },
+            config: {
+              distributionDomainName: this.domainName,
+              distributionId: 'LOCAL',
+              eventType,
+              requestId,
+            },
             ...cf,
           },
         },
@@ -219,7 +242,11 @@ export class LocalCloudFront {
   }
 
   /** The origin request to the S3 emulator: path-style, the viewer's body streamed through. */
-  private fetchFromS3(origin: LocalOrigin, toOrigin: CfRequest, viewer: IncomingMessage): Promise<IncomingMessage> {
+  private fetchFromS3(
+    origin: LocalOrigin,
+    toOrigin: CfRequest,
+    viewer: IncomingMessage,
+  ): Promise<IncomingMessage> {
     const target = new URL(this.options.s3Endpoint);
     const headers = fromCfHeaders(toOrigin.headers);
     delete headers.host;
@@ -263,12 +290,22 @@ interface CacheBehavior {
 /** CloudFront's path patterns: `*` any run of characters (`/` included), `?` one; case-sensitive. */
 export function pathPatternRegExp(pattern: string): RegExp {
   const absolute = pattern.startsWith('/') ? pattern : `/${pattern}`;
-  const source = absolute.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = absolute
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`);
 }
 
 /** Hop-by-hop headers no proxy passes on. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-connection',
+  'te',
+]);
 
 function toCfHeaders(headers: IncomingHttpHeaders, overrides: Record<string, string | undefined>): CfHeaders {
   const out: CfHeaders = {};
@@ -276,7 +313,8 @@ function toCfHeaders(headers: IncomingHttpHeaders, overrides: Record<string, str
     if (value === undefined || HOP_BY_HOP.has(name)) continue;
     out[name] = (Array.isArray(value) ? value : [value]).map((item) => ({ key: name, value: String(item) }));
   }
-  for (const [name, value] of Object.entries(overrides)) if (value !== undefined) out[name] = [{ key: name, value }];
+  for (const [name, value] of Object.entries(overrides))
+    if (value !== undefined) out[name] = [{ key: name, value }];
   return out;
 }
 
@@ -302,6 +340,9 @@ function writeCf(response: ServerResponse, answer: CfResponse): void {
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   const payload = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+  });
   response.end(payload);
 }
