@@ -80,10 +80,11 @@ export class ArtifactEdge {
         METHODS,
       );
     }
+    // Who calls first, as the API does: an unauthenticated caller learns nothing else.
+    const principal = await this.principalOf(header(request.headers, 'authorization'));
     const raw = artifactPathOf(request.uri);
     // A file for reads and writes; a deletion takes a directory too (the API's DELETE does).
     const path = method === 'DELETE' ? validateDirectoryPath(raw) : validateFilePath(raw);
-    const principal = await this.principalOf(header(request.headers, 'authorization'));
     const rule = ruleFor(method === 'HEAD' ? 'GET' : method, ROUTE);
     await this.deps.access.authorize(principal, rule, { artifact_path: path });
     if (method === 'DELETE') {
@@ -158,7 +159,10 @@ export function artifactOriginResponse(
   return toCloudFront(s3Failure(status, path, method));
 }
 
-/** The artifact path of a proxy URI, decoded once as the API decodes paths, without trailing slashes. */
+/**
+ * The artifact path of a proxy URI, decoded once as the API decodes paths. A trailing slash is kept:
+ * a file's path refuses it (it names a directory), a deletion's trims it.
+ */
 export function artifactPathOf(uri: string): string {
   const prefix = EDGE_ARTIFACT_PREFIXES.find((candidate) => uri.startsWith(candidate));
   if (!prefix) throw new InvalidParameterError(`Not an artifact path: '${preview(uri)}'`);
@@ -168,7 +172,7 @@ export function artifactPathOf(uri: string): string {
   } catch {
     throw new InvalidParameterError(`Invalid path '${preview(uri)}': it is not valid percent-encoding`);
   }
-  return decoded.replace(/\/+$/, '');
+  return decoded;
 }
 
 /** The object key of an artifact path, each segment encoded as S3's canonical URI wants it. */
