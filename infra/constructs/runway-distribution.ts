@@ -111,6 +111,8 @@ export class RunwayDistribution extends Construct {
     });
     const artifactBehavior: BehaviorOptions = {
       origin: artifactOrigin,
+      // Artifacts go out byte for byte, as stored (and CloudFront compresses only what it caches).
+      compress: false,
       viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
       allowedMethods: AllowedMethods.ALLOW_ALL,
       cachePolicy: CachePolicy.CACHING_DISABLED,
