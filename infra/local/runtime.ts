@@ -112,7 +112,9 @@ export class LocalRuntime {
     // Bind the API port first, so a port in use fails fast; answer 503 until everything is up.
     let gateway: LocalApiGateway | undefined;
     let distribution: LocalCloudFront | undefined;
-    const server = createServer((request, response) => {
+    // No request timeout (Node's default is 5 minutes): a single PUT of a few GB through the
+    // distribution's edge path may take longer on a slow disk, as the S3 emulator allows.
+    const server = createServer({ requestTimeout: 0 }, (request, response) => {
       if (!gateway) {
         response.writeHead(503, { 'content-type': 'application/json' });
         response.end('{"message":"Runway is starting"}');

@@ -242,7 +242,9 @@ function streamRequest(
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(
       url,
-      { method, headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) } },
+      // A connection per request: a kept-alive one may be closed by the server's idle timeout just
+      // as the next request starts (urllib3 retries that; this measures transfers, not retries).
+      { method, agent: false, headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) } },
       (response) => {
         const hash = createHash('sha256');
         let size = 0;
