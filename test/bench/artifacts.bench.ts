@@ -318,7 +318,8 @@ async function realClient(python: string, runwayUrl: string): Promise<void> {
       });
       if (result.status !== 0)
         throw new Error(`the MLflow client failed against ${server}: ${result.stderr}`);
-      for (const line of result.stdout.trim().split('\n')) {
+      // The client prints its own lines too ("View run ..."); the driver's are JSON objects.
+      for (const line of result.stdout.split('\n').filter((text) => text.startsWith('{'))) {
         const figure = JSON.parse(line) as { size: number; up: number; down: number; intact: boolean };
         if (!figure.intact) throw new Error(`${server}: the downloaded file differs`);
         rows.push([
