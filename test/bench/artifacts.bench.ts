@@ -244,7 +244,11 @@ function streamRequest(
       url,
       // A connection per request: a kept-alive one may be closed by the server's idle timeout just
       // as the next request starts (urllib3 retries that; this measures transfers, not retries).
-      { method, agent: false, headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) } },
+      {
+        method,
+        agent: false,
+        headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+      },
       (response) => {
         const hash = createHash('sha256');
         let size = 0;
