@@ -130,6 +130,8 @@ export async function httpRawPath(
     );
     req.on('error', reject);
     req.end(body);
+  });
+}
 
 /** What a streamed exchange answered: the status, headers, and the body's size and sha256 (never kept whole). */
 export interface StreamedResult {
