@@ -1,4 +1,4 @@
-import { CfnOutput, Fn, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Fn, Stack, Validations } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   AllowedMethods,
@@ -131,6 +131,11 @@ export class RunwayDistribution extends Construct {
       ],
     };
 
+    // The statement CDK would add to an owned bucket's policy is the stateful stack's own.
+    Annotations.of(this).acknowledgeWarning(
+      '@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac',
+      "The artifact bucket's policy admits CloudFront in the stateful stack (RunwayDistributionArtifacts)",
+    );
     this.distribution = new Distribution(this, 'Distribution', {
       comment: `Runway ${stack.stackName}: MLflow API, artifacts of any size, console`,
       defaultBehavior: props.defaultBehavior ?? this.apiBehavior,

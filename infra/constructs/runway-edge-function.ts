@@ -86,7 +86,10 @@ export class RunwayEdgeFunction extends Construct {
     // As cdk-nag prints the resources: tokens as `<AWS::...>`.
     const printed = (arn: string) =>
       arn
-        .replace(roleStack.partition, '<AWS::Partition>')
+        .replace(
+          roleStack.partition,
+          Token.isUnresolved(roleStack.partition) ? '<AWS::Partition>' : roleStack.partition,
+        )
         .replace(
           roleStack.account,
           Token.isUnresolved(roleStack.account) ? '<AWS::AccountId>' : roleStack.account,
