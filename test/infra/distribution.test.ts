@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AllowedMethods, CachePolicy, ViewerProtocolPolicy } from 'aws-cdk-lib/aws-cloudfront';
@@ -6,8 +6,10 @@ import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Bucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RunwayDistribution } from '../../infra/constructs/runway-distribution.ts';
+import { defineRunwayApp } from '../../infra/runway-app.ts';
 import { EDGE_CONFIG_HEADERS } from '../../shared/tracking/artifacts/edge/edge-config.ts';
 import { type CfnResource, synthRunway, templateOf } from '../support/synth.ts';
 
@@ -182,6 +184,25 @@ describe('the edge function', () => {
     const edgeStack = synth.app.node.tryFindChild('Runway-Edge') as Stack;
     expect(edgeStack.dependencies.map((s) => s.stackName)).toContain('Runway-Stateful');
     expect(synth.stacks.api.dependencies.map((s) => s.stackName)).toContain('Runway-Edge');
+  });
+});
+
+describe('a Runway whose home region is us-east-1', () => {
+  it('keeps the edge function in its own API stack and synthesizes cdk-nag clean', () => {
+    const app = new App({
+      builtinCloudFormationValidation: false,
+      context: { 'aws:cdk:bundling-stacks': [] },
+    });
+    const stacks = defineRunwayApp(app, { env: { account: '123456789012', region: 'us-east-1' } });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+    expect(app.node.tryFindChild('Runway-Edge')).toBeUndefined();
+    const functions = Object.values(
+      Template.fromStack(stacks.api).findResources('AWS::Lambda::Function'),
+    ) as CfnResource[];
+    expect(
+      functions.filter((fn) => fn.Metadata?.['runway:entry'] === 'functions/artifact-edge.ts'),
+    ).toHaveLength(1);
   });
 });
 
