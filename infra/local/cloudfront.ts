@@ -5,6 +5,7 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
+import { Transform, type TransformCallback } from 'node:stream';
 import type { CloudTemplate } from './cloud-template.ts';
 
 /** CloudFront's header shape in Lambda@Edge events: lower-case names, each a list of `{ key, value }`. */
@@ -262,9 +263,40 @@ export class LocalCloudFront {
         viewer.resume();
         outgoing.end();
       } else {
-        viewer.pipe(outgoing);
+        // Clients send files in small writes (Python's http.client: 8 KiB at a time); storage takes
+        // them in 1 MiB pieces, as CloudFront batches what it forwards, not one write per packet.
+        viewer.pipe(new Coalesce(1024 * 1024)).pipe(outgoing);
       }
     });
+  }
+}
+
+/** Joins small chunks into pieces of at least `size` bytes (the last may be smaller); never holds more. */
+class Coalesce extends Transform {
+  private chunks: Buffer[] = [];
+  private held = 0;
+
+  constructor(private readonly size: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.chunks.push(chunk);
+    this.held += chunk.length;
+    if (this.held >= this.size) this.release();
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.release();
+    done();
+  }
+
+  private release(): void {
+    if (this.held === 0) return;
+    this.push(this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.held));
+    this.chunks = [];
+    this.held = 0;
   }
 }
 
