@@ -47,7 +47,14 @@ export interface RunwayAppOptions {
 export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
   const prefix = options.prefix ?? 'Runway';
   const env = options.env;
-  const stateful = new StatefulStack(app, `${prefix}-Stateful`, { env, alarmEmail: options.alarmEmail });
+  // Lambda@Edge lives in us-east-1 and is named there literally; the region keeps two Runways of one
+  // prefix in two regions apart.
+  const edgeName = `${prefix}-ArtifactEdge-${env?.region ?? 'local'}`;
+  const stateful = new StatefulStack(app, `${prefix}-Stateful`, {
+    env,
+    alarmEmail: options.alarmEmail,
+    artifactEdgePolicyName: edgeName,
+  });
   const sagemaker = {
     instanceTypes: options.sagemakerInstanceTypes ?? DEFAULT_SAGEMAKER_LIMITS.instanceTypes,
     maxInstances: options.sagemakerMaxInstances ?? DEFAULT_SAGEMAKER_LIMITS.maxInstances,
@@ -62,6 +69,8 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     artifactAccessPolicy: stateful.artifactAccessPolicy,
     eventBus: stateful.eventBus,
     accessTable: stateful.accessTable,
+    artifactEdgePolicy: stateful.artifactEdgePolicy,
+    edge: { stackId: `${prefix}-Edge`, functionName: edgeName },
     adminPrincipals: options.adminPrincipals,
     defaultPermission: options.defaultPermission,
     rateLimit: options.apiRateLimit,

@@ -14,6 +14,7 @@ import { LocalAwsEndpoint } from './aws-api-server.ts';
 import { createAwsSdkCaller } from './aws-sdk-call.ts';
 import { CloudTemplate } from './cloud-template.ts';
 import { ConsoleAssets } from './console-assets.ts';
+import { LocalCloudFront } from './cloudfront.ts';
 import { type DynamoEmulator, startDynamoEmulator } from './emulators/dynamodb.ts';
 import { type S3Emulator, startS3Emulator } from './emulators/s3.ts';
 import { LocalEventBus } from './events/local-event-bus.ts';
@@ -122,14 +123,17 @@ export class LocalRuntime {
     // A path is the API's when a route other than `$default` matches it (the console never shadows one).
     const claimedByApi = (method: string, pathname: string) =>
       gateway?.match(method, pathname)?.routeKey !== '$default';
-    const server = createServer((request, response) => {
+    let distribution: LocalCloudFront | undefined;
+    // No request timeout (Node's default is 5 minutes): a single PUT of a few GB through the
+    // distribution's edge path may take longer on a slow disk, as the S3 emulator allows.
+    const server = createServer({ requestTimeout: 0 }, (request, response) => {
       if (consoleAssets?.serve(request, response, claimedByApi)) return;
       if (!gateway) {
         response.writeHead(503, { 'content-type': 'application/json' });
         response.end('{"message":"Runway is starting"}');
         return;
       }
-      gateway.handle(request, response).catch((error: unknown) => {
+      (distribution ?? gateway).handle(request, response).catch((error: unknown) => {
         log(`api: ${error instanceof Error ? error.message : String(error)}`);
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
         response.end('{"message":"Internal Server Error"}');
@@ -252,11 +256,21 @@ export class LocalRuntime {
     }
     eventBus.startSchedules();
 
-    if (options.auth) await ensureAdminToken(template, environment, dataDir, log);
-    gateway = new LocalApiGateway(template, invokeFunction, {
+    // Without --auth every request is served as an admin: the API's as an IAM admin, the edge
+    // functions' (which know callers by token only) with the local admin token.
+    const adminToken = await ensureAdminToken(template, environment, dataDir, log);
+    const api = new LocalApiGateway(template, invokeFunction, {
       auth: options.auth ?? false,
       iamPrincipal: LOCAL_IAM_PRINCIPAL,
     });
+    distribution = LocalCloudFront.fromTemplate(template, {
+      s3Endpoint: s3.endpoint,
+      api: (request, response) => api.handle(request, response),
+      invoke: invokeFunction,
+      region: LOCAL_REGION,
+      ...(options.auth || !adminToken ? {} : { authorization: `Bearer ${adminToken}` }),
+    });
+    gateway = api;
     // Containers warm up in the background, a few at a time, once the rest is up: the app has dozens
     // of functions, and starting them all at once starved start-up itself of CPU (40 s instead of 5 on
     // 2 cores). An invocation starts its own function at once, queued or not; a request that reaches

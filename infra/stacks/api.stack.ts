@@ -36,6 +36,7 @@ import { runKeys } from '../../shared/tracking/keys.ts';
 import { loggedModelKeys } from '../../shared/tracking/logged-models/keys.ts';
 import { type Alarms, alarmOnDeadLetters } from '../constructs/alarms.ts';
 import { ConsoleHosting } from '../constructs/console-hosting.ts';
+import { RunwayDistribution } from '../constructs/runway-distribution.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
 
 /** The MLflow API prefixes; every MLflow route is served under both, as MLflow's server does. */
@@ -178,6 +179,13 @@ export interface ApiStackProps extends StackProps {
   artifactBucket: IBucket;
   /** Where the public distribution writes its logs (`StatefulStack.accessLogBucket`). */
   accessLogBucket: IBucket;
+  /** The artifact edge function's permissions (`StatefulStack.artifactEdgePolicy`). */
+  artifactEdgePolicy: IManagedPolicy;
+  /**
+   * The us-east-1 stack id for the Lambda@Edge function and the function's literal name (unique per
+   * Runway and home region). @default `<stack name>-Edge` and `<stack name>-ArtifactEdge-<region>`
+   */
+  edge?: { stackId: string; functionName: string };
   artifactAccessPolicy: IManagedPolicy;
   eventBus: IEventBus;
   /** Tokens and grants (`shared/access/`). */
@@ -218,6 +226,8 @@ export class ApiStack extends Stack {
   readonly webhookDeliveryFunction: RunwayFunction;
   /** The console's bucket and distribution (on AWS; the local runtime serves the console itself). */
   readonly console: ConsoleHosting | undefined;
+  /** Runway's public URL: the token API and artifacts of any size (`docs/artifacts.md`). */
+  readonly publicDistribution: RunwayDistribution;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -357,6 +367,16 @@ export class ApiStack extends Stack {
     }
     // Bound by the token API's routes above, so its id exists.
     this.apis = { iam: this.api, token: this.tokenApi, tokenAuthorizerId: tokenAuthorizer.authorizerId };
+    this.publicDistribution = new RunwayDistribution(this, 'Public', {
+      api: this.tokenApi,
+      artifactBucket: props.artifactBucket,
+      accessTable: props.accessTable,
+      edgePolicy: props.artifactEdgePolicy,
+      defaultPermission: props.defaultPermission ?? 'READ',
+      logBucket: props.accessLogBucket,
+      edgeStackId: props.edge?.stackId ?? `${this.stackName}-Edge`,
+      edgeFunctionName: props.edge?.functionName ?? `${this.stackName}-ArtifactEdge-${this.region}`,
+    });
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.apiEndpoint,
       description: 'MLFLOW_TRACKING_URI for SigV4 clients (MLFLOW_TRACKING_AWS_SIGV4=true)',

@@ -91,6 +91,9 @@ export const WHOLE_TABLE_GRANTS: ReadonlyArray<{ table: string; role: RegExp; re
   },
 ];
 
+/** CDK's deploy-time reader of the Lambda@Edge function's version ARN (an SSM parameter in us-east-1). */
+const EDGE_ARN_READER = /\/CustomCrossRegionStringParameterReaderCustomResourceProviderRole$/;
+
 /** Roles whose code deletes objects, with where it does. */
 export const OBJECT_DELETERS: ReadonlyArray<{ role: RegExp; reason: string; file: string; call: string }> = [
   {
@@ -176,6 +179,13 @@ const CONSOLE_WILDCARDS: readonly WildcardEntry[] = [
 ];
 
 export const WILDCARDS: readonly WildcardEntry[] = [
+  {
+    actions: ['ssm:GetParameter'],
+    resource: /:ssm:us-east-1:[^:]+:parameter\/cdk\/EdgeFunctionArn\/\*$/,
+    roles: EDGE_ARN_READER,
+    reason:
+      "CDK's reader of Lambda@Edge version ARNs reads the parameters EdgeFunction writes under /cdk/EdgeFunctionArn/ in us-east-1, at deploy time",
+  },
   {
     actions: [
       'xray:PutTraceSegments',
@@ -268,11 +278,17 @@ export const WILDCARDS: readonly WildcardEntry[] = [
 /** Services whose roles must be conditioned on the source account and resource (confused deputy). */
 export const SOURCE_CONDITIONED = ['sagemaker.amazonaws.com', 'states.amazonaws.com'];
 
-/** AWS managed policies a role may attach, with why. */
-export const AWS_MANAGED_POLICIES: ReadonlyArray<{ arn: RegExp; roles?: RegExp; reason: string }> = [
+/** AWS managed policies a role may attach (only the roles named), with why. */
+export const AWS_MANAGED_POLICIES: ReadonlyArray<{ arn: RegExp; roles: RegExp; reason: string }> = [
   {
-    arn: /:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole$/,
+    arn: /:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole"?\}?$/,
     roles: CONSOLE_UPLOADER,
     reason: "CDK's BucketDeployment provider writes its own logs with it; aws-cdk-lib sets its role",
+  },
+  {
+    arn: /:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole"?\}?$/,
+    roles: EDGE_ARN_READER,
+    reason:
+      "CDK's provider that reads the edge function's version ARN across regions runs only while CloudFormation deploys (EdgeFunction); its logs need nothing more",
   },
 ];

@@ -185,9 +185,7 @@ export function auditIam(stacks: readonly Stack[], root?: IConstruct): Violation
   for (const grant of grants) {
     if (grant.json.managedPolicy !== undefined) {
       const arn = renderer.render(grant.stack, grant.json.managedPolicy);
-      if (
-        !AWS_MANAGED_POLICIES.some((entry) => entry.arn.test(arn) && (entry.roles?.test(grant.role) ?? true))
-      ) {
+      if (!AWS_MANAGED_POLICIES.some((entry) => entry.arn.test(arn) && entry.roles.test(grant.role))) {
         fail(
           grant,
           'aws-managed-policy',

@@ -1,0 +1,380 @@
+import { randomUUID } from 'node:crypto';
+import {
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { Transform, type TransformCallback } from 'node:stream';
+import type { CloudTemplate } from './cloud-template.ts';
+
+/** CloudFront's header shape in Lambda@Edge events: lower-case names, each a list of `{ key, value }`. */
+type CfHeaders = Record<string, Array<{ key?: string; value: string }>>;
+
+interface CfRequest {
+  clientIp: string;
+  method: string;
+  uri: string;
+  querystring: string;
+  headers: CfHeaders;
+  origin?: { s3?: S3OriginEvent; custom?: unknown };
+}
+
+interface S3OriginEvent {
+  authMethod: string;
+  customHeaders: CfHeaders;
+  domainName: string;
+  path: string;
+  region: string;
+}
+
+interface CfResponse {
+  status: string;
+  statusDescription?: string;
+  headers: CfHeaders;
+  body?: string;
+  bodyEncoding?: 'text' | 'base64';
+}
+
+/** An origin of the distribution: the artifact bucket (S3, with its custom headers) or an HTTP API. */
+interface LocalOrigin {
+  id: string;
+  kind: 's3' | 'custom';
+  domainName: string;
+  /** The bucket an S3 origin names (`<bucket>.s3.<region>.amazonaws.com`). */
+  bucket?: string;
+  originPath: string;
+  customHeaders: CfHeaders;
+}
+
+/** A cache behaviour: its path pattern (none for the default), origin, methods and Lambda@Edge functions. */
+interface LocalBehavior {
+  pathPattern?: string;
+  matcher?: RegExp;
+  originId: string;
+  allowedMethods: string[];
+  originRequest?: string;
+  originResponse?: string;
+}
+
+export type EdgeInvoker = (functionArn: string, event: unknown) => Promise<unknown>;
+
+export interface LocalCloudFrontOptions {
+  /** The local S3 emulator (`http://127.0.0.1:PORT`), which S3 origins are. */
+  s3Endpoint: string;
+  /** Serves requests routed to an HTTP API origin (the local port serves one API: see `LocalApiGateway`). */
+  api: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
+  invoke: EdgeInvoker;
+  /**
+   * An `Authorization` header set on every request to an S3 origin: a local Runway without `--auth`
+   * serves everyone as its admin, and the edge function learns who calls from a token only.
+   * @default the viewer's own
+   */
+  authorization?: string;
+  region: string;
+}
+
+/**
+ * The app's CloudFront distribution, served on the local port as CloudFront serves it: behaviours
+ * matched in order by path pattern (else the default), Lambda@Edge origin-request and origin-response
+ * functions run with CloudFront's event shape, S3 origins reached in the local S3 emulator (the
+ * request body streamed in and the object streamed out, never held in memory), and HTTP API origins
+ * handed to the local API Gateway. Nothing is cached, as the distribution caches nothing.
+ */
+export class LocalCloudFront {
+  private constructor(
+    private readonly behaviors: LocalBehavior[],
+    private readonly origins: Map<string, LocalOrigin>,
+    private readonly options: LocalCloudFrontOptions,
+    readonly domainName: string,
+  ) {}
+
+  /** The distribution the template declares, or undefined when it has none. */
+  static fromTemplate(template: CloudTemplate, options: LocalCloudFrontOptions): LocalCloudFront | undefined {
+    const [distribution, ...others] = template.resourcesOfType('AWS::CloudFront::Distribution');
+    if (!distribution) return undefined;
+    if (others.length > 0)
+      throw new Error('The local runtime serves one CloudFront distribution; the app has several');
+    const config = (
+      template.resolve(distribution.stackName, distribution.properties) as Record<string, unknown>
+    ).DistributionConfig as DistributionConfig;
+    const origins = new Map<string, LocalOrigin>();
+    for (const origin of config.Origins ?? []) {
+      const domainName = String(origin.DomainName);
+      const s3 = origin.S3OriginConfig !== undefined || /\.s3\.[^.]+\.amazonaws\.com$/.test(domainName);
+      origins.set(origin.Id, {
+        id: origin.Id,
+        kind: s3 ? 's3' : 'custom',
+        domainName,
+        ...(s3 ? { bucket: domainName.replace(/\.s3\.[^.]+\.amazonaws\.com$/, '') } : {}),
+        originPath: origin.OriginPath ?? '',
+        customHeaders: Object.fromEntries(
+          (origin.OriginCustomHeaders ?? []).map(({ HeaderName, HeaderValue }) => [
+            HeaderName.toLowerCase(),
+            [{ key: HeaderName, value: String(HeaderValue) }],
+          ]),
+        ),
+      });
+    }
+    const behavior = (raw: CacheBehavior): LocalBehavior => {
+      const edge = (type: string) =>
+        raw.LambdaFunctionAssociations?.find((association) => association.EventType === type)
+          ?.LambdaFunctionARN;
+      const originRequest = edge('origin-request');
+      const originResponse = edge('origin-response');
+      return {
+        ...(raw.PathPattern
+          ? { pathPattern: raw.PathPattern, matcher: pathPatternRegExp(raw.PathPattern) }
+          : {}),
+        originId: raw.TargetOriginId,
+        allowedMethods: raw.AllowedMethods ?? ['GET', 'HEAD'],
+        ...(originRequest ? { originRequest: String(originRequest) } : {}),
+        ...(originResponse ? { originResponse: String(originResponse) } : {}),
+      };
+    };
+    const behaviors = [...(config.CacheBehaviors ?? []).map(behavior), behavior(config.DefaultCacheBehavior)];
+    return new LocalCloudFront(
+      behaviors,
+      origins,
+      options,
+      `${distribution.logicalId.toLowerCase()}.cloudfront.local`,
+    );
+  }
+
+  /** The behaviour CloudFront picks for a path: the first whose pattern matches, else the default. */
+  behaviorFor(path: string): LocalBehavior {
+    return (
+      this.behaviors.find((candidate) => candidate.matcher?.test(path)) ??
+      (this.behaviors[this.behaviors.length - 1] as LocalBehavior)
+    );
+  }
+
+  /** Handles one viewer request end to end. */
+  async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    // The path as sent: CloudFront hands the edge what the viewer sent (a WHATWG URL would resolve
+    // `%2e%2e` segments away before the edge function could refuse them).
+    const raw = request.url ?? '/';
+    const query = raw.indexOf('?');
+    const uri = query < 0 ? raw : raw.slice(0, query);
+    const querystring = query < 0 ? '' : raw.slice(query + 1);
+    const behavior = this.behaviorFor(uri);
+    const origin = this.origins.get(behavior.originId);
+    if (!origin || origin.kind === 'custom') return this.options.api(request, response);
+    const method = (request.method ?? 'GET').toUpperCase();
+    if (!behavior.allowedMethods.includes(method)) {
+      request.resume();
+      return sendJson(response, 403, { message: `CloudFront does not allow ${method} on this path` });
+    }
+    const requestId = randomUUID();
+    const viewer: CfRequest = {
+      clientIp: request.socket.remoteAddress ?? '127.0.0.1',
+      method,
+      uri,
+      querystring,
+      headers: toCfHeaders(request.headers, {
+        host: origin.domainName,
+        authorization: this.options.authorization,
+      }),
+      origin: {
+        s3: {
+          authMethod: 'none',
+          customHeaders: origin.customHeaders,
+          domainName: origin.domainName,
+          path: origin.originPath,
+          region: this.options.region,
+        },
+      },
+    };
+    const toOrigin = behavior.originRequest
+      ? await this.invoke(behavior.originRequest, 'origin-request', requestId, { request: viewer })
+      : viewer;
+    if ('status' in toOrigin) {
+      // A generated answer: the body was never read; CloudFront discards it.
+      request.resume();
+      return writeCf(response, toOrigin);
+    }
+    const fromS3 = await this.fetchFromS3(origin, toOrigin as CfRequest, request);
+    const answer: CfResponse = {
+      status: String(fromS3.statusCode ?? 502),
+      statusDescription: fromS3.statusMessage ?? '',
+      headers: toCfHeaders(fromS3.headers, {}),
+    };
+    const final = behavior.originResponse
+      ? ((await this.invoke(behavior.originResponse, 'origin-response', requestId, {
+          request: toOrigin,
+          response: answer,
+        })) as CfResponse)
+      : answer;
+    if (final.body !== undefined) {
+      fromS3.resume();
+      return writeCf(response, final);
+    }
+    response.writeHead(Number(final.status), fromCfHeaders(final.headers));
+    fromS3.pipe(response);
+    await new Promise<void>((resolve, reject) => {
+      response.on('finish', resolve);
+      response.on('close', resolve);
+      fromS3.on('error', reject);
+    });
+  }
+
+  private async invoke(
+    functionArn: string,
+    eventType: 'origin-request' | 'origin-response',
+    requestId: string,
+    cf: { request: CfRequest; response?: CfResponse },
+  ): Promise<CfRequest | CfResponse> {
+    const event = {
+      Records: [
+        {
+          cf: {
+            config: {
+              distributionDomainName: this.domainName,
+              distributionId: 'LOCAL',
+              eventType,
+              requestId,
+            },
+            ...cf,
+          },
+        },
+      ],
+    };
+    return (await this.options.invoke(functionArn, event)) as CfRequest | CfResponse;
+  }
+
+  /** The origin request to the S3 emulator: path-style, the viewer's body streamed through. */
+  private fetchFromS3(
+    origin: LocalOrigin,
+    toOrigin: CfRequest,
+    viewer: IncomingMessage,
+  ): Promise<IncomingMessage> {
+    const target = new URL(this.options.s3Endpoint);
+    const headers = fromCfHeaders(toOrigin.headers);
+    delete headers.host;
+    for (const [name, values] of Object.entries(origin.customHeaders)) headers[name] = values[0]?.value ?? '';
+    const path = `/${origin.bucket}${origin.originPath}${toOrigin.uri}${toOrigin.querystring ? `?${toOrigin.querystring}` : ''}`;
+    return new Promise((resolve, reject) => {
+      const outgoing = httpRequest(
+        { host: target.hostname, port: target.port, method: toOrigin.method, path, headers },
+        resolve,
+      );
+      outgoing.on('error', reject);
+      if (toOrigin.method === 'GET' || toOrigin.method === 'HEAD') {
+        viewer.resume();
+        outgoing.end();
+      } else {
+        // Clients send files in small writes (Python's http.client: 8 KiB at a time); storage takes
+        // them in 1 MiB pieces, as CloudFront batches what it forwards, not one write per packet.
+        viewer.pipe(new Coalesce(1024 * 1024)).pipe(outgoing);
+      }
+    });
+  }
+}
+
+/** Joins small chunks into pieces of at least `size` bytes (the last may be smaller); never holds more. */
+class Coalesce extends Transform {
+  private chunks: Buffer[] = [];
+  private held = 0;
+
+  constructor(private readonly size: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.chunks.push(chunk);
+    this.held += chunk.length;
+    if (this.held >= this.size) this.release();
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.release();
+    done();
+  }
+
+  private release(): void {
+    if (this.held === 0) return;
+    this.push(this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.held));
+    this.chunks = [];
+    this.held = 0;
+  }
+}
+
+interface DistributionConfig {
+  Origins?: Array<{
+    Id: string;
+    DomainName: unknown;
+    OriginPath?: string;
+    S3OriginConfig?: unknown;
+    OriginCustomHeaders?: Array<{ HeaderName: string; HeaderValue: unknown }>;
+  }>;
+  DefaultCacheBehavior: CacheBehavior;
+  CacheBehaviors?: CacheBehavior[];
+}
+
+interface CacheBehavior {
+  PathPattern?: string;
+  TargetOriginId: string;
+  AllowedMethods?: string[];
+  LambdaFunctionAssociations?: Array<{ EventType: string; LambdaFunctionARN: unknown }>;
+}
+
+/** CloudFront's path patterns: `*` any run of characters (`/` included), `?` one; case-sensitive. */
+export function pathPatternRegExp(pattern: string): RegExp {
+  const absolute = pattern.startsWith('/') ? pattern : `/${pattern}`;
+  const source = absolute
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${source}$`);
+}
+
+/** Hop-by-hop headers no proxy passes on. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-connection',
+  'te',
+]);
+
+function toCfHeaders(headers: IncomingHttpHeaders, overrides: Record<string, string | undefined>): CfHeaders {
+  const out: CfHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    out[name] = (Array.isArray(value) ? value : [value]).map((item) => ({ key: name, value: String(item) }));
+  }
+  for (const [name, value] of Object.entries(overrides))
+    if (value !== undefined) out[name] = [{ key: name, value }];
+  return out;
+}
+
+function fromCfHeaders(headers: CfHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, values] of Object.entries(headers)) {
+    if (HOP_BY_HOP.has(name)) continue;
+    out[name] = values.map((value) => value.value).join(', ');
+  }
+  return out;
+}
+
+function writeCf(response: ServerResponse, answer: CfResponse): void {
+  const body =
+    answer.body === undefined
+      ? Buffer.alloc(0)
+      : Buffer.from(answer.body, answer.bodyEncoding === 'base64' ? 'base64' : 'utf8');
+  const headers = fromCfHeaders(answer.headers);
+  headers['content-length'] = String(body.length);
+  response.writeHead(Number(answer.status), headers);
+  response.end(body);
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+  });
+  response.end(payload);
+}
