@@ -41,6 +41,8 @@ export interface RunwayAppOptions {
   trainingImageRepositories?: readonly string[];
   /** An email address subscribed to the alarms topic (`-c alarmEmail=ops@example.com`). @default none */
   alarmEmail?: string;
+  /** The console's built bundle, uploaded to its bucket (served from there locally). @default `console/dist` */
+  consoleBundleDir?: string;
 }
 
 /** The stacks of one Runway deployment: the stateful stack first, stateless stacks taking its resources. */
@@ -66,6 +68,7 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     registryTable: stateful.registryTable,
     artifactBucket: stateful.artifactBucket,
     accessLogBucket: stateful.accessLogBucket,
+    ...(options.consoleBundleDir ? { consoleBundleDir: options.consoleBundleDir } : {}),
     artifactAccessPolicy: stateful.artifactAccessPolicy,
     eventBus: stateful.eventBus,
     accessTable: stateful.accessTable,

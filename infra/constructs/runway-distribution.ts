@@ -22,8 +22,19 @@ import { EDGE_ARTIFACT_PREFIXES } from '../../shared/tracking/artifacts/edge/art
 import { EDGE_CONFIG_HEADERS } from '../../shared/tracking/artifacts/edge/edge-config.ts';
 import { RunwayEdgeFunction } from './runway-edge-function.ts';
 
-/** Paths the API serves besides its `/api/...` prefixes; each gets a behaviour of its own. */
-const API_PATH_PATTERNS = ['/api/*', '/ajax-api/*', '/health', '/version', '/endpoints/*'] as const;
+/**
+ * The paths of the API's routes (CloudFront path patterns), each a behaviour of its own: its MLflow
+ * and Runway prefixes, the health checks and the model invocations (`POST /endpoints/{name}/invocations`).
+ * Nothing wider: the rest is the default behaviour's (the console, whose client routes include
+ * `/endpoints/<name>`). An infra test checks that every route of the API falls under one of these.
+ */
+export const API_PATH_PATTERNS = [
+  '/api/*',
+  '/ajax-api/*',
+  '/health',
+  '/version',
+  '/endpoints/*/invocations',
+] as const;
 
 export interface RunwayDistributionProps {
   /** The HTTP API behind the public URL: the token API (SigV4 cannot pass CloudFront, see docs/artifacts.md). */
@@ -43,9 +54,9 @@ export interface RunwayDistributionProps {
   /** The us-east-1 stack that holds the edge function when this stack is elsewhere. */
   edgeStackId: string;
   /**
-   * What `/` and any path no other behaviour takes is served by. The console (a private bucket) takes
-   * it; every API path keeps a behaviour of its own, so the API is unchanged whatever this is.
-   * @default the API
+   * What `/` and any path no other behaviour takes is served by: in Runway's app, the console (its
+   * private bucket, `ConsoleHosting.behavior`). Every API path keeps a behaviour of its own, so the
+   * API is unchanged whatever this is. @default the API
    */
   defaultBehavior?: BehaviorOptions;
 }
@@ -58,8 +69,9 @@ export interface RunwayDistributionProps {
  * Gateway's 10 MB or Lambda's 6 MB. Nothing is cached: every request reaches its origin, so access
  * checks see every request. Idle, it costs nothing (CloudFront and Lambda@Edge bill per request).
  *
- * For the console: pass its bucket origin as `defaultBehavior` (or add behaviours with
- * `distribution.addBehavior`); the API and artifact paths keep their own behaviours either way.
+ * The console is its default behaviour (`defaultBehavior`), so the console, the MLflow client and
+ * artifacts share one URL and the console calls the API on its own origin; the API and artifact paths
+ * keep their own behaviours either way.
  */
 export class RunwayDistribution extends Construct {
   readonly distribution: Distribution;
@@ -169,7 +181,8 @@ export class RunwayDistribution extends Construct {
 
     new CfnOutput(stack, 'RunwayUrl', {
       value: `https://${this.distribution.distributionDomainName}`,
-      description: 'MLFLOW_TRACKING_URI for token clients: the API, artifacts of any size, the console',
+      description:
+        'Runway: the console (open it in a browser) and MLFLOW_TRACKING_URI for token clients (the API, artifacts of any size)',
     });
   }
 }

@@ -6,7 +6,17 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
+import { BUCKET_CONTENT_METADATA, type BucketContent } from '../constructs/bucket-content.ts';
+import { BucketDirectory } from './bucket-directory.ts';
 import type { CloudTemplate } from './cloud-template.ts';
+import {
+  fromFunctionHeaders,
+  fromFunctionQuery,
+  functionResponseBody,
+  isGeneratedResponse,
+  LocalCloudFrontFunction,
+  toFunctionRequest,
+} from './cloudfront-function.ts';
 
 /** CloudFront's header shape in Lambda@Edge events: lower-case names, each a list of `{ key, value }`. */
 type CfHeaders = Record<string, Array<{ key?: string; value: string }>>;
@@ -36,25 +46,41 @@ interface CfResponse {
   bodyEncoding?: 'text' | 'base64';
 }
 
-/** An origin of the distribution: the artifact bucket (S3, with its custom headers) or an HTTP API. */
+/**
+ * An origin of the distribution: a bucket on the S3 emulator (the artifact bucket, with its custom
+ * headers), a bucket whose content is a folder (`runway:content`: the console's), or an HTTP API.
+ */
 interface LocalOrigin {
   id: string;
-  kind: 's3' | 'custom';
+  kind: 's3' | 'directory' | 'custom';
   domainName: string;
   /** The bucket an S3 origin names (`<bucket>.s3.<region>.amazonaws.com`). */
   bucket?: string;
+  directory?: BucketDirectory;
   originPath: string;
   customHeaders: CfHeaders;
 }
 
-/** A cache behaviour: its path pattern (none for the default), origin, methods and Lambda@Edge functions. */
+/** A response header a response headers policy adds; `override` replaces the origin's own. */
+interface PolicyHeader {
+  name: string;
+  value: string;
+  override: boolean;
+}
+
+/**
+ * A cache behaviour: its path pattern (none for the default), origin, methods, its viewer-request
+ * CloudFront Function, Lambda@Edge functions and response headers policy.
+ */
 interface LocalBehavior {
   pathPattern?: string;
   matcher?: RegExp;
   originId: string;
   allowedMethods: string[];
+  viewerRequest?: LocalCloudFrontFunction;
   originRequest?: string;
   originResponse?: string;
+  responseHeaders: PolicyHeader[];
 }
 
 export type EdgeInvoker = (functionArn: string, event: unknown) => Promise<unknown>;
@@ -98,15 +124,23 @@ export class LocalCloudFront {
     const config = (
       template.resolve(distribution.stackName, distribution.properties) as Record<string, unknown>
     ).DistributionConfig as DistributionConfig;
+    const contents = new Map<string, BucketContent>();
+    for (const bucket of template.resourcesOfType('AWS::S3::Bucket')) {
+      const content = bucket.metadata[BUCKET_CONTENT_METADATA] as BucketContent | undefined;
+      if (content) contents.set(template.physicalName(bucket), content);
+    }
     const origins = new Map<string, LocalOrigin>();
     for (const origin of config.Origins ?? []) {
       const domainName = String(origin.DomainName);
       const s3 = origin.S3OriginConfig !== undefined || /\.s3\.[^.]+\.amazonaws\.com$/.test(domainName);
+      const bucket = s3 ? domainName.replace(/\.s3\.[^.]+\.amazonaws\.com$/, '') : undefined;
+      const content = bucket === undefined ? undefined : contents.get(bucket);
       origins.set(origin.Id, {
         id: origin.Id,
-        kind: s3 ? 's3' : 'custom',
+        kind: content ? 'directory' : s3 ? 's3' : 'custom',
         domainName,
-        ...(s3 ? { bucket: domainName.replace(/\.s3\.[^.]+\.amazonaws\.com$/, '') } : {}),
+        ...(bucket === undefined ? {} : { bucket }),
+        ...(bucket !== undefined && content ? { directory: new BucketDirectory(bucket, content) } : {}),
         originPath: origin.OriginPath ?? '',
         customHeaders: Object.fromEntries(
           (origin.OriginCustomHeaders ?? []).map(({ HeaderName, HeaderValue }) => [
@@ -116,20 +150,46 @@ export class LocalCloudFront {
         ),
       });
     }
+    // CloudFront Functions and response headers policies, by what the behaviours resolve them to.
+    const functions = new Map<string, LocalCloudFrontFunction>();
+    for (const fn of template.resourcesOfType('AWS::CloudFront::Function')) {
+      const arn = template.resolve(fn.stackName, { 'Fn::GetAtt': [fn.logicalId, 'FunctionARN'] });
+      const code = String(template.resolve(fn.stackName, fn.properties.FunctionCode));
+      functions.set(String(arn), new LocalCloudFrontFunction(fn.logicalId, code));
+    }
+    const policies = new Map<string, PolicyHeader[]>();
+    for (const policy of template.resourcesOfType('AWS::CloudFront::ResponseHeadersPolicy')) {
+      const resolved = template.resolve(policy.stackName, policy.properties) as {
+        ResponseHeadersPolicyConfig: ResponseHeadersPolicyConfig;
+      };
+      policies.set(template.ref(policy), policyHeaders(resolved.ResponseHeadersPolicyConfig));
+    }
     const behavior = (raw: CacheBehavior): LocalBehavior => {
       const edge = (type: string) =>
         raw.LambdaFunctionAssociations?.find((association) => association.EventType === type)
           ?.LambdaFunctionARN;
       const originRequest = edge('origin-request');
       const originResponse = edge('origin-response');
+      const viewerRequestArn = raw.FunctionAssociations?.find(
+        (association) => association.EventType === 'viewer-request',
+      )?.FunctionARN;
+      const viewerRequest =
+        viewerRequestArn === undefined ? undefined : functions.get(String(viewerRequestArn));
+      if (viewerRequestArn !== undefined && !viewerRequest)
+        throw new Error(`No CloudFront Function ${String(viewerRequestArn)} in the template`);
       return {
         ...(raw.PathPattern
           ? { pathPattern: raw.PathPattern, matcher: pathPatternRegExp(raw.PathPattern) }
           : {}),
         originId: raw.TargetOriginId,
         allowedMethods: raw.AllowedMethods ?? ['GET', 'HEAD'],
+        ...(viewerRequest ? { viewerRequest } : {}),
         ...(originRequest ? { originRequest: String(originRequest) } : {}),
         ...(originResponse ? { originResponse: String(originResponse) } : {}),
+        responseHeaders:
+          raw.ResponseHeadersPolicyId === undefined
+            ? []
+            : (policies.get(String(raw.ResponseHeadersPolicyId)) ?? []),
       };
     };
     const behaviors = [...(config.CacheBehaviors ?? []).map(behavior), behavior(config.DefaultCacheBehavior)];
@@ -138,6 +198,15 @@ export class LocalCloudFront {
       origins,
       options,
       `${distribution.logicalId.toLowerCase()}.cloudfront.local`,
+    );
+  }
+
+  /** Buckets served from folders that are not there (the console not built yet). */
+  missingContent(): Array<{ bucket: string; directory: string }> {
+    return [...this.origins.values()].flatMap((origin) =>
+      origin.directory && !origin.directory.exists()
+        ? [{ bucket: origin.directory.bucket, directory: origin.directory.directory }]
+        : [],
     );
   }
 
@@ -151,21 +220,57 @@ export class LocalCloudFront {
 
   /** Handles one viewer request end to end. */
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    // The path as sent: CloudFront hands the edge what the viewer sent (a WHATWG URL would resolve
+    // The path as sent: CloudFront hands functions what the viewer sent (a WHATWG URL would resolve
     // `%2e%2e` segments away before the edge function could refuse them).
     const raw = request.url ?? '/';
     const query = raw.indexOf('?');
-    const uri = query < 0 ? raw : raw.slice(0, query);
-    const querystring = query < 0 ? '' : raw.slice(query + 1);
+    let uri = query < 0 ? raw : raw.slice(0, query);
+    let querystring = query < 0 ? '' : raw.slice(query + 1);
     const behavior = this.behaviorFor(uri);
-    const origin = this.origins.get(behavior.originId);
-    if (!origin || origin.kind === 'custom') return this.options.api(request, response);
     const method = (request.method ?? 'GET').toUpperCase();
     if (!behavior.allowedMethods.includes(method)) {
       request.resume();
       return sendJson(response, 403, { message: `CloudFront does not allow ${method} on this path` });
     }
     const requestId = randomUUID();
+    addResponseHeaders(response, behavior.responseHeaders);
+    if (behavior.viewerRequest) {
+      const result = await behavior.viewerRequest.viewerRequest(
+        toFunctionRequest(method, uri, querystring, request.headers),
+        {
+          distributionDomainName: this.domainName,
+          requestId,
+          viewerIp: request.socket.remoteAddress ?? '127.0.0.1',
+        },
+      );
+      if (isGeneratedResponse(result)) {
+        request.resume();
+        const body = functionResponseBody(result);
+        response.writeHead(result.statusCode, {
+          ...fromFunctionHeaders(result.headers),
+          'content-length': String(body.length),
+        });
+        response.end(method === 'HEAD' ? undefined : body);
+        return;
+      }
+      uri = result.uri;
+      querystring = fromFunctionQuery(result.querystring);
+      request.url = querystring ? `${uri}?${querystring}` : uri;
+      request.headers = { ...fromFunctionHeaders(result.headers), cookie: request.headers.cookie };
+    }
+    const origin = this.origins.get(behavior.originId);
+    if (!origin || origin.kind === 'custom') return this.options.api(request, response);
+    if (origin.kind === 'directory' && origin.directory) {
+      request.resume();
+      const ifNoneMatch = request.headers['if-none-match'];
+      origin.directory.serve(
+        method,
+        uri,
+        typeof ifNoneMatch === 'string' ? ifNoneMatch : undefined,
+        response,
+      );
+      return;
+    }
     const viewer: CfRequest = {
       clientIp: request.socket.remoteAddress ?? '127.0.0.1',
       method,
@@ -316,7 +421,86 @@ interface CacheBehavior {
   PathPattern?: string;
   TargetOriginId: string;
   AllowedMethods?: string[];
+  FunctionAssociations?: Array<{ EventType: string; FunctionARN: unknown }>;
   LambdaFunctionAssociations?: Array<{ EventType: string; LambdaFunctionARN: unknown }>;
+  ResponseHeadersPolicyId?: unknown;
+}
+
+interface ResponseHeadersPolicyConfig {
+  SecurityHeadersConfig?: {
+    ContentSecurityPolicy?: { ContentSecurityPolicy: string; Override: boolean };
+    ContentTypeOptions?: { Override: boolean };
+    FrameOptions?: { FrameOption: string; Override: boolean };
+    ReferrerPolicy?: { ReferrerPolicy: string; Override: boolean };
+    StrictTransportSecurity?: {
+      AccessControlMaxAgeSec: number;
+      IncludeSubdomains?: boolean;
+      Preload?: boolean;
+      Override: boolean;
+    };
+    XSSProtection?: { Protection: boolean; ModeBlock?: boolean; ReportUri?: string; Override: boolean };
+  };
+  CustomHeadersConfig?: { Items: Array<{ Header: string; Value: string; Override: boolean }> };
+}
+
+/**
+ * Adds a response headers policy's headers to whatever answers the request (an origin, a function):
+ * a header the answer sets itself keeps the answer's value unless the policy overrides it.
+ */
+function addResponseHeaders(response: ServerResponse, headers: readonly PolicyHeader[]): void {
+  if (headers.length === 0) return;
+  for (const header of headers) response.setHeader(header.name, header.value);
+  const overridden = new Set(headers.filter((header) => header.override).map((header) => header.name));
+  const writeHead = response.writeHead.bind(response) as (...args: unknown[]) => ServerResponse;
+  response.writeHead = ((...args: unknown[]) => {
+    for (const arg of args) {
+      if (arg === null || typeof arg !== 'object' || Array.isArray(arg)) continue;
+      const given = arg as Record<string, unknown>;
+      for (const name of Object.keys(given)) if (overridden.has(name.toLowerCase())) delete given[name];
+    }
+    return writeHead(...args);
+  }) as ServerResponse['writeHead'];
+}
+
+/** The headers a response headers policy adds, as CloudFront writes them. */
+function policyHeaders(config: ResponseHeadersPolicyConfig): PolicyHeader[] {
+  const security = config.SecurityHeadersConfig ?? {};
+  const out: PolicyHeader[] = [];
+  const add = (name: string, value: string, override: boolean) => out.push({ name, value, override });
+  if (security.ContentSecurityPolicy) {
+    const { ContentSecurityPolicy: value, Override } = security.ContentSecurityPolicy;
+    add('content-security-policy', value, Override);
+  }
+  if (security.ContentTypeOptions)
+    add('x-content-type-options', 'nosniff', security.ContentTypeOptions.Override);
+  if (security.FrameOptions)
+    add('x-frame-options', security.FrameOptions.FrameOption, security.FrameOptions.Override);
+  if (security.ReferrerPolicy) {
+    add('referrer-policy', security.ReferrerPolicy.ReferrerPolicy, security.ReferrerPolicy.Override);
+  }
+  const hsts = security.StrictTransportSecurity;
+  if (hsts) {
+    const value = [
+      `max-age=${hsts.AccessControlMaxAgeSec}`,
+      ...(hsts.IncludeSubdomains ? ['includeSubDomains'] : []),
+      ...(hsts.Preload ? ['preload'] : []),
+    ].join('; ');
+    add('strict-transport-security', value, hsts.Override);
+  }
+  const xss = security.XSSProtection;
+  if (xss) {
+    const value = xss.Protection
+      ? [
+          '1',
+          ...(xss.ModeBlock ? ['mode=block'] : []),
+          ...(xss.ReportUri ? [`report=${xss.ReportUri}`] : []),
+        ].join('; ')
+      : '0';
+    add('x-xss-protection', value, xss.Override);
+  }
+  for (const item of config.CustomHeadersConfig?.Items ?? [])
+    add(item.Header.toLowerCase(), item.Value, item.Override);
+  return out;
 }
 
 /** CloudFront's path patterns: `*` any run of characters (`/` included), `?` one; case-sensitive. */

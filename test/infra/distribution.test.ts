@@ -1,21 +1,17 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, type Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { AllowedMethods, CachePolicy, ViewerProtocolPolicy } from 'aws-cdk-lib/aws-cloudfront';
-import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
-import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Bucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { CachePolicy } from 'aws-cdk-lib/aws-cloudfront';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { RunwayDistribution } from '../../infra/constructs/runway-distribution.ts';
+import { pathPatternRegExp } from '../../infra/local/cloudfront.ts';
 import { defineRunwayApp } from '../../infra/runway-app.ts';
 import { EDGE_CONFIG_HEADERS } from '../../shared/tracking/artifacts/edge/edge-config.ts';
 import { type CfnResource, synthRunway, templateOf } from '../support/synth.ts';
 
 /**
  * Runway's public URL on AWS: the CloudFront distribution that routes the artifact proxy's file paths
- * to the bucket behind the Lambda@Edge check, and everything else to the token API (docs/artifacts.md).
+ * to the bucket behind the Lambda@Edge check, the API's paths to the token API, and everything else to
+ * the console (docs/artifacts.md, docs/console.md).
  */
 
 let synth: ReturnType<typeof synthRunway>;
@@ -47,7 +43,7 @@ describe('the public distribution', () => {
       '/ajax-api/*',
       '/health',
       '/version',
-      '/endpoints/*',
+      '/endpoints/*/invocations',
     ]);
     const [files, ajaxFiles] = config.CacheBehaviors;
     for (const behavior of [files, ajaxFiles]) {
@@ -71,8 +67,8 @@ describe('the public distribution', () => {
     }
   });
 
-  it("sends everything else to the token API (none of it cached), so the listing and multipart stay the API's", () => {
-    const apiBehaviors = [config.DefaultCacheBehavior, ...config.CacheBehaviors.slice(2)];
+  it("sends the API's paths to the token API (none of it cached), so the listing and multipart stay the API's", () => {
+    const apiBehaviors = config.CacheBehaviors.slice(2);
     for (const behavior of apiBehaviors) {
       expect(behavior.LambdaFunctionAssociations).toBeUndefined();
       expect(behavior.CachePolicyId).toBe(CachePolicy.CACHING_DISABLED.cachePolicyId);
@@ -226,44 +222,51 @@ describe('the artifact bucket', () => {
   });
 });
 
-describe('the console', () => {
-  it('can take the default behaviour while every API and artifact path keeps its own', () => {
-    const app = new App({
-      builtinCloudFormationValidation: false,
-      context: { 'aws:cdk:bundling-stacks': [] },
-    });
-    const stack = new Stack(app, 'Console', { env: { account: '123456789012', region: 'us-east-1' } });
-    const table = new Table(stack, 'Access', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
-    const bucket = new Bucket(stack, 'Artifacts');
-    const site = new Bucket(stack, 'Site');
-    const logs = new Bucket(stack, 'Logs', { objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED });
-    new RunwayDistribution(stack, 'Public', {
-      api: new HttpApi(stack, 'Api'),
-      artifactBucket: bucket,
-      accessTable: table,
-      edgePolicy: new ManagedPolicy(stack, 'EdgePolicy', {
-        managedPolicyName: 'console-edge',
-        statements: [new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [table.tableArn] })],
-      }),
-      logBucket: logs,
-      edgeFunctionName: 'console-edge',
-      edgeStackId: 'ConsoleEdge',
-      defaultBehavior: {
-        origin: S3BucketOrigin.withOriginAccessControl(site),
-        viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-        allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
-      },
-    });
-    const template = Template.fromStack(stack);
-    const [distribution] = Object.values(
-      template.findResources('AWS::CloudFront::Distribution'),
-    ) as CfnResource[];
-    const console = distribution?.Properties.DistributionConfig;
-    const origin = console.Origins.find(
-      (o: { Id: string }) => o.Id === console.DefaultCacheBehavior.TargetOriginId,
-    );
-    expect(JSON.stringify(origin.DomainName)).toContain('Site');
-    expect(console.CacheBehaviors.map((b: { PathPattern: string }) => b.PathPattern)).toContain('/api/*');
-    expect(console.CacheBehaviors[0].PathPattern).toBe('/api/2.0/mlflow-artifacts/artifacts/*');
+describe('one URL for the console, the API and artifacts', () => {
+  /** The behaviour CloudFront picks for a path: the first pattern that matches, else the default. */
+  const behaviorFor = (path: string) =>
+    config.CacheBehaviors.find((behavior: { PathPattern: string }) =>
+      pathPatternRegExp(behavior.PathPattern).test(path),
+    ) ?? config.DefaultCacheBehavior;
+  const isApi = (behavior: { TargetOriginId: string }) =>
+    JSON.stringify(originOf(behavior.TargetOriginId).DomainName).includes('TokenApi');
+
+  it('reaches every route of the token API (its stacks and the others) through an API behaviour', () => {
+    const tokenRoutes = [
+      synth.stacks.api,
+      synth.stacks.serving,
+      synth.stacks.pipelines,
+      synth.stacks.deployments,
+    ]
+      .flatMap((stack) => Object.values(templateOf(stack).findResources('AWS::ApiGatewayV2::Route')))
+      .map((route) => (route as CfnResource).Properties.RouteKey as string)
+      .filter((key) => key !== '$default');
+    expect(tokenRoutes.length).toBeGreaterThan(50);
+    for (const key of tokenRoutes) {
+      const path = (key.split(' ')[1] as string).replace(/\{[^}]+\+\}/g, 'a/b').replace(/\{[^}]+\}/g, 'x');
+      const behavior = behaviorFor(path);
+      // Artifact file paths go to the bucket through the edge check; everything else to the API.
+      if (path.includes('/mlflow-artifacts/artifacts/'))
+        expect(behavior.LambdaFunctionAssociations, key).toBeDefined();
+      else expect(isApi(behavior), key).toBe(true);
+    }
+  });
+
+  it("leaves the console's client routes and files to the default behaviour, the console's bucket", () => {
+    const consoleOrigin = originOf(config.DefaultCacheBehavior.TargetOriginId);
+    expect(JSON.stringify(consoleOrigin.DomainName)).toContain('ConsoleBucket');
+    for (const path of [
+      '/',
+      '/index.html',
+      '/assets/index-abc.js',
+      '/experiments/1/runs/abc',
+      '/models/fraud',
+      '/endpoints',
+      '/endpoints/fraud',
+      '/pipelines/run-1',
+      '/access',
+    ]) {
+      expect(behaviorFor(path), path).toBe(config.DefaultCacheBehavior);
+    }
   });
 });
