@@ -102,6 +102,13 @@ export const OBJECT_DELETERS: ReadonlyArray<{ role: RegExp; reason: string; file
     file: 'shared/tracking/artifacts/adapters/artifact.s3-store.ts',
     call: 'new DeleteObjectCommand(',
   },
+  {
+    role: /\/ArtifactEdgeRole$/,
+    reason:
+      "The artifact edge answers a DELETE of an artifact file or folder at Runway's URL itself, with the API's service (MANAGE only), which deletes its objects (artifact.s3-store.ts)",
+    file: 'shared/tracking/artifacts/edge/artifact-edge.ts',
+    call: 'this.deps.service.delete(',
+  },
 ];
 
 /** The one place a `*` may be: statements whose actions are all listed, on a resource the pattern matches. */
@@ -179,6 +186,14 @@ const CONSOLE_WILDCARDS: readonly WildcardEntry[] = [
 ];
 
 export const WILDCARDS: readonly WildcardEntry[] = [
+  {
+    actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+    resource:
+      /^arn:(aws|\$\{AWS::Partition\}):logs:\*:[0-9]+:log-group:\/aws\/lambda\/us-east-1\.[A-Za-z0-9-]+(:\*)?$/,
+    roles: /\/ArtifactEdgeRole$/,
+    reason:
+      "Lambda@Edge writes its logs in the region of the edge location that ran it, to a log group it names /aws/lambda/us-east-1.<function>: the function's own log group (and its streams), in any region",
+  },
   {
     actions: ['ssm:GetParameter'],
     resource: /:ssm:us-east-1:[^:]+:parameter\/cdk\/EdgeFunctionArn\/\*$/,
