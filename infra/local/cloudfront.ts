@@ -1,11 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  request as httpRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
-import { Transform, type TransformCallback } from 'node:stream';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { BUCKET_CONTENT_METADATA, type BucketContent } from '../constructs/bucket-content.ts';
 import { BucketDirectory } from './bucket-directory.ts';
 import type { CloudTemplate } from './cloud-template.ts';
@@ -17,6 +11,7 @@ import {
   LocalCloudFrontFunction,
   toFunctionRequest,
 } from './cloudfront-function.ts';
+import { InProcessResponse } from './in-process-response.ts';
 
 /** CloudFront's header shape in Lambda@Edge events: lower-case names, each a list of `{ key, value }`. */
 type CfHeaders = Record<string, Array<{ key?: string; value: string }>>;
@@ -86,8 +81,11 @@ interface LocalBehavior {
 export type EdgeInvoker = (functionArn: string, event: unknown) => Promise<unknown>;
 
 export interface LocalCloudFrontOptions {
-  /** The local S3 emulator (`http://127.0.0.1:PORT`), which S3 origins are. */
-  s3Endpoint: string;
+  /**
+   * Serves requests routed to an S3 origin: the embedded S3 emulator's own handler, called in this
+   * process (`S3Emulator.handle`), as `api` is the local API Gateway's.
+   */
+  s3: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
   /** Serves requests routed to an HTTP API origin (the local port serves one API: see `LocalApiGateway`). */
   api: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
   invoke: EdgeInvoker;
@@ -299,6 +297,10 @@ export class LocalCloudFront {
       return writeCf(response, toOrigin);
     }
     const fromS3 = await this.fetchFromS3(origin, toOrigin as CfRequest, request);
+    if (!fromS3) {
+      response.destroy(); // the viewer went away mid-body: nobody is left to answer
+      return;
+    }
     const answer: CfResponse = {
       status: String(fromS3.statusCode ?? 502),
       statusDescription: fromS3.statusMessage ?? '',
@@ -320,6 +322,12 @@ export class LocalCloudFront {
       response.on('finish', resolve);
       response.on('close', resolve);
       fromS3.on('error', reject);
+      // An origin that cuts its answer midway fails the viewer's transfer too: never a short file.
+      fromS3.on('close', () => {
+        if (fromS3.readableEnded) return;
+        response.destroy();
+        resolve();
+      });
     });
   }
 
@@ -347,61 +355,31 @@ export class LocalCloudFront {
     return (await this.options.invoke(functionArn, event)) as CfRequest | CfResponse;
   }
 
-  /** The origin request to the S3 emulator: path-style, the viewer's body streamed through. */
-  private fetchFromS3(
+  /**
+   * The origin request to the S3 emulator, path-style: the viewer's request, as the edge function
+   * left it, handed to the emulator's handler with its body unread, so the emulator streams it to
+   * disk as it arrives; the answer comes back as a stream too.
+   */
+  private async fetchFromS3(
     origin: LocalOrigin,
     toOrigin: CfRequest,
     viewer: IncomingMessage,
-  ): Promise<IncomingMessage> {
-    const target = new URL(this.options.s3Endpoint);
+  ): Promise<InProcessResponse | undefined> {
     const headers = fromCfHeaders(toOrigin.headers);
     delete headers.host;
     for (const [name, values] of Object.entries(origin.customHeaders)) headers[name] = values[0]?.value ?? '';
-    const path = `/${origin.bucket}${origin.originPath}${toOrigin.uri}${toOrigin.querystring ? `?${toOrigin.querystring}` : ''}`;
-    return new Promise((resolve, reject) => {
-      const outgoing = httpRequest(
-        { host: target.hostname, port: target.port, method: toOrigin.method, path, headers },
-        resolve,
-      );
-      outgoing.on('error', reject);
-      if (toOrigin.method === 'GET' || toOrigin.method === 'HEAD') {
-        viewer.resume();
-        outgoing.end();
-      } else {
-        // Clients send files in small writes (Python's http.client: 8 KiB at a time); storage takes
-        // them in 1 MiB pieces, as CloudFront batches what it forwards, not one write per packet.
-        viewer.pipe(new Coalesce(1024 * 1024)).pipe(outgoing);
-      }
-    });
-  }
-}
-
-/** Joins small chunks into pieces of at least `size` bytes (the last may be smaller); never holds more. */
-class Coalesce extends Transform {
-  private chunks: Buffer[] = [];
-  private held = 0;
-
-  constructor(private readonly size: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.chunks.push(chunk);
-    this.held += chunk.length;
-    if (this.held >= this.size) this.release();
-    done();
-  }
-
-  override _flush(done: TransformCallback): void {
-    this.release();
-    done();
-  }
-
-  private release(): void {
-    if (this.held === 0) return;
-    this.push(this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.held));
-    this.chunks = [];
-    this.held = 0;
+    viewer.method = toOrigin.method;
+    viewer.url = `/${origin.bucket}${origin.originPath}${toOrigin.uri}${toOrigin.querystring ? `?${toOrigin.querystring}` : ''}`;
+    viewer.headers = headers;
+    const answer = new InProcessResponse(viewer);
+    void this.options.s3(viewer, answer as unknown as ServerResponse);
+    try {
+      await answer.head;
+    } catch (error) {
+      if (viewer.destroyed) return undefined;
+      throw error;
+    }
+    return answer;
   }
 }
 

@@ -266,7 +266,7 @@ export class LocalRuntime {
       iamPrincipal: LOCAL_IAM_PRINCIPAL,
     });
     distribution = LocalCloudFront.fromTemplate(template, {
-      s3Endpoint: s3.endpoint,
+      s3: (request, response) => s3.handle(request, response),
       api: (request, response) => api.handle(request, response),
       invoke: invokeFunction,
       region: LOCAL_REGION,
