@@ -39,6 +39,7 @@ export interface CreateEndpointInput {
   rolloutPolicy?: Partial<Endpoint['rolloutPolicy']> | undefined;
   description?: string | undefined;
   sagemaker?: Endpoint['sagemaker'];
+  captureSampleRate?: number | undefined;
 }
 
 export interface UpdateEndpointInput {
@@ -51,6 +52,7 @@ export interface UpdateEndpointInput {
   /** Only the current model is accepted: an endpoint serves one registered model for its life. */
   modelName?: string | undefined;
   sagemaker?: Endpoint['sagemaker'];
+  captureSampleRate?: number | undefined;
 }
 
 export interface PageInput {
@@ -78,6 +80,7 @@ export class EndpointsService {
       rolloutPolicy: policy,
       description: input.description,
       sagemaker: input.sagemaker,
+      captureSampleRate: input.captureSampleRate,
     });
   }
 
@@ -122,6 +125,7 @@ export class EndpointsService {
         rolloutPolicy: policy,
         description: input.description,
         sagemaker: input.sagemaker,
+        captureSampleRate: input.captureSampleRate,
       };
       try {
         // A policy is merged over what was read: conditional on it, so a concurrent change is not
