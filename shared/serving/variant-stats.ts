@@ -224,7 +224,12 @@ export async function readVariantStats(
   endpointName: string,
   version: string,
   sinceMs: number,
-  options: { tableName?: string; client?: DynamoDBDocumentClient } = {},
+  options: {
+    tableName?: string;
+    client?: DynamoDBDocumentClient;
+    /** The end of the period (exclusive, to the bucket): monitors read a window. @default now and on */
+    untilMs?: number;
+  } = {},
 ): Promise<VariantStats> {
   const tableName = options.tableName ?? process.env.DEPLOYMENTS_TABLE_NAME;
   if (!tableName) throw new Error('readVariantStats needs a table name (DEPLOYMENTS_TABLE_NAME)');
@@ -234,7 +239,11 @@ export async function readVariantStats(
     version,
     Math.max(0, sinceMs - (sinceMs % STATS_BUCKET_MS)),
   );
-  const to = `${deploymentKeys.statsPrefix(version)}9999999999999`;
+  const to =
+    options.untilMs === undefined
+      ? `${deploymentKeys.statsPrefix(version)}9999999999999`
+      : // The last bucket that starts before the end.
+        deploymentKeys.stats(endpointName, version, Math.max(0, options.untilMs - 1 - ((options.untilMs - 1) % STATS_BUCKET_MS))).sk;
   const histogram = new LatencyHistogram();
   let invocations = 0;
   let clientErrors = 0;
