@@ -100,7 +100,16 @@ export const driftSettings = z
   .strict();
 export type DriftSettings = z.output<typeof driftSettings>;
 
-export const QUALITY_METRICS = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'rmse', 'mae', 'r2'] as const;
+export const QUALITY_METRICS = [
+  'accuracy',
+  'precision',
+  'recall',
+  'f1',
+  'roc_auc',
+  'rmse',
+  'mae',
+  'r2',
+] as const;
 export type QualityMetric = (typeof QUALITY_METRICS)[number];
 /** Errors: a limit is a maximum; everything else a minimum. */
 export const LOWER_IS_BETTER_QUALITY: ReadonlySet<QualityMetric> = new Set(['rmse', 'mae']);
@@ -158,7 +167,8 @@ export const scheduleExpression = z
   .string()
   .max(256)
   .regex(/^(rate\(\s*\d+\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(.+\))$/, {
-    message: "must be 'rate(<n> minutes|hours|days)' or 'cron(<minutes> <hours> <day> <month> <weekday> <year>)'",
+    message:
+      "must be 'rate(<n> minutes|hours|days)' or 'cron(<minutes> <hours> <day> <month> <weekday> <year>)'",
   })
   .refine(
     (expression) => {
@@ -352,9 +362,7 @@ export const monitorWire = z.object({
   enabled: z.boolean(),
   creation_timestamp: z.number(),
   last_updated_timestamp: z.number(),
-  last_retrain: z
-    .object({ timestamp: z.number(), run_id: z.string(), execution_arn: z.string() })
-    .optional(),
+  last_retrain: z.object({ timestamp: z.number(), run_id: z.string(), execution_arn: z.string() }).optional(),
 });
 export type MonitorWire = z.infer<typeof monitorWire>;
 
@@ -408,7 +416,10 @@ export const feedbackRequestWire = z
           .object({
             inference_id: z.string().max(64),
             /** One value, or one per row of a multi-row invocation (in the request's order). */
-            ground_truth: z.union([groundTruthValue, z.array(groundTruthValue).min(1).max(FEEDBACK_LIMITS.values)]),
+            ground_truth: z.union([
+              groundTruthValue,
+              z.array(groundTruthValue).min(1).max(FEEDBACK_LIMITS.values),
+            ]),
           })
           .strict(),
       )

@@ -31,7 +31,12 @@ export interface MonitorStore {
   updateRun(
     monitorName: string,
     runId: string,
-    changes: Partial<Pick<MonitorRun, 'status' | 'findings' | 'reportUri' | 'mlflowRunId' | 'experimentId' | 'error' | 'finishedAt'>>,
+    changes: Partial<
+      Pick<
+        MonitorRun,
+        'status' | 'findings' | 'reportUri' | 'mlflowRunId' | 'experimentId' | 'error' | 'finishedAt'
+      >
+    >,
   ): Promise<void>;
   getRun(monitorName: string, runId: string): Promise<MonitorRun | undefined>;
   listRuns(monitorName: string, page: PageRequest): Promise<Page<MonitorRun>>;
@@ -94,7 +99,12 @@ export interface ArtifactReader {
 
 export interface ArtifactWriter {
   /** Writes under the run's artifacts (`<experiment>/<run>/artifacts/<relative>`); answers its URI. */
-  writeRunArtifact(artifactUri: string, relative: string, body: Uint8Array, contentType: string): Promise<string>;
+  writeRunArtifact(
+    artifactUri: string,
+    relative: string,
+    body: Uint8Array,
+    contentType: string,
+  ): Promise<string>;
   /** Monitor state outside any run (prediction references): `monitoring/<monitor>/<relative>`. */
   writeState(monitorName: string, relative: string, body: Uint8Array): Promise<void>;
   readState(monitorName: string, relative: string): Promise<Uint8Array | undefined>;
@@ -122,7 +132,11 @@ export interface MonitoringEventPublisher {
 
 /** CloudWatch metrics of a run (embedded metric format lines, which Lambda's log agent turns into metrics). */
 export interface MetricsSink {
-  put(monitor: Pick<Monitor, 'name' | 'endpointName'>, findings: RunFindings, values: Record<string, number>): void;
+  put(
+    monitor: Pick<Monitor, 'name' | 'endpointName'>,
+    findings: RunFindings,
+    values: Record<string, number>,
+  ): void;
 }
 
 /** The MLflow tracking services, in-process, as the pipeline uses them. */

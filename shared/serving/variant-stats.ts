@@ -243,7 +243,11 @@ export async function readVariantStats(
     options.untilMs === undefined
       ? `${deploymentKeys.statsPrefix(version)}9999999999999`
       : // The last bucket that starts before the end.
-        deploymentKeys.stats(endpointName, version, Math.max(0, options.untilMs - 1 - ((options.untilMs - 1) % STATS_BUCKET_MS))).sk;
+        deploymentKeys.stats(
+          endpointName,
+          version,
+          Math.max(0, options.untilMs - 1 - ((options.untilMs - 1) % STATS_BUCKET_MS)),
+        ).sk;
   const histogram = new LatencyHistogram();
   let invocations = 0;
   let clientErrors = 0;

@@ -23,8 +23,8 @@ import {
   CategoricalAccumulator,
   type ColumnStatistics,
   HISTOGRAM_BINS,
-  type NumericStatistics,
   NumericAccumulator,
+  type NumericStatistics,
   numberOf,
 } from '../../pipelines/dataset/statistics.ts';
 import { DEFAULT_THRESHOLDS, type DriftMethod, type DriftSettings, type Thresholds } from '../model.ts';
@@ -34,7 +34,10 @@ const MAX_LIVE_CATEGORIES = 10_000;
 const EXAMPLES = 5;
 
 /** What a feature is compared with: the baseline column's statistics. */
-export type FeatureBaseline = Pick<ColumnStatistics, 'name' | 'type' | 'count' | 'missing' | 'numeric' | 'categorical'>;
+export type FeatureBaseline = Pick<
+  ColumnStatistics,
+  'name' | 'type' | 'count' | 'missing' | 'numeric' | 'categorical'
+>;
 
 export interface FeatureReport {
   name: string;
@@ -74,7 +77,8 @@ export interface FeatureReport {
   reasons: string[];
 }
 
-const round = (value: number, digits = 6) => (Number.isFinite(value) ? Number(value.toPrecision(digits)) : value);
+const round = (value: number, digits = 6) =>
+  Number.isFinite(value) ? Number(value.toPrecision(digits)) : value;
 
 /** A CDF summary for a baseline that predates them: the histogram's bin edges (not exact). */
 function cdfOf(numeric: NumericStatistics): NonNullable<NumericStatistics['cdf']> {
@@ -174,10 +178,18 @@ export class FeatureProfile {
 
   /** The significance tests this feature takes part in (for the run's Bonferroni correction). */
   get testable(): boolean {
-    return this.baseline !== undefined && (this.baseline.numeric !== undefined || this.baseline.categorical !== undefined);
+    return (
+      this.baseline !== undefined &&
+      (this.baseline.numeric !== undefined || this.baseline.categorical !== undefined)
+    );
   }
 
-  judge(settings: DriftSettings, perTestAlpha: number, minSamples: number, numericMethods: readonly string[]): FeatureReport {
+  judge(
+    settings: DriftSettings,
+    perTestAlpha: number,
+    minSamples: number,
+    numericMethods: readonly string[],
+  ): FeatureReport {
     const limits = limitsOf(settings, this.name);
     const baseline = this.baseline;
     const baselineMissingRate = baseline && baseline.count > 0 ? baseline.missing / baseline.count : null;
@@ -249,7 +261,9 @@ export class FeatureProfile {
       Object.assign(report.statistics, roundAll(distances));
       reasons.push(...this.breaches(distances, limits, pValue, perTestAlpha, report));
     } else if (this.categorical && baseline?.categorical) {
-      const keys = [...new Set([...Object.keys(baseline.categorical.frequencies), ...this.categorical.counts.keys()])];
+      const keys = [
+        ...new Set([...Object.keys(baseline.categorical.frequencies), ...this.categorical.counts.keys()]),
+      ];
       const base = keys.map((key) => baseline.categorical?.frequencies[key] ?? 0);
       const live = keys.map((key) => this.categorical?.counts.get(key) ?? 0);
       const test = chiSquareGoodnessOfFit(base, live);
@@ -264,12 +278,15 @@ export class FeatureProfile {
           );
         }
       }
-      if (distances.jensen_shannon !== undefined) report.statistics.jensenShannon = round(distances.jensen_shannon);
+      if (distances.jensen_shannon !== undefined)
+        report.statistics.jensenShannon = round(distances.jensen_shannon);
       if (distances.l_infinity !== undefined) report.statistics.lInfinity = round(distances.l_infinity);
       reasons.push(...this.breaches(distances, limits, test.pValue, perTestAlpha, report));
       const unseenRate = this.present === 0 ? 0 : this.unseen / this.present;
       if (unseenRate > settings.maxMissingIncrease) {
-        reasons.push(`unseen values in ${(unseenRate * 100).toFixed(1)}% of rows (${report.unseenExamples.join(', ')})`);
+        reasons.push(
+          `unseen values in ${(unseenRate * 100).toFixed(1)}% of rows (${report.unseenExamples.join(', ')})`,
+        );
       }
     }
     report.reasons = reasons;
@@ -317,7 +334,13 @@ function baselineSummary(baseline: FeatureBaseline | undefined): FeatureReport['
   if (!baseline) return null;
   if (baseline.numeric) {
     const n = baseline.numeric;
-    return { count: baseline.count - baseline.missing, mean: round(n.mean), stdDev: round(n.stdDev), min: n.min, max: n.max };
+    return {
+      count: baseline.count - baseline.missing,
+      mean: round(n.mean),
+      stdDev: round(n.stdDev),
+      min: n.min,
+      max: n.max,
+    };
   }
   if (baseline.categorical) {
     const top = Object.entries(baseline.categorical.frequencies).slice(0, 10);
@@ -334,11 +357,15 @@ function roundAll(values: Partial<Record<DriftMethod, number>>): Record<string, 
     jensen_shannon: 'jensenShannon',
     l_infinity: 'lInfinity',
   };
-  return Object.fromEntries(Object.entries(values).map(([method, value]) => [names[method as DriftMethod], round(value)]));
+  return Object.fromEntries(
+    Object.entries(values).map(([method, value]) => [names[method as DriftMethod], round(value)]),
+  );
 }
 
 function label(method: DriftMethod): string {
-  return { psi: 'psi', ks: 'ks', wasserstein: 'wasserstein', jensen_shannon: 'js', l_infinity: 'l-inf' }[method];
+  return { psi: 'psi', ks: 'ks', wasserstein: 'wasserstein', jensen_shannon: 'js', l_infinity: 'l-inf' }[
+    method
+  ];
 }
 
 /** A feature's limits: its own over the monitor's, over the defaults. */

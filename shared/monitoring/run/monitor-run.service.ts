@@ -1,19 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import {
-  type DatasetStatistics,
   computeStatistics,
+  type DatasetStatistics,
   NumericAccumulator,
 } from '../../pipelines/dataset/statistics.ts';
+import { PIPELINE_TAGS } from '../../pipelines/model.ts';
 import {
   causeText,
   experimentIdByName,
   MAX_DATASET_BYTES,
   parseDataset,
 } from '../../pipelines/pipeline.service.ts';
-import { PIPELINE_TAGS } from '../../pipelines/model.ts';
-import { parseMlflowYaml } from '../../serving/mlmodel-yaml.ts';
 import { parseSignature } from '../../serving/mlmodel.ts';
+import { parseMlflowYaml } from '../../serving/mlmodel-yaml.ts';
 import { MonitorRunError } from '../errors.ts';
 import type { MonitoringEvent } from '../events/index.ts';
 import { DriftDetected, HealthDegraded, QualityDegraded } from '../events/index.ts';
@@ -32,7 +32,14 @@ import type {
   ServingStats,
 } from '../ports.ts';
 import type { FeatureBaseline, FeatureReport, PredictionReference } from './feature-drift.ts';
-import { findingsOf, formatReport, type HealthReport, type MonitorReport, metricsOf, summarize } from './report.ts';
+import {
+  findingsOf,
+  formatReport,
+  type HealthReport,
+  type MonitorReport,
+  metricsOf,
+  summarize,
+} from './report.ts';
 import { analyzeWindow } from './window-analysis.ts';
 
 /** What starts a run: the schedule (its scheduled time) or a person (`runway monitors run`). */
@@ -154,7 +161,10 @@ export class MonitorRunService {
       const existing = await this.deps.store.getRun(monitor.name, runId);
       // A retried Prepare of this very execution goes on; another execution of the window stops.
       if (existing?.executionArn !== executionArn) {
-        return { skip: true, reason: `run ${runId} of this window exists already (${existing?.executionArn})` };
+        return {
+          skip: true,
+          reason: `run ${runId} of this window exists already (${existing?.executionArn})`,
+        };
       }
     }
     const endpoint = await this.deps.endpoints.get(monitor.endpointName);
@@ -284,7 +294,11 @@ export class MonitorRunService {
         drifted,
         features: window.features,
       },
-      predictionDrift: { drifted: predictionDrifted, versions: window.predictions, referencesRecorded: recorded },
+      predictionDrift: {
+        drifted: predictionDrifted,
+        versions: window.predictions,
+        referencesRecorded: recorded,
+      },
       quality: window.quality,
       health,
       summary: summarize({
@@ -402,8 +416,12 @@ export class MonitorRunService {
     problemType: 'binary_classification' | 'regression' | undefined;
     positiveClass: string | undefined;
   }> {
-    const bytes = await this.deps.artifacts.read(`${storageLocation.replace(/\/+$/, '')}/MLmodel`, 1024 * 1024);
-    if (!(bytes instanceof Uint8Array)) return { features: undefined, problemType: undefined, positiveClass: undefined };
+    const bytes = await this.deps.artifacts.read(
+      `${storageLocation.replace(/\/+$/, '')}/MLmodel`,
+      1024 * 1024,
+    );
+    if (!(bytes instanceof Uint8Array))
+      return { features: undefined, problemType: undefined, positiveClass: undefined };
     let file: Record<string, unknown>;
     try {
       file = parseMlflowYaml(utf8(bytes)) as Record<string, unknown>;
@@ -432,7 +450,11 @@ export class MonitorRunService {
     return {
       features,
       problemType:
-        type === 'logistic_regression' ? 'binary_classification' : type === 'linear_regression' ? 'regression' : undefined,
+        type === 'logistic_regression'
+          ? 'binary_classification'
+          : type === 'linear_regression'
+            ? 'regression'
+            : undefined,
       positiveClass: typeof metadata.positive_class === 'string' ? metadata.positive_class : undefined,
     };
   }
@@ -442,7 +464,12 @@ export class MonitorRunService {
     const versions = [...new Set([...plan.versions, ...seen])].filter((v) => /^\d+$/.test(v));
     return Promise.all(
       versions.map(async (version): Promise<HealthReport> => {
-        const stats = await this.deps.stats.read(plan.monitor.endpointName, version, plan.windowStart, plan.windowEnd);
+        const stats = await this.deps.stats.read(
+          plan.monitor.endpointName,
+          version,
+          plan.windowStart,
+          plan.windowEnd,
+        );
         const limits = { maxErrorRate: health.maxErrorRate, maxP99Ms: health.maxP99Ms };
         const base = {
           modelVersion: version,
@@ -532,9 +559,16 @@ export class MonitorRunService {
       });
     }
     const quality = report.quality.flatMap((q) =>
-      q.breaches.map((b) => ({ modelVersion: q.modelVersion, metric: b.metric, value: b.value, limit: b.limit, labeled: q.labeled })),
+      q.breaches.map((b) => ({
+        modelVersion: q.modelVersion,
+        metric: b.metric,
+        value: b.value,
+        limit: b.limit,
+        labeled: q.labeled,
+      })),
     );
-    if (quality.length > 0) events.push({ name: QualityDegraded.name, detail: { ...envelope('quality'), breaches: quality } });
+    if (quality.length > 0)
+      events.push({ name: QualityDegraded.name, detail: { ...envelope('quality'), breaches: quality } });
     const health = report.health.flatMap((h) =>
       h.breaches.map((b) => ({
         modelVersion: h.modelVersion,
@@ -544,7 +578,8 @@ export class MonitorRunService {
         invocations: h.invocations,
       })),
     );
-    if (health.length > 0) events.push({ name: HealthDegraded.name, detail: { ...envelope('health'), breaches: health } });
+    if (health.length > 0)
+      events.push({ name: HealthDegraded.name, detail: { ...envelope('health'), breaches: health } });
     return events;
   }
 }
@@ -571,3 +606,46 @@ function eventFeature(feature: FeatureReport) {
 }
 
 const referencePath = (version: string) => `prediction-reference/v${version}.json`;
+
+/** What each task of the monitor state machine sends the steps function. */
+export const monitorStepPayload = z.discriminatedUnion('step', [
+  z.object({ step: z.literal('prepare'), request: z.unknown(), executionArn: z.string().min(1) }),
+  z.object({
+    step: z.literal('analyze'),
+    plan: z.custom<RunPlan>((value) => typeof value === 'object' && value !== null),
+  }),
+  z.object({
+    step: z.literal('publish'),
+    plan: z.custom<RunPlan>((value) => typeof value === 'object' && value !== null),
+    outcome: z.custom<AnalyzeOutcome>((value) => typeof value === 'object' && value !== null),
+  }),
+  z.object({
+    step: z.literal('fail'),
+    failedStep: z.string(),
+    error: z.string(),
+    cause: z.string().optional(),
+    plan: z.custom<RunPlan>().optional(),
+    request: z.unknown().optional(),
+  }),
+]);
+export type MonitorStepPayload = z.infer<typeof monitorStepPayload>;
+
+/** Runs one step of the monitor state machine. */
+export function runMonitorStep(service: MonitorRunService, payload: MonitorStepPayload): Promise<unknown> {
+  switch (payload.step) {
+    case 'prepare':
+      return service.prepare(payload.request, payload.executionArn);
+    case 'analyze':
+      return service.analyze(payload.plan);
+    case 'publish':
+      return service.publish(payload.plan, payload.outcome);
+    case 'fail':
+      return service.fail({
+        step: payload.failedStep,
+        error: payload.error,
+        cause: payload.cause,
+        plan: payload.plan,
+        request: payload.request,
+      });
+  }
+}

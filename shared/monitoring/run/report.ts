@@ -77,20 +77,29 @@ export function summarize(input: {
   if (input.notEnoughData) parts.push(`${input.notEnoughData}: drift not judged`);
   else if (input.drifted.length > 0) parts.push(`drift in ${input.drifted.join(', ')}`);
   else parts.push('no drift');
-  if (input.predictionDrifted.length > 0) parts.push(`prediction drift (version ${input.predictionDrifted.join(', ')})`);
+  if (input.predictionDrifted.length > 0)
+    parts.push(`prediction drift (version ${input.predictionDrifted.join(', ')})`);
   const quality = input.quality.flatMap((q) =>
-    q.breaches.map((b) => `${b.metric} ${b.value.toPrecision(3)} (limit ${b.limit}) on version ${q.modelVersion}`),
+    q.breaches.map(
+      (b) => `${b.metric} ${b.value.toPrecision(3)} (limit ${b.limit}) on version ${q.modelVersion}`,
+    ),
   );
   if (quality.length > 0) parts.push(`quality degraded: ${quality.join('; ')}`);
   const health = input.health.flatMap((h) =>
-    h.breaches.map((b) => `${b.metric} ${b.value.toPrecision(3)} (limit ${b.limit}) on version ${h.modelVersion}`),
+    h.breaches.map(
+      (b) => `${b.metric} ${b.value.toPrecision(3)} (limit ${b.limit}) on version ${h.modelVersion}`,
+    ),
   );
   if (health.length > 0) parts.push(`health degraded: ${health.join('; ')}`);
   return parts.join('; ');
 }
 
 const fixed = (value: unknown, digits = 3) =>
-  typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(digits)) : String(value ?? '-');
+  typeof value === 'number'
+    ? Number.isInteger(value)
+      ? String(value)
+      : value.toFixed(digits)
+    : String(value ?? '-');
 
 function featureLine(feature: FeatureReport): string {
   const s = feature.statistics;
@@ -119,8 +128,13 @@ function featureLine(feature: FeatureReport): string {
       : '',
   ].filter(Boolean);
   const mark = feature.drifted ? 'DRIFT' : feature.notEnoughData ? 'n/a' : 'ok';
-  const name = feature.kind === 'prediction' ? `predictions of version ${feature.modelVersion}` : feature.name;
-  const why = feature.drifted ? ` <- ${feature.reasons.join('; ')}` : feature.notEnoughData ? ` (${feature.notEnoughData})` : '';
+  const name =
+    feature.kind === 'prediction' ? `predictions of version ${feature.modelVersion}` : feature.name;
+  const why = feature.drifted
+    ? ` <- ${feature.reasons.join('; ')}`
+    : feature.notEnoughData
+      ? ` (${feature.notEnoughData})`
+      : '';
   return `- [${mark}] ${name}: ${[...stats, shape, ...extras].filter(Boolean).join(', ')}${why}`;
 }
 
@@ -129,20 +143,26 @@ export function formatReport(report: MonitorReport): string {
   const lines = [
     `Monitor ${report.monitor} on endpoint ${report.endpoint} (model ${report.model}), window ${report.window.start} to ${report.window.end}: ${report.summary}`,
     `Run ${report.runId}; baseline: ${report.baseline.description}`,
-    `Data: ${report.data.rows} rows in ${report.data.records} captured invocations (${Object.entries(report.data.rowsByVersion)
-      .map(([version, rows]) => `version ${version}: ${rows}`)
-      .join(', ') || 'none'}); ${report.data.captureObjects} capture objects`,
+    `Data: ${report.data.rows} rows in ${report.data.records} captured invocations (${
+      Object.entries(report.data.rowsByVersion)
+        .map(([version, rows]) => `version ${version}: ${rows}`)
+        .join(', ') || 'none'
+    }); ${report.data.captureObjects} capture objects`,
   ];
   const skipped = Object.entries(report.data.skippedRecords);
-  if (skipped.length > 0) lines.push(`Skipped records: ${skipped.map(([why, n]) => `${n} ${why}`).join(', ')}`);
-  if (report.data.newColumns.length > 0) lines.push(`Columns not in the baseline: ${report.data.newColumns.join(', ')}`);
+  if (skipped.length > 0)
+    lines.push(`Skipped records: ${skipped.map(([why, n]) => `${n} ${why}`).join(', ')}`);
+  if (report.data.newColumns.length > 0)
+    lines.push(`Columns not in the baseline: ${report.data.newColumns.join(', ')}`);
   lines.push(
     '',
     `Drift (${report.drift.tests} tests, each at ${report.drift.perTestSignificance.toPrecision(2)}: ${report.drift.significance} family-wise, Bonferroni):`,
-    ...(report.drift.features.length > 0 ? report.drift.features.map(featureLine) : ['- no features to compare']),
+    ...(report.drift.features.length > 0
+      ? report.drift.features.map(featureLine)
+      : ['- no features to compare']),
   );
   if (report.predictionDrift.versions.length > 0 || report.predictionDrift.referencesRecorded.length > 0) {
-    lines.push('', 'Prediction drift (against each version\'s first full window):');
+    lines.push('', "Prediction drift (against each version's first full window):");
     lines.push(...report.predictionDrift.versions.map(featureLine));
     for (const version of report.predictionDrift.referencesRecorded) {
       lines.push(`- version ${version}: this window's predictions are its reference from now on`);

@@ -5,8 +5,9 @@
  * version's prediction profile, and its labeled rows the version's quality. Memory holds one hour's
  * feedback and the profiles (counts on the baseline's grid), never the window's records.
  */
-import { hourPath } from '../../serving/capture.ts';
+
 import type { DatasetStatistics } from '../../pipelines/dataset/statistics.ts';
+import { hourPath } from '../../serving/capture.ts';
 import type { Monitor } from '../model.ts';
 import type { ObjectSource } from '../ports.ts';
 import { readCaptureLine } from './capture-reader.ts';
@@ -20,7 +21,10 @@ const HOUR_MS = 3600_000;
 export const REFERENCE_SAMPLE = 5000;
 
 export interface WindowInput {
-  monitor: Pick<Monitor, 'name' | 'endpointName' | 'features' | 'drift' | 'minSamples' | 'quality' | 'predictionDrift'>;
+  monitor: Pick<
+    Monitor,
+    'name' | 'endpointName' | 'features' | 'drift' | 'minSamples' | 'quality' | 'predictionDrift'
+  >;
   windowStart: number;
   windowEnd: number;
   /** The baseline's statistics; absent when the served version has none (nothing to compare with). */
@@ -108,9 +112,14 @@ export async function analyzeWindow(source: ObjectSource, input: WindowInput): P
     feedback: { received: 0, matched: 0 },
   };
 
-  for (let hour = input.windowStart - (input.windowStart % HOUR_MS); hour < input.windowEnd; hour += HOUR_MS) {
+  for (
+    let hour = input.windowStart - (input.windowStart % HOUR_MS);
+    hour < input.windowEnd;
+    hour += HOUR_MS
+  ) {
     const path = `${monitor.endpointName}/${hourPath(hour)}/`;
-    const feedback = qualitySettings && problemType ? await readFeedback(source, `${FEEDBACK_ROOT}/${path}`) : new Map();
+    const feedback =
+      qualitySettings && problemType ? await readFeedback(source, `${FEEDBACK_ROOT}/${path}`) : new Map();
     result.feedback.received += feedback.size;
     for await (const key of source.list(`${CAPTURE_ROOT}/${path}`)) {
       result.objects++;
@@ -177,7 +186,12 @@ export async function analyzeWindow(source: ObjectSource, input: WindowInput): P
     const report = profile.judge(monitor.drift, alpha, monitor.minSamples, monitor.drift.numericMethods);
     if (enough) return report;
     // Too few rows: statistics shown, nothing judged drifted.
-    return { ...report, drifted: false, reasons: [], notEnoughData: `not enough data (${result.rows} of ${monitor.minSamples})` };
+    return {
+      ...report,
+      drifted: false,
+      reasons: [],
+      notEnoughData: `not enough data (${result.rows} of ${monitor.minSamples})`,
+    };
   };
   return {
     ...result,
