@@ -1,6 +1,7 @@
 import type { App, Environment } from 'aws-cdk-lib';
 import { ApiStack } from './stacks/api.stack.ts';
 import { DeploymentsStack } from './stacks/deployments.stack.ts';
+import { MonitoringStack } from './stacks/monitoring.stack.ts';
 import { PipelinesStack } from './stacks/pipelines.stack.ts';
 import { ServingStack } from './stacks/serving.stack.ts';
 import { StatefulStack } from './stacks/stateful.stack.ts';
@@ -73,5 +74,19 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     artifactAccessPolicy: stateful.artifactAccessPolicy,
     eventBus: stateful.eventBus,
   });
-  return { stateful, api, deployments, serving, pipelines };
+  const monitoring = new MonitoringStack(app, `${prefix}-Monitoring`, {
+    env,
+    apis: api.apis,
+    access,
+    monitoringTable: stateful.monitoringTable,
+    deploymentsTable: stateful.deploymentsTable,
+    registryTable: stateful.registryTable,
+    trackingTable: stateful.trackingTable,
+    artifactBucket: stateful.artifactBucket,
+    monitorRunPolicy: stateful.monitorRunPolicy,
+    monitoringApiPolicy: stateful.monitoringApiPolicy,
+    eventBus: stateful.eventBus,
+    trainingPipeline: pipelines.training.stateMachine,
+  });
+  return { stateful, api, deployments, serving, pipelines, monitoring };
 }

@@ -90,7 +90,7 @@ export class DeploymentsStack extends Stack {
 }
 
 /** A construct id from a route path: `/ajax-api/2.0/runway/endpoints/{proxy+}` -> `AjaxApi20RunwayEndpointsProxy`. */
-function routeId(path: string): string {
+export function routeId(path: string): string {
   return path
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)
