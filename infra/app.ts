@@ -13,6 +13,7 @@ defineRunwayApp(app, {
   defaultPermission: app.node.tryGetContext('defaultPermission'),
   apiRateLimit: positiveNumber('apiRateLimit'),
   apiBurstLimit: positiveNumber('apiBurstLimit'),
+  captureFlushSeconds: positiveNumber('captureFlushSeconds'),
 });
 // Every synth is checked; an unacknowledged finding fails it.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

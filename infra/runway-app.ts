@@ -22,6 +22,11 @@ export interface RunwayAppOptions {
   apiRateLimit?: number;
   /** Requests a stage accepts at once above the rate (`-c apiBurstLimit=400`). @default 1000 */
   apiBurstLimit?: number;
+  /**
+   * Seconds captured invocations wait in a model server container before they reach S3 (what a
+   * monitor reads), `-c captureFlushSeconds=30`. @default 60
+   */
+  captureFlushSeconds?: number;
 }
 
 /** The stacks of one Runway deployment: the stateful stack first, stateless stacks taking its resources. */
@@ -65,6 +70,7 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     deploymentsTable: stateful.deploymentsTable,
     artifactBucket: stateful.artifactBucket,
     modelServingPolicy: stateful.modelServingPolicy,
+    captureFlushSeconds: options.captureFlushSeconds,
   });
   const pipelines = new PipelinesStack(app, `${prefix}-Pipelines`, {
     env,

@@ -126,9 +126,16 @@ export class MonitorStateMachine extends Construct {
       ),
       recordEarlyFailure,
     );
-    const analyze = onFailure(step('Analyze', { step: 'analyze', 'plan.$': '$.prepared.plan' }, '$.analysis'), recordFailure);
+    const analyze = onFailure(
+      step('Analyze', { step: 'analyze', 'plan.$': '$.prepared.plan' }, '$.analysis'),
+      recordFailure,
+    );
     const publish = onFailure(
-      step('Publish', { step: 'publish', 'plan.$': '$.prepared.plan', 'outcome.$': '$.analysis' }, '$.findings'),
+      step(
+        'Publish',
+        { step: 'publish', 'plan.$': '$.prepared.plan', 'outcome.$': '$.analysis' },
+        '$.findings',
+      ),
       recordFailure,
     );
     const done = new Succeed(this, 'Done', { outputPath: '$.findings' });

@@ -104,7 +104,13 @@ export class LocalAwsEndpoint {
       try {
         body = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
       } catch {
-        writeJson(response, 400, 'application/json', { Message: 'Malformed JSON' }, { 'x-amzn-errortype': 'ValidationException' });
+        writeJson(
+          response,
+          400,
+          'application/json',
+          { Message: 'Malformed JSON' },
+          { 'x-amzn-errortype': 'ValidationException' },
+        );
         return;
       }
       const result = await rest.handleRestRequest(request.method ?? 'GET', url, body);

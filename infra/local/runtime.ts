@@ -226,7 +226,8 @@ export class LocalRuntime {
       dataDir,
       log,
       invoke: async (arn, input) => {
-        if (arn.split(':')[2] === 'states') await stepFunctions.startExecution({ stateMachineArn: arn, input });
+        if (arn.split(':')[2] === 'states')
+          await stepFunctions.startExecution({ stateMachineArn: arn, input });
         else await invokeFunction(arn, JSON.parse(input));
       },
     });

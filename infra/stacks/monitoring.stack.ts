@@ -14,12 +14,22 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { MONITORING_NAMESPACE } from '../../shared/monitoring/adapters/metrics.emf.ts';
-import { DriftDetected, MONITORING_EVENT_SOURCE, QualityDegraded } from '../../shared/monitoring/events/index.ts';
+import {
+  DriftDetected,
+  MONITORING_EVENT_SOURCE,
+  QualityDegraded,
+} from '../../shared/monitoring/events/index.ts';
 import { MONITORING_INDEXES } from '../../shared/monitoring/keys.ts';
 import { nagArn } from '../constructs/deploy-state-machine.ts';
 import { MonitorStateMachine } from '../constructs/monitor-state-machine.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
-import { type AccessSettings, API_PREFIXES, addApiRoutes, bindAccessChecks, type RunwayApis } from './api.stack.ts';
+import {
+  type AccessSettings,
+  API_PREFIXES,
+  addApiRoutes,
+  bindAccessChecks,
+  type RunwayApis,
+} from './api.stack.ts';
 import { routeId } from './deployments.stack.ts';
 
 /** The path ground truth is sent to, beside the invocations route. */
@@ -157,7 +167,10 @@ export class MonitoringStack extends Stack {
     });
     bindAccessChecks(this.apiFunction, props.access, { searches: true });
 
-    const paths = API_PREFIXES.flatMap((prefix) => [`${prefix}/runway/monitors`, `${prefix}/runway/monitors/{proxy+}`]);
+    const paths = API_PREFIXES.flatMap((prefix) => [
+      `${prefix}/runway/monitors`,
+      `${prefix}/runway/monitors/{proxy+}`,
+    ]);
     addApiRoutes(this, props.apis, {
       fn: this.apiFunction,
       integrationId: 'MonitoringIntegration',
@@ -209,7 +222,12 @@ export class MonitoringStack extends Stack {
 
     // Alarms over every monitor: runs write each metric once without dimensions too (metrics.emf.ts).
     const metric = (name: string) =>
-      new Metric({ namespace: MONITORING_NAMESPACE, metricName: name, statistic: 'Maximum', period: Duration.hours(1) });
+      new Metric({
+        namespace: MONITORING_NAMESPACE,
+        metricName: name,
+        statistic: 'Maximum',
+        period: Duration.hours(1),
+      });
     const alarm = (id: string, name: string, description: string) =>
       new Alarm(this, id, {
         metric: metric(name),
@@ -222,7 +240,11 @@ export class MonitoringStack extends Stack {
     this.alarms = [
       alarm('DriftAlarm', 'DriftDetected', 'A Runway monitor found drift in its last hour (see its report)'),
       alarm('QualityAlarm', 'QualityDegraded', "A Runway monitor found live quality below a monitor's limit"),
-      alarm('HealthAlarm', 'HealthDegraded', "A Runway monitor found an endpoint's error rate or p99 over its limit"),
+      alarm(
+        'HealthAlarm',
+        'HealthDegraded',
+        "A Runway monitor found an endpoint's error rate or p99 over its limit",
+      ),
       new Alarm(this, 'RunFailedAlarm', {
         metric: this.stateMachine.metricFailed({ period: Duration.hours(1), statistic: 'Sum' }),
         threshold: 1,
@@ -232,6 +254,7 @@ export class MonitoringStack extends Stack {
         alarmDescription: 'A Runway monitor run failed (the execution names the step and the reason)',
       }),
     ];
-    if (props.alarmTopic) for (const each of this.alarms) each.addAlarmAction(new SnsAction(props.alarmTopic));
+    if (props.alarmTopic)
+      for (const each of this.alarms) each.addAlarmAction(new SnsAction(props.alarmTopic));
   }
 }

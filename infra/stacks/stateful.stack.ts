@@ -182,7 +182,10 @@ export class StatefulStack extends Stack {
     this.monitorRunPolicy = new ManagedPolicy(this, 'MonitorRunPolicy', {
       description: 'Read capture, feedback, baselines and models; write monitor reports and monitor state',
       statements: [
-        new PolicyStatement({ actions: ['s3:GetObject'], resources: [this.artifactBucket.arnForObjects('*')] }),
+        new PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [this.artifactBucket.arnForObjects('*')],
+        }),
         new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.artifactBucket.bucketArn] }),
         new PolicyStatement({
           actions: ['s3:PutObject'],
@@ -201,11 +204,13 @@ export class StatefulStack extends Stack {
       },
       {
         id: `AwsSolutions-IAM5[Resource::${bucketArn}/*/artifacts/monitoring/*]`,
-        reason: "A monitor run writes its report among its MLflow run's artifacts, under artifacts/monitoring/",
+        reason:
+          "A monitor run writes its report among its MLflow run's artifacts, under artifacts/monitoring/",
       },
       {
         id: `AwsSolutions-IAM5[Resource::${bucketArn}/monitoring/*]`,
-        reason: "A monitor run writes its monitor's state (prediction references) under monitoring/<monitor>/",
+        reason:
+          "A monitor run writes its monitor's state (prediction references) under monitoring/<monitor>/",
       },
     );
     this.monitoringApiPolicy = new ManagedPolicy(this, 'MonitoringApiPolicy', {

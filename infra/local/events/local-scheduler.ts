@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CloudTemplate } from '../cloud-template.ts';
-import { InvalidScheduleExpressionError, nextFireTime, ScheduleExhaustedError, validateScheduleExpression } from './schedule.ts';
+import {
+  InvalidScheduleExpressionError,
+  nextFireTime,
+  ScheduleExhaustedError,
+  validateScheduleExpression,
+} from './schedule.ts';
 
 /** setTimeout's largest delay. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -105,11 +110,20 @@ export class LocalScheduler {
   /** The Scheduler REST API: `/schedules/{Name}` with the method telling the action. */
   async handleRestRequest(method: string, url: URL, body: unknown): Promise<ApiResult> {
     const match = /^\/schedules\/([^/]+)$/.exec(url.pathname);
-    if (!match) return error(404, 'UnknownOperationException', `The local scheduler does not serve ${method} ${url.pathname}`);
+    if (!match)
+      return error(
+        404,
+        'UnknownOperationException',
+        `The local scheduler does not serve ${method} ${url.pathname}`,
+      );
     const name = decodeURIComponent(match[1] as string);
     const input = (body ?? {}) as Record<string, unknown>;
-    const group = String((method === 'GET' || method === 'DELETE' ? url.searchParams.get('groupName') : input.GroupName) ?? 'default');
-    if (!this.groups.has(group)) return error(404, 'ResourceNotFoundException', `Schedule group ${group} does not exist.`);
+    const group = String(
+      (method === 'GET' || method === 'DELETE' ? url.searchParams.get('groupName') : input.GroupName) ??
+        'default',
+    );
+    if (!this.groups.has(group))
+      return error(404, 'ResourceNotFoundException', `Schedule group ${group} does not exist.`);
     const id = key(group, name);
     const existing = this.schedules.get(id);
     switch (method) {
@@ -124,8 +138,10 @@ export class LocalScheduler {
         return { status: 200, body: {} };
       case 'POST':
       case 'PUT': {
-        if (method === 'POST' && existing) return error(409, 'ConflictException', `Schedule ${name} already exists.`);
-        if (method === 'PUT' && !existing) return error(404, 'ResourceNotFoundException', `Schedule ${name} does not exist.`);
+        if (method === 'POST' && existing)
+          return error(409, 'ConflictException', `Schedule ${name} already exists.`);
+        if (method === 'PUT' && !existing)
+          return error(404, 'ResourceNotFoundException', `Schedule ${name} does not exist.`);
         const problem = validate(name, input);
         if (problem) return error(400, 'ValidationException', problem);
         const now = Date.now();
@@ -133,7 +149,9 @@ export class LocalScheduler {
           Name: name,
           GroupName: group,
           ScheduleExpression: String(input.ScheduleExpression),
-          ...(input.ScheduleExpressionTimezone ? { ScheduleExpressionTimezone: String(input.ScheduleExpressionTimezone) } : {}),
+          ...(input.ScheduleExpressionTimezone
+            ? { ScheduleExpressionTimezone: String(input.ScheduleExpressionTimezone) }
+            : {}),
           State: input.State === 'DISABLED' ? 'DISABLED' : 'ENABLED',
           ...(input.Description ? { Description: String(input.Description) } : {}),
           FlexibleTimeWindow: input.FlexibleTimeWindow as LocalSchedule['FlexibleTimeWindow'],
