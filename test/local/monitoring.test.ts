@@ -9,6 +9,7 @@ import { formatCsv } from '../../shared/pipelines/dataset/csv.ts';
 import { DEFAULT_PIPELINE_NAME } from '../../shared/pipelines/model.ts';
 import { IRIS_FEATURES, iris } from '../support/iris.ts';
 import { LocalDeployDriver } from '../support/local-deploy.ts';
+import { runRunwayCli } from '../support/runway-cli.ts';
 
 /**
  * Model monitoring end to end on the local runtime, as a user meets it: the pipeline trains on the
@@ -413,4 +414,71 @@ describe('monitoring an endpoint the pipeline deployed', () => {
     expect(report.summary).toBe('not enough data (0 of 100): drift not judged');
     expect(eventsOf('monitoring.drift-detected').filter((e) => e.monitorName === 'idle-watch')).toEqual([]);
   }, 60_000);
+});
+
+// Each command is a Node process that loads the TypeScript loader first: seconds apiece on a busy machine.
+describe('runway monitors against the local runtime', { timeout: 180_000 }, () => {
+  const runway = (...args: string[]) => runRunwayCli(['monitors', ...args, '--url', runtime.url]);
+
+  it('creates, lists, runs (waiting for the run), reads the text report of, updates and deletes a monitor', async () => {
+    const created = await runway(
+      'create',
+      'cli-watch',
+      '--endpoint',
+      ENDPOINT,
+      '--schedule',
+      'rate(30 minutes)',
+      '--min-samples',
+      '50',
+      '--quality',
+      'accuracy=0.8',
+      '--psi',
+      '0.25',
+    );
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout).monitor).toMatchObject({
+      name: 'cli-watch',
+      schedule: 'rate(30 minutes)',
+      min_samples: 50,
+      quality: { limits: { accuracy: 0.8 } },
+      drift: { thresholds: { psi: 0.25 } },
+    });
+    const listed = await runway('list', '--endpoint', ENDPOINT);
+    expect(JSON.parse(listed.stdout).monitors.map((m: { name: string }) => m.name)).toEqual([
+      'cli-watch',
+      MONITOR,
+    ]);
+
+    // Version 2 now serves, trained on the shifted data: that is its baseline, and traffic like it is no drift.
+    const window = await windowOf(() => traffic(sample(5, 100, 2 * PETAL_LENGTH_SD), 10));
+    const ran = await runway(
+      'run',
+      'cli-watch',
+      '--window-start',
+      new Date(window.start).toISOString(),
+      '--window-end',
+      String(window.end),
+      '--wait',
+    );
+    expect(ran.code, ran.stderr).toBe(0);
+    const run = JSON.parse(ran.stdout);
+    expect(run).toMatchObject({ status: 'Completed', rows: 100, drifted_features: [] });
+    expect(run.summary).toMatch(/^no drift/);
+    const text = await runway('reports', 'cli-watch', '--run', run.run_id, '--text');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^Monitor cli-watch on endpoint iris-live/);
+    expect(text.stdout).toContain('- [ok] petal_length: psi');
+
+    const updated = await runway('update', 'cli-watch', '--disable');
+    expect(JSON.parse(updated.stdout).monitor.enabled).toBe(false);
+    expect(runtime.scheduler.list().find((each) => each.Name === 'cli-watch')?.State).toBe('DISABLED');
+    const bad = await runway('update', 'cli-watch', '--schedule', 'rate(1 minute)');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('INVALID_PARAMETER_VALUE');
+    const deleted = await runway('delete', 'cli-watch');
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(runtime.scheduler.list().find((each) => each.Name === 'cli-watch')).toBeUndefined();
+    expect((await runway('get', 'cli-watch')).code).toBe(1);
+    expect((await runway('create', 'x')).code).toBe(2);
+  });
 });
