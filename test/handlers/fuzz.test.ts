@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type S3Emulator, startS3Emulator } from '../../infra/local/emulators/s3.ts';
 import type { Operation } from '../../shared/platform/http/operation.ts';
 import { apiEvent, lambdaContext } from '../support/api-event.ts';
-import { apiOperations } from '../support/api-operations.ts';
+import { apiOperations, MONITORING_DEFAULTS } from '../support/api-operations.ts';
 import { EventRecorder, TEST_BUS } from '../support/event-recorder.ts';
 import { unique } from '../support/handler-call.ts';
 import { tableName, useEmulators } from '../support/handler-env.ts';
@@ -62,8 +62,10 @@ beforeAll(async () => {
     SAGEMAKER_TARGET_ENABLED: 'false',
     EVENT_BUS_NAME: TEST_BUS,
     AWS_ENDPOINT_URL_EVENTBRIDGE: started.endpoint,
+    ...MONITORING_DEFAULTS,
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     ARTIFACT_BUCKET_NAME: BUCKET,
+    MONITORING_TABLE_NAME: tableName('MonitoringTable'),
   });
   const operations = await apiOperations();
   const handlers: Record<string, Promise<{ handler: unknown }>> = {
@@ -73,6 +75,7 @@ beforeAll(async () => {
     webhooks: import('../../functions/webhook-api.ts'),
     access: import('../../functions/access-api.ts'),
     deployments: import('../../functions/deployments-api.ts'),
+    monitoring: import('../../functions/monitoring-api.ts'),
     platform: import('../../functions/platform-api.ts'),
   };
   targets = await Promise.all(
