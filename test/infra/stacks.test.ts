@@ -293,7 +293,12 @@ describe('API stack', () => {
         const text = JSON.stringify(resource);
         if (!text.includes('*')) continue;
         const xray = [statement.Action].flat().every((action: string) => action.startsWith('xray:'));
-        const bucketObjects = /ArtifactBucket[0-9A-F]+.*"\/(serving-capture\/)?\*"/.test(text);
+        // Objects of the artifact bucket: all of them, or one prefix (capture, feedback, monitor
+        // reports among run artifacts, monitor state).
+        const bucketObjects =
+          /ArtifactBucket[0-9A-F]+.*"\/(serving-capture\/|serving-feedback\/|\*\/artifacts\/monitoring\/|monitoring\/)?\*"/.test(
+            text,
+          );
         expect({ resource: text, justified: xray || bucketObjects }).toEqual({
           resource: text,
           justified: true,
