@@ -1,3 +1,4 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { signSigV4 } from './sigv4.ts';
 
 /**
@@ -96,4 +97,32 @@ export function number(option: string, text: string): number {
   if (text.trim() === '' || !Number.isFinite(value))
     throw new UsageError(`--${option} must be a number, got '${text}'`);
   return value;
+}
+
+/** What a resource command takes: whether it names a resource, and which options besides the connection's. */
+export type CommandSpecs = Record<string, { name: boolean; options: readonly string[] }>;
+
+/**
+ * Parses `<command> [name] [options]` of a resource CLI: unknown commands, options that do not apply
+ * to the command, and a missing or extra name are usage errors.
+ */
+export function parseCommand(
+  command: string,
+  args: string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+  commands: CommandSpecs,
+  noun: string,
+): { values: Record<string, unknown>; name: string; help: boolean } {
+  const spec = commands[command];
+  if (!spec) throw new UsageError(`unknown command '${command}'`);
+  const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  const values = parsed.values as Record<string, unknown>;
+  if (values.help) return { values, name: '', help: true };
+  const allowed = new Set<string>([...spec.options, 'url', 'sigv4', 'help']);
+  const misplaced = Object.keys(values).find((option) => !allowed.has(option));
+  if (misplaced) throw new UsageError(`--${misplaced} does not apply to '${command}'`);
+  if (spec.name && parsed.positionals.length !== 1)
+    throw new UsageError(`'${command}' takes one ${noun} name`);
+  if (!spec.name && parsed.positionals.length > 0) throw new UsageError(`'${command}' takes no name`);
+  return { values, name: parsed.positionals[0] ?? '', help: false };
 }

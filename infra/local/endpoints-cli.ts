@@ -1,5 +1,13 @@
-import { parseArgs } from 'node:util';
-import { CONNECTION_HELP, callApi, number, printAnswer, query, UsageError } from './api-cli.ts';
+import {
+  CONNECTION_HELP,
+  type CommandSpecs,
+  callApi,
+  number,
+  parseCommand,
+  printAnswer,
+  query,
+  UsageError,
+} from './api-cli.ts';
 
 export const ENDPOINTS_HELP = `Usage: runway endpoints <command> [name] [options]
 
@@ -75,7 +83,7 @@ const CONFIG_OPTIONS = [
   'instance-count',
   'image',
 ] as const;
-const COMMANDS: Record<string, { name: boolean; options: readonly (keyof Values)[] }> = {
+const COMMANDS: CommandSpecs = {
   create: { name: true, options: ['model', 'target', ...CONFIG_OPTIONS] },
   get: { name: true, options: [] },
   list: { name: false, options: ['model', 'max-results', 'page-token'] },
@@ -95,21 +103,13 @@ export async function endpointsCommand(argv: string[]): Promise<number> {
   let request: { method: string; path: string; body?: unknown };
   let values: Values;
   try {
-    const spec = COMMANDS[command];
-    if (!spec) throw new UsageError(`unknown command '${command}'`);
-    const parsed = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
+    const parsed = parseCommand(command, rest, OPTIONS, COMMANDS, 'endpoint');
     values = parsed.values as Values;
-    if (values.help) {
+    if (parsed.help) {
       process.stdout.write(ENDPOINTS_HELP);
       return 0;
     }
-    const allowed = new Set<string>([...spec.options, 'url', 'sigv4', 'help']);
-    const misplaced = Object.keys(values).find((option) => !allowed.has(option));
-    if (misplaced) throw new UsageError(`--${misplaced} does not apply to '${command}'`);
-    const positionals = parsed.positionals;
-    if (spec.name && positionals.length !== 1) throw new UsageError(`'${command}' takes one endpoint name`);
-    if (!spec.name && positionals.length > 0) throw new UsageError(`'${command}' takes no name`);
-    request = buildRequest(command, positionals[0] ?? '', values);
+    request = buildRequest(command, parsed.name, values);
   } catch (error) {
     if (!(error instanceof UsageError) && !(error instanceof TypeError)) throw error;
     process.stderr.write(`runway endpoints: ${error.message}. See 'runway endpoints --help'.\n`);

@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { CONNECTION_HELP, callApi, number, printAnswer, query, UsageError } from './api-cli.ts';
+import {
+  CONNECTION_HELP,
+  type CommandSpecs,
+  callApi,
+  number,
+  parseCommand,
+  printAnswer,
+  query,
+  UsageError,
+} from './api-cli.ts';
 
 export const MONITORS_HELP = `Usage: runway monitors <command> [name] [options]
 
@@ -119,7 +127,7 @@ const SETTINGS = [
   'settings',
   'description',
 ];
-const COMMANDS: Record<string, { name: boolean; options: readonly string[] }> = {
+const COMMANDS: CommandSpecs = {
   create: { name: true, options: ['endpoint', ...SETTINGS] },
   get: { name: true, options: [] },
   list: { name: false, options: ['endpoint', 'max-results', 'page-token'] },
@@ -140,21 +148,13 @@ export async function monitorsCommand(argv: string[]): Promise<number> {
   let name: string;
   let request: { method: string; path: string; body?: unknown };
   try {
-    const spec = COMMANDS[command];
-    if (!spec) throw new UsageError(`unknown command '${command}'`);
-    const parsed = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
+    const parsed = parseCommand(command, rest, OPTIONS, COMMANDS, 'monitor');
     values = parsed.values as Values;
-    if (values.help) {
+    if (parsed.help) {
       process.stdout.write(MONITORS_HELP);
       return 0;
     }
-    const allowed = new Set<string>([...spec.options, 'url', 'sigv4', 'help']);
-    const misplaced = Object.keys(values).find((option) => !allowed.has(option));
-    if (misplaced) throw new UsageError(`--${misplaced} does not apply to '${command}'`);
-    if (spec.name && parsed.positionals.length !== 1)
-      throw new UsageError(`'${command}' takes one monitor name`);
-    if (!spec.name && parsed.positionals.length > 0) throw new UsageError(`'${command}' takes no name`);
-    name = parsed.positionals[0] ?? '';
+    name = parsed.name;
     request = buildRequest(command, name, values);
   } catch (error) {
     if (!(error instanceof UsageError) && !(error instanceof TypeError) && !(error instanceof SyntaxError))

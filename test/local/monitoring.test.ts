@@ -9,6 +9,7 @@ import { formatCsv } from '../../shared/pipelines/dataset/csv.ts';
 import { DEFAULT_PIPELINE_NAME } from '../../shared/pipelines/model.ts';
 import { IRIS_FEATURES, iris } from '../support/iris.ts';
 import { LocalDeployDriver } from '../support/local-deploy.ts';
+import { seededRandom } from '../support/random.ts';
 import { runRunwayCli } from '../support/runway-cli.ts';
 
 /**
@@ -42,24 +43,12 @@ let runtime: LocalRuntime;
 let driver: LocalDeployDriver;
 const published: PutEventsEntry[] = [];
 
-/** A seeded generator (mulberry32): the same traffic every run. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const rows = iris().rows;
 const features = (row: string[]) => row.slice(0, 4).map(Number);
 
 /** Iris rows drawn with replacement; `shift` adds to petal_length (the third feature). */
 function sample(seed: number, count: number, shift = 0) {
-  const next = random(seed);
+  const next = seededRandom(seed);
   return Array.from({ length: count }, () => {
     const row = rows[Math.floor(next() * rows.length)] as string[];
     const x = features(row);

@@ -13,6 +13,7 @@ import {
   wassersteinFromGrid,
 } from '../../shared/pipelines/dataset/drift.ts';
 import { cdfSummary, NumericAccumulator } from '../../shared/pipelines/dataset/statistics.ts';
+import { normals } from '../support/random.ts';
 
 /**
  * Known answers computed independently with scipy 1.17.1 and numpy 2.4.6 (Python 3.11), not with
@@ -61,22 +62,6 @@ function onGrid(baseline: readonly number[], live: readonly number[]) {
       aboveGridDistance: accumulator.aboveGridDistance,
     },
   };
-}
-
-/** A seeded generator (mulberry32) and Box-Muller normals, for samples larger than a test can spell out. */
-function normals(seed: number, count: number, mean: number, sd: number): number[] {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return Array.from({ length: count }, () => {
-    const u = uniform() || 1e-12;
-    return mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
-  });
 }
 
 describe('Kolmogorov-Smirnov', () => {

@@ -9,22 +9,7 @@ import { analyzeWindow, type WindowInput } from '../../shared/monitoring/run/win
 import { computeStatistics } from '../../shared/pipelines/dataset/statistics.ts';
 import { hourPath } from '../../shared/serving/capture.ts';
 import { inferenceTimeOf, newInferenceId } from '../../shared/serving/inference-id.ts';
-
-/** A seeded generator (mulberry32) and Box-Muller normals. */
-function normals(seed: number, count: number, mean = 0, sd = 1): number[] {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return Array.from(
-    { length: count },
-    () => mean + sd * Math.sqrt(-2 * Math.log(uniform() || 1e-12)) * Math.cos(2 * Math.PI * uniform()),
-  );
-}
+import { normals } from '../support/random.ts';
 
 /** The statistics a pipeline would have written for these columns. */
 function baselineOf(columns: Record<string, Array<number | string>>) {

@@ -19,6 +19,7 @@ import {
   psiFromGrid,
   wassersteinFromGrid,
 } from '../../pipelines/dataset/drift.ts';
+import { seededRandom } from '../../pipelines/dataset/split.ts';
 import {
   CategoricalAccumulator,
   type ColumnStatistics,
@@ -396,13 +397,13 @@ export class Reservoir {
   readonly values: number[] = [];
   readonly strings: string[] = [];
   private seen = 0;
-  private state: number;
+  private readonly random: () => number;
 
   constructor(
     private readonly size: number,
     seed: number,
   ) {
-    this.state = seed >>> 0 || 1;
+    this.random = seededRandom(seed);
   }
 
   add(value: unknown): void {
@@ -417,16 +418,6 @@ export class Reservoir {
     }
     const index = Math.floor(this.random() * this.seen);
     if (index < this.size) (target as unknown[])[index] = item;
-  }
-
-  private random(): number {
-    // xorshift32
-    let x = this.state;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.state = x >>> 0;
-    return this.state / 4294967296;
   }
 }
 
