@@ -132,11 +132,7 @@ export interface MonitoringEventPublisher {
 
 /** CloudWatch metrics of a run (embedded metric format lines, which Lambda's log agent turns into metrics). */
 export interface MetricsSink {
-  put(
-    monitor: Pick<Monitor, 'name' | 'endpointName'>,
-    findings: RunFindings,
-    values: Record<string, number>,
-  ): void;
+  put(monitor: Pick<Monitor, 'name' | 'endpointName'>, findings: RunFindings): void;
 }
 
 /** The MLflow tracking services, in-process, as the pipeline uses them. */

@@ -379,7 +379,7 @@ describe('inference ids', () => {
 });
 
 describe('CloudWatch metrics of a run', () => {
-  it('are one EMF line, per monitor and without dimensions (what the alarms watch)', () => {
+  it('are one EMF line: findings and rows per monitor, findings again without dimensions (what the alarms watch)', () => {
     const lines: string[] = [];
     new EmfMetricsSink((line) => lines.push(line)).put(
       { name: 'm', endpointName: 'ep' },
@@ -392,21 +392,24 @@ describe('CloudWatch metrics of a run', () => {
         healthDegraded: ['v1 p99_ms'],
         summary: '',
       },
-      { 'health.p99_ms': 12, 'quality.accuracy': 0.8 },
     );
     const emf = JSON.parse(lines[0] as string);
-    expect(emf._aws.CloudWatchMetrics[0]).toMatchObject({
-      Namespace: 'Runway/Monitoring',
-      Dimensions: [['Monitor', 'Endpoint'], []],
-    });
+    expect(emf._aws.CloudWatchMetrics.map((d: { Dimensions: string[][] }) => d.Dimensions)).toEqual([
+      [['Monitor', 'Endpoint']],
+      [[]],
+    ]);
+    expect(emf._aws.CloudWatchMetrics[1].Metrics.map((m: { Name: string }) => m.Name)).toEqual([
+      'DriftDetected',
+      'QualityDegraded',
+      'HealthDegraded',
+    ]);
     expect(emf).toMatchObject({
       Monitor: 'm',
       Endpoint: 'ep',
       DriftDetected: 1,
       HealthDegraded: 1,
       QualityDegraded: 0,
-      P99LatencyMs: 12,
-      Accuracy: 0.8,
+      Rows: 10,
     });
   });
 });

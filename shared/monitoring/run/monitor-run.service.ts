@@ -78,7 +78,6 @@ export interface AnalyzeOutcome {
   findings: RunFindings;
   reportUri: string;
   events: MonitoringEvent[];
-  metrics: Record<string, number>;
 }
 
 /** Drifted features an event names (the report has them all). */
@@ -326,12 +325,12 @@ export class MonitorRunService {
     const metrics = metricsOf(report, plan.primaryVersion);
     await this.logToMlflow(plan, metrics, findings);
     await this.deps.store.updateRun(monitor.name, plan.runId, { findings, reportUri });
-    return { findings, reportUri, events: this.events(plan, report, reportUri), metrics };
+    return { findings, reportUri, events: this.events(plan, report, reportUri) };
   }
 
   async publish(plan: RunPlan, outcome: AnalyzeOutcome): Promise<RunFindings> {
     if (outcome.events.length > 0) await this.deps.events.publish(outcome.events);
-    this.deps.metrics.put(plan.monitor, outcome.findings, outcome.metrics);
+    this.deps.metrics.put(plan.monitor, outcome.findings);
     const now = this.clock.now();
     await this.deps.tracking.runs.update({ runId: plan.mlflow.runId, status: 'FINISHED', endTime: now });
     await this.deps.store.updateRun(plan.monitor.name, plan.runId, { status: 'Completed', finishedAt: now });
