@@ -80,8 +80,8 @@ export interface ExecutionStarter {
 export interface ObjectSource {
   /** Keys under a prefix, in key order (paged by the adapter). */
   list(prefix: string): AsyncIterable<string>;
-  /** The object's text, line by line, without holding the whole object. */
-  lines(key: string): AsyncIterable<string>;
+  /** One object's text, whole (capture objects are at most 5 MiB; larger ones are refused). */
+  read(key: string): Promise<string>;
   /** S3 requests made so far, by operation (the monitoring bench reports them). */
   readonly requests: Record<string, number>;
 }

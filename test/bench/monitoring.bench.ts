@@ -88,9 +88,11 @@ export async function monitoringBench(): Promise<void> {
     await deployTrainedModel(runtime, driver);
     const rows: Array<Array<string | number>> = [];
     const costs: Array<Array<string | number>> = [];
-    for (const rowsPerInvocation of [1, 10]) {
-      const windowEnd = Date.now() - (Date.now() % 3600_000) + 3600_000 - 1000;
-      const windowStart = windowEnd - 3600_000 + 1000;
+    const thisHour = Date.now() - (Date.now() % 3600_000);
+    for (const [index, rowsPerInvocation] of [1, 10].entries()) {
+      // Each shape in an hour of its own, both in the past: one window is one hour's prefix.
+      const windowStart = thisHour - (2 - index) * 3600_000;
+      const windowEnd = windowStart + 3600_000;
       const generated = await generateCapture(runtime, driver, windowStart, rowsPerInvocation);
       const monitor = `bench-${rowsPerInvocation}`;
       await driver.ok('POST', 'runway/monitors', {
@@ -100,10 +102,13 @@ export async function monitoringBench(): Promise<void> {
       });
       // The whole run, as the state machine executes it in the local runtime.
       const started = performance.now();
-      const run = await driver.ok('POST', `runway/monitors/${monitor}/run`, {
+      const started202 = await driver.http('POST', `runway/monitors/${monitor}/run`, {
         window_start: windowStart,
         window_end: windowEnd,
       });
+      if (started202.status !== 202)
+        throw new Error(`run: ${started202.status} ${JSON.stringify(started202.json)}`);
+      const run = started202.json;
       const execution = await runtime.stepFunctions.waitForExecution(run.execution_arn, 600_000);
       const wholeMs = performance.now() - started;
       if (execution.status !== 'SUCCEEDED') throw new Error(`run failed: ${execution.cause}`);

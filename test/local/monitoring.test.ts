@@ -116,6 +116,13 @@ async function runMonitor(name: string, window: { start: number; end: number }) 
   return report.json;
 }
 
+const monitorMachine = () =>
+  runtime.template.arn(
+    runtime.template
+      .resourcesOfType('AWS::StepFunctions::StateMachine')
+      .find((machine) => machine.logicalId.startsWith('MonitorRun')) as never,
+  );
+
 const eventsOf = (detailType: string) =>
   published
     .filter((entry) => entry.DetailType === detailType)
@@ -381,6 +388,43 @@ describe('monitoring an endpoint the pipeline deployed', () => {
     });
   }, 240_000);
 
+  it('runs on its schedule over the window ending at the scheduled time, once however often the schedule fires it', async () => {
+    const hour = Date.now() - (Date.now() % 3600_000);
+    const fire = async () => {
+      const before =
+        (await runtime.stepFunctions.listExecutions({ stateMachineArn: monitorMachine() })).executions ?? [];
+      await runtime.scheduler.fire('Runway-Monitoring', MONITOR, new Date(hour));
+      return driver.waitFor(async () => {
+        const { executions = [] } = await runtime.stepFunctions.listExecutions({
+          stateMachineArn: monitorMachine(),
+        });
+        const started = executions.find((e) => !before.some((b) => b.executionArn === e.executionArn));
+        return (
+          started && (await runtime.stepFunctions.waitForExecution(started.executionArn as string, 60_000))
+        );
+      });
+    };
+    const first = await fire();
+    expect(first.status, first.cause).toBe('SUCCEEDED');
+    expect(JSON.parse(first.input ?? '{}')).toEqual({
+      monitor: MONITOR,
+      trigger: 'schedule',
+      scheduledTime: new Date(hour).toISOString().replace('.000Z', 'Z'),
+    });
+    const { json } = await api('GET', `/api/2.0/runway/monitors/${MONITOR}/reports`);
+    const scheduled = json.runs.find((run: { trigger: string }) => run.trigger === 'schedule');
+    expect(scheduled).toMatchObject({ status: 'Completed', window_end: hour, window_start: hour - 3600_000 });
+    // A second delivery of the same scheduled time (Scheduler delivers at least once) runs nothing.
+    const again = await fire();
+    expect(again.status).toBe('SUCCEEDED');
+    expect(JSON.parse(again.output ?? '{}')).toMatchObject({
+      skip: true,
+      reason: expect.stringContaining('exists already'),
+    });
+    const after = await api('GET', `/api/2.0/runway/monitors/${MONITOR}/reports`);
+    expect(after.json.runs.filter((run: { trigger: string }) => run.trigger === 'schedule')).toHaveLength(1);
+  }, 120_000);
+
   it('reports "not enough data" for an endpoint with no traffic', async () => {
     await driver.ok('POST', 'runway/endpoints', {
       name: 'iris-idle',
@@ -402,6 +446,31 @@ describe('monitoring an endpoint the pipeline deployed', () => {
     });
     expect(report.summary).toBe('not enough data (0 of 100): drift not judged');
     expect(eventsOf('monitoring.drift-detected').filter((e) => e.monitorName === 'idle-watch')).toEqual([]);
+  }, 60_000);
+});
+
+describe('a monitor whose endpoint is gone', () => {
+  it('fails its run at Prepare, naming the endpoint, and the run says so', async () => {
+    await driver.ok('POST', 'runway/endpoints', {
+      name: 'iris-gone',
+      model_name: MODEL,
+      follows: { alias: 'staging' },
+    });
+    expect(
+      (await api('POST', '/api/2.0/runway/monitors', { name: 'gone-watch', endpoint_name: 'iris-gone' }))
+        .status,
+    ).toBe(200);
+    await driver.ok('DELETE', 'runway/endpoints/iris-gone');
+    const started = await api('POST', '/api/2.0/runway/monitors/gone-watch/run', {});
+    const execution = await runtime.stepFunctions.waitForExecution(started.json.execution_arn, 60_000);
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('MonitorRunError');
+    expect(execution.cause).toBe("Prepare failed: Endpoint 'iris-gone' does not exist");
+    const { json } = await api('GET', `/api/2.0/runway/monitors/gone-watch/reports/${started.json.run_id}`);
+    expect(json.run).toMatchObject({
+      status: 'Failed',
+      error: "Prepare failed: Endpoint 'iris-gone' does not exist",
+    });
   }, 60_000);
 });
 

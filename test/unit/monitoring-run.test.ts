@@ -277,8 +277,8 @@ describe('a window, hour by hour', () => {
         listed.push(prefix);
         for (const key of Object.keys(objects).sort()) if (key.startsWith(prefix)) yield key;
       },
-      async *lines(key) {
-        yield* objects[key] ?? [];
+      async read(key) {
+        return (objects[key] ?? []).join('\n');
       },
     };
   }

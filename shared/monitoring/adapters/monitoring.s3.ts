@@ -1,18 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { S3DatasetReader } from '../../pipelines/adapters/dataset.s3-reader.ts';
 import { s3Client } from '../../platform/aws/s3.ts';
 import { S3ArtifactStore } from '../../tracking/artifacts/adapters/artifact.s3-store.ts';
 import { proxyPathOfArtifactUri } from '../../tracking/artifacts/artifact-path.ts';
+import { MonitorRunError } from '../errors.ts';
 import type { FeedbackRecord } from '../model.ts';
 import type { ArtifactReader, ArtifactWriter, FeedbackWriter, ObjectSource } from '../ports.ts';
 import { FEEDBACK_ROOT } from '../run/window-analysis.ts';
 
+/** The model server writes capture in objects of at most 5 MiB; anything far larger is not capture. */
+const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
+
 /**
- * Capture and feedback objects of the artifact bucket, read as a stream of lines: ListObjectsV2 pages
- * of a prefix, then each object's body through a line reader, so a run holds one line at a time.
+ * Capture and feedback objects of the artifact bucket: ListObjectsV2 pages of a prefix, and objects
+ * read whole (each is at most a few MiB: the run reads a few ahead, never the window).
  */
 export class S3ObjectSource implements ObjectSource {
   readonly requests: Record<string, number> = { ListObjectsV2: 0, GetObject: 0 };
@@ -34,16 +37,16 @@ export class S3ObjectSource implements ObjectSource {
     } while (token);
   }
 
-  async *lines(key: string): AsyncIterable<string> {
+  async read(key: string): Promise<string> {
     this.requests.GetObject = (this.requests.GetObject ?? 0) + 1;
     const output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    const body = output.Body;
-    if (!(body instanceof Readable)) {
-      const text = (await body?.transformToString('utf8')) ?? '';
-      yield* text.split('\n');
-      return;
+    if ((output.ContentLength ?? 0) > MAX_OBJECT_BYTES) {
+      if (output.Body instanceof Readable) output.Body.destroy();
+      throw new MonitorRunError(
+        `${key} is ${output.ContentLength} bytes; capture and feedback objects are at most ${MAX_OBJECT_BYTES}`,
+      );
     }
-    yield* createInterface({ input: body, crlfDelay: Number.POSITIVE_INFINITY });
+    return (await output.Body?.transformToString('utf8')) ?? '';
   }
 }
 

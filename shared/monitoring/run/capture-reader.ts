@@ -85,7 +85,14 @@ function frameOf(
       featureNames && featureNames.length === width
         ? [...featureNames]
         : Array.from({ length: width }, (_, i) => String(i));
-    return { columns, rows: value.map((row) => (Array.isArray(row) ? row.map(scalar) : [row])) };
+    // Rows of scalars (the usual case) are taken as they are; (n, 1) cells are unwrapped.
+    const flat = value.every((row) => Array.isArray(row) && !row.some(Array.isArray));
+    return {
+      columns,
+      rows: flat
+        ? (value as unknown[][])
+        : value.map((row) => (Array.isArray(row) ? row.map(scalar) : [row])),
+    };
   }
   // A flat list: rows of one feature, or one row of every feature.
   if (featureNames && featureNames.length === value.length && featureNames.length > 1) {

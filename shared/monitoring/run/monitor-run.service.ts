@@ -135,16 +135,8 @@ export class MonitorRunService {
     // Settings stored by an older Runway get today's defaults.
     const monitor: Monitor = { ...stored, ...monitorSettings.parse(stored) };
     const now = this.clock.now();
-    const scheduled = request.scheduledTime ? Date.parse(request.scheduledTime) : Number.NaN;
-    const windowEnd = request.windowEnd ?? (Number.isNaN(scheduled) ? now : scheduled - (scheduled % 60_000));
+    const { windowEnd, runId } = claimOf(request, now);
     const windowStart = request.windowStart ?? windowEnd - monitor.windowSeconds * 1000;
-    const runId =
-      request.runId ??
-      `${String(windowEnd).padStart(13, '0')}-${
-        request.trigger === 'schedule'
-          ? createHash('sha256').update(`${monitor.name}\n${windowEnd}`).digest('hex').slice(0, 8)
-          : randomBytes(4).toString('hex')
-      }`;
     const run: MonitorRun = {
       runId,
       monitorName: monitor.name,
@@ -166,6 +158,12 @@ export class MonitorRunService {
         };
       }
     }
+    return { skip: false, plan: await this.open(monitor, run, executionArn) };
+  }
+
+  /** What a claimed run needs: the endpoint's versions, the baseline, the MLflow run. */
+  private async open(monitor: Monitor, run: MonitorRun, executionArn: string): Promise<RunPlan> {
+    const { runId, windowStart, windowEnd, startedAt: now } = run;
     const endpoint = await this.deps.endpoints.get(monitor.endpointName);
     if (!endpoint) throw new MonitorRunError(`Endpoint '${monitor.endpointName}' does not exist`);
     const primary = endpoint.traffic.primary;
@@ -198,21 +196,18 @@ export class MonitorRunService {
       experimentId,
     });
     return {
-      skip: false,
-      plan: {
-        runId,
-        monitor,
-        trigger: request.trigger,
-        windowStart,
-        windowEnd,
-        primaryVersion: primary?.version ?? null,
-        versions,
-        storageLocation: primary?.storageLocation ?? null,
-        baselineUri: baseline.uri,
-        baselineDescription: baseline.description,
-        mlflow: { runId: mlflowRun.info.runId, experimentId, artifactUri: mlflowRun.info.artifactUri },
-        executionArn,
-      },
+      runId,
+      monitor,
+      trigger: run.trigger,
+      windowStart,
+      windowEnd,
+      primaryVersion: primary?.version ?? null,
+      versions,
+      storageLocation: primary?.storageLocation ?? null,
+      baselineUri: baseline.uri,
+      baselineDescription: baseline.description,
+      mlflow: { runId: mlflowRun.info.runId, experimentId, artifactUri: mlflowRun.info.artifactUri },
+      executionArn,
     };
   }
 
@@ -348,6 +343,22 @@ export class MonitorRunService {
     const reason = causeText(failure.cause);
     const cause = `${failure.step} failed: ${reason}`.slice(0, 32_000);
     const plan = failure.plan;
+    if (!plan) {
+      // Prepare failed after it claimed the window (the endpoint is gone, the baseline unreadable):
+      // the claimed run says so rather than stay Running.
+      const request = runRequest.safeParse(failure.request);
+      if (request.success && (request.data.runId || request.data.scheduledTime)) {
+        const { runId } = claimOf(request.data, this.clock.now());
+        const claimed = await this.deps.store.getRun(request.data.monitor, runId);
+        if (claimed?.status === 'Running') {
+          await this.deps.store.updateRun(request.data.monitor, runId, {
+            status: 'Failed',
+            error: cause.slice(0, 5000),
+            finishedAt: this.clock.now(),
+          });
+        }
+      }
+    }
     if (plan) {
       const now = this.clock.now();
       await this.deps.store.updateRun(plan.monitor.name, plan.runId, {
@@ -605,6 +616,21 @@ function eventFeature(feature: FeatureReport) {
 }
 
 const referencePath = (version: string) => `prediction-reference/v${version}.json`;
+
+/**
+ * The window end and run id a request claims: a scheduled run's are its scheduled time's (to the
+ * minute) and a hash of the monitor and that time, so a second delivery of one schedule claims the
+ * same run; a manual run's come with the request (or now and random).
+ */
+function claimOf(request: RunRequest, now: number): { windowEnd: number; runId: string } {
+  const scheduled = request.scheduledTime ? Date.parse(request.scheduledTime) : Number.NaN;
+  const windowEnd = request.windowEnd ?? (Number.isNaN(scheduled) ? now : scheduled - (scheduled % 60_000));
+  const suffix =
+    request.trigger === 'schedule'
+      ? createHash('sha256').update(`${request.monitor}\n${windowEnd}`).digest('hex').slice(0, 8)
+      : randomBytes(4).toString('hex');
+  return { windowEnd, runId: request.runId ?? `${String(windowEnd).padStart(13, '0')}-${suffix}` };
+}
 
 /** What each task of the monitor state machine sends the steps function. */
 export const monitorStepPayload = z.discriminatedUnion('step', [

@@ -17,6 +17,8 @@ import { QualityCollector, type QualityReport } from './quality.ts';
 export const CAPTURE_ROOT = 'serving-capture';
 export const FEEDBACK_ROOT = 'serving-feedback';
 const HOUR_MS = 3600_000;
+/** Objects read ahead of the one being analyzed: I/O overlaps the work, memory stays a few objects. */
+const PREFETCH = 4;
 /** Predictions a version's reference keeps (a uniform sample of its first full window). */
 export const REFERENCE_SAMPLE = 5000;
 
@@ -121,9 +123,9 @@ export async function analyzeWindow(source: ObjectSource, input: WindowInput): P
     const feedback =
       qualitySettings && problemType ? await readFeedback(source, `${FEEDBACK_ROOT}/${path}`) : new Map();
     result.feedback.received += feedback.size;
-    for await (const key of source.list(`${CAPTURE_ROOT}/${path}`)) {
+    for await (const text of objectsOf(source, `${CAPTURE_ROOT}/${path}`)) {
       result.objects++;
-      for await (const line of source.lines(key)) {
+      for (const line of linesOf(text)) {
         if (line.trim() === '') continue;
         const record = readCaptureLine(line, input.modelFeatures);
         if ('skipped' in record) {
@@ -209,8 +211,8 @@ export async function analyzeWindow(source: ObjectSource, input: WindowInput): P
 /** One hour's feedback: inference id -> ground truth (a later line for an id replaces an earlier one). */
 async function readFeedback(source: ObjectSource, prefix: string): Promise<Map<string, unknown[]>> {
   const feedback = new Map<string, unknown[]>();
-  for await (const key of source.list(prefix)) {
-    for await (const line of source.lines(key)) {
+  for await (const text of objectsOf(source, prefix)) {
+    for (const line of linesOf(text)) {
       if (line.trim() === '') continue;
       try {
         const record = JSON.parse(line) as { inferenceId?: unknown; groundTruth?: unknown };
@@ -223,4 +225,31 @@ async function readFeedback(source: ObjectSource, prefix: string): Promise<Map<s
     }
   }
   return feedback;
+}
+
+/** The objects under a prefix, in key order, each read whole, {@link PREFETCH} ahead of the one in use. */
+async function* objectsOf(source: ObjectSource, prefix: string): AsyncIterable<string> {
+  const keys: string[] = [];
+  for await (const key of source.list(prefix)) keys.push(key);
+  const pending: Array<Promise<string>> = [];
+  let next = 0;
+  const fill = () => {
+    while (pending.length < PREFETCH && next < keys.length) {
+      const read = source.read(keys[next++] as string);
+      // Awaited in turn below; a failure ahead of its turn must not be reported as unhandled meanwhile.
+      read.catch(() => undefined);
+      pending.push(read);
+    }
+  };
+  fill();
+  while (pending.length > 0) {
+    const text = await (pending.shift() as Promise<string>);
+    fill();
+    yield text;
+  }
+}
+
+/** The lines of a text (without their line breaks). */
+function linesOf(text: string): string[] {
+  return text.split('\n');
 }
