@@ -3,6 +3,7 @@ import { SfnExecutionStarter } from '../deployments/deploy/adapters/execution-st
 import { envVar, parseConfig } from '../platform/config.ts';
 import type { Operation } from '../platform/http/operation.ts';
 import { logger } from '../platform/logger.ts';
+import { DynamoLoggedModelSource } from '../registry/adapters/logged-models.dynamodb-source.ts';
 import { DynamoRegistryRepository } from '../registry/adapters/registry.dynamodb-repository.ts';
 import { DynamoRunArtifactLocator as RegistryRunLocator } from '../registry/adapters/run-artifacts.dynamodb-locator.ts';
 import { RegistryService } from '../registry/registry.service.ts';
@@ -101,6 +102,7 @@ export function createMonitorRunService(config: ReturnType<typeof monitorStepsCo
   const registry = new RegistryService({
     repository: new DynamoRegistryRepository(config.REGISTRY_TABLE_NAME),
     runs: new RegistryRunLocator(config.TRACKING_TABLE_NAME),
+    loggedModels: new DynamoLoggedModelSource(config.TRACKING_TABLE_NAME),
     events: {
       publish: async () => {
         throw new Error('A monitor run does not change the registry');

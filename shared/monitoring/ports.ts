@@ -135,8 +135,11 @@ export interface MetricsSink {
   put(monitor: Pick<Monitor, 'name' | 'endpointName'>, findings: RunFindings): void;
 }
 
-/** The MLflow tracking services, in-process, as the pipeline uses them. */
-export type MonitorTracking = Tracking;
+/** The MLflow tracking services a run uses, in-process (the pipeline's, without logged models). */
+export type MonitorTracking = {
+  experiments: Tracking['experiments'];
+  runs: Pick<Tracking['runs'], 'create' | 'get' | 'logBatch' | 'update'>;
+};
 
 export interface Clock {
   now(): number;
