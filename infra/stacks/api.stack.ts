@@ -1,5 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
+  CorsHttpMethod,
+  type CorsPreflightOptions,
   HttpApi,
   HttpAuthorizer,
   HttpMethod,
@@ -27,9 +29,13 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ACCESS_INDEXES, grantKeys, tokenKeys } from '../../shared/access/keys.ts';
+import type { ResourceKind } from '../../shared/access/model.ts';
+import { REGISTRY_LISTINGS, registryKeys } from '../../shared/registry/keys.ts';
 import { DELIVERABLE_REGISTRY_EVENTS } from '../../shared/registry/webhooks/registry-events.mapper.ts';
 import { runKeys } from '../../shared/tracking/keys.ts';
 import { loggedModelKeys } from '../../shared/tracking/logged-models/keys.ts';
+import { type Alarms, alarmOnDeadLetters } from '../constructs/alarms.ts';
+import { ConsoleHosting } from '../constructs/console-hosting.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
 
 /** The MLflow API prefixes; every MLflow route is served under both, as MLflow's server does. */
@@ -78,34 +84,38 @@ export interface RunwayApis {
 /**
  * Configures `fn` to check access (`createHttpHandler`'s default, or `shared/serving/`): the admin
  * principals (with the local runtime's IAM identity when synthesized for it, as for the API
- * functions), the default permission, the access table's name, and reads of registered models'
- * grants only: GetItem of `MODEL#` items, and with `searches` the Query of GSI1 that filters a
- * listing to the caller's readable models (its partition is the user's: `GRANTS#<user>`).
+ * functions), the default permission, the access table's name, and reads of grants only: GetItem of
+ * the grant items of `kinds` (`MODEL#`, `EXP#`; never a token), and with `searches` the Query of GSI1
+ * that filters a listing to the caller's readable resources (its partition is the user's:
+ * `GRANTS#<user>`).
  */
 export function bindAccessChecks(
   fn: RunwayFunction,
   access: AccessSettings,
-  options: { searches: boolean },
+  options: { searches: boolean; kinds?: readonly ResourceKind[] },
 ): void {
   fn.addEnvironment('RUNWAY_ADMIN_PRINCIPALS', adminPrincipals(fn, access.adminPrincipals).join(','));
   fn.addEnvironment('RUNWAY_DEFAULT_PERMISSION', access.defaultPermission ?? 'READ');
   fn.addEnvironment('ACCESS_TABLE_NAME', access.table.tableName);
-  const byLeadingKeys = (actions: string[], resource: string, pattern: string) =>
+  const byLeadingKeys = (actions: string[], resource: string, patterns: string[]) =>
     new PolicyStatement({
       actions,
       resources: [resource],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [pattern] } },
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns } },
     });
+  const kinds = options.kinds ?? ['registered_model'];
   fn.allow(
-    byLeadingKeys(['dynamodb:GetItem'], access.table.tableArn, grantKeys.leadingKeyPatterns.registered_model),
+    byLeadingKeys(
+      ['dynamodb:GetItem'],
+      access.table.tableArn,
+      kinds.map((kind) => grantKeys.leadingKeyPatterns[kind]),
+    ),
   );
   if (options.searches) {
     fn.allow(
-      byLeadingKeys(
-        ['dynamodb:Query'],
-        `${access.table.tableArn}/index/${ACCESS_INDEXES.gsi1}`,
+      byLeadingKeys(['dynamodb:Query'], `${access.table.tableArn}/index/${ACCESS_INDEXES.gsi1}`, [
         `${grantKeys.userPartition('')}*`,
-      ),
+      ]),
     );
   }
 }
@@ -153,10 +163,21 @@ export function addApiRoutes(
   }
 }
 
+/** A construct id from a route path: `/ajax-api/2.0/runway/endpoints/{proxy+}` -> `AjaxApi20RunwayEndpointsProxy`. */
+export function routeIdOf(path: string): string {
+  return path
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
 export interface ApiStackProps extends StackProps {
   trackingTable: ITable;
   registryTable: ITable;
   artifactBucket: IBucket;
+  /** Where the public distribution writes its logs (`StatefulStack.accessLogBucket`). */
+  accessLogBucket: IBucket;
   artifactAccessPolicy: IManagedPolicy;
   eventBus: IEventBus;
   /** Tokens and grants (`shared/access/`). */
@@ -169,6 +190,8 @@ export interface ApiStackProps extends StackProps {
   rateLimit?: number;
   /** @default 1000 */
   burstLimit?: number;
+  /** Where the webhook dead-letter alarm goes. */
+  alarms: Alarms;
 }
 
 /**
@@ -193,6 +216,8 @@ export class ApiStack extends Stack {
   readonly platformFunction: RunwayFunction;
   readonly webhooksFunction: RunwayFunction;
   readonly webhookDeliveryFunction: RunwayFunction;
+  /** The console's bucket and distribution (on AWS; the local runtime serves the console itself). */
+  readonly console: ConsoleHosting | undefined;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -214,12 +239,20 @@ export class ApiStack extends Stack {
       entry: 'functions/registry-api.ts',
       description: 'MLflow model registry API; publishes registry events',
     })
+      // Models, their versions and aliases (never the webhooks' items, whose secrets it has no use for),
+      // the three listings of GSI1, and the run item a version's `runs:/` source names.
       .bindTable(props.registryTable, {
         accessMode: 'readWrite',
         envName: 'REGISTRY_TABLE_NAME',
-        indexes: ['gsi1'],
+        leadingKeys: [registryKeys.partition('*')],
+        indexes: { gsi1: REGISTRY_LISTINGS },
       })
-      .bindTable(props.trackingTable, { accessMode: 'read', envName: 'TRACKING_TABLE_NAME' })
+      // The run a `runs:/` source names and the logged model a `models:/` source names (read).
+      .bindTable(props.trackingTable, {
+        accessMode: 'read',
+        envName: 'TRACKING_TABLE_NAME',
+        leadingKeys: [runKeys.partition('*'), loggedModelKeys.item('*').pk],
+      })
       .bindEventBus(props.eventBus, { envName: 'EVENT_BUS_NAME' })
       // A version made from an MLflow 3 logged model is listed in the model's `mlflow.modelVersions`
       // tag, as MLflow's server does: one conditional UpdateItem of logged-model items, nothing else.
@@ -283,6 +316,26 @@ export class ApiStack extends Stack {
     this.api = this.defineApi('HttpApi', new HttpIamAuthorizer(), props, {
       description: 'Runway: MLflow-compatible tracking and registry API (IAM: SigV4-signed requests)',
     });
+    // The console (on AWS): static files behind CloudFront, calling the token API, whose CORS admits
+    // the console's origin and no other. The local runtime serves the console beside the API itself.
+    const local = [true, 'true'].includes(this.node.tryGetContext(LOCAL_CONTEXT));
+    this.console = local
+      ? undefined
+      : new ConsoleHosting(this, 'Console', { logBucket: props.accessLogBucket });
+    const consoleDistribution = this.console?.ownDistribution(props.accessLogBucket);
+    const tokenApiCors = consoleDistribution && {
+      allowOrigins: [`https://${consoleDistribution.distributionDomainName}`],
+      allowMethods: [
+        CorsHttpMethod.GET,
+        CorsHttpMethod.POST,
+        CorsHttpMethod.PUT,
+        CorsHttpMethod.PATCH,
+        CorsHttpMethod.DELETE,
+      ],
+      allowHeaders: ['authorization', 'content-type'],
+      exposeHeaders: ['x-request-id'],
+      maxAge: Duration.hours(1),
+    };
     const tokenAuthorizer = new HttpLambdaAuthorizer('TokenAuthorizer', this.authorizerFunction, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       // No identity source, so API Gateway calls the authorizer without an Authorization header too (it
@@ -293,7 +346,15 @@ export class ApiStack extends Stack {
     });
     this.tokenApi = this.defineApi('TokenApi', tokenAuthorizer, props, {
       description: 'Runway: MLflow-compatible tracking and registry API (Runway tokens)',
+      ...(tokenApiCors ? { cors: tokenApiCors } : {}),
     });
+    if (this.console && consoleDistribution) {
+      this.console.deploy({ apiUrl: this.tokenApi.apiEndpoint });
+      new CfnOutput(this, 'ConsoleUrl', {
+        value: `https://${consoleDistribution.distributionDomainName}`,
+        description: 'The Runway console (sign in with a Runway token)',
+      });
+    }
     // Bound by the token API's routes above, so its id exists.
     this.apis = { iam: this.api, token: this.tokenApi, tokenAuthorizerId: tokenAuthorizer.authorizerId };
     new CfnOutput(this, 'ApiUrl', {
@@ -319,22 +380,19 @@ export class ApiStack extends Stack {
         resources: [props.accessTable.tableArn],
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [pattern] } },
       });
-    const readers = [
-      this.trackingFunction,
-      this.registryFunction,
-      this.artifactsFunction,
-      this.accessFunction,
-    ];
-    for (const fn of [...readers, this.webhooksFunction]) {
+    const access: AccessSettings = {
+      table: props.accessTable,
+      adminPrincipals: props.adminPrincipals,
+      defaultPermission: props.defaultPermission,
+    };
+    // Grants of experiments and models, never a token (the authorizer and the access API read those).
+    const both: ResourceKind[] = ['experiment', 'registered_model'];
+    bindAccessChecks(this.trackingFunction, access, { searches: true, kinds: both });
+    bindAccessChecks(this.registryFunction, access, { searches: true, kinds: both });
+    bindAccessChecks(this.artifactsFunction, access, { searches: false, kinds: both });
+    for (const fn of [this.accessFunction, this.webhooksFunction]) {
       fn.addEnvironment('RUNWAY_ADMIN_PRINCIPALS', admins.join(','));
       fn.addEnvironment('RUNWAY_DEFAULT_PERMISSION', props.defaultPermission ?? 'READ');
-    }
-    for (const fn of [this.trackingFunction, this.registryFunction, this.artifactsFunction]) {
-      fn.bindTable(props.accessTable, {
-        accessMode: 'read',
-        envName: 'ACCESS_TABLE_NAME',
-        indexes: ['gsi1'],
-      });
     }
     // Webhook routes are for admins only: the function never reads a grant.
     this.webhooksFunction.addEnvironment('ACCESS_TABLE_NAME', props.accessTable.tableName);
@@ -350,7 +408,7 @@ export class ApiStack extends Stack {
     id: string,
     authorizer: IHttpRouteAuthorizer,
     props: ApiStackProps,
-    options: { description: string },
+    options: { description: string; cors?: CorsPreflightOptions },
   ): HttpApi {
     // Construct ids of the first API stay as they were, so an update does not replace its integrations.
     const integration = (name: string, fn: RunwayFunction) =>
@@ -360,6 +418,7 @@ export class ApiStack extends Stack {
       createDefaultStage: false,
       defaultAuthorizer: authorizer,
       defaultIntegration: integration('DefaultIntegration', this.platformFunction),
+      ...(options.cors ? { corsPreflight: options.cors } : {}),
     });
     const accessLogs = new LogGroup(this, id === 'HttpApi' ? 'AccessLogs' : `${id}AccessLogs`, {
       retention: RetentionDays.THREE_MONTHS,
@@ -394,6 +453,8 @@ export class ApiStack extends Stack {
       route(`${prefix}/mlflow/experiments/permissions/{proxy+}`, access);
       route(`${prefix}/mlflow/registered-models/permissions/{proxy+}`, access);
       route(`${prefix}/runway/tokens/{proxy+}`, access);
+      // Who the caller is (the console's Access page, and its check of a token at sign-in).
+      route(`${prefix}/runway/whoami`, access);
     }
     // MLflow 3 serves its trace API under /api/3.0; Runway answers it 501 from the tracking function.
     route('/api/3.0/mlflow/{proxy+}', tracking);
@@ -460,7 +521,11 @@ export class ApiStack extends Stack {
       environment,
     })
       // Reads webhooks and the models payloads need; writes dead letters only.
-      .bindTable(props.registryTable, { accessMode: 'read', envName: 'REGISTRY_TABLE_NAME' })
+      .bindTable(props.registryTable, {
+        accessMode: 'read',
+        envName: 'REGISTRY_TABLE_NAME',
+        leadingKeys: ['WEBHOOK*', registryKeys.partition('*')],
+      })
       .allow(webhookItems(['dynamodb:PutItem']));
 
     const deadLetters = new Queue(this, 'WebhookDeadLetterQueue', {
@@ -472,6 +537,13 @@ export class ApiStack extends Stack {
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is the dead-letter queue of webhook delivery; nothing consumes it but operators',
     });
+    alarmOnDeadLetters(
+      this,
+      'WebhookDeadLetterAlarm',
+      deadLetters,
+      props.alarms,
+      'A registry event webhook delivery could not handle',
+    );
     delivery.configureAsyncInvoke({
       retryAttempts: 2,
       maxEventAge: Duration.hours(1),

@@ -9,7 +9,6 @@ import { type IManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aw
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -19,7 +18,10 @@ import {
   MONITORING_EVENT_SOURCE,
   QualityDegraded,
 } from '../../shared/monitoring/events/index.ts';
-import { MONITORING_INDEXES } from '../../shared/monitoring/keys.ts';
+import { MONITORING_INDEXES, monitoringKeys } from '../../shared/monitoring/keys.ts';
+import { registryKeys } from '../../shared/registry/keys.ts';
+import { experimentKeys, runKeys } from '../../shared/tracking/keys.ts';
+import { type Alarms, alarmOnDeadLetters, notifyOnFailedExecutions } from '../constructs/alarms.ts';
 import { nagArn } from '../constructs/deploy-state-machine.ts';
 import { MonitorStateMachine } from '../constructs/monitor-state-machine.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
@@ -29,8 +31,8 @@ import {
   addApiRoutes,
   bindAccessChecks,
   type RunwayApis,
+  routeIdOf,
 } from './api.stack.ts';
-import { routeId } from './deployments.stack.ts';
 
 /** The path ground truth is sent to, beside the invocations route. */
 export const FEEDBACK_PATH = '/endpoints/{name}/feedback';
@@ -57,8 +59,8 @@ export interface MonitoringStackProps extends StackProps {
   eventBus: IEventBus;
   /** What the `retrain` action starts. */
   trainingPipeline: IStateMachine;
-  /** Where the monitoring alarms notify. @default no action (the alarms are there to wire up) */
-  alarmTopic?: ITopic;
+  /** Runway's alarm topic (`StatefulStack.alarms`): drift, quality and health alarms, failed runs, dead letters. */
+  alarms: Alarms;
 }
 
 /**
@@ -87,9 +89,30 @@ export class MonitoringStack extends Stack {
       memorySize: 1024,
       timeout: Duration.minutes(15),
     })
-      .bindTable(props.monitoringTable, { accessMode: 'readWrite', envName: 'MONITORING_TABLE_NAME' })
-      .bindTable(props.registryTable, { accessMode: 'read', envName: 'REGISTRY_TABLE_NAME' })
-      .bindTable(props.trackingTable, { accessMode: 'readWrite', envName: 'TRACKING_TABLE_NAME' })
+      // Its monitor's partition only (the monitor and its runs).
+      .bindTable(props.monitoringTable, {
+        accessMode: 'readWrite',
+        envName: 'MONITORING_TABLE_NAME',
+        leadingKeys: [monitoringKeys.partition('*')],
+      })
+      // A served version's tags (its training statistics), by the model's partition.
+      .bindTable(props.registryTable, {
+        accessMode: 'read',
+        envName: 'REGISTRY_TABLE_NAME',
+        leadingKeys: [registryKeys.partition('*')],
+      })
+      // The experiment monitor-<endpoint> (found or created) and the run's items, as the pipeline's Prepare.
+      .bindTable(props.trackingTable, {
+        accessMode: 'readWrite',
+        envName: 'TRACKING_TABLE_NAME',
+        leadingKeys: [
+          experimentKeys.item('*').pk,
+          `${experimentKeys.nameClaim('').pk.split('#')[0]}#*`,
+          experimentKeys.counter.pk,
+          runKeys.partition('*'),
+          runKeys.history('*', '').replace(/#\*#$/, '#*'),
+        ],
+      })
       .bindEventBus(props.eventBus, { envName: 'EVENT_BUS_NAME' })
       // Endpoint items and the statistics items beside them, nothing else of the deployments table.
       .allow(
@@ -175,7 +198,7 @@ export class MonitoringStack extends Stack {
       fn: this.apiFunction,
       integrationId: 'MonitoringIntegration',
       routes: [
-        ...paths.map((path) => ({ id: `Route${routeId(path)}`, path, method: HttpMethod.ANY })),
+        ...paths.map((path) => ({ id: `Route${routeIdOf(path)}`, path, method: HttpMethod.ANY })),
         { id: 'FeedbackRoute', path: FEEDBACK_PATH, method: HttpMethod.POST },
       ],
     });
@@ -186,7 +209,12 @@ export class MonitoringStack extends Stack {
       description: 'Starts the training pipeline on drift or quality events of monitors that retrain',
       memorySize: 256,
       timeout: Duration.minutes(1),
-    }).bindTable(props.monitoringTable, { accessMode: 'readWrite', envName: 'MONITORING_TABLE_NAME' });
+    }).bindTable(props.monitoringTable, {
+      accessMode: 'readWrite',
+      envName: 'MONITORING_TABLE_NAME',
+      leadingKeys: [monitoringKeys.partition('*')],
+      writes: ['UpdateItem'],
+    });
     this.retrainFunction.addEnvironment('PIPELINE_STATE_MACHINE_ARN', props.trainingPipeline.stateMachineArn);
     props.trainingPipeline.grantStartExecution(this.retrainFunction);
     const deadLetters = new Queue(this, 'RetrainDeadLetterQueue', {
@@ -231,30 +259,33 @@ export class MonitoringStack extends Stack {
     const alarm = (id: string, name: string, description: string) =>
       new Alarm(this, id, {
         metric: metric(name),
-        threshold: 1,
+        threshold: 0,
         evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
     this.alarms = [
-      alarm('DriftAlarm', 'DriftDetected', 'A Runway monitor found drift in its last hour (see its report)'),
-      alarm('QualityAlarm', 'QualityDegraded', "A Runway monitor found live quality below a monitor's limit"),
+      alarm('DriftAlarm', 'DriftDetected', 'Runway: a monitor found drift in its last hour (see its report)'),
+      alarm(
+        'QualityAlarm',
+        'QualityDegraded',
+        "Runway: a monitor found live quality below a monitor's limit",
+      ),
       alarm(
         'HealthAlarm',
         'HealthDegraded',
-        "A Runway monitor found an endpoint's error rate or p99 over its limit",
+        "Runway: a monitor found an endpoint's error rate or p99 over its limit",
       ),
-      new Alarm(this, 'RunFailedAlarm', {
-        metric: this.stateMachine.metricFailed({ period: Duration.hours(1), statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: 'A Runway monitor run failed (the execution names the step and the reason)',
-      }),
     ];
-    if (props.alarmTopic)
-      for (const each of this.alarms) each.addAlarmAction(new SnsAction(props.alarmTopic));
+    for (const each of this.alarms) each.addAlarmAction(new SnsAction(props.alarms.topic));
+    alarmOnDeadLetters(
+      this,
+      'RetrainDeadLetterAlarm',
+      deadLetters,
+      props.alarms,
+      'A monitoring event the retrain function gave up on',
+    );
+    notifyOnFailedExecutions(this, 'RunFailedNotification', this.stateMachine, props.alarms, 'monitor run');
   }
 }

@@ -195,7 +195,7 @@ describe('monitoring stack', () => {
     expect(JSON.stringify(start?.Resource)).toMatch(/runway-training|Training/);
   });
 
-  it('alarms on drift, quality, health and failed runs of every monitor', () => {
+  it('alarms on drift, quality and health of every monitor, and reports failed runs and dead letters, to the one topic', () => {
     const alarms = Object.values(
       monitoring.findResources('AWS::CloudWatch::Alarm') as Record<string, CfnResource>,
     );
@@ -203,11 +203,20 @@ describe('monitoring stack', () => {
       .map((alarm) => `${alarm.Properties.Namespace}/${alarm.Properties.MetricName}`)
       .sort();
     expect(metrics).toEqual([
-      'AWS/States/ExecutionsFailed',
+      'AWS/SQS/ApproximateNumberOfMessagesVisible',
       'Runway/Monitoring/DriftDetected',
       'Runway/Monitoring/HealthDegraded',
       'Runway/Monitoring/QualityDegraded',
     ]);
-    for (const alarm of alarms) expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
+    for (const alarm of alarms) {
+      expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
+      expect(alarm.Properties.Dimensions ?? []).toEqual(
+        alarm.Properties.Namespace === 'AWS/SQS' ? expect.any(Array) : [],
+      );
+      expect(JSON.stringify(alarm.Properties.AlarmActions)).toMatch(/AlarmsTopic/);
+    }
+    monitoring.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.states'], detail: { status: ['FAILED', 'TIMED_OUT'] } },
+    });
   });
 });

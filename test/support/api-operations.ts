@@ -32,6 +32,9 @@ export async function apiOperations(
   const { createMonitoringApi, monitoringApiConfig } = await import(
     '../../shared/monitoring/monitoring.module.ts'
   );
+  const { createPipelinesApi, pipelinesApiConfig } = await import(
+    '../../shared/pipelines/api/pipelines-api.module.ts'
+  );
   const { platformOperations } = await import('../../shared/platform/http/platform.routes.ts');
   return {
     tracking: createTrackingApi(trackingConfig(env)).operations,
@@ -41,6 +44,13 @@ export async function apiOperations(
     access: createAccessApi(env).operations,
     deployments: createEndpointsApi(endpointsConfig(env)).operations,
     monitoring: createMonitoringApi(monitoringApiConfig({ ...MONITORING_DEFAULTS, ...env })).operations,
+    // The pipelines API needs its state machine's ARN only to call it; listing routes calls nothing.
+    pipelines: createPipelinesApi(
+      pipelinesApiConfig({
+        PIPELINE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:runway-training',
+        ...env,
+      }),
+    ),
     platform: platformOperations('test'),
   };
 }

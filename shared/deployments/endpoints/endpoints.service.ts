@@ -9,10 +9,14 @@ import { type Deployment, type Endpoint, type Follows, rolloutPolicy, type Targe
 import type {
   DeployStarter,
   EndpointStore,
+  EndpointTeardown,
   Page,
   RegisteredModelReader,
   RegisteredModelView,
+  StatsPoint,
+  StatsReader,
 } from '../ports.ts';
+import { type SageMakerLimits, sageMakerSettingsProblem } from '../sagemaker-limits.ts';
 import { PAGE_LIMITS, policyFieldName } from './endpoints.wire.ts';
 
 /** The message a local runtime answers a SageMaker endpoint with (it has no SageMaker to run it on). */
@@ -29,7 +33,23 @@ export interface EndpointsServiceDeps {
   deployStarter?: DeployStarter | undefined;
   /** False where SageMaker cannot run (the local runtime): endpoints with target `sagemaker` are refused. */
   sagemakerEnabled: boolean;
+  /** What a SageMaker endpoint may cost (instance types, count, image repositories). */
+  sagemakerLimits: SageMakerLimits;
+  /** Tears a deleted SageMaker endpoint's resources down (first pass; the reconciler runs the rest). */
+  teardown: EndpointTeardown;
+  /** The model server's statistics, for `statistics`. @default none: `statistics` answers 501 */
+  stats?: StatsReader | undefined;
 }
+
+/** Statistics are kept a day (`STATS_RETENTION_MS`); a series has at most this many intervals. */
+export const STATISTICS_LIMITS = {
+  windowMs: 24 * 3600 * 1000,
+  maxPoints: 360,
+  minResolutionMs: 10_000,
+} as const;
+
+/** How many recent deployments name the versions a statistics answer covers (besides live traffic). */
+const STATISTICS_DEPLOYMENTS = 20;
 
 export interface CreateEndpointInput {
   name: string;
@@ -141,8 +161,20 @@ export class EndpointsService {
     }
   }
 
-  async delete(name: string): Promise<void> {
-    if (!(await this.deps.store.delete(name))) throw endpointNotFound(name);
+  /**
+   * Deletes the endpoint; answers it as it is while its SageMaker resources are still being torn
+   * down (status `Deleting`), or undefined once it is gone.
+   */
+  async delete(name: string): Promise<Endpoint | undefined> {
+    const endpoint = await this.get(name);
+    if (endpoint.target !== 'sagemaker') {
+      if (!(await this.deps.store.delete(name))) throw endpointNotFound(name);
+      return undefined;
+    }
+    const deleting = await this.deps.store.markDeleting(name);
+    if (!deleting) throw endpointNotFound(name);
+    if ((await this.deps.teardown.continue(deleting)) === 'deleted') return undefined;
+    return this.deps.store.get(name);
   }
 
   async listDeployments(name: string, input: PageInput): Promise<Page<Deployment>> {
@@ -151,6 +183,53 @@ export class EndpointsService {
       maxResults: input.maxResults ?? PAGE_LIMITS.default,
       pageToken: input.pageToken || undefined,
     });
+  }
+
+  /**
+   * The endpoint's serving statistics per version since `sinceMs` (at most a day back): the versions it
+   * serves now and those of its recent deployments, each a series of intervals of `resolutionMs`
+   * (default: the smallest multiple of 10 s that keeps a series at 360 intervals or fewer).
+   */
+  async statistics(
+    name: string,
+    input: { sinceMs: number; resolutionMs?: number | undefined; now: number },
+  ): Promise<{
+    resolutionMs: number;
+    sinceMs: number;
+    versions: Array<{ version: string; points: StatsPoint[] }>;
+  }> {
+    if (!this.deps.stats)
+      throw new NotImplementedError('Serving statistics are not available in this deployment');
+    const endpoint = await this.get(name);
+    const sinceMs = Math.max(input.sinceMs, input.now - STATISTICS_LIMITS.windowMs);
+    const step = STATISTICS_LIMITS.minResolutionMs;
+    const resolutionMs =
+      input.resolutionMs ??
+      Math.max(step, Math.ceil((input.now - sinceMs) / STATISTICS_LIMITS.maxPoints / step) * step);
+    if (resolutionMs % step !== 0) {
+      throw new InvalidParameterError(`resolution_ms must be a multiple of ${step}; got ${resolutionMs}`);
+    }
+    const recent = await this.deps.store.listDeployments(name, { maxResults: STATISTICS_DEPLOYMENTS });
+    const versions = [
+      ...new Set(
+        [
+          endpoint.traffic.primary?.version,
+          endpoint.traffic.canary?.version,
+          ...recent.items.flatMap((deployment) => [deployment.version, deployment.previousVersion]),
+        ].filter((version): version is string => typeof version === 'string'),
+      ),
+    ].sort((a, b) => Number(a) - Number(b));
+    const stats = this.deps.stats;
+    return {
+      resolutionMs,
+      sinceMs,
+      versions: await Promise.all(
+        versions.map(async (version) => ({
+          version,
+          points: await stats.series(name, version, sinceMs, resolutionMs),
+        })),
+      ),
+    };
   }
 
   /**
@@ -182,6 +261,18 @@ export class EndpointsService {
   private checkTarget(target: Target, sagemaker: Endpoint['sagemaker']): void {
     if (target === 'sagemaker' && !this.deps.sagemakerEnabled) {
       throw new InvalidParameterError(SAGEMAKER_DISABLED_MESSAGE);
+    }
+    const problem = sagemaker && sageMakerSettingsProblem(sagemaker, this.deps.sagemakerLimits);
+    if (sagemaker && problem) {
+      const [field, sentence] = problem;
+      const value = {
+        instance_type: sagemaker.instanceType,
+        initial_instance_count: sagemaker.initialInstanceCount,
+        image: sagemaker.image,
+      }[field];
+      throw new InvalidParameterError(
+        `Invalid value ${JSON.stringify(value)} for parameter 'sagemaker.${field}' supplied: ${sentence}`,
+      );
     }
     if (target === 'sagemaker' && sagemaker === undefined) {
       throw new InvalidParameterError(

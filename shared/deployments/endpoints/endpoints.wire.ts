@@ -131,6 +131,8 @@ export interface EndpointWire {
     revision: number;
   };
   status: Endpoint['status'];
+  /** What a `Deleting` endpoint still waits for. */
+  status_message?: string;
   creation_timestamp: number;
   last_updated_timestamp: number;
 }
@@ -154,6 +156,27 @@ export interface DeploymentWire {
   }>;
   start_time: number;
   end_time: number | null;
+}
+
+/** `GET runway/endpoints/{name}/statistics`: per version, the model server's statistics over time. */
+export interface EndpointStatisticsWire {
+  /** The interval of each point, in ms (a multiple of the server's 10-second buckets). */
+  resolution_ms: number;
+  /** The first interval's start (epoch ms). */
+  since: number;
+  versions: Array<{
+    version: string;
+    /** Intervals with invocations, oldest first. */
+    points: Array<{
+      time: number;
+      invocations: number;
+      model_errors: number;
+      client_errors: number;
+      error_rate: number;
+      p50_latency_ms: number | null;
+      p99_latency_ms: number | null;
+    }>;
+  }>;
 }
 
 const servedToWire = (served: ServedVersion | null): ServedVersionWire | null =>
@@ -195,6 +218,7 @@ export function endpointToWire(endpoint: Endpoint): EndpointWire {
       revision: endpoint.traffic.revision,
     },
     status: endpoint.status,
+    ...(endpoint.statusMessage !== undefined ? { status_message: endpoint.statusMessage } : {}),
     creation_timestamp: endpoint.createdAt,
     last_updated_timestamp: endpoint.updatedAt,
   };
