@@ -36,4 +36,6 @@ export interface ResourceLocator {
   experimentOfRun(runId: string): Promise<string | undefined>;
   experimentOfLoggedModel(modelId: string): Promise<string | undefined>;
   modelOfEndpoint(name: string): Promise<string | undefined>;
+  /** The registered model of the endpoint a monitor watches (recorded on the monitor). */
+  modelOfMonitor(name: string): Promise<string | undefined>;
 }
