@@ -34,6 +34,7 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     registryTable: stateful.registryTable,
     artifactBucket: stateful.artifactBucket,
     artifactAccessPolicy: stateful.artifactAccessPolicy,
+    traceSpansPolicy: stateful.traceSpansPolicy,
     eventBus: stateful.eventBus,
     accessTable: stateful.accessTable,
     adminPrincipals: options.adminPrincipals,

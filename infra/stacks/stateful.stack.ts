@@ -46,6 +46,11 @@ export class StatefulStack extends Stack {
   readonly modelServingPolicy: ManagedPolicy;
   /** Read-only object access to the artifact bucket: what deploys and SageMaker need of model files. */
   readonly artifactReadPolicy: ManagedPolicy;
+  /**
+   * The traces function's access to spans: objects below a `traces/` folder of any artifact root
+   * (`<root>/traces/<trace id>/artifacts/...`, MLflow's layout), nothing else of the bucket.
+   */
+  readonly traceSpansPolicy: ManagedPolicy;
   /** Domain events of every context; rules on it drive deployments and user integrations. */
   readonly eventBus: EventBus;
 
@@ -161,6 +166,23 @@ export class StatefulStack extends Stack {
     Validations.of(this.artifactReadPolicy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${bucketArn}/*]`,
       reason: 'Model files are objects under the keys the registry chose in this one bucket; read only',
+    });
+
+    this.traceSpansPolicy = new ManagedPolicy(this, 'TraceSpansPolicy', {
+      description: "Read, write and delete MLflow traces' span files (<artifact root>/traces/...)",
+      statements: [
+        new PolicyStatement({
+          actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+          resources: [this.artifactBucket.arnForObjects('*/traces/*')],
+        }),
+        // Listing finds a deleted trace's files; without ListBucket S3 answers 403 for a missing object.
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.artifactBucket.bucketArn] }),
+      ],
+    });
+    Validations.of(this.traceSpansPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketArn}/*/traces/*]`,
+      reason:
+        "Span files live below a traces/ folder of each experiment's artifact root, whose keys the experiments choose; get, put and delete only",
     });
 
     this.eventBus = new EventBus(this, 'EventBus', { description: 'Runway domain events' });

@@ -20,11 +20,13 @@ export async function apiOperations(
   const { createEndpointsApi, endpointsConfig } = await import(
     '../../shared/deployments/endpoints/endpoints.module.ts'
   );
+  const { createTracesApi, tracesConfig } = await import('../../shared/tracking/traces/traces.module.ts');
   const { platformOperations } = await import('../../shared/platform/http/platform.routes.ts');
   return {
     tracking: createTrackingApi(trackingConfig(env)).operations,
     registry: createRegistryApi(registryConfig(env)).operations,
     artifacts: createArtifactsApi(artifactsConfig(env)).operations,
+    traces: createTracesApi(tracesConfig(env)).operations,
     webhooks: createWebhooksApi(webhooksConfig(env)).operations,
     access: createAccessApi(env).operations,
     deployments: createEndpointsApi(endpointsConfig(env)).operations,

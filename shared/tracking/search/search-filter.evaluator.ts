@@ -131,7 +131,8 @@ export function storedMetricValue(value: number): number {
   return value;
 }
 
-function numberTest(comparator: Comparator, expected: number): (actual: number) => boolean {
+/** A numeric comparison, compiled once (`=`, `!=`, `<`, `<=`, `>`, `>=`). */
+export function numberTest(comparator: string, expected: number): (actual: number) => boolean {
   switch (comparator) {
     case '=':
       return (actual) => actual === expected;

@@ -1,0 +1,298 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { dynamoDocumentClient } from '../../../platform/aws/dynamodb.ts';
+import { InvalidParameterError } from '../../../platform/errors.ts';
+import { TRACKING_INDEXES } from '../../keys.ts';
+import { assessmentFromJson, assessmentToJson } from '../assessment.model.ts';
+import { traceKeys } from '../keys.ts';
+import { type StoredTrace, TRACE_LIMITS, TRACE_STATES, type TraceState } from '../model.ts';
+import type { TimeScan, TraceRepository } from '../ports.ts';
+
+/**
+ * The item of a trace. Tags and metadata are lists of `[key, value]` pairs, not maps: the document
+ * client builds maps with plain assignment, which would swallow a key such as `__proto__`.
+ * Assessments are their JSON text (`assessmentToJson`), in creation order.
+ */
+interface TraceItem {
+  pk: string;
+  sk: string;
+  gsi1pk: string;
+  gsi1sk: string;
+  entity: 'trace';
+  traceId: string;
+  experimentId: string;
+  clientRequestId?: string | undefined;
+  requestTime: number;
+  executionDuration?: number | undefined;
+  state: string;
+  requestPreview?: string | undefined;
+  responsePreview?: string | undefined;
+  tags: Array<[string, string]>;
+  metadata: Array<[string, string]>;
+  assessments: string[];
+  spanParts: string[];
+  spanIds: string[];
+  spanBytes: number;
+  compactedParts: number;
+  clientFinished?: boolean | undefined;
+  linkedRuns?: Set<string> | undefined;
+  revision: number;
+}
+
+/** Items per BatchGetItem (DynamoDB's limit) and per BatchWriteItem. */
+const BATCH_GET = 100;
+const BATCH_WRITE = 25;
+/** The first page of a scan: a top 10 reads a few dozen items, not a megabyte. */
+const FIRST_PAGE = 32;
+
+/**
+ * Trace infos in the tracking table, one item each (`../README.md`): a get is one GetItem, a
+ * search in time order one Query per experiment and page, and every write a conditional Put on the
+ * revision the writer read.
+ */
+export class DynamoTraceRepository implements TraceRepository {
+  constructor(
+    private readonly tableName: string,
+    private readonly client: DynamoDBDocumentClient = dynamoDocumentClient(),
+  ) {}
+
+  async get(traceId: string): Promise<StoredTrace | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: traceKeys.item(traceId), ConsistentRead: true }),
+    );
+    return Item ? fromItem(Item as TraceItem) : undefined;
+  }
+
+  async getMany(traceIds: readonly string[]): Promise<StoredTrace[]> {
+    const unique = [...new Set(traceIds)];
+    const traces: StoredTrace[] = [];
+    for (let i = 0; i < unique.length; i += BATCH_GET) {
+      let keys: Array<Record<string, unknown>> = unique
+        .slice(i, i + BATCH_GET)
+        .map((id) => traceKeys.item(id));
+      // Unprocessed keys (throttling) are asked for again until none are left.
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+        const output = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of output.Responses?.[this.tableName] ?? []) traces.push(fromItem(item as TraceItem));
+        keys = (output.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Array<Record<string, unknown>>;
+      }
+    }
+    return traces;
+  }
+
+  async put(trace: StoredTrace, expectedRevision: number | undefined): Promise<boolean> {
+    const item = toItem({ ...trace, revision: (expectedRevision ?? 0) + 1 });
+    checkSize(item);
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ...(expectedRevision === undefined
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : {
+                ConditionExpression: '#revision = :revision',
+                ExpressionAttributeNames: { '#revision': 'revision' },
+                ExpressionAttributeValues: { ':revision': expectedRevision },
+              }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isItemTooLarge(error)) throw tooLarge(trace.traceId);
+      throw error;
+    }
+  }
+
+  async markCompacted(traceId: string, parts: number, revision: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: traceKeys.item(traceId),
+          // Not a revision bump: the trace's info did not change, only how its spans are stored.
+          UpdateExpression: 'SET #compacted = :parts',
+          ConditionExpression: '#revision = :revision',
+          ExpressionAttributeNames: { '#compacted': 'compactedParts', '#revision': 'revision' },
+          ExpressionAttributeValues: { ':parts': parts, ':revision': revision },
+        }),
+      );
+    } catch (error) {
+      // Spans arrived meanwhile: the next reader writes traces.json again.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async addRunLink(traceId: string, runId: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: traceKeys.item(traceId),
+          UpdateExpression: 'ADD #runs :run, #revision :one',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#runs': 'linkedRuns', '#revision': 'revision' },
+          ExpressionAttributeValues: { ':run': new Set([runId]), ':one': 1 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async deleteMany(traceIds: readonly string[]): Promise<void> {
+    for (let i = 0; i < traceIds.length; i += BATCH_WRITE) {
+      let requests: Array<Record<string, unknown>> = traceIds
+        .slice(i, i + BATCH_WRITE)
+        .map((id) => ({ DeleteRequest: { Key: traceKeys.item(id) } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+        const output = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests as never } }),
+        );
+        requests = (output.UnprocessedItems?.[this.tableName] ?? []) as Array<Record<string, unknown>>;
+      }
+    }
+  }
+
+  async *scanByTime(experimentId: string, scan: TimeScan): AsyncIterable<StoredTrace> {
+    // Bounds on the sort key: [from, to] and, when resuming, the millisecond the last page ended in.
+    let lower = scan.from === undefined ? undefined : traceKeys.timeStart(scan.from);
+    let upper = scan.to === undefined ? undefined : traceKeys.timeEnd(scan.to);
+    if (scan.resumeAt !== undefined) {
+      if (scan.ascending) lower = maxKey(lower, traceKeys.timeStart(scan.resumeAt));
+      else upper = minKey(upper, traceKeys.timeEnd(scan.resumeAt));
+    }
+    if (lower !== undefined && upper !== undefined && lower > upper) return;
+    const values: Record<string, unknown> = { ':pk': traceKeys.experimentPartition(experimentId) };
+    let condition = 'gsi1pk = :pk';
+    if (lower !== undefined && upper !== undefined) {
+      condition += ' AND gsi1sk BETWEEN :lower AND :upper';
+      Object.assign(values, { ':lower': lower, ':upper': upper });
+    } else if (lower !== undefined) {
+      condition += ' AND gsi1sk >= :lower';
+      values[':lower'] = lower;
+    } else if (upper !== undefined) {
+      condition += ' AND gsi1sk <= :upper';
+      values[':upper'] = upper;
+    }
+    let startKey: Record<string, unknown> | undefined;
+    let limit = FIRST_PAGE;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: TRACKING_INDEXES.gsi1,
+          KeyConditionExpression: condition,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: scan.ascending,
+          ExclusiveStartKey: startKey,
+          // Grow the pages while the caller keeps reading: a top 10 costs one small Query, a
+          // selective filter soon reads DynamoDB's full 1 MB pages.
+          Limit: limit,
+        }),
+      );
+      for (const item of page.Items ?? []) yield fromItem(item as TraceItem);
+      startKey = page.LastEvaluatedKey;
+      limit = Math.min(limit * 4, 2048);
+    } while (startKey);
+  }
+}
+
+function toItem(trace: StoredTrace): TraceItem {
+  return {
+    ...traceKeys.item(trace.traceId),
+    gsi1pk: traceKeys.experimentPartition(trace.experimentId),
+    gsi1sk: traceKeys.experimentSort(trace.requestTime, trace.traceId),
+    entity: 'trace',
+    traceId: trace.traceId,
+    experimentId: trace.experimentId,
+    clientRequestId: trace.clientRequestId,
+    requestTime: trace.requestTime,
+    executionDuration: trace.executionDuration,
+    state: trace.state,
+    requestPreview: trace.requestPreview,
+    responsePreview: trace.responsePreview,
+    tags: [...trace.tags],
+    metadata: [...trace.metadata],
+    assessments: trace.assessments.map((assessment) => JSON.stringify(assessmentToJson(assessment))),
+    spanParts: trace.spanParts,
+    spanIds: trace.spanIds,
+    spanBytes: trace.spanBytes,
+    compactedParts: trace.compactedParts,
+    clientFinished: trace.clientFinished,
+    // DynamoDB has no empty sets.
+    linkedRuns: trace.linkedRuns.length > 0 ? new Set(trace.linkedRuns) : undefined,
+    revision: trace.revision,
+  };
+}
+
+function fromItem(item: TraceItem): StoredTrace {
+  return {
+    traceId: item.traceId,
+    experimentId: item.experimentId,
+    clientRequestId: item.clientRequestId,
+    requestTime: Number(item.requestTime),
+    executionDuration: item.executionDuration === undefined ? undefined : Number(item.executionDuration),
+    state: (TRACE_STATES as readonly string[]).includes(item.state)
+      ? (item.state as TraceState)
+      : 'STATE_UNSPECIFIED',
+    requestPreview: item.requestPreview,
+    responsePreview: item.responsePreview,
+    tags: new Map(item.tags ?? []),
+    metadata: new Map(item.metadata ?? []),
+    assessments: (item.assessments ?? []).map((json) => assessmentFromJson(JSON.parse(json))),
+    spanParts: item.spanParts ?? [],
+    spanIds: item.spanIds ?? [],
+    spanBytes: Number(item.spanBytes ?? 0),
+    compactedParts: Number(item.compactedParts ?? 0),
+    clientFinished: item.clientFinished === true,
+    linkedRuns: [...(item.linkedRuns ?? [])].sort(),
+    revision: Number(item.revision ?? 0),
+  };
+}
+
+/** Refuses, before DynamoDB does, a trace whose info would not fit its item. */
+function checkSize(item: TraceItem): void {
+  const size = Buffer.byteLength(
+    JSON.stringify({ ...item, linkedRuns: item.linkedRuns ? [...item.linkedRuns] : undefined }),
+    'utf8',
+  );
+  if (size > TRACE_LIMITS.itemBytes) throw tooLarge(item.traceId, size);
+}
+
+function tooLarge(traceId: string, size?: number): InvalidParameterError {
+  return new InvalidParameterError(
+    `Trace '${traceId}' would take ${size === undefined ? 'more than' : `${size} bytes, more than`} the ${TRACE_LIMITS.itemBytes} bytes a trace's info (tags, metadata, previews, assessments) may take`,
+  );
+}
+
+function isItemTooLarge(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ValidationException' && /size/i.test(error.message);
+}
+
+function maxKey(a: string | undefined, b: string): string {
+  return a === undefined || b > a ? b : a;
+}
+
+function minKey(a: string | undefined, b: string): string {
+  return a === undefined || b < a ? b : a;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
