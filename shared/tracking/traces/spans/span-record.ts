@@ -198,16 +198,18 @@ export function otelSpanJson(record: SpanRecord, traceIdHex: string): Record<str
     name: summary?.name ?? '',
     start_time_unix_nano: (summary?.startTimeUnixNano ?? 0n).toString(),
     ...(summary?.endTimeUnixNano ? { end_time_unix_nano: summary.endTimeUnixNano.toString() } : {}),
-    attributes:
+    ...nonEmpty(
+      'attributes',
       attributes instanceof PyObject
-        ? attributes.entries.map(([key, raw]) => ({
-            key,
-            value: anyValueJson(anyValueOf(decodeAttribute(raw))),
-          }))
+        ? attributes.entries.map(([key, raw]) => keyValueJson(key, anyValueOf(decodeAttribute(raw))))
         : [],
-    events: Array.isArray(events)
-      ? events.flatMap((event) => (event instanceof PyObject ? [otelEventJson(event)] : []))
-      : [],
+    ),
+    ...nonEmpty(
+      'events',
+      Array.isArray(events)
+        ? events.flatMap((event) => (event instanceof PyObject ? [otelEventJson(event)] : []))
+        : [],
+    ),
     status: {
       code: `STATUS_CODE_${summaryStatus}`,
       ...(summaryStatus === 'ERROR' && statusMessage ? { message: statusMessage } : {}),
@@ -221,11 +223,23 @@ function otelEventJson(event: PyObject): Record<string, unknown> {
   return {
     name: stringOf(event.get('name')),
     time_unix_nano: time.toString(),
-    attributes:
+    ...nonEmpty(
+      'attributes',
       attributes instanceof PyObject
-        ? attributes.entries.map(([key, value]) => ({ key, value: anyValueJson(anyValueOf(value)) }))
+        ? attributes.entries.map(([key, value]) => keyValueJson(key, anyValueOf(value)))
         : [],
+    ),
   };
+}
+
+/** Protobuf JSON leaves out empty repeated fields. */
+function nonEmpty(field: string, items: unknown[]): Record<string, unknown> {
+  return items.length > 0 ? { [field]: items } : {};
+}
+
+/** A `KeyValue`; an empty value is left out, as MLflow's client leaves it unset for `None`. */
+function keyValueJson(key: string, value: AnyValue): Record<string, unknown> {
+  return value.kind === 'empty' ? { key } : { key, value: anyValueJson(value) };
 }
 
 /** An OTLP `AnyValue` in protobuf JSON with MLflow's snake_case names. */
@@ -246,7 +260,7 @@ export function anyValueJson(value: AnyValue): Record<string, unknown> {
     case 'kvlist':
       return {
         kvlist_value: {
-          values: value.value.map((kv: KeyValue) => ({ key: kv.key, value: anyValueJson(kv.value) })),
+          values: value.value.map((kv: KeyValue) => keyValueJson(kv.key, kv.value)),
         },
       };
     case 'empty':
