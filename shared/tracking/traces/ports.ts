@@ -17,6 +17,22 @@ export interface TimeScan {
 }
 
 /**
+ * The parts of a trace a search reads before it knows which traces it answers: only what its filter
+ * and order name (a trace's id and start time always), so that scanning thousands of traces moves a
+ * few bytes each. The page's traces are then read whole by id.
+ */
+export interface TraceFields {
+  state?: boolean;
+  executionDuration?: boolean;
+  clientRequestId?: boolean;
+  /** Tag keys (or every tag). */
+  tags?: readonly string[] | 'all';
+  metadata?: readonly string[] | 'all';
+  linkedRuns?: boolean;
+  assessments?: boolean;
+}
+
+/**
  * Storage for trace infos. Every write is conditional on the revision the caller read (or, for a
  * new trace, on its absence), so concurrent writers of one trace re-read and merge instead of
  * overwriting each other.
@@ -37,8 +53,11 @@ export interface TraceRepository {
   addRunLink(traceId: string, runId: string): Promise<boolean>;
   /** Deletes trace infos (their assessments with them). */
   deleteMany(traceIds: readonly string[]): Promise<void>;
-  /** The experiment's traces in start-time order (ties by id), read lazily page by page. */
-  scanByTime(experimentId: string, scan: TimeScan): AsyncIterable<StoredTrace>;
+  /**
+   * The experiment's traces in start-time order (ties by id), read lazily page by page: whole, or,
+   * with `fields`, only their id, start time and those fields (the rest empty).
+   */
+  scanByTime(experimentId: string, scan: TimeScan, fields?: TraceFields): AsyncIterable<StoredTrace>;
 }
 
 /** The experiments a trace belongs to (the experiments slice owns them). */

@@ -26,14 +26,18 @@ export async function updateTrace(
   throw new InvalidStateError(`Trace '${traceId}' is being changed by many writers at once; retry`);
 }
 
-/** Like {@link updateTrace}, creating the trace when it does not exist (`change` gets `undefined`). */
+/**
+ * Like {@link updateTrace}, creating the trace when it does not exist (`change` gets `undefined`).
+ * `read` is the trace as the caller just read it, used for the first attempt (saving a read).
+ */
 export async function upsertTrace(
   traces: TraceRepository,
   traceId: string,
   change: (current: StoredTrace | undefined) => StoredTrace | Promise<StoredTrace>,
+  read?: { trace: StoredTrace | undefined },
 ): Promise<StoredTrace> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const current = await traces.get(traceId);
+    const current = attempt === 0 && read ? read.trace : await traces.get(traceId);
     const next = await change(current);
     if (await traces.put(next, current?.revision)) return { ...next, revision: (current?.revision ?? 0) + 1 };
     await jitter(attempt);

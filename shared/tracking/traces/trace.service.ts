@@ -32,7 +32,7 @@ import {
   validateTraceId,
   validateTraceTag,
 } from './model.ts';
-import type { ExperimentLookup, RunLookup, SpanStore, TraceRepository } from './ports.ts';
+import type { ExperimentLookup, RunLookup, SpanStore, TraceFields, TraceRepository } from './ports.ts';
 import {
   compileTraceFilter,
   parseTraceFilter,
@@ -41,6 +41,7 @@ import {
   sortTraces,
   timeOrdered,
   timeRange,
+  traceFields,
 } from './search/trace-filter.ts';
 import type { OtelSpan } from './spans/otlp.decoder.ts';
 import { dumpPyJson, type PyJson, PyJsonSyntaxError, PyObject, parsePyJson } from './spans/python-json.ts';
@@ -241,46 +242,44 @@ export class TraceService {
    */
   async ingestSpans(experimentId: string, spans: readonly OtelSpan[]): Promise<void> {
     if (spans.length === 0) return;
-    const experiment = await this.experiments.get(experimentId);
     const byTrace = new Map<string, OtelSpan[]>();
     for (const span of spans) byTrace.set(span.traceId, [...(byTrace.get(span.traceId) ?? []), span]);
     for (const [otelTraceId, group] of byTrace) {
       const traceId = mlflowTraceId(otelTraceId);
       const existing = await this.traces.get(traceId);
-      if (existing && existing.experimentId !== experiment.experimentId) throw otherExperiment(existing);
-      if (!existing && experiment.lifecycleStage !== 'active') {
-        throw new InvalidParameterError(
-          `The experiment ${experiment.experimentId} must be in the 'active' state. Current state is ${experiment.lifecycleStage}.`,
-        );
+      // A trace's first spans create it, in an active experiment; later ones need no experiment read.
+      let location = existing?.tags.get(TRACE_TAGS.artifactLocation);
+      if (existing) {
+        if (existing.experimentId !== experimentId) throw otherExperiment(existing);
+      } else {
+        const experiment = await this.activeExperiment(experimentId);
+        location = traceArtifactLocation(experiment.artifactLocation, traceId);
       }
-      const location =
-        existing?.tags.get(TRACE_TAGS.artifactLocation) ??
-        traceArtifactLocation(experiment.artifactLocation, traceId);
-      const directory = otlpDirectory(this.spans, location, experiment.experimentId);
+      const directory = otlpDirectory(this.spans, location as string, experimentId);
       const records = group.map(spanRecordFromOtel);
       const body = Buffer.from(dumpPyJson(new PyObject([['spans', records]])), 'utf8');
       // Named by content, so a retried request writes the same part once.
       const part = createHash('sha256').update(body).digest('hex').slice(0, 20);
-      const spanIds = group.map((span) => span.spanId);
       const known = new Set(existing?.spanIds);
-      const added = spanIds.filter((id) => !known.has(id)).length;
+      const added = new Set(group.map((span) => span.spanId).filter((id) => !known.has(id))).size;
       if (known.size + added > TRACE_LIMITS.spansPerTrace) {
         throw new InvalidParameterError(
           `Trace '${traceId}' would have more than ${TRACE_LIMITS.spansPerTrace} spans; Runway keeps at most that many per trace`,
         );
       }
       await this.spans.write(`${directory}/spans/${part}.json`, body, 'application/json');
-      await upsertTrace(this.traces, traceId, (current) =>
-        mergeSpans(
-          current ?? {
-            ...emptyTrace(traceId, experiment.experimentId),
-            tags: new Map([[TRACE_TAGS.artifactLocation, location]]),
-          },
-          group,
-          records,
-          part,
-          body.length,
-        ),
+      await upsertTrace(
+        this.traces,
+        traceId,
+        (current) => {
+          if (current && current.experimentId !== experimentId) throw otherExperiment(current);
+          const base = current ?? {
+            ...emptyTrace(traceId, experimentId),
+            tags: new Map([[TRACE_TAGS.artifactLocation, location as string]]),
+          };
+          return mergeSpans(base, group, records, part, body.length);
+        },
+        { trace: existing },
       );
     }
   }
@@ -343,10 +342,11 @@ export class TraceService {
   }
 
   /**
-   * `SearchTracesV3`. In time order (MLflow's default, newest first, or oldest first) each
-   * experiment's index partition is read page by page from where the last page ended, in key
-   * order, until the page is full; any other order reads the experiments' traces whole, then
-   * filters, sorts and pages in memory.
+   * `SearchTracesV3`. Scans read only what the filter and order name of each trace (`traceFields`);
+   * the page's traces are then read whole by id. In time order (MLflow's default, newest first, or
+   * oldest first) each experiment's index partition is read page by page from where the last page
+   * ended, in key order, until the page is full; any other order reads the experiments' partitions
+   * through, then filters, sorts and pages in memory.
    */
   async search(input: SearchTracesInput): Promise<TracePage> {
     const maxResults = input.maxResults || TRACE_LIMITS.searchDefaultMaxResults;
@@ -364,46 +364,63 @@ export class TraceService {
     const terms = parseTraceOrderBy(input.orderBy);
     const matches = compileTraceFilter(clauses);
     const fingerprint = queryFingerprint(['traces', experimentIds, clauses, terms]);
+    const fields = traceFields(clauses, terms);
     const byTime = timeOrdered(terms);
+    let page: { traces: StoredTrace[]; nextPageToken: string | undefined };
     if (byTime) {
       const cursor = parseCursor(decodeCursorPageToken(input.pageToken, fingerprint));
-      return this.searchByTime(
+      page = await this.searchByTime(
         experimentIds,
         byTime.ascending,
         timeRange(clauses),
+        fields,
         matches,
         maxResults,
         cursor,
         fingerprint,
       );
-    }
-    decodePageToken(input.pageToken, fingerprint);
-    const all: StoredTrace[] = [];
-    for (const experimentId of experimentIds) {
-      for await (const trace of this.traces.scanByTime(experimentId, {
-        ascending: false,
-        ...timeRange(clauses),
-      })) {
-        if (matches(trace)) all.push(trace);
+    } else {
+      decodePageToken(input.pageToken, fingerprint);
+      const all: StoredTrace[] = [];
+      for (const experimentId of experimentIds) {
+        for await (const trace of this.traces.scanByTime(
+          experimentId,
+          { ascending: false, ...timeRange(clauses) },
+          fields,
+        )) {
+          if (matches(trace)) all.push(trace);
+        }
       }
+      const sorted = paginate(sortTraces(all, terms), input.pageToken, maxResults, fingerprint);
+      page = { traces: sorted.items, nextPageToken: sorted.nextPageToken };
     }
-    const page = paginate(sortTraces(all, terms), input.pageToken, maxResults, fingerprint);
-    return { traces: page.items, nextPageToken: page.nextPageToken };
+    // The scans read a few fields of each trace; the page's traces are read whole, in page order.
+    const whole =
+      page.traces.length === 0
+        ? []
+        : ordered(
+            page.traces.map((trace) => trace.traceId),
+            await this.traces.getMany(page.traces.map((trace) => trace.traceId)),
+          );
+    return { traces: whole, nextPageToken: page.nextPageToken };
   }
 
   private async searchByTime(
     experimentIds: readonly string[],
     ascending: boolean,
     range: { from?: number; to?: number },
+    fields: TraceFields,
     matches: (trace: SearchableTrace) => boolean,
     maxResults: number,
     cursor: Cursor | undefined,
     fingerprint: string,
-  ): Promise<TracePage> {
+  ): Promise<{ traces: StoredTrace[]; nextPageToken: string | undefined }> {
     // One lazy stream per experiment in (time, id) order, merged; MLflow breaks ties of one
     // millisecond by id ascending whatever the direction, so a millisecond's traces are re-sorted.
     const streams = experimentIds.map((experimentId) =>
-      byMillisecond(this.traces.scanByTime(experimentId, { ascending, ...range, resumeAt: cursor?.time })),
+      byMillisecond(
+        this.traces.scanByTime(experimentId, { ascending, ...range, resumeAt: cursor?.time }, fields),
+      ),
     );
     const heads = await Promise.all(streams.map((stream) => stream.next()));
     const page: StoredTrace[] = [];

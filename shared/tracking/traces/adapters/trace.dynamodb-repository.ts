@@ -14,12 +14,13 @@ import { TRACKING_INDEXES } from '../../keys.ts';
 import { assessmentFromJson, assessmentToJson } from '../assessment.model.ts';
 import { traceKeys } from '../keys.ts';
 import { type StoredTrace, TRACE_LIMITS, TRACE_STATES, type TraceState } from '../model.ts';
-import type { TimeScan, TraceRepository } from '../ports.ts';
+import type { TimeScan, TraceFields, TraceRepository } from '../ports.ts';
 
 /**
- * The item of a trace. Tags and metadata are lists of `[key, value]` pairs, not maps: the document
- * client builds maps with plain assignment, which would swallow a key such as `__proto__`.
- * Assessments are their JSON text (`assessmentToJson`), in creation order.
+ * The item of a trace. Tags and metadata are maps whose keys carry a `=` in front (`=team`): the
+ * document client builds maps with plain assignment, which would swallow a key such as `__proto__`,
+ * and a search projects exactly the keys its filter names (`tags.#k`). Assessments are their JSON
+ * text (`assessmentToJson`), in creation order.
  */
 interface TraceItem {
   pk: string;
@@ -28,15 +29,15 @@ interface TraceItem {
   gsi1sk: string;
   entity: 'trace';
   traceId: string;
-  experimentId: string;
+  experimentId?: string;
   clientRequestId?: string | undefined;
   requestTime: number;
   executionDuration?: number | undefined;
-  state: string;
+  state?: string;
   requestPreview?: string | undefined;
   responsePreview?: string | undefined;
-  tags: Array<[string, string]>;
-  metadata: Array<[string, string]>;
+  tags: Record<string, string>;
+  metadata: Record<string, string>;
   assessments: string[];
   spanParts: string[];
   spanIds: string[];
@@ -52,6 +53,8 @@ const BATCH_GET = 100;
 const BATCH_WRITE = 25;
 /** The first page of a scan: a top 10 reads a few dozen items, not a megabyte. */
 const FIRST_PAGE = 32;
+/** Pages stop growing here (DynamoDB's 1 MB cuts a page of whole items sooner). */
+const MAX_PAGE = 8192;
 
 /**
  * Trace infos in the tracking table, one item each (`../README.md`): a get is one GetItem, a
@@ -169,7 +172,7 @@ export class DynamoTraceRepository implements TraceRepository {
     }
   }
 
-  async *scanByTime(experimentId: string, scan: TimeScan): AsyncIterable<StoredTrace> {
+  async *scanByTime(experimentId: string, scan: TimeScan, fields?: TraceFields): AsyncIterable<StoredTrace> {
     // Bounds on the sort key: [from, to] and, when resuming, the millisecond the last page ended in.
     let lower = scan.from === undefined ? undefined : traceKeys.timeStart(scan.from);
     let upper = scan.to === undefined ? undefined : traceKeys.timeEnd(scan.to);
@@ -190,6 +193,7 @@ export class DynamoTraceRepository implements TraceRepository {
       condition += ' AND gsi1sk <= :upper';
       values[':upper'] = upper;
     }
+    const projected = fields === undefined ? undefined : projection(fields);
     let startKey: Record<string, unknown> | undefined;
     let limit = FIRST_PAGE;
     do {
@@ -204,13 +208,21 @@ export class DynamoTraceRepository implements TraceRepository {
           // Grow the pages while the caller keeps reading: a top 10 costs one small Query, a
           // selective filter soon reads DynamoDB's full 1 MB pages.
           Limit: limit,
+          ...(projected
+            ? { ProjectionExpression: projected.expression, ExpressionAttributeNames: projected.names }
+            : {}),
         }),
       );
       for (const item of page.Items ?? []) yield fromItem(item as TraceItem);
       startKey = page.LastEvaluatedKey;
-      limit = Math.min(limit * 4, 2048);
+      limit = Math.min(limit * 4, MAX_PAGE);
     } while (startKey);
   }
+}
+
+/** The item of a trace as this repository writes it (exported for tests and benchmarks that seed many). */
+export function traceItem(trace: StoredTrace): Record<string, unknown> {
+  return toItem(trace) as unknown as Record<string, unknown>;
 }
 
 function toItem(trace: StoredTrace): TraceItem {
@@ -227,8 +239,8 @@ function toItem(trace: StoredTrace): TraceItem {
     state: trace.state,
     requestPreview: trace.requestPreview,
     responsePreview: trace.responsePreview,
-    tags: [...trace.tags],
-    metadata: [...trace.metadata],
+    tags: encodeMap(trace.tags),
+    metadata: encodeMap(trace.metadata),
     assessments: trace.assessments.map((assessment) => JSON.stringify(assessmentToJson(assessment))),
     spanParts: trace.spanParts,
     spanIds: trace.spanIds,
@@ -244,17 +256,17 @@ function toItem(trace: StoredTrace): TraceItem {
 function fromItem(item: TraceItem): StoredTrace {
   return {
     traceId: item.traceId,
-    experimentId: item.experimentId,
+    experimentId: item.experimentId ?? '',
     clientRequestId: item.clientRequestId,
     requestTime: Number(item.requestTime),
     executionDuration: item.executionDuration === undefined ? undefined : Number(item.executionDuration),
-    state: (TRACE_STATES as readonly string[]).includes(item.state)
+    state: (TRACE_STATES as readonly string[]).includes(item.state ?? '')
       ? (item.state as TraceState)
       : 'STATE_UNSPECIFIED',
     requestPreview: item.requestPreview,
     responsePreview: item.responsePreview,
-    tags: new Map(item.tags ?? []),
-    metadata: new Map(item.metadata ?? []),
+    tags: decodeMap(item.tags),
+    metadata: decodeMap(item.metadata),
     assessments: (item.assessments ?? []).map((json) => assessmentFromJson(JSON.parse(json))),
     spanParts: item.spanParts ?? [],
     spanIds: item.spanIds ?? [],
@@ -264,6 +276,45 @@ function fromItem(item: TraceItem): StoredTrace {
     linkedRuns: [...(item.linkedRuns ?? [])].sort(),
     revision: Number(item.revision ?? 0),
   };
+}
+
+const KEY_MARK = '=';
+
+function encodeMap(map: Map<string, string>): Record<string, string> {
+  return Object.fromEntries([...map].map(([key, value]) => [`${KEY_MARK}${key}`, value]));
+}
+
+function decodeMap(stored: Record<string, string> | undefined): Map<string, string> {
+  return new Map(Object.entries(stored ?? {}).map(([key, value]) => [key.slice(KEY_MARK.length), value]));
+}
+
+/** The projection of a scan: id, start time and experiment, and what `fields` names. */
+function projection(fields: TraceFields): { expression: string; names: Record<string, string> } {
+  const names: Record<string, string> = { '#id': 'traceId', '#time': 'requestTime', '#exp': 'experimentId' };
+  const parts = ['#id', '#time', '#exp'];
+  const top = (flag: boolean | undefined, attribute: string) => {
+    if (!flag) return;
+    names[`#${attribute}`] = attribute;
+    parts.push(`#${attribute}`);
+  };
+  top(fields.state, 'state');
+  top(fields.executionDuration, 'executionDuration');
+  top(fields.clientRequestId, 'clientRequestId');
+  top(fields.linkedRuns, 'linkedRuns');
+  top(fields.assessments, 'assessments');
+  for (const map of ['tags', 'metadata'] as const) {
+    const keys = fields[map];
+    if (keys === undefined) continue;
+    names[`#${map}`] = map;
+    if (keys === 'all') parts.push(`#${map}`);
+    else {
+      keys.forEach((key, i) => {
+        names[`#${map}${i}`] = `${KEY_MARK}${key}`;
+        parts.push(`#${map}.#${map}${i}`);
+      });
+    }
+  }
+  return { expression: parts.join(', '), names };
 }
 
 /** Refuses, before DynamoDB does, a trace whose info would not fit its item. */

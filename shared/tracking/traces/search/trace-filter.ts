@@ -19,6 +19,7 @@ import { LikePattern, numberTest } from '../../search/search-filter.evaluator.ts
 import { TokenCursor, tokenize } from '../../search/search-filter.parser.ts';
 import type { Assessment } from '../assessment.model.ts';
 import { type TraceInfo, traceEndTime } from '../model.ts';
+import type { TraceFields } from '../ports.ts';
 
 export type TraceComparator =
   | '='
@@ -589,6 +590,39 @@ function compileClause(clause: TraceClause): (trace: SearchableTrace) => boolean
 export function compileTraceFilter(clauses: readonly TraceClause[]): (trace: SearchableTrace) => boolean {
   const predicates = clauses.map(compileClause);
   return (trace) => predicates.every((predicate) => predicate(trace));
+}
+
+/**
+ * What a search must read of each trace to filter and order it (its id and start time come always):
+ * the attributes, tag and metadata keys the clauses and terms name, runs and assessments when a
+ * clause needs them.
+ */
+export function traceFields(clauses: readonly TraceClause[], terms: readonly TraceOrderTerm[]): TraceFields {
+  const tags = new Set<string>();
+  const metadata = new Set<string>();
+  const fields: TraceFields = {};
+  const attribute = (key: string) => {
+    if (key === 'status') fields.state = true;
+    else if (key === 'execution_time_ms' || key === 'end_time_ms') fields.executionDuration = true;
+    else if (key === 'client_request_id') fields.clientRequestId = true;
+  };
+  for (const clause of clauses) {
+    if (clause.kind === 'attribute') attribute(clause.key);
+    else if (clause.kind === 'tag') tags.add(clause.key);
+    else if (clause.kind === 'metadata') metadata.add(clause.key);
+    else if (clause.kind === 'run') {
+      metadata.add(SOURCE_RUN);
+      fields.linkedRuns = true;
+    } else if (clause.kind === 'prompt') tags.add(LINKED_PROMPTS);
+    else fields.assessments = true;
+  }
+  for (const term of effectiveTraceOrder(terms)) {
+    if (term.kind === 'attribute') attribute(term.key);
+    else (term.kind === 'tag' ? tags : metadata).add(term.key);
+  }
+  if (tags.size > 0) fields.tags = [...tags];
+  if (metadata.size > 0) fields.metadata = [...metadata];
+  return fields;
 }
 
 /** The time bounds the clauses put on `timestamp_ms`, for a key condition (inclusive, milliseconds). */
