@@ -80,10 +80,10 @@ export class AccessControl {
             traces && ref.kind === 'trace' ? { kind: 'experiment', id: traces.get(ref.id) ?? '' } : ref;
           // A trace that does not exist: the operation answers 404 as it would unauthenticated.
           if (traces && ref.kind === 'trace' && !traces.has(ref.id)) continue;
-          const key = `${located.kind}\u0000${located.id}`;
+          const key = `${located.kind}\u0000${located.id}\u0000${ref.need ?? rule.need}`;
           if (checked.has(key)) continue;
           checked.add(key);
-          await this.check(principal, located, rule.need);
+          await this.check(principal, located, ref.need ?? rule.need);
         }
         return;
       }

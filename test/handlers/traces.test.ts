@@ -691,7 +691,9 @@ describe('traces: paging', () => {
       expect({ maxResults, seen }).toEqual({ maxResults, seen: expected });
     }
     // Oldest first pages the same way; ties are still by id ascending, as in MLflow.
-    const ascending = [...all].sort((x, y) => x.time - y.time || (x.id < y.id ? -1 : 1)).map((entry) => entry.id);
+    const ascending = [...all]
+      .sort((x, y) => x.time - y.time || (x.id < y.id ? -1 : 1))
+      .map((entry) => entry.id);
     const first = await search([a, b], { max_results: 5, order_by: ['timestamp_ms ASC'] });
     const second = await search([a, b], {
       max_results: 20,

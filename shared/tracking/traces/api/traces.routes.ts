@@ -25,6 +25,37 @@ import {
 /** MLflow 3 serves its `since: 3.0` endpoints under these prefixes; the Router prefixes only 2.0. */
 export const V3_PREFIXES = ['/api/3.0/', '/ajax-api/3.0/'] as const;
 
+/**
+ * The trace endpoints Runway answers 501 (they need aggregate span queries or a prompt registry),
+ * each under the prefixes MLflow serves it.
+ */
+export function unservedTraceOperations(): Operation[] {
+  return [
+    ...v3(
+      unservedOperation({
+        method: 'POST',
+        path: 'mlflow/traces/calculate-filter-correlation',
+        rpc: 'calculateTraceFilterCorrelation',
+        feature: 'trace analytics',
+      }),
+    ),
+    ...v3(
+      unservedOperation({
+        method: 'POST',
+        path: 'mlflow/traces/metrics',
+        rpc: 'queryTraceMetrics',
+        feature: 'trace analytics',
+      }),
+    ),
+    unservedOperation({
+      method: 'POST',
+      path: 'mlflow/traces/link-prompts',
+      rpc: 'linkPromptsToTrace',
+      feature: 'prompts (Runway has no prompt registry)',
+    }),
+  ];
+}
+
 /** One operation per MLflow 3 prefix. */
 function v3(operation: Operation): Operation[] {
   return V3_PREFIXES.map((prefix) => ({ ...operation, path: `${prefix}${operation.path}` }));
@@ -219,18 +250,6 @@ export function traceOperations(traces: TraceService, assessments: AssessmentSer
       },
     }),
     deleteTraces,
-    unservedOperation({
-      method: 'POST',
-      path: 'mlflow/traces/calculate-filter-correlation',
-      rpc: 'calculateTraceFilterCorrelation',
-      feature: 'trace analytics',
-    }),
-    unservedOperation({
-      method: 'POST',
-      path: 'mlflow/traces/metrics',
-      rpc: 'queryTraceMetrics',
-      feature: 'trace analytics',
-    }),
     getTraceInfoV3,
     setTag('trace_id'),
     deleteTag('trace_id'),
@@ -285,12 +304,6 @@ export function traceOperations(traces: TraceService, assessments: AssessmentSer
         return {};
       },
     }),
-    unservedOperation({
-      method: 'POST',
-      path: 'mlflow/traces/link-prompts',
-      rpc: 'linkPromptsToTrace',
-      feature: 'prompts',
-    }),
     defineOperation({
       method: 'GET',
       path: 'mlflow/traces/{request_id}/info',
@@ -337,7 +350,7 @@ export function traceOperations(traces: TraceService, assessments: AssessmentSer
     }),
   ];
 
-  return [...version3.flatMap(v3), ...version2];
+  return [...version3.flatMap(v3), ...version2, ...unservedTraceOperations()];
 }
 
 /** The search parameters of `SearchTraces` (2.x) and `SearchTracesV3`, once experiments are known. */
