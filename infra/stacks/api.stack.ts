@@ -440,8 +440,8 @@ export class ApiStack extends Stack {
   }
 
   /**
-   * MLflow 3 tracing: trace items in the tracking table (`TRACE#` keys and the experiments' `#TRACES`
-   * index partitions), span files in the artifact bucket below `traces/` folders. It reads experiment
+   * MLflow 3 tracing: trace items in the tracking table (`TRACE#` keys, and the `#TRACES` index
+   * partitions of experiments and runs), span files in the artifact bucket below `traces/` folders. It reads experiment
    * and run items (a trace's experiment and artifact root; link-to-run's run), and may write exactly
    * two items beside traces: the default experiment and its name claim, which MLflow creates on first
    * use and a first trace can be.
@@ -479,6 +479,7 @@ export class ApiStack extends Stack {
       .allow(
         onKeys(['dynamodb:Query'], `${table}/index/${TRACKING_INDEXES.gsi1}`, [
           traceKeys.leadingKeyPatterns.experimentPartition,
+          traceKeys.leadingKeyPatterns.runPartition,
         ]),
       )
       .allow(onKeys(['dynamodb:GetItem'], table, [experimentKeys.item('*').pk, runKeys.partition('*')]))

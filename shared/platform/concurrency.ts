@@ -15,3 +15,9 @@ export async function mapLimited<T, R>(
   await Promise.all(workers);
   return results;
 }
+
+/** A short random pause after a lost race, so racers spread out instead of colliding again. */
+export function jitter(attempt: number): Promise<void> {
+  const ms = Math.random() * Math.min(50, 2 + attempt * 5);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

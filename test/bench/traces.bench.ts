@@ -8,7 +8,7 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_REGION, LocalRuntime } from '../../infra/local/runtime.ts';
 import { mapLimited } from '../../shared/platform/concurrency.ts';
-import { traceItem } from '../../shared/tracking/traces/adapters/trace.dynamodb-repository.ts';
+import { traceItems } from '../../shared/tracking/traces/adapters/trace.dynamodb-repository.ts';
 import type { StoredTrace } from '../../shared/tracking/traces/model.ts';
 import { decodeOtlpProtobuf } from '../../shared/tracking/traces/spans/otlp.decoder.ts';
 import { printTable, requestsPerCall, summarize } from './stats.ts';
@@ -35,11 +35,11 @@ const SEARCH_TRACES = Number(process.env.TRACES_BENCH_SEARCH ?? 100_000);
 const IN_FLIGHT = Number(process.env.TRACES_BENCH_IN_FLIGHT ?? 1);
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
-const otlp = JSON.parse(readFileSync(path.join(FIXTURES, 'traces/otlp-mlflow-3.11.1.json'), 'utf8')) as {
+const otlp = JSON.parse(readFileSync(path.join(FIXTURES, 'mlflow3/otlp-3.11.1.json'), 'utf8')) as {
   requests: Array<{ protobufBase64: string; mlflowSpans: string[] }>;
 };
 const recorded = JSON.parse(
-  readFileSync(path.join(FIXTURES, 'mlflow/traces-client-requests.json'), 'utf8'),
+  readFileSync(path.join(FIXTURES, 'mlflow3/traces-client-requests.json'), 'utf8'),
 ) as {
   scenarios: Array<{ name: string; requests: Array<{ method: string; path: string; body?: unknown }> }>;
 };
@@ -281,12 +281,19 @@ export async function tracesBench(): Promise<void> {
       Array.from({ length: Math.ceil(SEARCH_TRACES / 25) }, (_, batch) => batch),
       8,
       async (batch) => {
-        let requests = Array.from({ length: Math.min(25, SEARCH_TRACES - batch * 25) }, (_, j) => ({
-          PutRequest: { Item: traceItem(seedTrace(experimentId, batch * 25 + j, base, runId)) },
-        }));
+        let requests = Array.from({ length: Math.min(25, SEARCH_TRACES - batch * 25) }, (_, j) =>
+          traceItems(seedTrace(experimentId, batch * 25 + j, base, runId)),
+        )
+          .flat()
+          .map((item) => ({ PutRequest: { Item: item } }));
         while (requests.length > 0) {
-          const output = await documents.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
-          requests = (output.UnprocessedItems?.[table] ?? []) as typeof requests;
+          const output = await documents.send(
+            new BatchWriteCommand({ RequestItems: { [table]: requests.slice(0, 25) } }),
+          );
+          requests = [
+            ...((output.UnprocessedItems?.[table] ?? []) as typeof requests),
+            ...requests.slice(25),
+          ];
         }
       },
     );
@@ -411,7 +418,7 @@ function seedTrace(experimentId: string, i: number, base: number, runId: string)
     spanBytes: 0,
     compactedParts: 0,
     clientFinished: true,
-    linkedRuns: [],
+    linkedRuns: i % 1000 === 0 ? [runId] : [],
     revision: 0,
   };
 }

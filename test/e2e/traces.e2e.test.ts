@@ -7,7 +7,7 @@ import { http, httpRaw, unique } from '../support/http-client.ts';
 
 /**
  * MLflow 3 tracing over HTTP, as the official clients drive it: the request sequences MLflow 3.11.1
- * and 2.22.4 sent to Runway (test/fixtures/mlflow/traces-client-requests.json, recorded from the real
+ * and 2.22.4 sent to Runway (test/fixtures/mlflow3/traces-client-requests.json, recorded from the real
  * clients), replayed in order against the deployment under test. Each answer must have the status
  * the client got, and what the client read from it (the traces a search found, in order, the spans
  * of a trace, where its spans are, counts) must be the same, ids mapped to this replay's.
@@ -31,7 +31,10 @@ interface Scenario {
 
 const fixture = JSON.parse(
   readFileSync(
-    path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/mlflow/traces-client-requests.json'),
+    path.join(
+      path.dirname(fileURLToPath(import.meta.url)),
+      '../fixtures/mlflow3/traces-client-requests.json',
+    ),
     'utf8',
   ),
 ) as { scenarios: Scenario[] };

@@ -29,7 +29,7 @@ const BUCKET = 'runway-traces-handler-test';
 const LOCAL = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 const FIXTURE = JSON.parse(
   readFileSync(
-    path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/traces/otlp-mlflow-3.11.1.json'),
+    path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/mlflow3/otlp-3.11.1.json'),
     'utf8',
   ),
 ) as {
@@ -856,6 +856,16 @@ describe('traces: changing', () => {
     expect(new Set(idsOf(await search([experimentId], { filter: `attribute.run_id = '${runId}'` })))).toEqual(
       new Set(ids),
     );
+    // A trace of another experiment linked to the run is found only where it lives; a deleted trace
+    // leaves the run's traces with its link.
+    const other = await experiment();
+    const elsewhere = await startTrace(other, { time: 3, metadata: { 'mlflow.sourceRun': runId } });
+    expect(idsOf(await search([other], { filter: `run_id = '${runId}'` }))).toEqual([elsewhere]);
+    expect(new Set(idsOf(await search([experimentId, other], { filter: `run_id = '${runId}'` })))).toEqual(
+      new Set([...ids, elsewhere]),
+    );
+    await call('POST', v2('traces/delete-traces'), { experiment_id: experimentId, request_ids: [ids[0]] });
+    expect(idsOf(await search([experimentId], { filter: `run_id = '${runId}'` }))).toEqual([ids[1]]);
     const ghost = await call('POST', v2('traces/link-to-run'), { trace_ids: ids, run_id: 'nope' });
     expect(ghost.status).toBe(404);
     const tooMany = await call('POST', v2('traces/link-to-run'), {
@@ -873,7 +883,7 @@ describe('traces: changing', () => {
       (
         await call('POST', v3('traces/batchGetInfos'), { trace_ids: [ids[1], newTraceId(), ids[0]] })
       ).json.trace_infos.map((i: { trace_id: string }) => i.trace_id),
-    ).toEqual([ids[1], ids[0]]);
+    ).toEqual([ids[1]]);
   });
 });
 

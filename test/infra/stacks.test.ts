@@ -304,7 +304,7 @@ describe('API stack', () => {
       ['EXP#0', expect.stringMatching(/^EXPNAME#[A-Za-z0-9_-]+$/)],
     ]);
     const query = dynamo.find((statement) => statement.Action === 'dynamodb:Query');
-    expect(keysOf(query ?? {})).toEqual(['EXP#*#TRACES']);
+    expect(keysOf(query ?? {})).toEqual(['EXP#*#TRACES', 'RUN#*#TRACES']);
     expect(JSON.stringify(query?.Resource)).toContain('/index/gsi1');
     const reads = dynamo.find((statement) => JSON.stringify(keysOf(statement)) === '["EXP#*","RUN#*"]');
     expect(reads?.Action).toBe('dynamodb:GetItem');

@@ -25,7 +25,7 @@ import {
 
 /**
  * OTLP bodies MLflow 3.11.1's client sent (and one crafted with MLflow's own encoder), with what
- * MLflow stores for each span and answers in a `Trace` (`test/fixtures/traces/`).
+ * MLflow stores for each span and answers in a `Trace` (`test/fixtures/mlflow3/otlp-3.11.1.json`).
  */
 interface Fixture {
   requests: Array<{
@@ -39,7 +39,7 @@ interface Fixture {
 }
 const fixture = JSON.parse(
   readFileSync(
-    path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/traces/otlp-mlflow-3.11.1.json'),
+    path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/mlflow3/otlp-3.11.1.json'),
     'utf8',
   ),
 ) as Fixture;

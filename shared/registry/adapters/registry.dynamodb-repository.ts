@@ -10,7 +10,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
-import { mapLimited } from '../../platform/concurrency.ts';
+import { jitter, mapLimited } from '../../platform/concurrency.ts';
 import { NameClaims } from '../../platform/dynamodb/name-claims.ts';
 import {
   InvalidParameterError,
@@ -975,10 +975,4 @@ function modelNotFound(name: string): ResourceDoesNotExistError {
 
 function versionNotFound(name: string, version: number): ResourceDoesNotExistError {
   return new ResourceDoesNotExistError(`Model Version (name=${name}, version=${version}) not found`);
-}
-
-/** A short random pause after a lost race, so racers spread out instead of colliding again. */
-function jitter(attempt: number): Promise<void> {
-  const ms = Math.random() * Math.min(50, 2 + attempt * 5);
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -13,7 +13,7 @@
  *   and uses `BINARY` on MySQL); `ILIKE` is not.
  * - Dataset clauses match when any one of the run's dataset inputs satisfies them.
  */
-import type { Clause, Comparator } from './search-filter.parser.ts';
+import type { Clause } from './search-filter.parser.ts';
 
 /** A dataset a run used, as far as search can see it (`context` is the `mlflow.data.context` input tag). */
 export interface DatasetSummary {
@@ -151,7 +151,11 @@ export function numberTest(comparator: string, expected: number): (actual: numbe
   }
 }
 
-function stringTest(comparator: Comparator, expected: Clause['value']): (actual: string) => boolean {
+/** A string comparison, compiled once (`=`, `!=`, `LIKE`, `ILIKE`, `IN`, `NOT IN`). */
+export function stringTest(
+  comparator: string,
+  expected: Clause['value'] | null,
+): (actual: string) => boolean {
   if (comparator === 'IN' || comparator === 'NOT IN') {
     if (!Array.isArray(expected)) throw new TypeError(`${comparator} needs a list value`);
     const values = new Set(expected);

@@ -21,6 +21,13 @@ export const traceKeys = {
   timeStart: (ms: number) => `${padTime(ms)}#`,
   /** Past the last sort key of a millisecond (`$` follows `#`). */
   timeEnd: (ms: number) => `${padTime(ms)}$`,
+  /**
+   * A trace's link to a run (the run it was made in, `mlflow.sourceRun`, or one it was linked to),
+   * in the trace's partition, indexed in the run's GSI1 partition by the trace's start time: a search
+   * by `run_id` reads the run's traces, not the experiment's.
+   */
+  runLink: (traceId: string, runId: string) => ({ pk: `TRACE#${traceId}`, sk: `RUN#${runId}` }),
+  runPartition: (runId: string) => `RUN#${runId}#TRACES`,
   /** IAM `dynamodb:LeadingKeys` patterns of the items and the index partitions above. */
-  leadingKeyPatterns: { item: 'TRACE#*', experimentPartition: 'EXP#*#TRACES' },
+  leadingKeyPatterns: { item: 'TRACE#*', experimentPartition: 'EXP#*#TRACES', runPartition: 'RUN#*#TRACES' },
 } as const;

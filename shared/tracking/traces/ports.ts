@@ -40,19 +40,24 @@ export interface TraceFields {
 export interface TraceRepository {
   /** The trace, read consistently. */
   get(traceId: string): Promise<StoredTrace | undefined>;
-  /** Traces by id, missing ones left out, in no particular order (BatchGetItem, 100 keys a call). */
-  getMany(traceIds: readonly string[]): Promise<StoredTrace[]>;
   /**
-   * Writes the trace if its stored revision is still `expectedRevision` (`undefined`: if there is
-   * none yet); the written trace carries `revision + 1`. False when another writer came first.
+   * Traces by id, missing ones left out, in no particular order (BatchGetItem, 100 keys a call):
+   * whole, or with `fields`, as `scanByTime` projects them.
    */
-  put(trace: StoredTrace, expectedRevision: number | undefined): Promise<boolean>;
+  getMany(traceIds: readonly string[], fields?: TraceFields): Promise<StoredTrace[]>;
+  /**
+   * Writes the trace if its stored revision is still `previous.revision` (no `previous`: if there is
+   * none yet); the written trace carries the next revision. Its run links (`linkedRuns`) that
+   * `previous` lacked, or all of them when its start time changed, are written first. False when
+   * another writer came first.
+   */
+  put(trace: StoredTrace, previous: StoredTrace | undefined): Promise<boolean>;
   /** Records that `traces.json` holds the first `parts` span parts, if nothing changed since `revision`. */
   markCompacted(traceId: string, parts: number, revision: number): Promise<void>;
-  /** Adds a run to the trace's links; false when the trace does not exist. */
-  addRunLink(traceId: string, runId: string): Promise<boolean>;
-  /** Deletes trace infos (their assessments with them). */
-  deleteMany(traceIds: readonly string[]): Promise<void>;
+  /** Deletes traces' infos (their assessments with them) and their run links. */
+  deleteMany(traces: ReadonlyArray<Pick<StoredTrace, 'traceId' | 'linkedRuns'>>): Promise<void>;
+  /** The traces linked to a run (made in it, or linked), from the run's index partition. */
+  tracesOfRun(runId: string): Promise<Array<{ traceId: string; experimentId: string }>>;
   /**
    * The experiment's traces in start-time order (ties by id), read lazily page by page: whole, or,
    * with `fields`, only their id, start time and those fields (the rest empty).

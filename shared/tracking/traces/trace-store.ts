@@ -1,3 +1,4 @@
+import { jitter } from '../../platform/concurrency.ts';
 import { InvalidStateError, NotImplementedError, ResourceDoesNotExistError } from '../../platform/errors.ts';
 import { storePathOfRoot } from '../artifacts/artifact.service.ts';
 import { isTraceId, type StoredTrace, TRACE_TAGS } from './model.ts';
@@ -20,7 +21,7 @@ export async function updateTrace(
     const current = isTraceId(traceId) ? await traces.get(traceId) : undefined;
     if (!current) throw traceNotFound(traceId);
     const next = await change(current);
-    if (await traces.put(next, current.revision)) return { ...next, revision: current.revision + 1 };
+    if (await traces.put(next, current)) return { ...next, revision: current.revision + 1 };
     await jitter(attempt);
   }
   throw new InvalidStateError(`Trace '${traceId}' is being changed by many writers at once; retry`);
@@ -39,7 +40,7 @@ export async function upsertTrace(
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const current = attempt === 0 && read ? read.trace : await traces.get(traceId);
     const next = await change(current);
-    if (await traces.put(next, current?.revision)) return { ...next, revision: (current?.revision ?? 0) + 1 };
+    if (await traces.put(next, current)) return { ...next, revision: (current?.revision ?? 0) + 1 };
     await jitter(attempt);
   }
   throw new InvalidStateError(`Trace '${traceId}' is being changed by many writers at once; retry`);
@@ -66,9 +67,4 @@ export function traceStorePath(
     );
   }
   return storePathOfRoot(spans, location, `Trace '${trace.traceId}'`);
-}
-
-function jitter(attempt: number): Promise<void> {
-  const ms = Math.random() * Math.min(50, 2 + attempt * 5);
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

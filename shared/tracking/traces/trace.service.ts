@@ -177,6 +177,7 @@ export class TraceService {
         metadata: mergedMetadata,
         assessments,
         clientFinished: true,
+        linkedRuns: linkedRunsOf(current?.linkedRuns ?? [], mergedMetadata),
       };
     });
     return stored;
@@ -202,6 +203,7 @@ export class TraceService {
       state: 'IN_PROGRESS',
       tags,
       metadata,
+      linkedRuns: linkedRunsOf([], metadata),
     };
     await this.traces.put(trace, undefined);
     return trace;
@@ -231,6 +233,7 @@ export class TraceService {
         state: input.state,
         tags: mergedTags,
         metadata: mergedMetadata,
+        linkedRuns: linkedRunsOf(current.linkedRuns, mergedMetadata),
       };
     });
   }
@@ -343,10 +346,11 @@ export class TraceService {
 
   /**
    * `SearchTracesV3`. Scans read only what the filter and order name of each trace (`traceFields`);
-   * the page's traces are then read whole by id. In time order (MLflow's default, newest first, or
-   * oldest first) each experiment's index partition is read page by page from where the last page
-   * ended, in key order, until the page is full; any other order reads the experiments' partitions
-   * through, then filters, sorts and pages in memory.
+   * the page's traces are then read whole by id. A search by `run_id` reads the run's traces from
+   * its index partition. In time order (MLflow's default, newest first, or oldest first) each
+   * experiment's index partition is read page by page from where the last page ended, in key
+   * order, until the page is full; any other order reads the experiments' partitions through, then
+   * filters, sorts and pages in memory.
    */
   async search(input: SearchTracesInput): Promise<TracePage> {
     const maxResults = input.maxResults || TRACE_LIMITS.searchDefaultMaxResults;
@@ -367,7 +371,17 @@ export class TraceService {
     const fields = traceFields(clauses, terms);
     const byTime = timeOrdered(terms);
     let page: { traces: StoredTrace[]; nextPageToken: string | undefined };
-    if (byTime) {
+    const run = clauses.find((clause) => clause.kind === 'run');
+    if (run) {
+      // The run's traces come from its own index partition, whatever the experiment holds.
+      decodePageToken(input.pageToken, fingerprint);
+      const linked = (await this.traces.tracesOfRun(run.value))
+        .filter((entry) => experimentIds.includes(entry.experimentId))
+        .map((entry) => entry.traceId);
+      const candidates = (await this.traces.getMany(linked, fields)).filter(matches);
+      const sorted = paginate(sortTraces(candidates, terms), input.pageToken, maxResults, fingerprint);
+      page = { traces: sorted.items, nextPageToken: sorted.nextPageToken };
+    } else if (byTime) {
       const cursor = parseCursor(decodeCursorPageToken(input.pageToken, fingerprint));
       page = await this.searchByTime(
         experimentIds,
@@ -533,7 +547,7 @@ export class TraceService {
         if (!(error instanceof NotImplementedError)) throw error;
       }
     });
-    await this.traces.deleteMany(doomed.map((trace) => trace.traceId));
+    await this.traces.deleteMany(doomed);
     return doomed.length;
   }
 
@@ -552,8 +566,16 @@ export class TraceService {
         `The run ${runId} must be in the 'active' state. Current state is ${run.lifecycleStage}.`,
       );
     }
-    await mapLimited([...new Set(traceIds)].filter(isTraceId), SPAN_READS, (traceId) =>
-      this.traces.addRunLink(traceId, runId),
+    const found = await this.traces.getMany([...new Set(traceIds)].filter(isTraceId));
+    await mapLimited(
+      found.filter((trace) => !trace.linkedRuns.includes(runId)),
+      SPAN_READS,
+      (trace) =>
+        updateTrace(this.traces, trace.traceId, (current) =>
+          current.linkedRuns.includes(runId)
+            ? current
+            : { ...current, linkedRuns: [...current.linkedRuns, runId] },
+        ),
     );
   }
 
@@ -771,6 +793,20 @@ function smallest(values: readonly bigint[]): bigint {
 function largest(values: readonly bigint[]): bigint {
   // biome-ignore lint/complexity/useMathMinMax: Math.max does not take bigints (span times are nanoseconds past 2^53).
   return values.reduce((max, value) => (value > max ? value : max));
+}
+
+/**
+ * A trace's run links: the runs it was linked to, and the run it was made in (`mlflow.sourceRun`),
+ * so that a search by `run_id` finds both in the run's index partition.
+ */
+function linkedRunsOf(linked: readonly string[], metadata: Map<string, string>): string[] {
+  const source = metadata.get(TRACE_METADATA.sourceRun);
+  return source && !linked.includes(source) && isRunId(source) ? [...linked, source] : [...linked];
+}
+
+/** Run ids are 32 hex digits in MLflow; anything that could not be a key part is not linked. */
+function isRunId(value: string): boolean {
+  return value.length > 0 && value.length <= 256 && ![...value].some((char) => char < ' ');
 }
 
 function checkTime(name: string, value: number): void {

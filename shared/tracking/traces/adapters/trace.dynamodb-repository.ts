@@ -44,6 +44,7 @@ interface TraceItem {
   spanBytes: number;
   compactedParts: number;
   clientFinished?: boolean | undefined;
+  /** Runs the trace is linked to (its `mlflow.sourceRun`, and `LinkTracesToRun`), each with a link item. */
   linkedRuns?: Set<string> | undefined;
   revision: number;
 }
@@ -74,8 +75,9 @@ export class DynamoTraceRepository implements TraceRepository {
     return Item ? fromItem(Item as TraceItem) : undefined;
   }
 
-  async getMany(traceIds: readonly string[]): Promise<StoredTrace[]> {
+  async getMany(traceIds: readonly string[], fields?: TraceFields): Promise<StoredTrace[]> {
     const unique = [...new Set(traceIds)];
+    const projected = fields === undefined ? undefined : projection(fields);
     const traces: StoredTrace[] = [];
     for (let i = 0; i < unique.length; i += BATCH_GET) {
       let keys: Array<Record<string, unknown>> = unique
@@ -85,7 +87,17 @@ export class DynamoTraceRepository implements TraceRepository {
       for (let attempt = 0; keys.length > 0; attempt++) {
         if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
         const output = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: keys,
+                ConsistentRead: true,
+                ...(projected
+                  ? { ProjectionExpression: projected.expression, ExpressionAttributeNames: projected.names }
+                  : {}),
+              },
+            },
+          }),
         );
         for (const item of output.Responses?.[this.tableName] ?? []) traces.push(fromItem(item as TraceItem));
         keys = (output.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Array<Record<string, unknown>>;
@@ -94,9 +106,14 @@ export class DynamoTraceRepository implements TraceRepository {
     return traces;
   }
 
-  async put(trace: StoredTrace, expectedRevision: number | undefined): Promise<boolean> {
+  async put(trace: StoredTrace, previous: StoredTrace | undefined): Promise<boolean> {
+    const expectedRevision = previous?.revision;
     const item = toItem({ ...trace, revision: (expectedRevision ?? 0) + 1 });
     checkSize(item);
+    // Links first: a reader meets a link only with its trace's item naming it, or ignores it.
+    const moved = previous !== undefined && previous.requestTime !== trace.requestTime;
+    const links = trace.linkedRuns.filter((runId) => moved || !previous?.linkedRuns.includes(runId));
+    await this.writeAll(links.map((runId) => ({ PutRequest: { Item: linkItem(trace, runId) } })));
     try {
       await this.client.send(
         new PutCommand({
@@ -138,36 +155,49 @@ export class DynamoTraceRepository implements TraceRepository {
     }
   }
 
-  async addRunLink(traceId: string, runId: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: traceKeys.item(traceId),
-          UpdateExpression: 'ADD #runs :run, #revision :one',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#runs': 'linkedRuns', '#revision': 'revision' },
-          ExpressionAttributeValues: { ':run': new Set([runId]), ':one': 1 },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  async deleteMany(traces: ReadonlyArray<Pick<StoredTrace, 'traceId' | 'linkedRuns'>>): Promise<void> {
+    await this.writeAll(
+      traces.flatMap((trace) => [
+        { DeleteRequest: { Key: traceKeys.item(trace.traceId) } },
+        ...trace.linkedRuns.map((runId) => ({
+          DeleteRequest: { Key: traceKeys.runLink(trace.traceId, runId) },
+        })),
+      ]),
+    );
   }
 
-  async deleteMany(traceIds: readonly string[]): Promise<void> {
-    for (let i = 0; i < traceIds.length; i += BATCH_WRITE) {
-      let requests: Array<Record<string, unknown>> = traceIds
-        .slice(i, i + BATCH_WRITE)
-        .map((id) => ({ DeleteRequest: { Key: traceKeys.item(id) } }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
+  async tracesOfRun(runId: string): Promise<Array<{ traceId: string; experimentId: string }>> {
+    const found: Array<{ traceId: string; experimentId: string }> = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: TRACKING_INDEXES.gsi1,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': traceKeys.runPartition(runId) },
+          ProjectionExpression: 'traceId, experimentId',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        found.push({ traceId: String(item.traceId), experimentId: String(item.experimentId) });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return found;
+  }
+
+  /** BatchWriteItem in chunks of 25, unprocessed requests sent again until none are left. */
+  private async writeAll(requests: Array<Record<string, unknown>>): Promise<void> {
+    for (let i = 0; i < requests.length; i += BATCH_WRITE) {
+      let chunk = requests.slice(i, i + BATCH_WRITE);
+      for (let attempt = 0; chunk.length > 0; attempt++) {
         if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
         const output = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests as never } }),
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: chunk as never } }),
         );
-        requests = (output.UnprocessedItems?.[this.tableName] ?? []) as Array<Record<string, unknown>>;
+        chunk = (output.UnprocessedItems?.[this.tableName] ?? []) as Array<Record<string, unknown>>;
       }
     }
   }
@@ -220,9 +250,27 @@ export class DynamoTraceRepository implements TraceRepository {
   }
 }
 
-/** The item of a trace as this repository writes it (exported for tests and benchmarks that seed many). */
-export function traceItem(trace: StoredTrace): Record<string, unknown> {
-  return toItem(trace) as unknown as Record<string, unknown>;
+/**
+ * The items of a trace as this repository writes them, its run links and itself (exported for
+ * benchmarks that seed many traces).
+ */
+export function traceItems(trace: StoredTrace): Array<Record<string, unknown>> {
+  return [
+    ...trace.linkedRuns.map((runId) => linkItem(trace, runId)),
+    toItem(trace) as unknown as Record<string, unknown>,
+  ];
+}
+
+/** A trace's link to a run, sorted in the run's partition by the trace's start time. */
+function linkItem(trace: StoredTrace, runId: string): Record<string, unknown> {
+  return {
+    ...traceKeys.runLink(trace.traceId, runId),
+    gsi1pk: traceKeys.runPartition(runId),
+    gsi1sk: traceKeys.experimentSort(trace.requestTime, trace.traceId),
+    entity: 'trace-run-link',
+    traceId: trace.traceId,
+    experimentId: trace.experimentId,
+  };
 }
 
 function toItem(trace: StoredTrace): TraceItem {

@@ -15,7 +15,7 @@
  * search does (`SearchTraceUtils._does_trace_match_clause`).
  */
 import { InvalidParameterError } from '../../../platform/errors.ts';
-import { LikePattern, numberTest } from '../../search/search-filter.evaluator.ts';
+import { stringTest as comparisonOf, numberTest } from '../../search/search-filter.evaluator.ts';
 import { TokenCursor, tokenize } from '../../search/search-filter.parser.ts';
 import type { Assessment } from '../assessment.model.ts';
 import { type TraceInfo, traceEndTime } from '../model.ts';
@@ -453,33 +453,14 @@ function toClause(condition: RawCondition): TraceClause {
 // Matching
 // ---------------------------------------------------------------------------------------------
 
+/** MLflow's string comparisons, and RLIKE: Postgres' `~` and SQLite's REGEXP, a match anywhere. */
 function stringTest(
   comparator: TraceComparator,
   expected: string | string[] | null,
 ): (actual: string) => boolean {
-  switch (comparator) {
-    case 'IN':
-    case 'NOT IN': {
-      const values = new Set(expected as string[]);
-      return comparator === 'IN' ? (actual) => values.has(actual) : (actual) => !values.has(actual);
-    }
-    case '=':
-      return (actual) => actual === expected;
-    case '!=':
-      return (actual) => actual !== expected;
-    case 'LIKE':
-    case 'ILIKE': {
-      const pattern = new LikePattern(expected as string, comparator === 'ILIKE');
-      return (actual) => pattern.test(actual);
-    }
-    case 'RLIKE': {
-      // Postgres' `~` and SQLite's REGEXP: a match anywhere in the value.
-      const regex = new RegExp(expected as string, 'u');
-      return (actual) => regex.test(actual);
-    }
-    default:
-      throw new TypeError(`Comparator ${comparator} does not apply to strings`);
-  }
+  if (comparator !== 'RLIKE') return comparisonOf(comparator, expected);
+  const regex = new RegExp(expected as string, 'u');
+  return (actual) => regex.test(actual);
 }
 
 /** A trace's numeric attribute as the SQL store computes it (`end_time` = start + coalesce(duration, 0)). */
