@@ -234,7 +234,7 @@ export async function tracesBench(): Promise<void> {
       const after = counters();
       ingestRows.push([
         label,
-        INGEST_TRACES,
+        String(INGEST_TRACES),
         seconds,
         INGEST_TRACES / seconds,
         stats.p50,
@@ -325,16 +325,17 @@ export async function tracesBench(): Promise<void> {
         const after = counters();
         searchRows.push([
           label,
-          n,
+          String(n),
           stats.p50,
           stats.p99,
           requestsPerCall(after.dynamo, before.dynamo, n).text,
           requestsPerCall(after.s3, before.s3, n).text,
         ]);
       } catch (error) {
-        searchRows.push([label, 0, '-', '-', `failed: ${(error as Error).message.slice(0, 120)}`, '-']);
+        searchRows.push([label, '0', '-', '-', `failed: ${(error as Error).message.slice(0, 120)}`, '-']);
       }
-      process.stdout.write(`  ${searchRows.at(-1)?.join('  ')}\n`);
+      const row = searchRows.at(-1) ?? [];
+      process.stdout.write(`(${label}: p50 ${typeof row[2] === 'number' ? row[2].toFixed(1) : row[2]} ms)\n`);
       return first;
     };
     const page1 = await measure('default order (newest first), 100', 20, {}, 100);
