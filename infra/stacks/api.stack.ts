@@ -27,11 +27,14 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ACCESS_INDEXES, grantKeys, tokenKeys } from '../../shared/access/keys.ts';
+import type { ResourceKind } from '../../shared/access/model.ts';
+import { REGISTRY_LISTINGS, registryKeys } from '../../shared/registry/keys.ts';
 import { DELIVERABLE_REGISTRY_EVENTS } from '../../shared/registry/webhooks/registry-events.mapper.ts';
 import { experimentKeys, runKeys, TRACKING_INDEXES } from '../../shared/tracking/keys.ts';
 import { loggedModelKeys } from '../../shared/tracking/logged-models/keys.ts';
 import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME } from '../../shared/tracking/model.ts';
 import { traceKeys } from '../../shared/tracking/traces/keys.ts';
+import { type Alarms, alarmOnDeadLetters } from '../constructs/alarms.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
 
 /** The MLflow API prefixes; every MLflow route is served under both, as MLflow's server does. */
@@ -80,34 +83,38 @@ export interface RunwayApis {
 /**
  * Configures `fn` to check access (`createHttpHandler`'s default, or `shared/serving/`): the admin
  * principals (with the local runtime's IAM identity when synthesized for it, as for the API
- * functions), the default permission, the access table's name, and reads of registered models'
- * grants only: GetItem of `MODEL#` items, and with `searches` the Query of GSI1 that filters a
- * listing to the caller's readable models (its partition is the user's: `GRANTS#<user>`).
+ * functions), the default permission, the access table's name, and reads of grants only: GetItem of
+ * the grant items of `kinds` (`MODEL#`, `EXP#`; never a token), and with `searches` the Query of GSI1
+ * that filters a listing to the caller's readable resources (its partition is the user's:
+ * `GRANTS#<user>`).
  */
 export function bindAccessChecks(
   fn: RunwayFunction,
   access: AccessSettings,
-  options: { searches: boolean },
+  options: { searches: boolean; kinds?: readonly ResourceKind[] },
 ): void {
   fn.addEnvironment('RUNWAY_ADMIN_PRINCIPALS', adminPrincipals(fn, access.adminPrincipals).join(','));
   fn.addEnvironment('RUNWAY_DEFAULT_PERMISSION', access.defaultPermission ?? 'READ');
   fn.addEnvironment('ACCESS_TABLE_NAME', access.table.tableName);
-  const byLeadingKeys = (actions: string[], resource: string, pattern: string) =>
+  const byLeadingKeys = (actions: string[], resource: string, patterns: string[]) =>
     new PolicyStatement({
       actions,
       resources: [resource],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [pattern] } },
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns } },
     });
+  const kinds = options.kinds ?? ['registered_model'];
   fn.allow(
-    byLeadingKeys(['dynamodb:GetItem'], access.table.tableArn, grantKeys.leadingKeyPatterns.registered_model),
+    byLeadingKeys(
+      ['dynamodb:GetItem'],
+      access.table.tableArn,
+      kinds.map((kind) => grantKeys.leadingKeyPatterns[kind]),
+    ),
   );
   if (options.searches) {
     fn.allow(
-      byLeadingKeys(
-        ['dynamodb:Query'],
-        `${access.table.tableArn}/index/${ACCESS_INDEXES.gsi1}`,
+      byLeadingKeys(['dynamodb:Query'], `${access.table.tableArn}/index/${ACCESS_INDEXES.gsi1}`, [
         `${grantKeys.userPartition('')}*`,
-      ),
+      ]),
     );
   }
 }
@@ -173,6 +180,8 @@ export interface ApiStackProps extends StackProps {
   rateLimit?: number;
   /** @default 1000 */
   burstLimit?: number;
+  /** Where the webhook dead-letter alarm goes. */
+  alarms: Alarms;
 }
 
 /**
@@ -219,12 +228,20 @@ export class ApiStack extends Stack {
       entry: 'functions/registry-api.ts',
       description: 'MLflow model registry API; publishes registry events',
     })
+      // Models, their versions and aliases (never the webhooks' items, whose secrets it has no use for),
+      // the three listings of GSI1, and the run item a version's `runs:/` source names.
       .bindTable(props.registryTable, {
         accessMode: 'readWrite',
         envName: 'REGISTRY_TABLE_NAME',
-        indexes: ['gsi1'],
+        leadingKeys: [registryKeys.partition('*')],
+        indexes: { gsi1: REGISTRY_LISTINGS },
       })
-      .bindTable(props.trackingTable, { accessMode: 'read', envName: 'TRACKING_TABLE_NAME' })
+      // The run a `runs:/` source names and the logged model a `models:/` source names (read).
+      .bindTable(props.trackingTable, {
+        accessMode: 'read',
+        envName: 'TRACKING_TABLE_NAME',
+        leadingKeys: [runKeys.partition('*'), loggedModelKeys.item('*').pk],
+      })
       .bindEventBus(props.eventBus, { envName: 'EVENT_BUS_NAME' })
       // A version made from an MLflow 3 logged model is listed in the model's `mlflow.modelVersions`
       // tag, as MLflow's server does: one conditional UpdateItem of logged-model items, nothing else.
@@ -325,28 +342,21 @@ export class ApiStack extends Stack {
         resources: [props.accessTable.tableArn],
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [pattern] } },
       });
-    const readers = [
-      this.trackingFunction,
-      this.registryFunction,
-      this.artifactsFunction,
-      this.tracesFunction,
-      this.accessFunction,
-    ];
-    for (const fn of [...readers, this.webhooksFunction]) {
+    const access: AccessSettings = {
+      table: props.accessTable,
+      adminPrincipals: props.adminPrincipals,
+      defaultPermission: props.defaultPermission,
+    };
+    // Grants of experiments and models, never a token (the authorizer and the access API read those).
+    const both: ResourceKind[] = ['experiment', 'registered_model'];
+    bindAccessChecks(this.trackingFunction, access, { searches: true, kinds: both });
+    bindAccessChecks(this.registryFunction, access, { searches: true, kinds: both });
+    bindAccessChecks(this.artifactsFunction, access, { searches: false, kinds: both });
+    // Traces check their experiments' grants; a trace search names its experiments, so it lists none.
+    bindAccessChecks(this.tracesFunction, access, { searches: false, kinds: ['experiment'] });
+    for (const fn of [this.accessFunction, this.webhooksFunction]) {
       fn.addEnvironment('RUNWAY_ADMIN_PRINCIPALS', admins.join(','));
       fn.addEnvironment('RUNWAY_DEFAULT_PERMISSION', props.defaultPermission ?? 'READ');
-    }
-    for (const fn of [
-      this.trackingFunction,
-      this.registryFunction,
-      this.artifactsFunction,
-      this.tracesFunction,
-    ]) {
-      fn.bindTable(props.accessTable, {
-        accessMode: 'read',
-        envName: 'ACCESS_TABLE_NAME',
-        indexes: ['gsi1'],
-      });
     }
     // Webhook routes are for admins only: the function never reads a grant.
     this.webhooksFunction.addEnvironment('ACCESS_TABLE_NAME', props.accessTable.tableName);
@@ -538,7 +548,11 @@ export class ApiStack extends Stack {
       environment,
     })
       // Reads webhooks and the models payloads need; writes dead letters only.
-      .bindTable(props.registryTable, { accessMode: 'read', envName: 'REGISTRY_TABLE_NAME' })
+      .bindTable(props.registryTable, {
+        accessMode: 'read',
+        envName: 'REGISTRY_TABLE_NAME',
+        leadingKeys: ['WEBHOOK*', registryKeys.partition('*')],
+      })
       .allow(webhookItems(['dynamodb:PutItem']));
 
     const deadLetters = new Queue(this, 'WebhookDeadLetterQueue', {
@@ -550,6 +564,13 @@ export class ApiStack extends Stack {
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is the dead-letter queue of webhook delivery; nothing consumes it but operators',
     });
+    alarmOnDeadLetters(
+      this,
+      'WebhookDeadLetterAlarm',
+      deadLetters,
+      props.alarms,
+      'A registry event webhook delivery could not handle',
+    );
     delivery.configureAsyncInvoke({
       retryAttempts: 2,
       maxEventAge: Duration.hours(1),
