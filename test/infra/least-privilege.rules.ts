@@ -104,7 +104,8 @@ export const OBJECT_DELETERS: ReadonlyArray<{ role: RegExp; reason: string; file
   },
   {
     role: /\/TracesFunctionRole$/,
-    reason: "MLflow's DeleteTraces removes the traces' span files (the trace's traces/<id>/ folder, deleteTree)",
+    reason:
+      "MLflow's DeleteTraces removes the traces' span files (the trace's traces/<id>/ folder, deleteTree)",
     file: 'shared/tracking/artifacts/adapters/artifact.s3-store.ts',
     call: 'new DeleteObjectsCommand(',
   },
