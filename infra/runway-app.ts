@@ -58,6 +58,7 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     trackingTable: stateful.trackingTable,
     registryTable: stateful.registryTable,
     artifactBucket: stateful.artifactBucket,
+    accessLogBucket: stateful.accessLogBucket,
     artifactAccessPolicy: stateful.artifactAccessPolicy,
     traceSpansPolicy: stateful.traceSpansPolicy,
     eventBus: stateful.eventBus,
@@ -103,6 +104,8 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     artifactPolicy: stateful.pipelineArtifactPolicy,
     trainingJobDataPolicy: stateful.trainingJobDataPolicy,
     eventBus: stateful.eventBus,
+    apis: api.apis,
+    access,
     trainingImageRepositories: options.trainingImageRepositories ?? ['runway-training'],
     alarms: stateful.alarms,
   });

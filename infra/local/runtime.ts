@@ -13,6 +13,7 @@ import { LocalApiGateway } from './api-gateway.ts';
 import { LocalAwsEndpoint } from './aws-api-server.ts';
 import { createAwsSdkCaller } from './aws-sdk-call.ts';
 import { CloudTemplate } from './cloud-template.ts';
+import { ConsoleAssets } from './console-assets.ts';
 import { type DynamoEmulator, startDynamoEmulator } from './emulators/dynamodb.ts';
 import { type S3Emulator, startS3Emulator } from './emulators/s3.ts';
 import { LocalEventBus } from './events/local-event-bus.ts';
@@ -53,6 +54,11 @@ export interface LocalRuntimeOptions {
   runJob?: TaskEnvironment['runJob'];
   /** Stops a job `runJob` runs, when its execution is stopped or times out. @default none */
   stopJob?: TaskEnvironment['stopJob'];
+  /**
+   * The console's built bundle, served at `/` beside the API (`infra/local/console-assets.ts`);
+   * `false` serves the API alone. @default `console/dist`
+   */
+  consoleDir?: string | false;
 }
 
 /** A start-up failure the user can act on; its message is one line. */
@@ -112,7 +118,12 @@ export class LocalRuntime {
 
     // Bind the API port first, so a port in use fails fast; answer 503 until everything is up.
     let gateway: LocalApiGateway | undefined;
+    const consoleAssets = options.consoleDir === false ? undefined : new ConsoleAssets(options.consoleDir);
+    // A path is the API's when a route other than `$default` matches it (the console never shadows one).
+    const claimedByApi = (method: string, pathname: string) =>
+      gateway?.match(method, pathname)?.routeKey !== '$default';
     const server = createServer((request, response) => {
+      if (consoleAssets?.serve(request, response, claimedByApi)) return;
       if (!gateway) {
         response.writeHead(503, { 'content-type': 'application/json' });
         response.end('{"message":"Runway is starting"}');
@@ -423,7 +434,8 @@ function functionSpecs(template: CloudTemplate): LocalFunctionSpec[] {
   });
 }
 
-function stateMachineDefinition(
+/** A state machine's definition from the template, its substitutions applied. */
+export function stateMachineDefinition(
   template: CloudTemplate,
   machine: ReturnType<CloudTemplate['resourcesOfType']>[number],
 ): unknown {

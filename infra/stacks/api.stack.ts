@@ -1,5 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
+  CorsHttpMethod,
+  type CorsPreflightOptions,
   HttpApi,
   HttpAuthorizer,
   HttpMethod,
@@ -35,6 +37,7 @@ import { loggedModelKeys } from '../../shared/tracking/logged-models/keys.ts';
 import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME } from '../../shared/tracking/model.ts';
 import { traceKeys } from '../../shared/tracking/traces/keys.ts';
 import { type Alarms, alarmOnDeadLetters } from '../constructs/alarms.ts';
+import { ConsoleHosting } from '../constructs/console-hosting.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
 
 /** The MLflow API prefixes; every MLflow route is served under both, as MLflow's server does. */
@@ -162,10 +165,21 @@ export function addApiRoutes(
   }
 }
 
+/** A construct id from a route path: `/ajax-api/2.0/runway/endpoints/{proxy+}` -> `AjaxApi20RunwayEndpointsProxy`. */
+export function routeIdOf(path: string): string {
+  return path
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
 export interface ApiStackProps extends StackProps {
   trackingTable: ITable;
   registryTable: ITable;
   artifactBucket: IBucket;
+  /** Where the public distribution writes its logs (`StatefulStack.accessLogBucket`). */
+  accessLogBucket: IBucket;
   artifactAccessPolicy: IManagedPolicy;
   /** Span files of traces (`StatefulStack.traceSpansPolicy`). */
   traceSpansPolicy: IManagedPolicy;
@@ -207,6 +221,8 @@ export class ApiStack extends Stack {
   readonly platformFunction: RunwayFunction;
   readonly webhooksFunction: RunwayFunction;
   readonly webhookDeliveryFunction: RunwayFunction;
+  /** The console's bucket and distribution (on AWS; the local runtime serves the console itself). */
+  readonly console: ConsoleHosting | undefined;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -306,6 +322,26 @@ export class ApiStack extends Stack {
     this.api = this.defineApi('HttpApi', new HttpIamAuthorizer(), props, {
       description: 'Runway: MLflow-compatible tracking and registry API (IAM: SigV4-signed requests)',
     });
+    // The console (on AWS): static files behind CloudFront, calling the token API, whose CORS admits
+    // the console's origin and no other. The local runtime serves the console beside the API itself.
+    const local = [true, 'true'].includes(this.node.tryGetContext(LOCAL_CONTEXT));
+    this.console = local
+      ? undefined
+      : new ConsoleHosting(this, 'Console', { logBucket: props.accessLogBucket });
+    const consoleDistribution = this.console?.ownDistribution(props.accessLogBucket);
+    const tokenApiCors = consoleDistribution && {
+      allowOrigins: [`https://${consoleDistribution.distributionDomainName}`],
+      allowMethods: [
+        CorsHttpMethod.GET,
+        CorsHttpMethod.POST,
+        CorsHttpMethod.PUT,
+        CorsHttpMethod.PATCH,
+        CorsHttpMethod.DELETE,
+      ],
+      allowHeaders: ['authorization', 'content-type'],
+      exposeHeaders: ['x-request-id'],
+      maxAge: Duration.hours(1),
+    };
     const tokenAuthorizer = new HttpLambdaAuthorizer('TokenAuthorizer', this.authorizerFunction, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       // No identity source, so API Gateway calls the authorizer without an Authorization header too (it
@@ -316,7 +352,15 @@ export class ApiStack extends Stack {
     });
     this.tokenApi = this.defineApi('TokenApi', tokenAuthorizer, props, {
       description: 'Runway: MLflow-compatible tracking and registry API (Runway tokens)',
+      ...(tokenApiCors ? { cors: tokenApiCors } : {}),
     });
+    if (this.console && consoleDistribution) {
+      this.console.deploy({ apiUrl: this.tokenApi.apiEndpoint });
+      new CfnOutput(this, 'ConsoleUrl', {
+        value: `https://${consoleDistribution.distributionDomainName}`,
+        description: 'The Runway console (sign in with a Runway token)',
+      });
+    }
     // Bound by the token API's routes above, so its id exists.
     this.apis = { iam: this.api, token: this.tokenApi, tokenAuthorizerId: tokenAuthorizer.authorizerId };
     new CfnOutput(this, 'ApiUrl', {
@@ -372,7 +416,7 @@ export class ApiStack extends Stack {
     id: string,
     authorizer: IHttpRouteAuthorizer,
     props: ApiStackProps,
-    options: { description: string },
+    options: { description: string; cors?: CorsPreflightOptions },
   ): HttpApi {
     // Construct ids of the first API stay as they were, so an update does not replace its integrations.
     const integration = (name: string, fn: RunwayFunction) =>
@@ -382,6 +426,7 @@ export class ApiStack extends Stack {
       createDefaultStage: false,
       defaultAuthorizer: authorizer,
       defaultIntegration: integration('DefaultIntegration', this.platformFunction),
+      ...(options.cors ? { corsPreflight: options.cors } : {}),
     });
     const accessLogs = new LogGroup(this, id === 'HttpApi' ? 'AccessLogs' : `${id}AccessLogs`, {
       retention: RetentionDays.THREE_MONTHS,
@@ -420,6 +465,8 @@ export class ApiStack extends Stack {
       route(`${prefix}/mlflow/experiments/permissions/{proxy+}`, access);
       route(`${prefix}/mlflow/registered-models/permissions/{proxy+}`, access);
       route(`${prefix}/runway/tokens/{proxy+}`, access);
+      // Who the caller is (the console's Access page, and its check of a token at sign-in).
+      route(`${prefix}/runway/whoami`, access);
     }
     // MLflow 3 serves its trace API under /api/3.0; anything else there is the tracking function's
     // JSON 404 or 501.

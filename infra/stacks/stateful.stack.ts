@@ -46,6 +46,8 @@ export class StatefulStack extends Stack {
   readonly accessTable: Table;
   /** Run artifacts and registered model files. */
   readonly artifactBucket: Bucket;
+  /** Access logs of the artifact bucket (S3 server access logs) and of the distribution (CloudFront). */
+  readonly accessLogBucket: Bucket;
   /**
    * Object access to the artifact bucket for the functions that proxy and presign artifacts. Defined
    * here, beside the bucket, so its one wildcard (`<bucket>/*`, objects under arbitrary keys) is
@@ -102,7 +104,7 @@ export class StatefulStack extends Stack {
     // Tokens by id and grants by resource; GSI1 lists all tokens and one user's grants.
     this.accessTable = contextTable(this, 'AccessTable');
 
-    const accessLogs = new Bucket(this, 'AccessLogBucket', {
+    this.accessLogBucket = new Bucket(this, 'AccessLogBucket', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
@@ -110,6 +112,7 @@ export class StatefulStack extends Stack {
       lifecycleRules: [{ expiration: Duration.days(365) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    const accessLogs = this.accessLogBucket;
     Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This bucket receives the artifact bucket access logs; logging it to itself would loop',

@@ -198,6 +198,18 @@ const onEndpoint = (need: Need): AccessRule => ({
   resources: (input) => [{ kind: 'endpoint', id: String(input.name) }],
 });
 
+/**
+ * The experiment a pipeline's dataset belongs to: a `mlflow-artifacts:/<experiment id>/...` path is
+ * that experiment's; any other location (`mlflow-artifacts:/datasets/...`, `s3://...`) is outside
+ * every experiment and gets the default permission, as artifact paths of that shape do.
+ */
+const datasetExperiment = (uri: unknown): ResourceRef[] => {
+  const text = String(uri ?? '');
+  return artifactExperiment(
+    text.startsWith('mlflow-artifacts:') ? text.slice('mlflow-artifacts:'.length) : '',
+  );
+};
+
 /** Rules by `METHOD path`, with the path as the operation declares it (below `/api/2.0/`). */
 export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   'GET /health': { kind: 'public' },
@@ -359,6 +371,7 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   },
   'DELETE runway/endpoints/{name}': onEndpoint('delete'),
   'GET runway/endpoints/{name}/deployments': onEndpoint('read'),
+  'GET runway/endpoints/{name}/statistics': onEndpoint('read'),
   'POST runway/endpoints/{name}/deploy': onEndpoint('update'),
 
   // Webhooks send registry data to any URL: admins only.
@@ -370,6 +383,30 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   'POST mlflow/webhooks/{webhook_id}/test': { kind: 'admin' },
 
   // Runway's tokens: the token service lets admins do anything and users see and revoke their own.
+  // The training pipeline (`runway/pipelines/...`): starting one registers a version of the model
+  // it names (EDIT, as creating a version is) from a dataset the caller may edit too; an execution is
+  // read as its model is, and a listing holds only executions of readable models.
+  'POST runway/pipelines/executions': {
+    kind: 'resources',
+    need: 'update',
+    resources: (input) => [model(input.input?.modelName), ...datasetExperiment(input.input?.datasetUri)],
+  },
+  'GET runway/pipelines/executions': {
+    kind: 'search',
+    filter: {
+      items: 'executions',
+      kind: 'registered_model',
+      resourceOf: (item) => String(item.model_name ?? ''),
+    },
+  },
+  'GET runway/pipelines/executions/{name}': {
+    kind: 'result',
+    need: 'read',
+    resources: (output) => [model(output.execution?.model_name ?? '')],
+  },
+
+  // Who the caller is: every authenticated caller may ask about themselves.
+  'GET runway/whoami': { kind: 'authenticated' },
   'POST runway/tokens/create': { kind: 'authenticated' },
   'GET runway/tokens/list': { kind: 'authenticated' },
   'POST runway/tokens/revoke': { kind: 'authenticated' },

@@ -163,6 +163,22 @@ export interface DeployStarter {
   ): Promise<{ deploymentId: string; executionArn: string | null; version: string }>;
 }
 
+/** A variant's serving statistics in one interval (what the model server recorded). */
+export interface StatsPoint {
+  start: number;
+  invocations: number;
+  errors: number;
+  clientErrors: number;
+  errorRate: number;
+  p50LatencyMs: number | null;
+  p99LatencyMs: number | null;
+}
+
+/** Reads the model server's per-version statistics of an endpoint over time (`shared/serving/variant-stats.ts`). */
+export interface StatsReader {
+  series(endpointName: string, version: string, sinceMs: number, resolutionMs: number): Promise<StatsPoint[]>;
+}
+
 export interface Clock {
   now(): number;
 }

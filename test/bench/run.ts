@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- startup|api|bundles|tracking|traces|artifacts|registry|serving|deploy|auth|pipeline|all]`: measures what the issues name and prints it. Nothing
+ * `npm run bench [-- startup|api|bundles|tracking|traces|artifacts|registry|serving|deploy|auth|pipeline|console|all]`: measures what the issues name and prints it. Nothing
  * here asserts a time: a slow machine makes slow figures, not failed builds.
  */
 
@@ -12,6 +12,7 @@ import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { defineRunwayApp } from '../../infra/runway-app.ts';
 import { artifacts1GB } from './artifacts.bench.ts';
 import { authBench } from './auth.bench.ts';
+import { consoleBench } from './console.bench.ts';
 import { deployBench } from './deploy.bench.ts';
 import { pipelineBench } from './pipeline.bench.ts';
 import { registryBench } from './registry.bench.ts';
@@ -36,6 +37,7 @@ const benches: Record<string, () => Promise<void>> = {
   serving: servingBench,
   auth: authBench,
   pipeline: pipelineBench,
+  console: consoleBench,
 };
 
 async function main(): Promise<void> {

@@ -147,6 +147,44 @@ const ARTIFACT_OBJECT_ACTIONS = [
   's3:ListMultipartUploadParts',
 ];
 
+/** CDK's BucketDeployment provider: uploads the console's bundle at deploy time (aws-cdk-lib's, not Runway's code). */
+const CONSOLE_UPLOADER = /\/CustomCDKBucketDeployment[0-9A-F]+[0-9]+MiBServiceRole$/;
+
+/** The console's upload and the pipelines API's reads of its executions. */
+const CONSOLE_WILDCARDS: readonly WildcardEntry[] = [
+  {
+    actions: ['s3:GetObject*', 's3:GetBucket*', 's3:List*'],
+    resource: /:s3:::cdk-hnb659fds-assets-[^/]+(\/\*)?$/,
+    roles: CONSOLE_UPLOADER,
+    reason:
+      "The console upload reads the bundle's zip from CDK's bootstrap asset bucket (a content-hashed key)",
+  },
+  {
+    actions: [
+      's3:GetObject*',
+      's3:GetBucket*',
+      's3:List*',
+      's3:DeleteObject*',
+      's3:PutObject',
+      's3:PutObjectLegalHold',
+      's3:PutObjectRetention',
+      's3:PutObjectTagging',
+      's3:PutObjectVersionTagging',
+      's3:Abort*',
+    ],
+    resource: /^<ConsoleBucket\.Arn>(\/\*)?$/,
+    roles: CONSOLE_UPLOADER,
+    reason:
+      "The console upload (aws-cdk-lib's grant) replaces the files of the console's own bucket, which holds nothing else",
+  },
+  {
+    actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+    resource: /:states:[^:]*:[^:]*:execution:<TrainingStateMachine\.Name>:\*$/,
+    roles: /\/PipelinesApiFunctionRole$/,
+    reason: "The pipelines API reads the training pipeline's executions, which are named per run",
+  },
+];
+
 export const WILDCARDS: readonly WildcardEntry[] = [
   {
     actions: [
@@ -241,10 +279,17 @@ export const WILDCARDS: readonly WildcardEntry[] = [
     reason:
       "Runs' and logged models' files (what pipelines write, SageMaker reads and writes) sit under their artifacts/ folder",
   },
+  ...CONSOLE_WILDCARDS,
 ];
 
 /** Services whose roles must be conditioned on the source account and resource (confused deputy). */
 export const SOURCE_CONDITIONED = ['sagemaker.amazonaws.com', 'states.amazonaws.com'];
 
-/** AWS managed policies a role may attach, with why (none so far). */
-export const AWS_MANAGED_POLICIES: ReadonlyArray<{ arn: RegExp; reason: string }> = [];
+/** AWS managed policies a role may attach, with why. */
+export const AWS_MANAGED_POLICIES: ReadonlyArray<{ arn: RegExp; roles?: RegExp; reason: string }> = [
+  {
+    arn: /:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole$/,
+    roles: CONSOLE_UPLOADER,
+    reason: "CDK's BucketDeployment provider writes its own logs with it; aws-cdk-lib sets its role",
+  },
+];

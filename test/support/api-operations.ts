@@ -21,6 +21,9 @@ export async function apiOperations(
     '../../shared/deployments/endpoints/endpoints.module.ts'
   );
   const { createTracesApi, tracesConfig } = await import('../../shared/tracking/traces/traces.module.ts');
+  const { createPipelinesApi, pipelinesApiConfig } = await import(
+    '../../shared/pipelines/api/pipelines-api.module.ts'
+  );
   const { platformOperations } = await import('../../shared/platform/http/platform.routes.ts');
   return {
     tracking: createTrackingApi(trackingConfig(env)).operations,
@@ -30,6 +33,13 @@ export async function apiOperations(
     webhooks: createWebhooksApi(webhooksConfig(env)).operations,
     access: createAccessApi(env).operations,
     deployments: createEndpointsApi(endpointsConfig(env)).operations,
+    // The pipelines API needs its state machine's ARN only to call it; listing routes calls nothing.
+    pipelines: createPipelinesApi(
+      pipelinesApiConfig({
+        PIPELINE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:runway-training',
+        ...env,
+      }),
+    ),
     platform: platformOperations('test'),
   };
 }

@@ -154,6 +154,27 @@ export interface DeploymentWire {
   end_time: number | null;
 }
 
+/** `GET runway/endpoints/{name}/statistics`: per version, the model server's statistics over time. */
+export interface EndpointStatisticsWire {
+  /** The interval of each point, in ms (a multiple of the server's 10-second buckets). */
+  resolution_ms: number;
+  /** The first interval's start (epoch ms). */
+  since: number;
+  versions: Array<{
+    version: string;
+    /** Intervals with invocations, oldest first. */
+    points: Array<{
+      time: number;
+      invocations: number;
+      model_errors: number;
+      client_errors: number;
+      error_rate: number;
+      p50_latency_ms: number | null;
+      p99_latency_ms: number | null;
+    }>;
+  }>;
+}
+
 const servedToWire = (served: ServedVersion | null): ServedVersionWire | null =>
   served && {
     version: served.version,
