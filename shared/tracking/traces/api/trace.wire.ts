@@ -10,7 +10,7 @@ import {
 } from '../assessment.model.ts';
 import type { NewAssessment } from '../assessment.service.ts';
 import { TRACE_STATES, type TraceInfo, type TraceState } from '../model.ts';
-import { otelSpanJson, type SpanRecord } from '../spans/span-record.ts';
+import { type OtelSpanWire, otelSpanJson, type SpanRecord } from '../spans/span-record.ts';
 import type { StartTraceInput } from '../trace.service.ts';
 
 /*
@@ -175,8 +175,23 @@ export function startTraceInput(info: z.output<typeof traceInfoV3Json>): StartTr
   };
 }
 
+/** A `TraceInfoV3` as the API answers it (MLflow's protobuf JSON: times as RFC 3339, durations as `1.5s`). */
+export interface TraceInfoWire {
+  trace_id: string;
+  client_request_id?: string;
+  trace_location: { type: 'MLFLOW_EXPERIMENT'; mlflow_experiment: { experiment_id: string } };
+  request_preview?: string;
+  response_preview?: string;
+  request_time: string;
+  execution_duration?: string;
+  state: TraceState;
+  trace_metadata?: Record<string, string>;
+  assessments?: AssessmentWire[];
+  tags?: Record<string, string>;
+}
+
 /** A `TraceInfoV3` in MLflow's protobuf JSON. */
-export function traceInfoToJson(trace: TraceInfo): Record<string, unknown> {
+export function traceInfoToJson(trace: TraceInfo): TraceInfoWire {
   return {
     trace_id: trace.traceId,
     ...(trace.clientRequestId ? { client_request_id: trace.clientRequestId } : {}),
@@ -208,11 +223,14 @@ export function traceInfoV2ToJson(trace: TraceInfo): Record<string, unknown> {
   };
 }
 
+/** A `Trace` as `GetTrace` answers it: the info and the OTel spans. */
+export interface TraceWire {
+  trace_info: TraceInfoWire;
+  spans?: OtelSpanWire[];
+}
+
 /** A `Trace` (info and OTel spans) in MLflow's protobuf JSON. */
-export function traceToJson(trace: {
-  info: TraceInfo;
-  spans: readonly SpanRecord[];
-}): Record<string, unknown> {
+export function traceToJson(trace: { info: TraceInfo; spans: readonly SpanRecord[] }): TraceWire {
   const otelTraceId = /^tr-([0-9a-f]{32})$/.exec(trace.info.traceId)?.[1] ?? '0'.repeat(32);
   return {
     trace_info: traceInfoToJson(trace.info),
@@ -286,8 +304,26 @@ function errorToJson(error: AssessmentError): Record<string, string> {
   };
 }
 
+/** An `Assessment` as the API answers it (MLflow's protobuf JSON). */
+export interface AssessmentWire {
+  assessment_id: string;
+  assessment_name: string;
+  trace_id: string;
+  span_id?: string;
+  source: { source_type: string; source_id: string };
+  create_time: string;
+  last_update_time: string;
+  feedback?: { value?: JsonValue; error?: Record<string, string> };
+  expectation?: { value?: JsonValue; serialized_value?: { serialization_format?: string; value?: string } };
+  issue?: { issue_name: string };
+  rationale?: string;
+  metadata?: Record<string, string>;
+  overrides?: string;
+  valid: boolean;
+}
+
 /** An `Assessment` in MLflow's protobuf JSON. */
-export function assessmentToWire(a: Assessment): Record<string, unknown> {
+export function assessmentToWire(a: Assessment): AssessmentWire {
   const value = a.value;
   return {
     assessment_id: a.assessmentId,

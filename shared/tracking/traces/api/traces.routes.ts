@@ -371,7 +371,10 @@ function searchInput(input: {
 }
 
 /** A search's answer: empty lists and tokens left out, as protobuf JSON does. */
-function searchAnswer(page: TracePage, toJson: (trace: TraceInfo) => Record<string, unknown>) {
+function searchAnswer<T>(
+  page: TracePage,
+  toJson: (trace: TraceInfo) => T,
+): { traces?: T[]; next_page_token?: string } {
   return {
     ...(page.traces.length > 0 ? { traces: page.traces.map(toJson) } : {}),
     ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),

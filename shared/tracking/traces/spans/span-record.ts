@@ -178,12 +178,47 @@ export function rawSpanAttribute(record: SpanRecord, key: string): string | unde
   return typeof raw === 'string' ? raw : raw === undefined ? undefined : dumpPyJson(raw);
 }
 
+/** An OTLP `AnyValue` as the API writes it (protobuf JSON, MLflow's snake_case names): one field, or none. */
+export type AnyValueWire =
+  | { string_value: string }
+  | { bool_value: boolean }
+  | { int_value: string }
+  | { double_value: number | string }
+  | { bytes_value: string }
+  | { array_value: { values: AnyValueWire[] } }
+  | { kvlist_value: { values: KeyValueWire[] } }
+  | Record<string, never>;
+
+export interface KeyValueWire {
+  key: string;
+  value?: AnyValueWire;
+}
+
+export interface SpanEventWire {
+  name: string;
+  time_unix_nano: string;
+  attributes?: KeyValueWire[];
+}
+
+/** A span as `GetTrace` and `BatchGetTraces` answer it: OTel's `Span` in protobuf JSON (ids base64). */
+export interface OtelSpanWire {
+  trace_id: string;
+  span_id: string;
+  parent_span_id?: string;
+  name: string;
+  start_time_unix_nano: string;
+  end_time_unix_nano?: string;
+  attributes?: KeyValueWire[];
+  events?: SpanEventWire[];
+  status: { code: string; message?: string };
+}
+
 /**
  * A span record as the OTel `Span` message of MLflow's `Trace` in protobuf JSON (snake_case field
  * names, ids base64, 64-bit integers as strings, enums by name), which MLflow's client parses with
  * `Span.from_otel_proto`. Records in MLflow 2.x's schema are translated the same way.
  */
-export function otelSpanJson(record: SpanRecord, traceIdHex: string): Record<string, unknown> {
+export function otelSpanJson(record: SpanRecord, traceIdHex: string): OtelSpanWire {
   const summary = summarizeSpan(record);
   const attributes = record.get('attributes');
   const events = record.get('events');
@@ -217,7 +252,7 @@ export function otelSpanJson(record: SpanRecord, traceIdHex: string): Record<str
   };
 }
 
-function otelEventJson(event: PyObject): Record<string, unknown> {
+function otelEventJson(event: PyObject): SpanEventWire {
   const attributes = event.get('attributes');
   const time = bigintOf(event.get('time_unix_nano')) ?? bigintOf(event.get('timestamp')) ?? 0n;
   return {
@@ -233,17 +268,17 @@ function otelEventJson(event: PyObject): Record<string, unknown> {
 }
 
 /** Protobuf JSON leaves out empty repeated fields. */
-function nonEmpty(field: string, items: unknown[]): Record<string, unknown> {
-  return items.length > 0 ? { [field]: items } : {};
+function nonEmpty<K extends string, T>(field: K, items: T[]): Partial<Record<K, T[]>> {
+  return items.length > 0 ? ({ [field]: items } as Partial<Record<K, T[]>>) : {};
 }
 
 /** A `KeyValue`; an empty value is left out, as MLflow's client leaves it unset for `None`. */
-function keyValueJson(key: string, value: AnyValue): Record<string, unknown> {
+function keyValueJson(key: string, value: AnyValue): KeyValueWire {
   return value.kind === 'empty' ? { key } : { key, value: anyValueJson(value) };
 }
 
 /** An OTLP `AnyValue` in protobuf JSON with MLflow's snake_case names. */
-export function anyValueJson(value: AnyValue): Record<string, unknown> {
+export function anyValueJson(value: AnyValue): AnyValueWire {
   switch (value.kind) {
     case 'string':
       return { string_value: value.value };
