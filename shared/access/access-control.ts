@@ -145,8 +145,11 @@ export class AccessControl {
     if (ref.kind === 'experiment' || ref.kind === 'registered_model') return ref;
     if (ref.id === '') return undefined;
     const { locator } = this.options;
-    if (ref.kind === 'endpoint') {
-      const model = await locator.modelOfEndpoint(ref.id);
+    if (ref.kind === 'endpoint' || ref.kind === 'monitor') {
+      const model =
+        ref.kind === 'endpoint'
+          ? await locator.modelOfEndpoint(ref.id)
+          : await locator.modelOfMonitor(ref.id);
       return model === undefined ? undefined : { kind: 'registered_model', id: model };
     }
     const experimentId =

@@ -15,6 +15,7 @@ export type ResourceRef = (
   | { kind: 'logged_model'; id: string }
   | { kind: 'trace'; id: string }
   | { kind: 'endpoint'; id: string }
+  | { kind: 'monitor'; id: string }
 ) & { need?: Need };
 
 // biome-ignore lint/suspicious/noExplicitAny: rules read fields of each route's own validated input.
@@ -197,6 +198,11 @@ const onEndpoint = (need: Need): AccessRule => ({
   need,
   resources: (input) => [{ kind: 'endpoint', id: String(input.name) }],
 });
+const onMonitor = (need: Need): AccessRule => ({
+  kind: 'resources',
+  need,
+  resources: (input) => [{ kind: 'monitor', id: String(input.name) }],
+});
 
 /**
  * The experiment a pipeline's dataset belongs to: a `mlflow-artifacts:/<experiment id>/...` path is
@@ -373,6 +379,30 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   'GET runway/endpoints/{name}/deployments': onEndpoint('read'),
   'GET runway/endpoints/{name}/statistics': onEndpoint('read'),
   'POST runway/endpoints/{name}/deploy': onEndpoint('update'),
+
+  // Monitors belong to the endpoint they watch, so to its registered model: reading one (and its reports)
+  // needs READ on the model; creating, changing and running one EDIT; deleting one MANAGE. Feedback
+  // changes what monitors measure (and may retrain the model): EDIT on the endpoint's model.
+  'POST runway/monitors': {
+    kind: 'resources',
+    need: 'update',
+    resources: (input) => [{ kind: 'endpoint', id: String(input.endpoint_name) }],
+  },
+  'GET runway/monitors': {
+    kind: 'search',
+    filter: { items: 'monitors', kind: 'registered_model', resourceOf: (item) => String(item.model_name) },
+  },
+  'GET runway/monitors/{name}': {
+    kind: 'result',
+    need: 'read',
+    resources: (output) => [model(output.monitor?.model_name)],
+  },
+  'PATCH runway/monitors/{name}': onMonitor('update'),
+  'DELETE runway/monitors/{name}': onMonitor('delete'),
+  'POST runway/monitors/{name}/run': onMonitor('update'),
+  'GET runway/monitors/{name}/reports': onMonitor('read'),
+  'GET runway/monitors/{name}/reports/{run_id}': onMonitor('read'),
+  'POST /endpoints/{name}/feedback': onEndpoint('update'),
 
   // Webhooks send registry data to any URL: admins only.
   'POST mlflow/webhooks': { kind: 'admin' },

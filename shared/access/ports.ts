@@ -40,4 +40,6 @@ export interface ResourceLocator {
   /** The experiments of many traces in one read (unknown traces left out). */
   experimentsOfTraces(traceIds: readonly string[]): Promise<Map<string, string>>;
   modelOfEndpoint(name: string): Promise<string | undefined>;
+  /** The registered model of the endpoint a monitor watches (recorded on the monitor). */
+  modelOfMonitor(name: string): Promise<string | undefined>;
 }

@@ -19,7 +19,14 @@ export interface PageRequest {
 /** What a new endpoint is made of; the store gives it empty traffic (revision 0) and its timestamps. */
 export type NewEndpoint = Pick<
   Endpoint,
-  'name' | 'modelName' | 'follows' | 'target' | 'rolloutPolicy' | 'description' | 'sagemaker'
+  | 'name'
+  | 'modelName'
+  | 'follows'
+  | 'target'
+  | 'rolloutPolicy'
+  | 'description'
+  | 'sagemaker'
+  | 'captureSampleRate'
 > & { status?: EndpointStatus };
 
 /** Configuration an update sets; an absent field keeps its value. The target never changes. */
@@ -28,6 +35,7 @@ export interface EndpointChanges {
   rolloutPolicy?: RolloutPolicy | undefined;
   description?: string | undefined;
   sagemaker?: Endpoint['sagemaker'];
+  captureSampleRate?: number | undefined;
 }
 
 /** The next traffic of an endpoint; the store sets its revision (the expected one plus 1). */

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- startup|api|bundles|tracking|traces|artifacts|registry|serving|deploy|auth|pipeline|console|all]`: measures what the issues name and prints it. Nothing
+ * `npm run bench [-- startup|api|bundles|tracking|traces|artifacts|registry|serving|deploy|auth|pipeline|monitoring|console|all]`: measures what the issues name and prints it. Nothing
  * here asserts a time: a slow machine makes slow figures, not failed builds.
  */
 
@@ -14,6 +14,7 @@ import { artifacts1GB } from './artifacts.bench.ts';
 import { authBench } from './auth.bench.ts';
 import { consoleBench } from './console.bench.ts';
 import { deployBench } from './deploy.bench.ts';
+import { monitoringBench } from './monitoring.bench.ts';
 import { pipelineBench } from './pipeline.bench.ts';
 import { registryBench } from './registry.bench.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
@@ -37,6 +38,7 @@ const benches: Record<string, () => Promise<void>> = {
   serving: servingBench,
   auth: authBench,
   pipeline: pipelineBench,
+  monitoring: monitoringBench,
   console: consoleBench,
 };
 

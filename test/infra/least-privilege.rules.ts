@@ -1,5 +1,6 @@
 import { grantKeys, tokenKeys } from '../../shared/access/keys.ts';
 import { deploymentKeys } from '../../shared/deployments/keys.ts';
+import { monitoringKeys } from '../../shared/monitoring/keys.ts';
 import { registryKeys } from '../../shared/registry/keys.ts';
 import { webhookKeys } from '../../shared/registry/webhooks/keys.ts';
 import { experimentKeys, runKeys } from '../../shared/tracking/keys.ts';
@@ -68,6 +69,13 @@ export const TABLES: Record<string, TableKeys> = {
       deploymentKeys.modelPartition(''),
     ],
   },
+  MonitoringTable: {
+    prefixes: [
+      monitoringKeys.partition(''),
+      monitoringKeys.monitorsPartition,
+      monitoringKeys.endpointPartition(''),
+    ],
+  },
   AccessTable: {
     prefixes: [
       prefixOf(tokenKeys.item('x').pk),
@@ -86,6 +94,12 @@ export const WHOLE_TABLE_GRANTS: ReadonlyArray<{ table: string; role: RegExp; re
     role: /\/TrackingFunctionRole$/,
     reason:
       'The tracking API owns every entity of its table: experiments, their name claims and id counter, runs, metric histories, logged models',
+  },
+  {
+    table: 'MonitoringTable',
+    role: /\/MonitoringFunctionRole$/,
+    reason:
+      'The monitors API owns every entity of its table: monitors, their runs, and their listings (all monitors, by endpoint)',
   },
   {
     table: 'AccessTable',
@@ -275,9 +289,22 @@ export const WILDCARDS: readonly WildcardEntry[] = [
   },
   {
     actions: ['s3:GetObject', 's3:PutObject'],
-    resource: /^<ArtifactBucket\.Arn>\/\*\/artifacts\/(\*|data\/\*|sagemaker\/\*)$/,
+    resource: /^<ArtifactBucket\.Arn>\/\*\/artifacts\/(\*|data\/\*|sagemaker\/\*|monitoring\/\*)$/,
     reason:
-      "Runs' and logged models' files (what pipelines write, SageMaker reads and writes) sit under their artifacts/ folder",
+      "Runs' and logged models' files (what pipelines write, SageMaker reads and writes, monitor runs report) sit under their artifacts/ folder",
+  },
+  {
+    actions: ['s3:PutObject'],
+    resource: /^<ArtifactBucket\.Arn>\/(serving-feedback|monitoring)\/\*$/,
+    roles: /\/Monitor(ing|Steps)FunctionRole$/,
+    reason:
+      'Ground-truth feedback (the monitors API) and monitor state (monitor runs) live under their own prefixes',
+  },
+  {
+    actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+    resource: /:scheduler:[^:]*:[^:]*:schedule\/[A-Za-z0-9-]+-Monitoring\/\*$/,
+    roles: /\/MonitoringFunctionRole$/,
+    reason: "A monitor's schedule, one per monitor, in the monitoring stack's own schedule group",
   },
   ...CONSOLE_WILDCARDS,
 ];

@@ -376,8 +376,10 @@ describe('API stack', () => {
         const text = JSON.stringify(resource);
         if (!text.includes('*')) continue;
         const xray = [statement.Action].flat().every((action: string) => action.startsWith('xray:'));
+        // Objects of the artifact bucket: all of them, or one prefix (capture, feedback, run artifacts,
+        // monitor reports among them, monitor state).
         const bucketObjects =
-          /ArtifactBucket[0-9A-F]+.*"\/(serving-capture\/|\*\/traces\/|\*\/artifacts\/(data\/|sagemaker\/)?)?\*"/.test(
+          /ArtifactBucket[0-9A-F]+.*"\/(serving-capture\/|serving-feedback\/|monitoring\/|\*\/traces\/|\*\/artifacts\/(data\/|sagemaker\/|monitoring\/)?)?\*"/.test(
             text,
           );
         expect({ resource: text, justified: xray || bucketObjects }).toEqual({

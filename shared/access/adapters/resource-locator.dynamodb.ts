@@ -1,5 +1,6 @@
 import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { deploymentKeys } from '../../deployments/keys.ts';
+import { monitoringKeys } from '../../monitoring/keys.ts';
 import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
 import { runKeys } from '../../tracking/keys.ts';
 import { loggedModelKeys } from '../../tracking/logged-models/keys.ts';
@@ -14,7 +15,11 @@ import type { ResourceLocator } from '../ports.ts';
  */
 export class DynamoResourceLocator implements ResourceLocator {
   constructor(
-    private readonly tables: { tracking?: string | undefined; deployments?: string | undefined },
+    private readonly tables: {
+      tracking?: string | undefined;
+      deployments?: string | undefined;
+      monitoring?: string | undefined;
+    },
     private readonly client: DynamoDBDocumentClient = dynamoDocumentClient(),
   ) {}
 
@@ -61,8 +66,12 @@ export class DynamoResourceLocator implements ResourceLocator {
     return this.attributeOf('deployments', deploymentKeys.endpoint(name), 'modelName');
   }
 
+  modelOfMonitor(name: string): Promise<string | undefined> {
+    return this.attributeOf('monitoring', monitoringKeys.monitor(name), 'modelName');
+  }
+
   private async attributeOf(
-    table: 'tracking' | 'deployments',
+    table: 'tracking' | 'deployments' | 'monitoring',
     key: { pk: string; sk: string },
     attribute: string,
   ): Promise<string | undefined> {

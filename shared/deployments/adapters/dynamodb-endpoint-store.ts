@@ -89,6 +89,7 @@ export class DynamoEndpointStore implements EndpointStore {
       rolloutPolicy: input.rolloutPolicy,
       ...(input.description !== undefined ? { description: input.description } : {}),
       ...(input.sagemaker !== undefined ? { sagemaker: input.sagemaker } : {}),
+      ...(input.captureSampleRate !== undefined ? { captureSampleRate: input.captureSampleRate } : {}),
       traffic: { primary: null, canary: null, canaryWeight: 0, revision: 0 },
       status: input.status ?? 'Creating',
       createdAt: now,
@@ -586,6 +587,7 @@ export function fromEndpointItem(item: Item): Endpoint {
     rolloutPolicy: item.rolloutPolicy as Endpoint['rolloutPolicy'],
     ...(typeof item.description === 'string' ? { description: item.description } : {}),
     ...(item.sagemaker !== undefined ? { sagemaker: item.sagemaker as Endpoint['sagemaker'] } : {}),
+    ...(typeof item.captureSampleRate === 'number' ? { captureSampleRate: item.captureSampleRate } : {}),
     traffic: {
       primary: (traffic.primary ?? null) as Endpoint['traffic']['primary'],
       canary: (traffic.canary ?? null) as Endpoint['traffic']['canary'],
