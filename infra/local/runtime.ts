@@ -17,6 +17,7 @@ import { LocalCloudFront } from './cloudfront.ts';
 import { type DynamoEmulator, startDynamoEmulator } from './emulators/dynamodb.ts';
 import { type S3Emulator, startS3Emulator } from './emulators/s3.ts';
 import { LocalEventBus } from './events/local-event-bus.ts';
+import { LocalScheduler } from './events/local-scheduler.ts';
 import { FunctionError, LocalFunction, type LocalFunctionSpec } from './lambda/local-function.ts';
 import { provisionBuckets, provisionTables } from './provision.ts';
 import { LocalStepFunctions } from './stepfunctions/local-step-functions.ts';
@@ -79,6 +80,8 @@ export class LocalRuntime {
     readonly functions: ReadonlyMap<string, LocalFunction>,
     readonly eventBus: LocalEventBus,
     readonly stepFunctions: LocalStepFunctions,
+    /** EventBridge Scheduler: the app's schedule groups and the schedules functions create in them. */
+    readonly scheduler: LocalScheduler,
     readonly environment: Record<string, string>,
     /** Requests the emulators served, by operation: the benchmarks report what each call costs. */
     readonly emulatorRequests: {
@@ -237,6 +240,22 @@ export class LocalRuntime {
       contentType: 'application/x-amz-json-1.1',
       handleApiRequest: (a, b) => eventBus.handleApiRequest(a, b),
     });
+    const scheduler = new LocalScheduler(template, {
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+      dataDir,
+      log,
+      invoke: async (arn, input) => {
+        if (arn.split(':')[2] === 'states')
+          await stepFunctions.startExecution({ stateMachineArn: arn, input });
+        else await invokeFunction(arn, JSON.parse(input));
+      },
+    });
+    closers.push(() => scheduler.close());
+    aws.addRestService({
+      pathPrefix: '/schedules/',
+      handleRestRequest: (method, url, body) => scheduler.handleRestRequest(method, url, body),
+    });
 
     const clientConfig = { ...sdkConfig };
     await provisionAll(template, dynamo, s3, clientConfig);
@@ -257,6 +276,7 @@ export class LocalRuntime {
       });
     }
     eventBus.startSchedules();
+    scheduler.start();
 
     // Without --auth every request is served as an admin: the API's as an IAM admin, the edge
     // functions' (which know callers by token only) with the local admin token.
@@ -299,6 +319,7 @@ export class LocalRuntime {
       functions,
       eventBus,
       stepFunctions,
+      scheduler,
       environment,
       { dynamodb: dynamo.requests, s3: s3.requests },
       closers,
@@ -404,6 +425,7 @@ function runtimeEnvironment(
     AWS_ENDPOINT_URL_SFN: awsEndpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: awsEndpoint,
     AWS_ENDPOINT_URL_LAMBDA: awsEndpoint,
+    AWS_ENDPOINT_URL_SCHEDULER: awsEndpoint,
     // Lambda runs Node 24; only local development runs on Node 20, where the SDK would warn.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };

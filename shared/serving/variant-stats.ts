@@ -233,7 +233,12 @@ async function forEachStatsItem(
   endpointName: string,
   version: string,
   sinceMs: number,
-  options: { tableName?: string; client?: DynamoDBDocumentClient },
+  options: {
+    tableName?: string;
+    client?: DynamoDBDocumentClient;
+    /** The end of the period (exclusive, to the bucket): monitors read a window. @default now and on */
+    untilMs?: number;
+  },
   onItem: (item: StatsItem) => void,
 ): Promise<void> {
   const tableName = options.tableName ?? process.env.DEPLOYMENTS_TABLE_NAME;
@@ -244,7 +249,15 @@ async function forEachStatsItem(
     version,
     Math.max(0, sinceMs - (sinceMs % STATS_BUCKET_MS)),
   );
-  const to = `${deploymentKeys.statsPrefix(version)}9999999999999`;
+  const to =
+    options.untilMs === undefined
+      ? `${deploymentKeys.statsPrefix(version)}9999999999999`
+      : // The last bucket that starts before the end.
+        deploymentKeys.stats(
+          endpointName,
+          version,
+          Math.max(0, options.untilMs - 1 - ((options.untilMs - 1) % STATS_BUCKET_MS)),
+        ).sk;
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await client.send(
@@ -294,12 +307,12 @@ class StatsSum {
   }
 }
 
-/** Sums a variant's stats buckets from the 10-second bucket holding `sinceMs` on. */
+/** Sums a variant's stats buckets from the 10-second bucket holding `sinceMs` on (up to `untilMs`). */
 export async function readVariantStats(
   endpointName: string,
   version: string,
   sinceMs: number,
-  options: { tableName?: string; client?: DynamoDBDocumentClient } = {},
+  options: { tableName?: string; client?: DynamoDBDocumentClient; untilMs?: number } = {},
 ): Promise<VariantStats> {
   const sum = new StatsSum();
   await forEachStatsItem(endpointName, version, sinceMs, options, (item) => sum.add(item));

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- startup|api|bundles|tracking|artifacts|registry|serving|deploy|auth|pipeline|console|all]`: measures what the issues name and prints it. Nothing
+ * `npm run bench [-- startup|api|bundles|tracking|traces|artifacts|registry|serving|deploy|auth|pipeline|monitoring|console|all]`: measures what the issues name and prints it. Nothing
  * here asserts a time: a slow machine makes slow figures, not failed builds.
  */
 
@@ -14,11 +14,13 @@ import { artifactsBench } from './artifacts.bench.ts';
 import { authBench } from './auth.bench.ts';
 import { consoleBench } from './console.bench.ts';
 import { deployBench } from './deploy.bench.ts';
+import { monitoringBench } from './monitoring.bench.ts';
 import { pipelineBench } from './pipeline.bench.ts';
 import { registryBench } from './registry.bench.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
 import { servingBench } from './serving.bench.ts';
 import { pool, printTable, summarize } from './stats.ts';
+import { tracesBench } from './traces.bench.ts';
 import { trackingBench } from './tracking.bench.ts';
 
 // Development runs Node 20 (Lambda runs 24); the SDK's notice about it would clutter the tables.
@@ -29,12 +31,14 @@ const benches: Record<string, () => Promise<void>> = {
   api,
   bundles,
   tracking: trackingBench,
+  traces: tracesBench,
   artifacts: artifactsBench,
   registry: registryBench,
   deploy: deployBench,
   serving: servingBench,
   auth: authBench,
   pipeline: pipelineBench,
+  monitoring: monitoringBench,
   console: consoleBench,
 };
 

@@ -125,6 +125,20 @@ describe('create', () => {
     });
   });
 
+  it('keeps a capture sample rate per endpoint: absent by default, set at creation, changed alone by PATCH', async () => {
+    const plain = await createEndpoint();
+    expect(plain.endpoint).not.toHaveProperty('capture_sample_rate');
+    const { endpoint } = await createEndpoint({ capture_sample_rate: 1 });
+    expect(endpoint.capture_sample_rate).toBe(1);
+    const patched = await call('PATCH', `endpoints/${endpoint.name}`, { capture_sample_rate: 0.25 });
+    expect(patched.status).toBe(200);
+    expect(patched.json.endpoint).toMatchObject({
+      capture_sample_rate: 0.25,
+      rollout_policy: endpoint.rollout_policy,
+      follows: endpoint.follows,
+    });
+  });
+
   it('answers 404 RESOURCE_DOES_NOT_EXIST for a registered model that does not exist, as MLflow', async () => {
     const response = await call('POST', 'endpoints', {
       name: `ep-${uid()}`,
@@ -159,6 +173,8 @@ describe('create', () => {
     [{ follows: { alias: 'a', stage: 'Production' } }, "'follows", ''],
     [{ target: 'ec2' }, "'target'", ''],
     [{ description: 'd'.repeat(5001) }, "'description'", '5000'],
+    [{ capture_sample_rate: 1.5 }, "'capture_sample_rate'", ''],
+    [{ capture_sample_rate: -0.1 }, "'capture_sample_rate'", ''],
     [
       { rollout_policy: { traffic_steps: [10, 50] } },
       "'rollout_policy.traffic_steps'",

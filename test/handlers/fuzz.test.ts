@@ -16,7 +16,7 @@ import { synthesize } from '../../infra/local/synth.ts';
 import { defineRunwayApp } from '../../infra/runway-app.ts';
 import type { Operation } from '../../shared/platform/http/operation.ts';
 import { apiEvent, lambdaContext } from '../support/api-event.ts';
-import { apiOperations } from '../support/api-operations.ts';
+import { apiOperations, MONITORING_DEFAULTS } from '../support/api-operations.ts';
 import { EventRecorder, TEST_BUS } from '../support/event-recorder.ts';
 import { unique } from '../support/handler-call.ts';
 import { tableName, useEmulators } from '../support/handler-env.ts';
@@ -125,8 +125,10 @@ beforeAll(async () => {
     SAGEMAKER_TARGET_ENABLED: 'false',
     EVENT_BUS_NAME: TEST_BUS,
     AWS_ENDPOINT_URL_EVENTBRIDGE: started.endpoint,
+    ...MONITORING_DEFAULTS,
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     ARTIFACT_BUCKET_NAME: BUCKET,
+    MONITORING_TABLE_NAME: tableName('MonitoringTable'),
     PIPELINE_STATE_MACHINE_ARN: template.arn(machine),
     AWS_ENDPOINT_URL_SFN: sfnEndpoint,
   });
@@ -136,9 +138,11 @@ beforeAll(async () => {
     tracking: import('../../functions/tracking-api.ts'),
     registry: import('../../functions/registry-api.ts'),
     artifacts: import('../../functions/artifacts-api.ts'),
+    traces: import('../../functions/traces-api.ts'),
     webhooks: import('../../functions/webhook-api.ts'),
     access: import('../../functions/access-api.ts'),
     deployments: import('../../functions/deployments-api.ts'),
+    monitoring: import('../../functions/monitoring-api.ts'),
     pipelines: import('../../functions/pipelines-api.ts'),
     platform: import('../../functions/platform-api.ts'),
   };

@@ -1,9 +1,11 @@
 import { grantKeys, tokenKeys } from '../../shared/access/keys.ts';
 import { deploymentKeys } from '../../shared/deployments/keys.ts';
+import { monitoringKeys } from '../../shared/monitoring/keys.ts';
 import { registryKeys } from '../../shared/registry/keys.ts';
 import { webhookKeys } from '../../shared/registry/webhooks/keys.ts';
 import { experimentKeys, runKeys } from '../../shared/tracking/keys.ts';
 import { loggedModelKeys } from '../../shared/tracking/logged-models/keys.ts';
+import { traceKeys } from '../../shared/tracking/traces/keys.ts';
 
 /**
  * The least-privilege rules as data: what `least-privilege.test.ts` holds every role of every
@@ -45,6 +47,8 @@ export const TABLES: Record<string, TableKeys> = {
       runKeys.partition(''),
       prefixOf(runKeys.history('x', 'y')),
       prefixOf(loggedModelKeys.item('x').pk),
+      // Traces and their run links; their index partitions (EXP#<id>#TRACES, RUN#<id>#TRACES) are EXP# and RUN#.
+      prefixOf(traceKeys.item('x').pk),
     ],
   },
   RegistryTable: {
@@ -65,6 +69,13 @@ export const TABLES: Record<string, TableKeys> = {
       deploymentKeys.modelPartition(''),
     ],
   },
+  MonitoringTable: {
+    prefixes: [
+      monitoringKeys.partition(''),
+      monitoringKeys.monitorsPartition,
+      monitoringKeys.endpointPartition(''),
+    ],
+  },
   AccessTable: {
     prefixes: [
       prefixOf(tokenKeys.item('x').pk),
@@ -83,6 +94,12 @@ export const WHOLE_TABLE_GRANTS: ReadonlyArray<{ table: string; role: RegExp; re
     role: /\/TrackingFunctionRole$/,
     reason:
       'The tracking API owns every entity of its table: experiments, their name claims and id counter, runs, metric histories, logged models',
+  },
+  {
+    table: 'MonitoringTable',
+    role: /\/MonitoringFunctionRole$/,
+    reason:
+      'The monitors API owns every entity of its table: monitors, their runs, and their listings (all monitors, by endpoint)',
   },
   {
     table: 'AccessTable',
@@ -108,6 +125,13 @@ export const OBJECT_DELETERS: ReadonlyArray<{ role: RegExp; reason: string; file
       "The artifact edge answers a DELETE of an artifact file or folder at Runway's URL itself, with the API's service (MANAGE only), which deletes its objects (artifact.s3-store.ts)",
     file: 'shared/tracking/artifacts/edge/artifact-edge.ts',
     call: 'this.deps.service.delete(',
+  },
+  {
+    role: /\/TracesFunctionRole$/,
+    reason:
+      "MLflow's DeleteTraces removes the traces' span files (the trace's traces/<id>/ folder, deleteTree)",
+    file: 'shared/tracking/artifacts/adapters/artifact.s3-store.ts',
+    call: 'new DeleteObjectsCommand(',
   },
 ];
 
@@ -282,10 +306,30 @@ export const WILDCARDS: readonly WildcardEntry[] = [
     reason: 'The model server writes invocation captures under serving-capture/ only',
   },
   {
-    actions: ['s3:GetObject', 's3:PutObject'],
-    resource: /^<ArtifactBucket\.Arn>\/\*\/artifacts\/(\*|data\/\*|sagemaker\/\*)$/,
+    actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+    resource: /^<ArtifactBucket\.Arn>\/\*\/traces\/\*$/,
+    roles: /\/TracesFunctionRole$/,
     reason:
-      "Runs' and logged models' files (what pipelines write, SageMaker reads and writes) sit under their artifacts/ folder",
+      "Traces' span files sit below a traces/ folder of each experiment's artifact root (<root>/traces/<trace id>/artifacts/), whose keys the experiments choose",
+  },
+  {
+    actions: ['s3:GetObject', 's3:PutObject'],
+    resource: /^<ArtifactBucket\.Arn>\/\*\/artifacts\/(\*|data\/\*|sagemaker\/\*|monitoring\/\*)$/,
+    reason:
+      "Runs' and logged models' files (what pipelines write, SageMaker reads and writes, monitor runs report) sit under their artifacts/ folder",
+  },
+  {
+    actions: ['s3:PutObject'],
+    resource: /^<ArtifactBucket\.Arn>\/(serving-feedback|monitoring)\/\*$/,
+    roles: /\/Monitor(ing|Steps)FunctionRole$/,
+    reason:
+      'Ground-truth feedback (the monitors API) and monitor state (monitor runs) live under their own prefixes',
+  },
+  {
+    actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+    resource: /:scheduler:[^:]*:[^:]*:schedule\/[A-Za-z0-9-]+-Monitoring\/\*$/,
+    roles: /\/MonitoringFunctionRole$/,
+    reason: "A monitor's schedule, one per monitor, in the monitoring stack's own schedule group",
   },
   ...CONSOLE_WILDCARDS,
 ];

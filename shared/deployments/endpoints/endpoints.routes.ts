@@ -4,6 +4,7 @@ import { int64 } from '../../platform/http/wire.ts';
 import type { Page } from '../ports.ts';
 import type { EndpointsService } from './endpoints.service.ts';
 import {
+  captureSampleRateInput,
   deploymentToWire,
   descriptionInput,
   type EndpointStatisticsWire,
@@ -59,11 +60,13 @@ export function endpointOperations(service: EndpointsService): Operation[] {
           rollout_policy: rolloutPolicyInput.optional(),
           description: descriptionInput.optional(),
           sagemaker: sagemakerInput.optional(),
+          capture_sample_rate: captureSampleRateInput.optional(),
         })
         .strict(),
       handle: async (input) => ({
         endpoint: endpointToWire(
           await service.create({
+            captureSampleRate: input.capture_sample_rate,
             name: input.name,
             modelName: input.model_name,
             follows: input.follows,
@@ -106,11 +109,13 @@ export function endpointOperations(service: EndpointsService): Operation[] {
           target: targetInput.optional(),
           model_name: modelNameInput.optional(),
           sagemaker: sagemakerInput.optional(),
+          capture_sample_rate: captureSampleRateInput.optional(),
         })
         .strict(),
       handle: async (input) => ({
         endpoint: endpointToWire(
           await service.update(input.name, {
+            captureSampleRate: input.capture_sample_rate,
             modelName: input.model_name,
             follows: input.follows,
             rolloutPolicy: input.rollout_policy && policyChanges(input.rollout_policy),

@@ -59,6 +59,7 @@ export interface CreateEndpointInput {
   rolloutPolicy?: Partial<Endpoint['rolloutPolicy']> | undefined;
   description?: string | undefined;
   sagemaker?: Endpoint['sagemaker'];
+  captureSampleRate?: number | undefined;
 }
 
 export interface UpdateEndpointInput {
@@ -71,6 +72,7 @@ export interface UpdateEndpointInput {
   /** Only the current model is accepted: an endpoint serves one registered model for its life. */
   modelName?: string | undefined;
   sagemaker?: Endpoint['sagemaker'];
+  captureSampleRate?: number | undefined;
 }
 
 export interface PageInput {
@@ -98,6 +100,7 @@ export class EndpointsService {
       rolloutPolicy: policy,
       description: input.description,
       sagemaker: input.sagemaker,
+      captureSampleRate: input.captureSampleRate,
     });
   }
 
@@ -142,6 +145,7 @@ export class EndpointsService {
         rolloutPolicy: policy,
         description: input.description,
         sagemaker: input.sagemaker,
+        captureSampleRate: input.captureSampleRate,
       };
       try {
         // A policy is merged over what was read: conditional on it, so a concurrent change is not

@@ -94,6 +94,8 @@ export const modelNameInput = z.string().min(1).max(LIMITS.modelName);
 export const descriptionInput = z.string().max(LIMITS.description);
 export const endpointNameInput = endpointName;
 export const targetInput = target;
+/** The fraction of invocations captured for monitoring (0 turns capture off for this endpoint). */
+export const captureSampleRateInput = z.number().min(0).max(1);
 
 export const maxResultsInput = int64().pipe(z.number().int().min(1).max(PAGE_LIMITS.max));
 
@@ -119,6 +121,8 @@ export interface EndpointWire {
     min_invocations: number;
   };
   description?: string;
+  /** Absent: the model server's default (0.1). */
+  capture_sample_rate?: number;
   sagemaker?: { instance_type: string; initial_instance_count: number; image?: string };
   traffic: {
     primary: ServedVersionWire | null;
@@ -197,6 +201,7 @@ export function endpointToWire(endpoint: Endpoint): EndpointWire {
       min_invocations: policy.minInvocations,
     },
     ...(endpoint.description !== undefined ? { description: endpoint.description } : {}),
+    ...(endpoint.captureSampleRate !== undefined ? { capture_sample_rate: endpoint.captureSampleRate } : {}),
     ...(endpoint.sagemaker
       ? {
           sagemaker: {
