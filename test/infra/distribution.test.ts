@@ -43,6 +43,7 @@ describe('the public distribution', () => {
       '/ajax-api/*',
       '/health',
       '/version',
+      '/v1/traces',
       '/endpoints/*/invocations',
     ]);
     const [files, ajaxFiles] = config.CacheBehaviors;
