@@ -24,8 +24,9 @@ import { RunwayEdgeFunction } from './runway-edge-function.ts';
 
 /**
  * The paths of the API's routes (CloudFront path patterns), each a behaviour of its own: its MLflow
- * and Runway prefixes, the health checks, OTLP span ingestion (MLflow's `POST /v1/traces`) and the
- * model invocations (`POST /endpoints/{name}/invocations`).
+ * and Runway prefixes, the health checks, OTLP span ingestion (MLflow's `POST /v1/traces`), the
+ * model invocations (`POST /endpoints/{name}/invocations`) and their feedback
+ * (`POST /endpoints/{name}/feedback`).
  * Nothing wider: the rest is the default behaviour's (the console, whose client routes include
  * `/endpoints/<name>`). An infra test checks that every route of the API falls under one of these.
  */
@@ -36,6 +37,7 @@ export const API_PATH_PATTERNS = [
   '/version',
   '/v1/traces',
   '/endpoints/*/invocations',
+  '/endpoints/*/feedback',
 ] as const;
 
 export interface RunwayDistributionProps {
