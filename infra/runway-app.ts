@@ -66,6 +66,7 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     artifactBucket: stateful.artifactBucket,
     accessLogBucket: stateful.accessLogBucket,
     artifactAccessPolicy: stateful.artifactAccessPolicy,
+    traceSpansPolicy: stateful.traceSpansPolicy,
     eventBus: stateful.eventBus,
     accessTable: stateful.accessTable,
     adminPrincipals: options.adminPrincipals,

@@ -32,8 +32,10 @@ import { ACCESS_INDEXES, grantKeys, tokenKeys } from '../../shared/access/keys.t
 import type { ResourceKind } from '../../shared/access/model.ts';
 import { REGISTRY_LISTINGS, registryKeys } from '../../shared/registry/keys.ts';
 import { DELIVERABLE_REGISTRY_EVENTS } from '../../shared/registry/webhooks/registry-events.mapper.ts';
-import { runKeys } from '../../shared/tracking/keys.ts';
+import { experimentKeys, runKeys, TRACKING_INDEXES } from '../../shared/tracking/keys.ts';
 import { loggedModelKeys } from '../../shared/tracking/logged-models/keys.ts';
+import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME } from '../../shared/tracking/model.ts';
+import { traceKeys } from '../../shared/tracking/traces/keys.ts';
 import { type Alarms, alarmOnDeadLetters } from '../constructs/alarms.ts';
 import { ConsoleHosting } from '../constructs/console-hosting.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
@@ -179,6 +181,8 @@ export interface ApiStackProps extends StackProps {
   /** Where the public distribution writes its logs (`StatefulStack.accessLogBucket`). */
   accessLogBucket: IBucket;
   artifactAccessPolicy: IManagedPolicy;
+  /** Span files of traces (`StatefulStack.traceSpansPolicy`). */
+  traceSpansPolicy: IManagedPolicy;
   eventBus: IEventBus;
   /** Tokens and grants (`shared/access/`). */
   accessTable: ITable;
@@ -213,6 +217,7 @@ export class ApiStack extends Stack {
   readonly trackingFunction: RunwayFunction;
   readonly registryFunction: RunwayFunction;
   readonly artifactsFunction: RunwayFunction;
+  readonly tracesFunction: RunwayFunction;
   readonly platformFunction: RunwayFunction;
   readonly webhooksFunction: RunwayFunction;
   readonly webhookDeliveryFunction: RunwayFunction;
@@ -286,6 +291,7 @@ export class ApiStack extends Stack {
         }),
       );
     this.artifactsFunction.addEnvironment('TRACKING_TABLE_NAME', props.trackingTable.tableName);
+    this.tracesFunction = this.defineTraces(props);
 
     ({ api: this.webhooksFunction, delivery: this.webhookDeliveryFunction } = this.defineWebhooks(props));
 
@@ -390,6 +396,8 @@ export class ApiStack extends Stack {
     bindAccessChecks(this.trackingFunction, access, { searches: true, kinds: both });
     bindAccessChecks(this.registryFunction, access, { searches: true, kinds: both });
     bindAccessChecks(this.artifactsFunction, access, { searches: false, kinds: both });
+    // Traces check their experiments' grants; a trace search names its experiments, so it lists none.
+    bindAccessChecks(this.tracesFunction, access, { searches: false, kinds: ['experiment'] });
     for (const fn of [this.accessFunction, this.webhooksFunction]) {
       fn.addEnvironment('RUNWAY_ADMIN_PRINCIPALS', admins.join(','));
       fn.addEnvironment('RUNWAY_DEFAULT_PERMISSION', props.defaultPermission ?? 'READ');
@@ -434,6 +442,7 @@ export class ApiStack extends Stack {
     const tracking = integration('TrackingIntegration', this.trackingFunction);
     const registry = integration('RegistryIntegration', this.registryFunction);
     const artifacts = integration('ArtifactsIntegration', this.artifactsFunction);
+    const traces = integration('TracesIntegration', this.tracesFunction);
     const webhooks = integration('WebhooksIntegration', this.webhooksFunction);
     const access = integration('AccessIntegration', this.accessFunction);
     const route = (path: string, target: HttpLambdaIntegration) =>
@@ -449,6 +458,9 @@ export class ApiStack extends Stack {
       // `{proxy+}` needs at least one segment: create and list are `mlflow/webhooks` itself.
       route(`${prefix}/mlflow/webhooks`, webhooks);
       route(`${prefix}/mlflow/webhooks/{proxy+}`, webhooks);
+      // MLflow's trace API (2.x endpoints MLflow 3's client still calls, such as tags and link-to-run).
+      route(`${prefix}/mlflow/traces`, traces);
+      route(`${prefix}/mlflow/traces/{proxy+}`, traces);
       // MLflow's permission endpoints and Runway's tokens.
       route(`${prefix}/mlflow/experiments/permissions/{proxy+}`, access);
       route(`${prefix}/mlflow/registered-models/permissions/{proxy+}`, access);
@@ -456,9 +468,17 @@ export class ApiStack extends Stack {
       // Who the caller is (the console's Access page, and its check of a token at sign-in).
       route(`${prefix}/runway/whoami`, access);
     }
-    // MLflow 3 serves its trace API under /api/3.0; Runway answers it 501 from the tracking function.
+    // MLflow 3 serves its trace API under /api/3.0; anything else there is the tracking function's
+    // JSON 404 or 501.
     route('/api/3.0/mlflow/{proxy+}', tracking);
     route('/ajax-api/3.0/mlflow/{proxy+}', tracking);
+    for (const prefix of ['/api/3.0', '/ajax-api/3.0']) {
+      route(`${prefix}/mlflow/traces`, traces);
+      route(`${prefix}/mlflow/traces/{proxy+}`, traces);
+    }
+    // The trace data MLflow's UI opens, and OTLP span ingestion (MLflow's `/v1/traces`).
+    route('/ajax-api/2.0/mlflow/get-trace-artifact', traces);
+    route('/v1/traces', traces);
     const platform = integration('PlatformIntegration', this.platformFunction);
     for (const path of ['/health', '/version']) {
       // Health checks carry no credentials (MLflow's auth leaves /health open too); both answer constants.
@@ -474,6 +494,60 @@ export class ApiStack extends Stack {
       });
     }
     return api;
+  }
+
+  /**
+   * MLflow 3 tracing: trace items in the tracking table (`TRACE#` keys, and the `#TRACES` index
+   * partitions of experiments and runs), span files in the artifact bucket below `traces/` folders. It reads experiment
+   * and run items (a trace's experiment and artifact root; link-to-run's run), and may write exactly
+   * two items beside traces: the default experiment and its name claim, which MLflow creates on first
+   * use and a first trace can be.
+   */
+  private defineTraces(props: ApiStackProps): RunwayFunction {
+    const table = props.trackingTable.tableArn;
+    const onKeys = (actions: string[], resource: string, patterns: string[]) =>
+      new PolicyStatement({
+        actions,
+        resources: [resource],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns } },
+      });
+    const fn = new RunwayFunction(this, 'TracesFunction', {
+      entry: 'functions/traces-api.ts',
+      description: 'MLflow 3 tracing: traces, assessments, OTLP span ingestion',
+    })
+      .bindPolicy(props.traceSpansPolicy, {
+        envName: 'ARTIFACT_BUCKET_NAME',
+        value: props.artifactBucket.bucketName,
+      })
+      .allow(
+        onKeys(
+          [
+            'dynamodb:GetItem',
+            'dynamodb:BatchGetItem',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:BatchWriteItem',
+          ],
+          table,
+          [traceKeys.leadingKeyPatterns.item],
+        ),
+      )
+      .allow(
+        onKeys(['dynamodb:Query'], `${table}/index/${TRACKING_INDEXES.gsi1}`, [
+          traceKeys.leadingKeyPatterns.experimentPartition,
+          traceKeys.leadingKeyPatterns.runPartition,
+        ]),
+      )
+      .allow(onKeys(['dynamodb:GetItem'], table, [experimentKeys.item('*').pk, runKeys.partition('*')]))
+      .allow(
+        onKeys(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], table, [
+          experimentKeys.item(DEFAULT_EXPERIMENT_ID).pk,
+          experimentKeys.nameClaim(DEFAULT_EXPERIMENT_NAME).pk,
+        ]),
+      );
+    fn.addEnvironment('TRACKING_TABLE_NAME', props.trackingTable.tableName);
+    return fn;
   }
 
   /**

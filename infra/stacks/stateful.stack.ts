@@ -64,6 +64,11 @@ export class StatefulStack extends Stack {
   /** Read-only object access to the artifact bucket: what the deploy's model checks need of model files. */
   readonly artifactReadPolicy: ManagedPolicy;
   /**
+   * The traces function's access to spans: objects below a `traces/` folder of any artifact root
+   * (`<root>/traces/<trace id>/artifacts/...`, MLflow's layout), nothing else of the bucket.
+   */
+  readonly traceSpansPolicy: ManagedPolicy;
+  /**
    * A monitor run's access to the artifact bucket: read any object (capture, feedback, baselines and
    * models live under keys others chose), write only its report and its monitor's state.
    */
@@ -210,6 +215,22 @@ export class StatefulStack extends Stack {
       reason: 'Model files are objects under the keys the registry chose in this one bucket; read only',
     });
 
+    this.traceSpansPolicy = new ManagedPolicy(this, 'TraceSpansPolicy', {
+      description: "Read, write and delete MLflow traces' span files (<artifact root>/traces/...)",
+      statements: [
+        new PolicyStatement({
+          actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+          resources: [this.artifactBucket.arnForObjects('*/traces/*')],
+        }),
+        // Listing finds a deleted trace's files; without ListBucket S3 answers 403 for a missing object.
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.artifactBucket.bucketArn] }),
+      ],
+    });
+    Validations.of(this.traceSpansPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketArn}/*/traces/*]`,
+      reason:
+        "Span files live below a traces/ folder of each experiment's artifact root, whose keys the experiments choose; get, put and delete only",
+    });
     this.pipelineArtifactPolicy = new ManagedPolicy(this, 'PipelineArtifactPolicy', {
       description: 'Read datasets and models from the artifact bucket; write run artifacts (no delete)',
       statements: [

@@ -5,7 +5,7 @@ import type { ResourceKind } from './model.ts';
 import type { Need } from './permissions.ts';
 
 /**
- * A resource a request touches, as its route names it. Runs and logged models inherit their
+ * A resource a request touches, as its route names it. Runs, logged models and traces inherit their
  * experiment's grants; an endpoint its registered model's. `need`, when set, is what this resource
  * needs instead of the rule's (a request that changes one resource and reads another).
  */
@@ -13,6 +13,7 @@ export type ResourceRef = (
   | { kind: ResourceKind; id: string }
   | { kind: 'run'; id: string }
   | { kind: 'logged_model'; id: string }
+  | { kind: 'trace'; id: string }
   | { kind: 'endpoint'; id: string }
   | { kind: 'monitor'; id: string }
 ) & { need?: Need };
@@ -97,6 +98,101 @@ const onArtifactPath = (need: Need): AccessRule => ({
   need,
   resources: (input) => artifactExperiment(input.artifact_path),
 });
+const trace = (input: Input): ResourceRef => ({
+  kind: 'trace',
+  id: String(input.trace_id ?? input.request_id ?? ''),
+});
+const onTrace = (need: Need): AccessRule => ({
+  kind: 'resources',
+  need,
+  resources: (input) => [trace(input)],
+});
+/** The experiments of the traces an answer holds (batch reads): each must be readable. */
+const tracesRead = (items: (output: Input) => unknown[]): AccessRule => ({
+  kind: 'result',
+  need: 'read',
+  resources: (output) =>
+    [
+      ...new Set(
+        items(output).map((info) =>
+          String((info as Input)?.trace_location?.mlflow_experiment?.experiment_id ?? ''),
+        ),
+      ),
+    ].map(experiment),
+});
+
+/**
+ * MLflow 3 tracing (`shared/tracking/traces/`): traces follow their experiment's grants. MLflow's own
+ * auth app checks none of these routes; Runway checks them as it checks runs: READ to read, EDIT
+ * (`update`) to create, tag, assess and link, MANAGE (`delete`) to delete.
+ */
+function traceRules(): Record<string, AccessRule> {
+  const assessments = (path: string): Record<string, AccessRule> => ({
+    [`POST ${path}/{trace_id}/assessments`]: onTrace('update'),
+    [`GET ${path}/{trace_id}/assessments/{assessment_id}`]: onTrace('read'),
+    [`PATCH ${path}/{trace_id}/assessments/{assessment_id}`]: onTrace('update'),
+    [`DELETE ${path}/{trace_id}/assessments/{assessment_id}`]: onTrace('update'),
+  });
+  const rules: Record<string, AccessRule> = {
+    // MLflow 2.x's trace API, and what MLflow 3's client still calls under /api/2.0.
+    'POST mlflow/traces': onExperiment('update'),
+    'GET mlflow/traces': {
+      kind: 'resources',
+      need: 'read',
+      resources: (input) => list(input.experiment_ids).map(experiment),
+    },
+    'POST mlflow/traces/delete-traces': onExperiment('delete'),
+    'POST mlflow/traces/link-to-run': {
+      kind: 'resources',
+      need: 'update',
+      resources: (input) => [run(input), ...list(input.trace_ids).map((id) => trace({ trace_id: id }))],
+    },
+    'POST mlflow/traces/link-prompts': { kind: 'authenticated' },
+    'GET mlflow/traces/{request_id}/info': onTrace('read'),
+    'PATCH mlflow/traces/{request_id}': onTrace('update'),
+    'GET mlflow/traces/{trace_id}': onTrace('read'),
+    'PATCH mlflow/traces/{request_id}/tags': onTrace('update'),
+    'DELETE mlflow/traces/{request_id}/tags': onTrace('update'),
+    ...assessments('mlflow/traces'),
+    'GET /ajax-api/2.0/mlflow/get-trace-artifact': onTrace('read'),
+    // OTLP: the experiment named by the `x-mlflow-experiment-id` header (MLflow's auth: EDIT).
+    'POST /v1/traces': onExperiment('update'),
+  };
+  for (const prefix of ['/api/3.0/', '/ajax-api/3.0/']) {
+    const path = `${prefix}mlflow/traces`;
+    Object.assign(rules, {
+      [`POST ${path}`]: {
+        kind: 'resources',
+        need: 'update',
+        resources: (input: Input) => [
+          experiment(input.trace?.trace_info?.trace_location?.mlflow_experiment?.experiment_id),
+        ],
+      },
+      [`GET ${path}/get`]: onTrace('read'),
+      [`GET ${path}/batchGet`]: tracesRead((output) =>
+        (output?.traces ?? []).map((t: Input) => t?.trace_info),
+      ),
+      [`POST ${path}/batchGetInfos`]: tracesRead((output) => output?.trace_infos ?? []),
+      [`POST ${path}/search`]: {
+        kind: 'resources',
+        need: 'read',
+        resources: (input: Input) =>
+          list(input.locations).flatMap((location: Input) =>
+            location?.mlflow_experiment ? [experiment(location.mlflow_experiment.experiment_id)] : [],
+          ),
+      },
+      [`POST ${path}/delete-traces`]: onExperiment('delete'),
+      [`POST ${path}/calculate-filter-correlation`]: { kind: 'authenticated' },
+      [`POST ${path}/metrics`]: { kind: 'authenticated' },
+      [`GET ${path}/{trace_id}`]: onTrace('read'),
+      [`PATCH ${path}/{trace_id}/tags`]: onTrace('update'),
+      [`DELETE ${path}/{trace_id}/tags`]: onTrace('update'),
+      ...assessments(path),
+    } satisfies Record<string, AccessRule>);
+  }
+  return rules;
+}
+
 const onEndpoint = (need: Need): AccessRule => ({
   kind: 'resources',
   need,
@@ -353,6 +449,8 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   'GET mlflow/registered-models/permissions/get': onModel('manage'),
   'PATCH mlflow/registered-models/permissions/update': onModel('manage'),
   'DELETE mlflow/registered-models/permissions/delete': onModel('manage'),
+
+  ...traceRules(),
 
   // Endpoints Runway answers 501: nothing to protect beyond authentication.
   ...Object.fromEntries(

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- startup|api|bundles|tracking|artifacts|registry|serving|deploy|auth|pipeline|monitoring|console|all]`: measures what the issues name and prints it. Nothing
+ * `npm run bench [-- startup|api|bundles|tracking|traces|artifacts|registry|serving|deploy|auth|pipeline|monitoring|console|all]`: measures what the issues name and prints it. Nothing
  * here asserts a time: a slow machine makes slow figures, not failed builds.
  */
 
@@ -20,6 +20,7 @@ import { registryBench } from './registry.bench.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
 import { servingBench } from './serving.bench.ts';
 import { pool, printTable, summarize } from './stats.ts';
+import { tracesBench } from './traces.bench.ts';
 import { trackingBench } from './tracking.bench.ts';
 
 // Development runs Node 20 (Lambda runs 24); the SDK's notice about it would clutter the tables.
@@ -30,6 +31,7 @@ const benches: Record<string, () => Promise<void>> = {
   api,
   bundles,
   tracking: trackingBench,
+  traces: tracesBench,
   artifacts: () => artifacts1GB(),
   registry: registryBench,
   deploy: deployBench,

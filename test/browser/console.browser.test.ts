@@ -61,6 +61,12 @@ describe('every page', () => {
       () => `/pipelines/${seeded.failedExecution}`,
       '[data-testid=step-graph] .node.failed',
     ],
+    ['traces', () => `/experiments/${e()}?tab=traces`, '[data-testid=traces] tbody tr'],
+    [
+      'trace',
+      () => `/experiments/${e()}/traces/${seeded.traceIds.ok}`,
+      '[data-testid=span-tree] [data-span=generate]',
+    ],
     ['access', () => '/access', 'text=runway-local'],
   ];
   for (const [name, path, ready] of pages) {
@@ -222,3 +228,111 @@ it('the pipeline form starts an execution that succeeds', async () => {
   expect(errors).toEqual([]);
   await page.close();
 });
+
+it("lists an experiment's traces, narrows them with MLflow's trace filter, and shows a failed trace's span tree", async () => {
+  const { page, errors } = await open(`/experiments/${seeded.experimentId}?tab=traces`);
+  const rows = '[data-testid=traces] tbody tr';
+  await page.waitForSelector(rows);
+  expect(await page.$$(rows)).toHaveLength(2);
+  // Newest first: the failed trace started a minute after the other.
+  expect(
+    await page.$$eval(`${rows} td:first-child a`, (links) => links.map((a) => a.getAttribute('title'))),
+  ).toEqual([seeded.traceIds.failed, seeded.traceIds.ok]);
+  await page.fill('input[name=trace_filter]', "status = 'ERROR'");
+  await page.click('[data-testid=traces-filter] button[type=submit]');
+  await expect.poll(async () => (await page.$$(rows)).length).toBe(1);
+  expect(new URL(page.url()).searchParams.get('trace_filter')).toBe("status = 'ERROR'");
+  await screenshot(page, 'traces-filtered');
+
+  // A filter the API refuses shows as the API words it.
+  const bad = "span.name = 'retrieve'";
+  const refusal = await fetch(`${base}/api/3.0/mlflow/traces/search`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      locations: [{ mlflow_experiment: { experiment_id: seeded.experimentId } }],
+      filter: bad,
+    }),
+  }).then((response) => response.json() as Promise<{ error_code: string; message: string }>);
+  await page.fill('input[name=trace_filter]', bad);
+  await page.click('[data-testid=traces-filter] button[type=submit]');
+  const shown = await page.waitForSelector('.error');
+  expect(await shown.textContent()).toBe(`${refusal.error_code} ${refusal.message}`);
+
+  await page.goto(
+    `${base}/experiments/${seeded.experimentId}?tab=traces&trace_filter=${encodeURIComponent("status = 'ERROR'")}`,
+  );
+  await page.click(`${rows} td:first-child a`);
+  await page.waitForURL(new RegExp(`/traces/${seeded.traceIds.failed}$`));
+  const tree = '[data-testid=span-tree]';
+  await page.waitForSelector(`${tree} [data-span=retrieve]`);
+  expect(await spansShown(page)).toEqual([
+    ['answer', '0'],
+    ['retrieve', '1'],
+  ]);
+  expect(await page.getAttribute(`${tree} [data-span=retrieve]`, 'class')).toContain('span-error');
+  await page.click(`${tree} [data-span=retrieve]`);
+  const detail = '[data-testid=span-detail]';
+  await page.waitForSelector(`${detail} h2:has-text("retrieve")`);
+  expect(await page.textContent(`${detail} .status`)).toBe('ERROR');
+  expect(await page.textContent(`${detail} pre[data-kind=inputs]`)).toBe(
+    JSON.stringify({ query: 'How do I reset my password?', k: 2 }, null, 2),
+  );
+  expect(await page.textContent(`${detail} [data-event=exception]`)).toContain('search timed out');
+  expect(new URL(page.url()).searchParams.get('span')).toMatch(/^[0-9a-f]{16}$/);
+  await screenshot(page, 'trace-failed');
+  // Chromium logs the refused search's 400; nothing else went wrong.
+  expect(errors).toEqual([
+    `Failed to load resource: the server responded with a status of 400 (Bad Request) (${base}/api/3.0/mlflow/traces/search)`,
+  ]);
+  await page.close();
+});
+
+it("shows a trace's spans with their inputs, outputs, timing and status, its run and its feedback", async () => {
+  const { page, errors } = await open(`/experiments/${seeded.experimentId}/traces/${seeded.traceIds.ok}`);
+  const tree = '[data-testid=span-tree]';
+  await page.waitForSelector(`${tree} [data-span=generate]`);
+  expect(await spansShown(page)).toEqual([
+    ['answer', '0'],
+    ['retrieve', '1'],
+    ['generate', '1'],
+  ]);
+  // The root is selected first: the trace's question and answer.
+  const detail = '[data-testid=span-detail]';
+  expect(await page.textContent(`${detail} pre[data-kind=inputs]`)).toBe(
+    JSON.stringify({ question: 'How do I reset my password?' }, null, 2),
+  );
+  expect(await page.textContent(`${detail} pre[data-kind=outputs]`)).toBe(
+    'Open Settings, then Security, then Reset password.',
+  );
+  await page.click(`${tree} [data-span=generate]`);
+  await page.waitForSelector(`${detail} h2:has-text("generate")`);
+  expect(await page.textContent(`${detail} pre[data-kind=outputs]`)).toBe(
+    JSON.stringify({ content: 'Open Settings, then Security, then Reset password.', tokens: 14 }, null, 2),
+  );
+  expect(await page.textContent(`${detail} table.kv`)).toContain('670 ms');
+  expect(await page.textContent(`${detail} .status`)).toBe('OK');
+  // The generate span's bar starts after retrieve's and spans most of the trace.
+  const width = async (name: string) =>
+    Number(
+      (await page.getAttribute(`${tree} [data-span=${name}] .span-bar`, 'style'))?.match(
+        /width:\s*([\d.]+)%/,
+      )?.[1],
+    );
+  expect(await width('generate')).toBeGreaterThan(70);
+  expect(await width('retrieve')).toBeLessThan(20);
+  expect(await page.getAttribute(`a[href$="/runs/${seeded.runIds[0]}"]`, 'href')).toBe(
+    `/experiments/${seeded.experimentId}/runs/${seeded.runIds[0]}`,
+  );
+  expect(await page.textContent('[data-testid=assessments]')).toContain('correct');
+  await screenshot(page, 'trace');
+  expect(errors).toEqual([]);
+  await page.close();
+});
+
+/** The span tree's rows as [name, depth], top to bottom. */
+function spansShown(page: Page) {
+  return page.$$eval('[data-testid=span-tree] [data-span]', (spans) =>
+    spans.map((s) => [s.getAttribute('data-span'), s.getAttribute('data-depth')]),
+  );
+}

@@ -8,9 +8,10 @@ import { consistentLogreg } from '../support/onnx-models.ts';
  * The data the console tests look at, made through Runway's public HTTP API only (as the MLflow
  * client and `runway` would): an experiment of runs with metric histories and artifacts, a
  * registered model with two versions, an endpoint serving version 1 (deployed by setting the alias),
- * training pipeline executions, one that succeeds and one that fails data validation, and a monitor
- * on an endpoint serving the pipeline's model (with its training statistics) with two runs: one over
- * in-distribution traffic (no drift) and one over traffic with petal_length shifted (drift).
+ * training pipeline executions, one that succeeds and one that fails data validation, traces of
+ * the experiment sent as MLflow 3.11's client sends them (spans over OTLP, then the trace's info),
+ * and a monitor on an endpoint serving the pipeline's model (with its training statistics) with two
+ * runs: one over in-distribution traffic (no drift) and one over traffic with petal_length shifted.
  */
 
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/models/mlflow-onnx-logreg');
@@ -26,6 +27,8 @@ export interface Seeded {
   failedExecution: string;
   /** The monitor's runs: over in-distribution traffic, then over drifted traffic (newest). */
   monitorRuns: { steady: string; drifted: string };
+  /** A trace made in the first run (3 spans, tagged, with feedback) and one whose child span failed. */
+  traceIds: { ok: string; failed: string };
 }
 
 export const SEED = {
@@ -169,6 +172,8 @@ export async function seed(api: Api): Promise<Seeded> {
     ],
   });
 
+  const traceIds = await seedTraces(api, experimentId, runIds[0] as string);
+
   // A model: two versions of the ONNX fixture logged under two runs, an endpoint following @production.
   const versions: string[] = [];
   await api.api('POST', 'mlflow/registered-models/create', { name: SEED.model });
@@ -261,6 +266,7 @@ export async function seed(api: Api): Promise<Seeded> {
     endpointName: SEED.endpoint,
     succeededExecution: succeeded,
     failedExecution: failed,
+    traceIds,
   };
 }
 
@@ -320,6 +326,177 @@ async function seedMonitor(api: Api): Promise<Seeded['monitorRuns']> {
   const steady = await run(irisSample(1, 300));
   const drifted = await run(irisSample(2, 300, 2 * PETAL_LENGTH_SD));
   return { steady, drifted };
+}
+
+const hex = (bytes: number) =>
+  Array.from({ length: bytes }, () =>
+    Math.floor(Math.random() * 256)
+      .toString(16)
+      .padStart(2, '0'),
+  ).join('');
+
+/** An OTLP/JSON `AnyValue` of a JSON value (dicts as kvlists), as MLflow 3.11's client encodes span attributes. */
+function otlpValue(value: unknown): Json {
+  if (typeof value === 'string') return { stringValue: value };
+  if (typeof value === 'boolean') return { boolValue: value };
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value };
+  if (Array.isArray(value)) return { arrayValue: { values: value.map(otlpValue) } };
+  if (value && typeof value === 'object') {
+    return {
+      kvlistValue: {
+        values: Object.entries(value).map(([key, item]) => ({ key, value: otlpValue(item) })),
+      },
+    };
+  }
+  return {};
+}
+
+interface SeedSpan {
+  name: string;
+  type: string;
+  parent?: string;
+  startMs: number;
+  endMs: number;
+  inputs: unknown;
+  outputs?: unknown;
+  error?: string;
+}
+
+/**
+ * Spans over OTLP/JSON (`POST /v1/traces`, one request a span, as they end), then for a trace made
+ * by MLflow's client its info (`StartTraceV3`) with the run it was made in and a tag; then feedback.
+ */
+async function sendTrace(api: Api, experimentId: string, t0: number, spans: SeedSpan[]): Promise<string> {
+  const otelTraceId = hex(16);
+  const ids = new Map(spans.map((span) => [span.name, hex(8)]));
+  const nanos = (ms: number) => `${BigInt(t0 + ms) * 1_000_000n}`;
+  for (const span of [...spans].reverse()) {
+    const body = {
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: otelTraceId,
+                  spanId: ids.get(span.name),
+                  ...(span.parent ? { parentSpanId: ids.get(span.parent) } : {}),
+                  name: span.name,
+                  startTimeUnixNano: nanos(span.startMs),
+                  endTimeUnixNano: nanos(span.endMs),
+                  attributes: [
+                    { key: 'mlflow.traceRequestId', value: { stringValue: `tr-${otelTraceId}` } },
+                    { key: 'mlflow.spanType', value: { stringValue: span.type } },
+                    { key: 'mlflow.spanInputs', value: otlpValue(span.inputs) },
+                    ...(span.outputs === undefined
+                      ? []
+                      : [{ key: 'mlflow.spanOutputs', value: otlpValue(span.outputs) }]),
+                  ],
+                  ...(span.error
+                    ? {
+                        events: [
+                          {
+                            name: 'exception',
+                            timeUnixNano: nanos(span.endMs),
+                            attributes: [
+                              { key: 'exception.type', value: { stringValue: 'TimeoutError' } },
+                              { key: 'exception.message', value: { stringValue: span.error } },
+                            ],
+                          },
+                        ],
+                      }
+                    : {}),
+                  status: span.error ? { code: 2, message: `TimeoutError: ${span.error}` } : { code: 1 },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    await api.call('POST', '/v1/traces', new TextEncoder().encode(JSON.stringify(body)), {
+      'content-type': 'application/json',
+      'x-mlflow-experiment-id': experimentId,
+    });
+  }
+  return `tr-${otelTraceId}`;
+}
+
+async function seedTraces(api: Api, experimentId: string, runId: string): Promise<Seeded['traceIds']> {
+  const t0 = Date.now() - 600_000;
+  const question = { question: 'How do I reset my password?' };
+  const answer = 'Open Settings, then Security, then Reset password.';
+  const ok = await sendTrace(api, experimentId, t0, [
+    { name: 'answer', type: 'CHAIN', startMs: 0, endMs: 840, inputs: question, outputs: answer },
+    {
+      name: 'retrieve',
+      type: 'RETRIEVER',
+      parent: 'answer',
+      startMs: 12,
+      endMs: 150,
+      inputs: { query: question.question, k: 2 },
+      outputs: [
+        { id: 'faq-12', score: 0.91 },
+        { id: 'faq-3', score: 0.44 },
+      ],
+    },
+    {
+      name: 'generate',
+      type: 'LLM',
+      parent: 'answer',
+      startMs: 160,
+      endMs: 830,
+      inputs: { messages: [{ role: 'user', content: question.question }] },
+      outputs: { content: answer, tokens: 14 },
+    },
+  ]);
+  // What the 3.11 client sends when the trace ends: its info, with the run and the span count.
+  await api.call('POST', '/api/3.0/mlflow/traces', {
+    trace: {
+      trace_info: {
+        trace_id: ok,
+        trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
+        request_preview: JSON.stringify(question),
+        response_preview: JSON.stringify(answer),
+        request_time: new Date(t0).toISOString(),
+        execution_duration: '0.840s',
+        state: 'OK',
+        trace_metadata: {
+          'mlflow.sourceRun': runId,
+          'mlflow.trace.sizeStats': JSON.stringify({ total_size_bytes: 2048, num_spans: 3 }),
+        },
+        tags: {
+          'mlflow.traceName': 'answer',
+          'mlflow.trace.spansLocation': 'TRACKING_STORE',
+          team: 'support',
+        },
+      },
+    },
+  });
+  await api.call('POST', `/api/3.0/mlflow/traces/${ok}/assessments`, {
+    assessment: {
+      assessment_name: 'correct',
+      trace_id: ok,
+      source: { source_type: 'HUMAN', source_id: 'ana' },
+      feedback: { value: true },
+      rationale: 'Matches the help page',
+    },
+  });
+  // Any OpenTelemetry SDK: spans only; the trace is built from them, its child span failed.
+  const failed = await sendTrace(api, experimentId, t0 + 60_000, [
+    { name: 'answer', type: 'CHAIN', startMs: 0, endMs: 5030, inputs: question, error: 'search timed out' },
+    {
+      name: 'retrieve',
+      type: 'RETRIEVER',
+      parent: 'answer',
+      startMs: 10,
+      endMs: 5010,
+      inputs: { query: question.question, k: 2 },
+      error: 'search timed out',
+    },
+  ]);
+  return { ok, failed };
 }
 
 /** A small PNG (a two-colour checkerboard), written with zlib: an image artifact to preview. */

@@ -138,6 +138,7 @@ beforeAll(async () => {
     tracking: import('../../functions/tracking-api.ts'),
     registry: import('../../functions/registry-api.ts'),
     artifacts: import('../../functions/artifacts-api.ts'),
+    traces: import('../../functions/traces-api.ts'),
     webhooks: import('../../functions/webhook-api.ts'),
     access: import('../../functions/access-api.ts'),
     deployments: import('../../functions/deployments-api.ts'),

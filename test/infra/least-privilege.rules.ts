@@ -5,6 +5,7 @@ import { registryKeys } from '../../shared/registry/keys.ts';
 import { webhookKeys } from '../../shared/registry/webhooks/keys.ts';
 import { experimentKeys, runKeys } from '../../shared/tracking/keys.ts';
 import { loggedModelKeys } from '../../shared/tracking/logged-models/keys.ts';
+import { traceKeys } from '../../shared/tracking/traces/keys.ts';
 
 /**
  * The least-privilege rules as data: what `least-privilege.test.ts` holds every role of every
@@ -46,6 +47,8 @@ export const TABLES: Record<string, TableKeys> = {
       runKeys.partition(''),
       prefixOf(runKeys.history('x', 'y')),
       prefixOf(loggedModelKeys.item('x').pk),
+      // Traces and their run links; their index partitions (EXP#<id>#TRACES, RUN#<id>#TRACES) are EXP# and RUN#.
+      prefixOf(traceKeys.item('x').pk),
     ],
   },
   RegistryTable: {
@@ -112,6 +115,13 @@ export const OBJECT_DELETERS: ReadonlyArray<{ role: RegExp; reason: string; file
     reason: "MLflow's artifact API deletes artifacts (DELETE mlflow-artifacts/artifacts/<path>, deleteTree)",
     file: 'shared/tracking/artifacts/adapters/artifact.s3-store.ts',
     call: 'new DeleteObjectCommand(',
+  },
+  {
+    role: /\/TracesFunctionRole$/,
+    reason:
+      "MLflow's DeleteTraces removes the traces' span files (the trace's traces/<id>/ folder, deleteTree)",
+    file: 'shared/tracking/artifacts/adapters/artifact.s3-store.ts',
+    call: 'new DeleteObjectsCommand(',
   },
 ];
 
@@ -269,6 +279,13 @@ export const WILDCARDS: readonly WildcardEntry[] = [
     actions: ['s3:PutObject'],
     resource: /^<ArtifactBucket\.Arn>\/serving-capture\/\*$/,
     reason: 'The model server writes invocation captures under serving-capture/ only',
+  },
+  {
+    actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+    resource: /^<ArtifactBucket\.Arn>\/\*\/traces\/\*$/,
+    roles: /\/TracesFunctionRole$/,
+    reason:
+      "Traces' span files sit below a traces/ folder of each experiment's artifact root (<root>/traces/<trace id>/artifacts/), whose keys the experiments choose",
   },
   {
     actions: ['s3:GetObject', 's3:PutObject'],

@@ -241,7 +241,7 @@ describe('API stack', () => {
 
   it('runs functions on the latest Node.js runtime on arm64 with tracing and a log retention', () => {
     const functions = runwayOwned(api.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(8);
+    expect(functions).toHaveLength(9);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -299,6 +299,65 @@ describe('API stack', () => {
     expect(JSON.stringify(dynamo[0]?.Resource)).not.toContain('index');
   });
 
+  it('lets the traces function touch trace items, index partitions and span files only', () => {
+    const policies = Object.entries(api.findResources('AWS::IAM::Policy'));
+    const [, traces] = policies.find(([id]) => id.startsWith('TracesFunction')) ?? [];
+    const statements = traces?.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>;
+    const dynamo = statements.filter(
+      (statement) =>
+        JSON.stringify(statement.Action).includes('dynamodb:') &&
+        !JSON.stringify(statement.Resource).includes('AccessTable'),
+    );
+    const keysOf = (statement: Record<string, unknown>) =>
+      (statement.Condition as Record<string, Record<string, string[]>>)['ForAllValues:StringLike']?.[
+        'dynamodb:LeadingKeys'
+      ];
+    // Every DynamoDB statement is bound to key prefixes: no statement reaches the whole table.
+    for (const statement of dynamo) expect(keysOf(statement)?.length).toBeGreaterThan(0);
+    const writes = dynamo.filter((statement) =>
+      [statement.Action].flat().some((action) => /Put|Update|Delete|Write/.test(String(action))),
+    );
+    expect(writes.map(keysOf)).toEqual([
+      ['TRACE#*'],
+      // The default experiment (and its name claim), which a first trace can create as MLflow does.
+      ['EXP#0', expect.stringMatching(/^EXPNAME#[A-Za-z0-9_-]+$/)],
+    ]);
+    const query = dynamo.find((statement) => statement.Action === 'dynamodb:Query');
+    expect(keysOf(query ?? {})).toEqual(['EXP#*#TRACES', 'RUN#*#TRACES']);
+    expect(JSON.stringify(query?.Resource)).toContain('/index/gsi1');
+    const reads = dynamo.find((statement) => JSON.stringify(keysOf(statement)) === '["EXP#*","RUN#*"]');
+    expect(reads?.Action).toBe('dynamodb:GetItem');
+    // Span files: objects below traces/ folders, through the stateful stack's policy.
+    const role = Object.values(api.findResources('AWS::IAM::Role')).find((r) =>
+      JSON.stringify(r.Properties.Description ?? '').includes('traces-api'),
+    );
+    expect(JSON.stringify(role?.Properties.ManagedPolicyArns)).toContain('TraceSpansPolicy');
+    const spans = Object.entries(stateful.findResources('AWS::IAM::ManagedPolicy')).find(([id]) =>
+      id.startsWith('TraceSpansPolicy'),
+    )?.[1];
+    const objectStatement = spans?.Properties.PolicyDocument.Statement.find(
+      (statement: Record<string, unknown>) => JSON.stringify(statement.Action).includes('GetObject'),
+    );
+    expect(objectStatement.Action).toEqual(['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
+    expect(JSON.stringify(objectStatement.Resource)).toContain('/*/traces/*');
+  });
+
+  it('routes MLflow trace paths and OTLP to the traces function', () => {
+    const routes = Object.values(api.findResources('AWS::ApiGatewayV2::Route')).map(
+      (route) => route.Properties.RouteKey as string,
+    );
+    for (const key of [
+      'ANY /api/2.0/mlflow/traces',
+      'ANY /api/2.0/mlflow/traces/{proxy+}',
+      'ANY /api/3.0/mlflow/traces/{proxy+}',
+      'ANY /ajax-api/3.0/mlflow/traces',
+      'ANY /ajax-api/2.0/mlflow/get-trace-artifact',
+      'ANY /v1/traces',
+    ]) {
+      expect(routes).toContain(key);
+    }
+  });
+
   it('gives functions roles without AWS managed policies', () => {
     for (const role of runwayOwned(api.findResources('AWS::IAM::Role'))) {
       expect(JSON.stringify(role.Properties.ManagedPolicyArns ?? [])).not.toContain('iam::aws:policy');
@@ -320,7 +379,7 @@ describe('API stack', () => {
         // Objects of the artifact bucket: all of them, or one prefix (capture, feedback, run artifacts,
         // monitor reports among them, monitor state).
         const bucketObjects =
-          /ArtifactBucket[0-9A-F]+.*"\/(serving-capture\/|serving-feedback\/|monitoring\/|\*\/artifacts\/(data\/|sagemaker\/|monitoring\/)?)?\*"/.test(
+          /ArtifactBucket[0-9A-F]+.*"\/(serving-capture\/|serving-feedback\/|monitoring\/|\*\/traces\/|\*\/artifacts\/(data\/|sagemaker\/|monitoring\/)?)?\*"/.test(
             text,
           );
         expect({ resource: text, justified: xray || bucketObjects }).toEqual({

@@ -29,6 +29,7 @@ export async function apiOperations(
   const { createEndpointsApi, endpointsConfig } = await import(
     '../../shared/deployments/endpoints/endpoints.module.ts'
   );
+  const { createTracesApi, tracesConfig } = await import('../../shared/tracking/traces/traces.module.ts');
   const { createMonitoringApi, monitoringApiConfig } = await import(
     '../../shared/monitoring/monitoring.module.ts'
   );
@@ -40,6 +41,7 @@ export async function apiOperations(
     tracking: createTrackingApi(trackingConfig(env)).operations,
     registry: createRegistryApi(registryConfig(env)).operations,
     artifacts: createArtifactsApi(artifactsConfig(env)).operations,
+    traces: createTracesApi(tracesConfig(env)).operations,
     webhooks: createWebhooksApi(webhooksConfig(env)).operations,
     access: createAccessApi(env).operations,
     deployments: createEndpointsApi(endpointsConfig(env)).operations,

@@ -106,6 +106,12 @@ export const api = {
   call: <T>(method: string, path: string, body: unknown) => json<T>(method, path, { body }),
 };
 
+/** MLflow 3's routes under `/api/3.0/` (traces). */
+export const api3 = {
+  get: <T>(path: string, query?: Query) => json<T>('GET', `/api/3.0/${path}`, { query }),
+  post: <T>(path: string, body: unknown = {}) => json<T>('POST', `/api/3.0/${path}`, { body }),
+};
+
 /** An artifact's bytes through the proxy (`mlflow-artifacts:/<path>`). */
 export async function fetchArtifact(artifactPath: string): Promise<Blob> {
   const encoded = artifactPath.split('/').map(encodeURIComponent).join('/');

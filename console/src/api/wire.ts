@@ -19,18 +19,34 @@ import type { ExperimentWire } from '../../../shared/tracking/api/experiment.wir
 import type { metricToWire, runToWire } from '../../../shared/tracking/api/run.wire.ts';
 import type { FileInfoWire } from '../../../shared/tracking/artifacts/api/artifacts.routes.ts';
 import type { LoggedModelWire } from '../../../shared/tracking/logged-models/api/logged-model.wire.ts';
+import type {
+  AssessmentWire,
+  TraceInfoWire,
+  TraceWire,
+} from '../../../shared/tracking/traces/api/trace.wire.ts';
+import type {
+  AnyValueWire,
+  KeyValueWire,
+  OtelSpanWire,
+} from '../../../shared/tracking/traces/spans/span-record.ts';
 
 export type {
+  AnyValueWire,
+  AssessmentWire,
   DeploymentWire,
   EndpointStatisticsWire,
   EndpointWire,
   ExperimentWire,
   FileInfoWire,
+  KeyValueWire,
   LoggedModelWire,
   ModelVersionWire,
+  OtelSpanWire,
   PipelineExecutionSummaryWire,
   PipelineExecutionWire,
   RegisteredModelWire,
+  TraceInfoWire,
+  TraceWire,
   WhoAmIWire,
 };
 export type RunWire = ReturnType<typeof runToWire>;

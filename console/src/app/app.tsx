@@ -13,6 +13,7 @@ import { ModelsPage } from '../models/models-page.tsx';
 import { PipelineExecutionPage } from '../pipelines/execution-page.tsx';
 import { PipelinesPage } from '../pipelines/pipelines-page.tsx';
 import { RunPage } from '../runs/run-page.tsx';
+import { TracePage } from '../traces/trace-page.tsx';
 import { location, match, navigate } from './router.ts';
 
 type Params = Record<string, string>;
@@ -24,6 +25,10 @@ const ROUTES: Array<[string, (params: Params) => VNode]> = [
   [
     '/experiments/:experimentId/runs/:runId',
     (a) => <RunPage experimentId={p(a, 'experimentId')} runId={p(a, 'runId')} />,
+  ],
+  [
+    '/experiments/:experimentId/traces/:traceId',
+    (a) => <TracePage experimentId={p(a, 'experimentId')} traceId={p(a, 'traceId')} />,
   ],
   ['/models', () => <ModelsPage />],
   ['/models/:name', (a) => <ModelPage name={p(a, 'name')} />],

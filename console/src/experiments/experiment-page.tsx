@@ -4,7 +4,9 @@ import { useApi } from '../api/use-api.ts';
 import type { ExperimentWire } from '../api/wire.ts';
 import { href, location, navigate, setQuery } from '../app/router.ts';
 import { ChartControls, type ChartSettings, DEFAULT_SETTINGS, MetricChart } from '../charts/metric-chart.tsx';
+import { TracesList } from '../traces/traces-list.tsx';
 import { ErrorBox, Page, Tabs } from '../ui/common.tsx';
+import { FilterForm } from '../ui/filter-form.tsx';
 import { availableKeys, type Column, type IndexedRun, keyColumn, parseColumns } from './run-columns.ts';
 import { RunsTable } from './runs-table.tsx';
 
@@ -21,10 +23,9 @@ export function ExperimentPage({ experimentId }: { experimentId: string }) {
   );
   const filter = query.get('filter') ?? '';
   const orderBy = query.get('order') ?? DEFAULT_ORDER;
-  const [draft, setDraft] = useState(filter);
   const [rows, setRows] = useState<IndexedRun[]>([]);
   const [selected, setSelected] = useState<Map<string, string>>(new Map());
-  const [tab, setTab] = useState<'runs' | 'charts'>(query.get('tab') === 'charts' ? 'charts' : 'runs');
+  const [tab, setTab] = useState<Tab>(tabOf(query.get('tab')));
   const keys = useMemo(() => availableKeys(rows.slice(0, 2000)), [rows]);
   const chosen = query.has('cols') ? parseColumns(query.get('cols')) : defaultColumns(keys);
   const toggle = (runId: string, name: string) =>
@@ -56,41 +57,22 @@ export function ExperimentPage({ experimentId }: { experimentId: string }) {
       }
     >
       <ErrorBox error={experiment.error} />
-      <form
-        class="toolbar"
-        onSubmit={(event) => {
-          event.preventDefault();
-          setQuery({ filter: draft.trim() || undefined });
-        }}
-      >
-        <input
-          class="filter"
+      <div hidden={tab === 'traces'}>
+        <FilterForm
           name="filter"
+          applied={filter}
           placeholder="metrics.loss < 0.5 and params.lr = '0.01' and tags.team LIKE 'gr%'"
-          value={draft}
-          onInput={(event) => setDraft(event.currentTarget.value)}
-          aria-label="Filter runs (MLflow search syntax)"
-        />
-        <button type="submit" class="primary">
-          Search
-        </button>
-        {filter ? (
-          <button
-            type="button"
-            onClick={() => {
-              setDraft('');
-              setQuery({ filter: undefined });
-            }}
-          >
-            Clear
-          </button>
-        ) : null}
-        <ColumnPicker keys={keys} chosen={chosen} />
-      </form>
+          label="Filter runs (MLflow search syntax)"
+          onApply={(next) => setQuery({ filter: next })}
+        >
+          <ColumnPicker keys={keys} chosen={chosen} />
+        </FilterForm>
+      </div>
       <Tabs
         tabs={[
           ['runs', 'Runs'],
           ['charts', 'Charts'],
+          ['traces', 'Traces'],
         ]}
         active={tab}
         onChange={(next) => {
@@ -112,8 +94,15 @@ export function ExperimentPage({ experimentId }: { experimentId: string }) {
       {tab === 'charts' ? (
         <ExperimentCharts rows={rows} selected={selected} metricKeys={keys.metrics} />
       ) : null}
+      {tab === 'traces' ? <TracesList experimentId={experimentId} /> : null}
     </Page>
   );
+}
+
+type Tab = 'runs' | 'charts' | 'traces';
+
+function tabOf(value: string | null): Tab {
+  return value === 'charts' || value === 'traces' ? value : 'runs';
 }
 
 function defaultColumns(keys: ReturnType<typeof availableKeys>): Column[] {
