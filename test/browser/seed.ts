@@ -25,7 +25,7 @@ export interface Seeded {
   endpointName: string;
   succeededExecution: string;
   failedExecution: string;
-  /** The monitor's runs: over in-distribution traffic, then over drifted traffic (newest). */
+  /** The monitor's first run (in-distribution traffic) and its last (petal_length shifted by two sd). */
   monitorRuns: { steady: string; drifted: string };
   /** A trace made in the first run (3 spans, tagged, with feedback) and one whose child span failed. */
   traceIds: { ok: string; failed: string };
@@ -273,8 +273,8 @@ export async function seed(api: Api): Promise<Seeded> {
 /**
  * Monitoring: an endpoint serving the pipeline's model (version 1, which carries its training
  * statistics) that captures every invocation, a monitor on it, and two runs over windows of its
- * traffic: 300 rows like the training data, then 300 with petal_length shifted by two standard
- * deviations. The local runtime writes capture at most a second old (`captureFlushSeconds: 1`, the
+ * traffic: 300 rows like the training data, then 300 with petal_length shifted by a half, one and
+ * two standard deviations. The local runtime writes capture at most a second old (`captureFlushSeconds: 1`, the
  * global setup), at the next invocation: one more call after each window writes it.
  */
 async function seedMonitor(api: Api): Promise<Seeded['monitorRuns']> {
@@ -323,8 +323,11 @@ async function seedMonitor(api: Api): Promise<Seeded['monitorRuns']> {
     });
     return started.run_id as string;
   };
+  // petal_length creeps away: 0, a half, one, then two standard deviations (the drift chart's story).
   const steady = await run(irisSample(1, 300));
-  const drifted = await run(irisSample(2, 300, 2 * PETAL_LENGTH_SD));
+  await run(irisSample(2, 300, 0.5 * PETAL_LENGTH_SD));
+  await run(irisSample(3, 300, PETAL_LENGTH_SD));
+  const drifted = await run(irisSample(4, 300, 2 * PETAL_LENGTH_SD));
   return { steady, drifted };
 }
 
