@@ -201,14 +201,28 @@ it('creates, edits and deletes a monitor, and shows what the API refuses as it w
   // Edit: the form holds the current settings; a change is saved, the rest keep their values.
   await page.click('.page-head button:has-text("Edit")');
   expect(await page.inputValue(`${form} input[name=threshold_psi]`)).toBe('0.3');
-  await page.fill(`${form} input[name=min_samples]`, '250');
+  await page.fill(`${form} input[name=min_samples]`, '10000000');
   await page.click(`${form} input[name=enabled]`);
   await page.click(`${form} button[type=submit]`);
   await page.waitForSelector(form, { state: 'detached' });
-  await page.waitForSelector('text=250 rows');
+  await page.waitForSelector('text=10000000 rows');
   const edited = (await api.api('GET', `runway/monitors/${name}`)).monitor;
-  expect(edited).toMatchObject({ min_samples: 250, enabled: false, drift: { thresholds: { psi: 0.3 } } });
+  expect(edited).toMatchObject({
+    min_samples: 10_000_000,
+    enabled: false,
+    drift: { thresholds: { psi: 0.3 } },
+  });
   expect(edited.schedule).toBe('rate(30 minutes)');
+
+  // A run over the last hour's traffic, far short of ten million rows: "not enough data", nothing judged.
+  await page.click('button:has-text("Run now")');
+  await page.waitForSelector('[data-testid=started-run][data-status=Completed]', { timeout: 90_000 });
+  await page.click('[data-testid=started-run] a');
+  const notice = await page.waitForSelector('[data-testid=not-enough-data]');
+  expect(await notice.textContent()).toMatch(/^not enough data \(\d+ of 10000000\)/);
+  expect(await page.textContent('[data-testid=events]')).toContain('None');
+  await screenshot(page, 'monitor-report-not-enough-data');
+  await page.click('.page-head h1 a');
 
   // Delete asks first, then the monitor is gone.
   await page.click('.page-head button:has-text("Delete")');

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { limitsOver } from '../../../shared/monitoring/drift-methods.ts';
 import { ApiError } from '../api/client.ts';
 import { useApi } from '../api/use-api.ts';
@@ -50,12 +50,18 @@ export function MonitorPage({ name }: { name: string }) {
     return () => clearInterval(timer);
   }, [waiting, runs.reload]);
 
-  // The charts read each charted run's report once; a new run adds one read.
+  // The charts read each charted run's report once (a completed run's report never changes): a new
+  // run adds one read.
+  const read = useRef(new Map<string, TimedReport | null>());
   const charted = list.filter((run) => run.status === 'Completed' && run.report_uri).slice(0, CHARTED_RUNS);
   const chartKey = charted.map((run) => run.run_id).join(',');
   const reports = useApi(async (): Promise<TimedReport[]> => {
-    const answers = await mapLimited(charted, 6, (run) => monitorsApi.report(name, run.run_id));
-    return answers.flatMap(({ run, report }) => (report ? [{ windowEnd: run.window_end, report }] : []));
+    const missing = charted.filter((run) => !read.current.has(run.run_id));
+    const answers = await mapLimited(missing, 6, (run) => monitorsApi.report(name, run.run_id));
+    for (const { run, report } of answers) {
+      read.current.set(run.run_id, report ? { windowEnd: run.window_end, report } : null);
+    }
+    return charted.flatMap((run) => read.current.get(run.run_id) ?? []);
   }, [name, chartKey]);
 
   const runNow = async () => {

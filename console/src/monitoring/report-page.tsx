@@ -303,7 +303,7 @@ function FeatureTable({
                   const over = limit !== undefined && value > limit;
                   return (
                     <div key={m} class={over ? 'over' : ''} data-method={m}>
-                      {DRIFT_METHODS[m].label} {formatNumber(value)}{' '}
+                      {DRIFT_METHODS[m].label} {short(value)}{' '}
                       {limit !== undefined ? `${over ? '>' : '≤'} ${limit}` : ''}
                     </div>
                   );
