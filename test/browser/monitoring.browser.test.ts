@@ -99,8 +99,17 @@ it('draws drift per feature over the runs, one series per feature and the limit'
     expect.arrayContaining(['sepal_length', 'sepal_width', 'petal_length', 'petal_width', 'limit 0.2']),
   );
   expect(await page.textContent('[data-testid=drift-limits]')).toContain('psi 0.2');
-  // Health over time: the seed's traffic has p99 latency in every window.
+  // Quality and health over time: the seed sent every invocation's true label back as feedback.
   expect(await drawnPixels(page, '[data-testid=quality-health-charts] canvas')).toBeGreaterThan(200);
+  const charts = await page.$$eval('[data-testid=quality-health-charts] .u-title', (titles) =>
+    titles.map((title) => title.textContent),
+  );
+  expect(charts).toEqual(['live quality by version', 'p99 latency by version', 'error rate by version']);
+  expect(
+    await page.$$eval('[data-testid=quality-health-charts] .u-legend .u-label', (labels) =>
+      labels.map((label) => label.textContent),
+    ),
+  ).toEqual(expect.arrayContaining(['accuracy v1', 'limit accuracy 0.9']));
   await page.selectOption('[data-testid=drift-chart] select[aria-label=method]', 'ks');
   await expect
     .poll(() =>
@@ -220,7 +229,8 @@ it('creates, edits and deletes a monitor, and shows what the API refuses as it w
   await page.click('[data-testid=started-run] a');
   const notice = await page.waitForSelector('[data-testid=not-enough-data]');
   expect(await notice.textContent()).toMatch(/^not enough data \(\d+ of 10000000\)/);
-  expect(await page.textContent('[data-testid=events]')).toContain('None');
+  expect(await page.$$('[data-testid=drift-features] tr[data-drifted=true]')).toHaveLength(0);
+  expect(await page.textContent('[data-testid=events]')).not.toContain('monitoring.drift-detected');
   await screenshot(page, 'monitor-report-not-enough-data');
   await page.click('.page-head h1 a');
 

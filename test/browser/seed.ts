@@ -273,8 +273,8 @@ export async function seed(api: Api): Promise<Seeded> {
 /**
  * Monitoring: an endpoint serving the pipeline's model (version 1, which carries its training
  * statistics) that captures every invocation, a monitor on it, and two runs over windows of its
- * traffic: 300 rows like the training data, then 300 with petal_length shifted by a half, one and
- * two standard deviations. The local runtime writes capture at most a second old (`captureFlushSeconds: 1`, the
+ * traffic, each invocation's true species sent back as feedback: 300 rows like the training data,
+ * then 300 with petal_length shifted by a half, one and two standard deviations. The local runtime writes capture at most a second old (`captureFlushSeconds: 1`, the
  * global setup), at the next invocation: one more call after each window writes it.
  */
 async function seedMonitor(api: Api): Promise<Seeded['monitorRuns']> {
@@ -299,13 +299,28 @@ async function seedMonitor(api: Api): Promise<Seeded['monitorRuns']> {
     endpoint_name: SEED.monitoredEndpoint,
     description: 'Iris inputs against the training data',
     min_samples: 100,
+    quality: { limits: { accuracy: 0.9 } },
     health: { max_p99_ms: 10_000 },
   });
-  const invoke = (rows: Array<{ x: number[] }>) =>
-    api.call('POST', `/endpoints/${SEED.monitoredEndpoint}/invocations`, { inputs: rows.map((r) => r.x) });
-  const run = async (rows: Array<{ x: number[] }>) => {
+  /** One invocation; answers its inference id (the header every invocation carries). */
+  const invoke = async (rows: Array<{ x: number[] }>) => {
+    const response = await fetch(`${api.baseUrl}/endpoints/${SEED.monitoredEndpoint}/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: rows.map((r) => r.x) }),
+    });
+    if (!response.ok) throw new Error(`invocation: ${response.status} ${await response.text()}`);
+    return response.headers.get('x-runway-inference-id') as string;
+  };
+  const run = async (rows: Array<{ x: number[]; species: string }>) => {
     const windowStart = Date.now();
-    for (let i = 0; i < rows.length; i += 10) await invoke(rows.slice(i, i + 10));
+    // Each invocation's true species comes back as feedback, so the run measures live accuracy.
+    const feedback = [];
+    for (let i = 0; i < rows.length; i += 10) {
+      const part = rows.slice(i, i + 10);
+      feedback.push({ inference_id: await invoke(part), ground_truth: part.map((r) => r.species) });
+    }
+    await api.call('POST', `/endpoints/${SEED.monitoredEndpoint}/feedback`, { feedback });
     await new Promise((resolve) => setTimeout(resolve, 20));
     const windowEnd = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 1100));

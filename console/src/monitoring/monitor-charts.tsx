@@ -14,20 +14,21 @@ import {
   type TimedReport,
 } from './report-series.ts';
 
-const LIMIT_COLOR = '#b91c1c';
+/** Limits in near-black, dashed: apart from every series colour (the palette has a red). */
+const LIMIT_COLOR = '#111827';
 
-/** uPlot's options and data for series over time, with an optional limit drawn as a dashed red line. */
+/** uPlot's options and data for series over time, with limits drawn as dashed lines. */
 function chartOf(
   title: string,
   series: ChartSeries,
   unit: string,
-  options: { limit?: { label: string; value: number }; log?: boolean } = {},
+  options: { limits?: Array<{ label: string; value: number }>; log?: boolean } = {},
 ) {
   const columns = series.data.slice(1) as Array<Array<number | null>>;
   const data = [
     series.data[0],
     ...(options.log ? columns.map(positiveOnly) : columns),
-    ...(options.limit ? [series.data[0].map(() => options.limit?.value as number)] : []),
+    ...(options.limits ?? []).map((limit) => series.data[0].map(() => limit.value)),
   ] as uPlot.AlignedData;
   const single = series.data[0].length === 1;
   return {
@@ -44,17 +45,13 @@ function chartOf(
           spanGaps: false,
           points: { show: true, size: single ? 8 : 5 },
         })),
-        ...(options.limit
-          ? [
-              {
-                label: options.limit.label,
-                stroke: LIMIT_COLOR,
-                width: 1.5,
-                dash: [6, 4],
-                points: { show: false },
-              },
-            ]
-          : []),
+        ...(options.limits ?? []).map((limit) => ({
+          label: limit.label,
+          stroke: LIMIT_COLOR,
+          width: 1.5,
+          dash: [6, 4],
+          points: { show: false },
+        })),
       ],
     } satisfies Omit<uPlot.Options, 'width' | 'height'>,
     data,
@@ -72,7 +69,7 @@ export function DriftChart({ monitor, reports }: { monitor: MonitorWire; reports
     const series = driftSeries(reports, method);
     if (!series) return null;
     return chartOf(`drift by ${DRIFT_METHODS[method].label} per feature`, series, method, {
-      limit: { label: `limit ${limitOf(monitor, method)}`, value: limitOf(monitor, method) },
+      limits: [{ label: `limit ${limitOf(monitor, method)}`, value: limitOf(monitor, method) }],
       log,
     });
   }, [reports, method, log, monitor]);
@@ -115,18 +112,27 @@ export function QualityHealthCharts({ monitor, reports }: { monitor: MonitorWire
     const p99 = healthSeries(reports, 'p99Ms');
     const errors = healthSeries(reports, 'errorRate');
     return [
-      quality ? chartOf('live quality by version', quality, 'metric') : null,
+      quality
+        ? chartOf('live quality by version', quality, 'metric', {
+            limits: Object.entries(monitor.quality?.limits ?? {}).map(([metric, value]) => ({
+              label: `limit ${metric} ${value}`,
+              value,
+            })),
+          })
+        : null,
       p99
         ? chartOf('p99 latency by version', p99, 'ms', {
-            limit: { label: `limit ${monitor.health.max_p99_ms} ms`, value: monitor.health.max_p99_ms },
+            limits: [{ label: `limit ${monitor.health.max_p99_ms} ms`, value: monitor.health.max_p99_ms }],
           })
         : null,
       errors
         ? chartOf('error rate by version', errors, '%', {
-            limit: {
-              label: `limit ${monitor.health.max_error_rate * 100}%`,
-              value: monitor.health.max_error_rate * 100,
-            },
+            limits: [
+              {
+                label: `limit ${monitor.health.max_error_rate * 100}%`,
+                value: monitor.health.max_error_rate * 100,
+              },
+            ],
           })
         : null,
     ].filter((chart) => chart !== null);
