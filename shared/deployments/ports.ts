@@ -1,20 +1,11 @@
+import type { Page, PageRequest } from '../platform/dynamodb/query-page.ts';
 import type { Deployment, Endpoint, Follows, RolloutPolicy, Traffic } from './model.ts';
 
 /** The lifecycle states of an endpoint (`Endpoint['status']`). */
 export type EndpointStatus = Endpoint['status'];
 export type DeploymentStatus = Deployment['status'];
 
-/** A page of a listing; `nextPageToken` only when there is a next page (never an empty last page). */
-export interface Page<T> {
-  items: T[];
-  nextPageToken?: string;
-}
-
-export interface PageRequest {
-  maxResults: number;
-  /** A token from a previous page of the same listing; anything else is 400 INVALID_PARAMETER_VALUE. */
-  pageToken?: string | undefined;
-}
+export type { Page, PageRequest };
 
 /** What a new endpoint is made of; the store gives it empty traffic (revision 0) and its timestamps. */
 export type NewEndpoint = Pick<

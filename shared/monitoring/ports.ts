@@ -1,17 +1,11 @@
 import type { ServedVersion } from '../deployments/model.ts';
 import type { Tracking } from '../pipelines/ports.ts';
+import type { Page, PageRequest } from '../platform/dynamodb/query-page.ts';
 import type { ModelVersion } from '../registry/model.ts';
 import type { MonitoringEvent } from './events/index.ts';
 import type { FeedbackRecord, Monitor, MonitorRun, RunFindings } from './model.ts';
 
-export interface PageRequest {
-  maxResults: number;
-  pageToken?: string | undefined;
-}
-export interface Page<T> {
-  items: T[];
-  nextPageToken?: string | undefined;
-}
+export type { Page, PageRequest };
 
 /**
  * Monitors and their runs (the monitoring table). Every change is one conditional write of one item.

@@ -9,7 +9,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../deployments/errors.ts';
 import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
-import { InvalidParameterError, ResourceAlreadyExistsError } from '../../platform/errors.ts';
+import { decodeKeyToken, queryPage } from '../../platform/dynamodb/query-page.ts';
+import { ResourceAlreadyExistsError } from '../../platform/errors.ts';
 import { monitorNotFound } from '../errors.ts';
 import { MONITORING_INDEXES, monitoringKeys } from '../keys.ts';
 import { type Monitor, type MonitorRun, monitorName } from '../model.ts';
@@ -57,30 +58,23 @@ export class DynamoMonitorStore implements MonitorStore {
     const [index, pkName, skName, partition] = byEndpoint
       ? [MONITORING_INDEXES.gsi2, 'gsi2pk', 'gsi2sk', monitoringKeys.endpointPartition(endpointName)]
       : [MONITORING_INDEXES.gsi1, 'gsi1pk', 'gsi1sk', monitoringKeys.monitorsPartition];
+    const kind: TokenKind = byEndpoint ? 'endpoint' : 'all';
     let start: Item | undefined;
     if (page.pageToken !== undefined) {
-      const last = decodeToken(page.pageToken, byEndpoint ? 'endpoint' : 'all');
+      const last = decodeToken(page.pageToken, kind);
       start = { ...monitoringKeys.monitor(last), [pkName]: partition, [skName]: last };
     }
-    const { Items = [] } = await this.client.send(
-      new QueryCommand({
+    return queryPage(
+      this.client,
+      {
         TableName: this.tableName,
         IndexName: index,
         KeyConditionExpression: '#pk = :pk',
         ExpressionAttributeNames: { '#pk': pkName },
         ExpressionAttributeValues: { ':pk': partition },
-        Limit: page.maxResults + 1,
-        ExclusiveStartKey: start,
-      }),
+      },
+      { maxResults: page.maxResults, start, kind, map: fromItem, tokenOf: (item) => String(item.name) },
     );
-    const items = Items.slice(0, page.maxResults).map(fromItem);
-    const last = items.at(-1);
-    return {
-      items,
-      ...(Items.length > page.maxResults && last
-        ? { nextPageToken: encodeToken(byEndpoint ? 'endpoint' : 'all', last.name) }
-        : {}),
-    };
   }
 
   async update(monitor: Monitor, expectedUpdatedAt: number): Promise<Monitor> {
@@ -200,28 +194,21 @@ export class DynamoMonitorStore implements MonitorStore {
 
   async listRuns(monitorName: string, page: PageRequest): Promise<Page<MonitorRun>> {
     const pk = monitoringKeys.partition(monitorName);
-    let start: Item | undefined;
-    if (page.pageToken !== undefined) {
-      const last = decodeToken(page.pageToken, 'runs');
-      start = { pk, sk: last };
-    }
-    const { Items = [] } = await this.client.send(
-      new QueryCommand({
+    return queryPage(
+      this.client,
+      {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
         ExpressionAttributeValues: { ':pk': pk, ':prefix': monitoringKeys.runPrefix },
-        Limit: page.maxResults + 1,
-        ExclusiveStartKey: start,
-      }),
+      },
+      {
+        maxResults: page.maxResults,
+        start: page.pageToken === undefined ? undefined : { pk, sk: decodeToken(page.pageToken, 'runs') },
+        kind: 'runs',
+        map: runOf,
+        tokenOf: (item) => String(item.sk),
+      },
     );
-    const items = Items.slice(0, page.maxResults);
-    const last = items.at(-1);
-    return {
-      items: items.map(runOf),
-      ...(Items.length > page.maxResults && last
-        ? { nextPageToken: encodeToken('runs', String(last.sk)) }
-        : {}),
-    };
   }
 
   async claimRetrain(
@@ -295,25 +282,11 @@ function runOf(item: Item): MonitorRun {
 
 type TokenKind = 'all' | 'endpoint' | 'runs';
 
-function encodeToken(kind: TokenKind, last: string): string {
-  return Buffer.from(JSON.stringify({ k: kind, l: last }), 'utf8').toString('base64url');
-}
-
+/** A page token of one of the monitoring listings; a token of another listing is 400. */
 function decodeToken(token: string, kind: TokenKind): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
-      k?: unknown;
-      l?: unknown;
-    };
-    const valid =
-      kind === 'runs'
-        ? typeof parsed.l === 'string' &&
-          parsed.l.startsWith(monitoringKeys.runPrefix) &&
-          parsed.l.length < 100
-        : monitorName.safeParse(parsed.l).success;
-    if (parsed.k === kind && valid) return parsed.l as string;
-  } catch {
-    // Falls through to the 400 below.
-  }
-  throw new InvalidParameterError(`Invalid page token: ${token.slice(0, 100)}`);
+  return decodeKeyToken(token, kind, (last) =>
+    kind === 'runs'
+      ? last.startsWith(monitoringKeys.runPrefix) && last.length < 100
+      : monitorName.safeParse(last).success,
+  );
 }

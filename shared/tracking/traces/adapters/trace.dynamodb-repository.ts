@@ -9,6 +9,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../../../platform/aws/dynamodb.ts';
+import { queryAll } from '../../../platform/dynamodb/query-page.ts';
 import { InvalidParameterError } from '../../../platform/errors.ts';
 import { TRACKING_INDEXES } from '../../keys.ts';
 import { assessmentFromJson, assessmentToJson } from '../assessment.model.ts';
@@ -167,25 +168,14 @@ export class DynamoTraceRepository implements TraceRepository {
   }
 
   async tracesOfRun(runId: string): Promise<Array<{ traceId: string; experimentId: string }>> {
-    const found: Array<{ traceId: string; experimentId: string }> = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TRACKING_INDEXES.gsi1,
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': traceKeys.runPartition(runId) },
-          ProjectionExpression: 'traceId, experimentId',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        found.push({ traceId: String(item.traceId), experimentId: String(item.experimentId) });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return found;
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      IndexName: TRACKING_INDEXES.gsi1,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': traceKeys.runPartition(runId) },
+      ProjectionExpression: 'traceId, experimentId',
+    });
+    return items.map((item) => ({ traceId: String(item.traceId), experimentId: String(item.experimentId) }));
   }
 
   /** BatchWriteItem in chunks of 25, unprocessed requests sent again until none are left. */
