@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MonitorReport, MonitorWire } from '../../console/src/api/wire.ts';
+import { draftOf, settingsOf } from '../../console/src/monitoring/monitor-settings.ts';
 import {
   driftSeries,
   healthSeries,
@@ -135,5 +136,62 @@ describe('the events a report publishes', () => {
       { drifted: true },
     ] as unknown as MonitorReport['predictionDrift']['versions'];
     expect(eventKindsOf(predictions)).toEqual(['drift']);
+  });
+});
+
+describe('the monitor form', () => {
+  const monitor = {
+    name: 'watch',
+    endpoint_name: 'live',
+    model_name: 'm',
+    schedule: 'rate(1 hour)',
+    window_seconds: 3600,
+    baseline: { type: 'training' },
+    drift: {
+      numeric_methods: ['psi', 'ks'],
+      categorical_methods: ['jensen_shannon', 'l_infinity'],
+      thresholds: { psi: 0.3 },
+      feature_thresholds: {},
+      significance: 0.05,
+      max_missing_increase: 0.1,
+    },
+    prediction_drift: true,
+    min_samples: 100,
+    quality: { decision_threshold: 0.5, min_labeled: 30, limits: { accuracy: 0.9 } },
+    health: { max_error_rate: 0.05, max_p99_ms: 1000, min_invocations: 10 },
+    actions: { retrain: { pipeline_input: { datasetUri: 'x' }, cooldown_seconds: 86400, on: ['drift'] } },
+    enabled: true,
+    creation_timestamp: 0,
+    last_updated_timestamp: 0,
+  } as MonitorWire;
+
+  it('a blank create sends the name, the endpoint and what the form always shows; the API fills the rest', () => {
+    const draft = { ...draftOf(undefined, 'live'), name: 'new' };
+    expect(settingsOf(draft, undefined)).toEqual({
+      name: 'new',
+      endpoint_name: 'live',
+      baseline: { type: 'training' },
+      drift: { numeric_methods: ['psi', 'ks'] },
+      prediction_drift: true,
+      enabled: true,
+    });
+  });
+
+  it('sends numbers as numbers, and what is not a number as typed, for the API to word the refusal', () => {
+    const draft = { ...draftOf(undefined, 'live'), name: 'n', threshold_psi: '0.25', min_samples: 'many' };
+    expect(settingsOf(draft, undefined)).toMatchObject({
+      drift: { thresholds: { psi: 0.25 } },
+      min_samples: 'many',
+    });
+  });
+
+  it('an edit starts from the monitor; emptied limits and retrain box remove them, other blanks keep values', () => {
+    const draft = draftOf(monitor, undefined);
+    expect(draft).toMatchObject({ threshold_psi: '0.3', quality_limits: 'accuracy=0.9', min_samples: '100' });
+    const body = settingsOf({ ...draft, quality_limits: '', retrain_input: '', schedule: '' }, monitor);
+    expect(body).not.toHaveProperty('name');
+    expect(body).not.toHaveProperty('schedule');
+    expect(body).toMatchObject({ quality: { limits: {} }, actions: {}, drift: { thresholds: { psi: 0.3 } } });
+    expect(() => settingsOf({ ...draft, retrain_input: '{' }, monitor)).toThrow(/not JSON/);
   });
 });
