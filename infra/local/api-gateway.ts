@@ -35,7 +35,8 @@ export interface LocalAuthorizer {
   simpleResponses: boolean;
 }
 
-export type FunctionInvoker = (functionArn: string, event: unknown) => Promise<unknown>;
+/** Invokes a function; `payload` is the event already serialized to JSON, when the caller has it. */
+export type FunctionInvoker = (functionArn: string, event: unknown, payload?: string) => Promise<unknown>;
 
 export interface LocalApiGatewayOptions {
   /**
@@ -86,18 +87,20 @@ export class LocalApiGateway {
     const body = await readBody(request, MAX_BODY_BYTES);
     if (body === 'too-large') return send(response, 413, { message: 'Request Entity Too Large' });
     const event = this.toEvent(request, method, url, route, body);
-    // Bytes, not characters: a multi-byte text body weighs more than its length says.
-    if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) {
-      return send(response, 413, { message: 'Request Entity Too Large' });
-    }
     const identity = await this.identify(route, event);
     if (identity === 'unauthorized') return send(response, 401, { message: 'Unauthorized' });
     if (identity === 'forbidden') return send(response, 403, { message: 'Forbidden' });
     if (identity === 'failed') return send(response, 500, { message: 'Internal Server Error' });
     if (identity) (event.requestContext as Record<string, unknown>).authorizer = identity;
+    // The event the function gets, serialized once: measured here against Lambda's limit (in bytes,
+    // not characters: a multi-byte text body weighs more than its length says) and sent as it is.
+    const payload = JSON.stringify(event);
+    if (Buffer.byteLength(payload) > MAX_EVENT_BYTES) {
+      return send(response, 413, { message: 'Request Entity Too Large' });
+    }
     let result: unknown;
     try {
-      result = await this.invoke(route.functionArn, event);
+      result = await this.invoke(route.functionArn, event, payload);
     } catch {
       // API Gateway hides the function's error from the client; the runtime logs it.
       return send(response, 500, { message: 'Internal Server Error' });

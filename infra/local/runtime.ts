@@ -76,6 +76,8 @@ export class LocalRuntime {
     readonly emulatorRequests: {
       dynamodb: Readonly<Record<string, number>>;
       s3: Readonly<Record<string, number>>;
+      /** How DynamoDB requests arrived: functions send theirs without HTTP (`emulator-transport.ts`). */
+      dynamodbTransport: Readonly<{ http: number; direct: number }>;
     },
     private readonly closers: Array<() => Promise<void> | void>,
     /**
@@ -148,10 +150,10 @@ export class LocalRuntime {
     closers.push(async () => {
       await Promise.all([...new Set(functions.values())].map((fn) => fn.stop()));
     });
-    const invokeFunction = async (nameOrArn: string, event: unknown) => {
+    const invokeFunction = async (nameOrArn: string, event: unknown, payload?: string) => {
       const fn = functions.get(nameOrArn) ?? functions.get(nameOrArn.split(':').slice(0, 7).join(':'));
       if (!fn) throw new FunctionError('ResourceNotFoundException', `Function not found: ${nameOrArn}`);
-      return fn.invoke(event);
+      return fn.invoke(event, payload);
     };
 
     const aws = new LocalAwsEndpoint([], async (name, payload) => {
@@ -223,7 +225,7 @@ export class LocalRuntime {
 
     const onLog = functionLogSink(options.functionLogs);
     for (const spec of functionSpecs(template)) {
-      const fn = new LocalFunction(spec, environment, onLog);
+      const fn = new LocalFunction(spec, environment, onLog, dynamo);
       functions.set(spec.arn, fn);
       functions.set(spec.name, fn);
     }
@@ -267,7 +269,7 @@ export class LocalRuntime {
       eventBus,
       stepFunctions,
       environment,
-      { dynamodb: dynamo.requests, s3: s3.requests },
+      { dynamodb: dynamo.requests, s3: s3.requests, dynamodbTransport: dynamo.transport },
       closers,
       warmedUp,
     );

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- startup|api|bundles|tracking|artifacts|registry|serving|deploy|auth|pipeline|all]`: measures what the issues name and prints it. Nothing
+ * `npm run bench [-- startup|api|bundles|tracking|vs-mlflow|artifacts|registry|serving|deploy|auth|pipeline|all]`: measures what the issues name and prints it. Nothing
  * here asserts a time: a slow machine makes slow figures, not failed builds.
  */
 
@@ -19,6 +19,7 @@ import { startRuntimeProcess } from './runtime-process.ts';
 import { servingBench } from './serving.bench.ts';
 import { pool, printTable, summarize } from './stats.ts';
 import { trackingBench } from './tracking.bench.ts';
+import { vsMlflowBench } from './vs-mlflow.bench.ts';
 
 // Development runs Node 20 (Lambda runs 24); the SDK's notice about it would clutter the tables.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -34,6 +35,7 @@ const benches: Record<string, () => Promise<void>> = {
   serving: servingBench,
   auth: authBench,
   pipeline: pipelineBench,
+  'vs-mlflow': vsMlflowBench,
 };
 
 async function main(): Promise<void> {

@@ -1,7 +1,8 @@
 // One local "Lambda container": a worker thread with its own environment and module graph, running
 // one function's handler. Plain JavaScript so it can register the TypeScript loader before anything
 // else is imported. Protocol with the parent (infra/local/lambda/local-function.ts):
-//   <- { ready: true } | { initError }      -> { id, event, context }     <- { id, result } | { id, error }
+//   <- { ready: true } | { initError }      -> { id, payload, context }     <- { id, result } | { id, error }
+// The event (`payload`) and the result travel as JSON text, as Lambda's runtime API carries them.
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
@@ -13,6 +14,12 @@ const toError = (error) => ({
   errorMessage: error?.message ?? String(error),
   trace: typeof error?.stack === 'string' ? error.stack.split('\n') : [],
 });
+
+// The local DynamoDB emulator is reached over a message port, not loopback HTTP (see the module).
+if (workerData.dynamodb) {
+  const { carryToEmulator } = await import('./emulator-transport.ts');
+  carryToEmulator(workerData.dynamodb.port, workerData.dynamodb.endpoint);
+}
 
 let handler;
 try {
@@ -28,7 +35,7 @@ try {
   parentPort.postMessage({ initError: toError(error) });
 }
 
-parentPort.on('message', async ({ id, event, context }) => {
+parentPort.on('message', async ({ id, payload, context }) => {
   const deadline = Date.now() + context.timeoutMs;
   const lambdaContext = {
     ...context,
@@ -39,8 +46,8 @@ parentPort.on('message', async ({ id, event, context }) => {
     succeed() {},
   };
   try {
-    const result = await handler(event, lambdaContext);
-    parentPort.postMessage({ id, result });
+    const result = await handler(JSON.parse(payload), lambdaContext);
+    parentPort.postMessage({ id, result: JSON.stringify(result) ?? 'null' });
   } catch (error) {
     parentPort.postMessage({ id, error: toError(error) });
   }
