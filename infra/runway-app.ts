@@ -13,7 +13,7 @@ export interface RunwayAppOptions {
   /** IAM principal ARNs that are Runway admins (`-c adminPrincipals=arn:...,arn:...`). @default none */
   adminPrincipals?: readonly string[];
   /** MLflow's `default_permission` (`-c defaultPermission=NO_PERMISSIONS`). @default 'READ' */
-  defaultPermission?: 'NO_PERMISSIONS' | 'READ' | 'EDIT' | 'MANAGE';
+  defaultPermission?: 'NO_PERMISSIONS' | 'READ' | 'USE' | 'EDIT' | 'MANAGE';
   /**
    * Steady requests per second each HTTP API stage accepts before answering 429
    * (`-c apiRateLimit=200`). @default 500

@@ -81,12 +81,13 @@ export class LocalApiGateway {
   /** Handles one HTTP request end to end. */
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const path = rawPathOf(request.url, url);
     const method = (request.method ?? 'GET').toUpperCase();
-    const route = this.match(method, url.pathname);
+    const route = this.match(method, path);
     if (!route) return send(response, 404, { message: 'Not Found' });
     const body = await readBody(request, MAX_BODY_BYTES);
     if (body === 'too-large') return send(response, 413, { message: 'Request Entity Too Large' });
-    const event = this.toEvent(request, method, url, route, body);
+    const event = this.toEvent(request, method, url, path, route, body);
     const identity = await this.identify(route, event);
     if (identity === 'unauthorized') return send(response, 401, { message: 'Unauthorized' });
     if (identity === 'forbidden') return send(response, 403, { message: 'Forbidden' });
@@ -177,7 +178,14 @@ export class LocalApiGateway {
     return best?.route ?? this.routes.find((route) => route.routeKey === '$default');
   }
 
-  private toEvent(request: IncomingMessage, method: string, url: URL, route: LocalRoute, body: Buffer) {
+  private toEvent(
+    request: IncomingMessage,
+    method: string,
+    url: URL,
+    path: string,
+    route: LocalRoute,
+    body: Buffer,
+  ) {
     const headers: Record<string, string> = {};
     const cookies: string[] = [];
     for (const [name, value] of Object.entries(request.headers)) {
@@ -192,7 +200,7 @@ export class LocalApiGateway {
     return {
       version: '2.0',
       routeKey: route.routeKey,
-      rawPath: url.pathname,
+      rawPath: path,
       rawQueryString: url.search.slice(1),
       ...(cookies.length > 0 ? { cookies } : {}),
       headers,
@@ -204,7 +212,7 @@ export class LocalApiGateway {
         domainPrefix: (headers.host ?? '127').split('.')[0],
         http: {
           method,
-          path: url.pathname,
+          path,
           protocol: `HTTP/${request.httpVersion}`,
           sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
           userAgent: headers['user-agent'] ?? '',
@@ -215,11 +223,22 @@ export class LocalApiGateway {
         time: now.toUTCString(),
         timeEpoch: now.getTime(),
       },
-      ...pathParameters(route.segments, url.pathname.split('/').slice(1)),
+      ...pathParameters(route.segments, path.split('/').slice(1)),
       ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
       isBase64Encoded: !isText,
     };
   }
+}
+
+/**
+ * The request path exactly as the client sent it. WHATWG URL parsing resolves `.` and `..` segments
+ * (also `%2e%2e`), which would turn `artifacts/1/run/artifacts/../../x` into `artifacts/x` before any
+ * handler could refuse it; API Gateway hands functions the path as sent (`rawPath`).
+ */
+function rawPathOf(requestUrl: string | undefined, parsed: URL): string {
+  if (requestUrl === undefined || !requestUrl.startsWith('/')) return parsed.pathname;
+  const end = requestUrl.search(/[?#]/);
+  return end < 0 ? requestUrl : requestUrl.slice(0, end);
 }
 
 function readRoutes(template: CloudTemplate): LocalRoute[] {

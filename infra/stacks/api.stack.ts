@@ -52,7 +52,7 @@ export const LOCAL_CONTEXT = 'runway:local';
 export const LOCAL_IAM_PRINCIPAL = 'arn:aws:iam::000000000000:user/runway-local';
 
 /** MLflow's `default_permission` levels, as the CDK app and its context name them. */
-export type DefaultPermission = 'NO_PERMISSIONS' | 'READ' | 'EDIT' | 'MANAGE';
+export type DefaultPermission = 'NO_PERMISSIONS' | 'READ' | 'USE' | 'EDIT' | 'MANAGE';
 
 /** What a function of another stack needs to check access as the API functions do (`shared/access/`). */
 export interface AccessSettings {
@@ -220,7 +220,18 @@ export class ApiStack extends Stack {
         indexes: ['gsi1'],
       })
       .bindTable(props.trackingTable, { accessMode: 'read', envName: 'TRACKING_TABLE_NAME' })
-      .bindEventBus(props.eventBus, { envName: 'EVENT_BUS_NAME' });
+      .bindEventBus(props.eventBus, { envName: 'EVENT_BUS_NAME' })
+      // A version made from an MLflow 3 logged model is listed in the model's `mlflow.modelVersions`
+      // tag, as MLflow's server does: one conditional UpdateItem of logged-model items, nothing else.
+      .allow(
+        new PolicyStatement({
+          actions: ['dynamodb:UpdateItem'],
+          resources: [props.trackingTable.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [loggedModelKeys.item('*').pk] },
+          },
+        }),
+      );
     this.artifactsFunction = new RunwayFunction(this, 'ArtifactsFunction', {
       entry: 'functions/artifacts-api.ts',
       description: 'MLflow artifact proxy; large files go by presigned S3 URLs',

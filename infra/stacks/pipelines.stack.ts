@@ -37,8 +37,7 @@ export class PipelinesStack extends Stack {
     });
     new CfnOutput(this, 'TrainingPipelineArn', {
       value: this.training.stateMachine.stateMachineArn,
-      description:
-        'Start with `runway pipelines start` or StartExecution (input: see docs/pipelines.md)',
+      description: 'Start with `runway pipelines start` or StartExecution (input: see docs/pipelines.md)',
     });
   }
 }

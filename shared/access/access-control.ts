@@ -68,7 +68,7 @@ export class AccessControl {
         if (!isFullAdmin(principal)) throw new PermissionDeniedError('Permission denied: admins only');
         return;
       case 'resources':
-        for (const ref of rule.resources(input)) await this.check(principal, ref, rule.need);
+        for (const ref of rule.resources(input)) await this.check(principal, ref, ref.need ?? rule.need);
         return;
       case 'result':
         return;

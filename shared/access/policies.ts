@@ -1,16 +1,20 @@
+import { loggedModelIdOf } from '../registry/model-source.ts';
 import { genAiOperations } from '../tracking/api/genai.routes.ts';
+import { mlflow3UnservedOperations } from '../tracking/api/mlflow3-unserved.routes.ts';
 import type { ResourceKind } from './model.ts';
 import type { Need } from './permissions.ts';
 
 /**
  * A resource a request touches, as its route names it. Runs and logged models inherit their
- * experiment's grants; an endpoint its registered model's.
+ * experiment's grants; an endpoint its registered model's. `need`, when set, is what this resource
+ * needs instead of the rule's (a request that changes one resource and reads another).
  */
-export type ResourceRef =
+export type ResourceRef = (
   | { kind: ResourceKind; id: string }
   | { kind: 'run'; id: string }
   | { kind: 'logged_model'; id: string }
-  | { kind: 'endpoint'; id: string };
+  | { kind: 'endpoint'; id: string }
+) & { need?: Need };
 
 // biome-ignore lint/suspicious/noExplicitAny: rules read fields of each route's own validated input.
 type Input = any;
@@ -210,7 +214,19 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   'POST mlflow/registered-models/alias': onModel('update'),
   'DELETE mlflow/registered-models/alias': onModel('delete'),
   'GET mlflow/registered-models/alias': onModel('read'),
-  'POST mlflow/model-versions/create': onModel('update'),
+  // A version made from a logged model exposes its files through the registry and any endpoint that
+  // serves it: READ on the logged model's experiment too (MLflow 3.11 checks only the model).
+  'POST mlflow/model-versions/create': {
+    kind: 'resources',
+    need: 'update',
+    resources: (input) => {
+      const modelId = loggedModelIdOf(String(input.source ?? ''), input.model_id);
+      return [
+        model(input.name),
+        ...(modelId === undefined ? [] : [{ kind: 'logged_model', id: modelId, need: 'read' } as const]),
+      ];
+    },
+  },
   'GET mlflow/model-versions/get': onModel('read'),
   'PATCH mlflow/model-versions/update': onModel('update'),
   'DELETE mlflow/model-versions/delete': onModel('delete'),
@@ -273,7 +289,7 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
 
   // Endpoints Runway answers 501: nothing to protect beyond authentication.
   ...Object.fromEntries(
-    genAiOperations().map((operation) => [
+    [...genAiOperations(), ...mlflow3UnservedOperations()].map((operation) => [
       `${operation.method} ${operation.path}`,
       { kind: 'authenticated' } as AccessRule,
     ]),

@@ -173,8 +173,10 @@ export interface SageMakerOutcome {
 }
 
 export interface TrainingOutcome {
-  /** Relative to the run's artifact root: the MLflow model directory. */
-  modelPath: string;
+  /** The MLflow 3 logged model the trained model is (`models:/<modelId>`), linked to the run. */
+  modelId: string;
+  /** Its artifact location (`mlflow-artifacts:/<exp>/models/<modelId>/artifacts`): the MLflow model directory. */
+  modelUri: string;
   iterations: number;
   converged: boolean;
   /** A user container evaluated its model on the test channel itself; its metrics are here. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ResourceAlreadyExistsError, ResourceDoesNotExistError } from '../platform/errors.ts';
 import type { ModelVersion } from '../registry/model.ts';
+import { versionFilesLocation } from '../registry/model-source.ts';
 import { proxyPathOfArtifactUri } from '../tracking/artifacts/artifact-path.ts';
 import type { Metric, Param, RunTag } from '../tracking/run.model.ts';
 import { CsvError, formatCsv, parseCsv, type Table } from './dataset/csv.ts';
@@ -41,6 +42,9 @@ import type { ArtifactFiles, Clock, DatasetReader, Registry, Tracking } from './
 import { type LinearModel, predict, TrainingError, trainLinearModel } from './training/linear-models.ts';
 import { MODEL_PARAMETERS_FILE, mlflowModelFiles } from './training/mlflow-model.ts';
 import { readTarGz } from './training/tar.ts';
+
+/** What MLflow 3's `log_model(model, name="model")` names a logged model; the trainer names its so. */
+const LOGGED_MODEL_NAME = 'model';
 
 /** The largest dataset a step reads (it is held in memory, parsed, in a Lambda). */
 export const MAX_DATASET_BYTES = 64 * 1024 * 1024;
@@ -301,21 +305,19 @@ export class PipelineService {
     const started = performance.now();
     const model = trainLinearModel(config.modelType, data.featureColumns, x, y, config.hyperparameters);
     const seconds = (performance.now() - started) / 1000;
-    const { files, modelJson } = mlflowModelFiles({
+    const logged = await this.loggedModelOf(state);
+    const { files } = mlflowModelFiles({
       model,
       runId: run.runId,
+      loggedModel: { modelId: logged.modelId, artifactLocation: logged.artifactLocation },
       target: config.targetColumn,
       positiveClass: config.positiveClass,
       example: x.slice(0, 5),
       runwayVersion: this.runwayVersion,
       now: new Date(this.clock.now()),
     });
-    await Promise.all(
-      Object.entries(files).map(([name, bytes]) =>
-        this.writeArtifact(run, `${ARTIFACTS.model}/${name}`, bytes, contentTypeOf(name)),
-      ),
-    );
-    await this.tracking.runs.logModel(run.runId, JSON.stringify(modelJson));
+    await this.writeModelFiles(logged.artifactLocation, Object.entries(files));
+    await this.tracking.models.finalize(logged.modelId, 'LOGGED_MODEL_READY');
     await this.tracking.runs.logBatch({
       runId: run.runId,
       metrics: [
@@ -328,7 +330,12 @@ export class PipelineService {
       ],
       tags: [{ key: 'runway.model.converged', value: String(model.fit.converged) }],
     });
-    return { modelPath: ARTIFACTS.model, iterations: model.fit.iterations, converged: model.fit.converged };
+    return {
+      modelId: logged.modelId,
+      modelUri: logged.artifactLocation,
+      iterations: model.fit.iterations,
+      converged: model.fit.converged,
+    };
   }
 
   /**
@@ -357,18 +364,19 @@ export class PipelineService {
     }
     const metrics = files.get('metrics.json') as Uint8Array;
     files.delete('metrics.json');
+    const logged = await this.loggedModelOf(state);
     await Promise.all([
-      ...[...files].map(([name, bytes]) =>
-        this.writeArtifact(run, `${ARTIFACTS.model}/${name}`, bytes, contentTypeOf(name)),
-      ),
+      this.writeModelFiles(logged.artifactLocation, [...files]),
       this.writeArtifact(run, ARTIFACTS.containerMetrics, metrics),
     ]);
+    await this.tracking.models.finalize(logged.modelId, 'LOGGED_MODEL_READY');
     await this.tracking.runs.logBatch({
       runId: run.runId,
       tags: [{ key: 'runway.sagemaker.training_job', value: job.trainingJobName }],
     });
     return {
-      modelPath: ARTIFACTS.model,
+      modelId: logged.modelId,
+      modelUri: logged.artifactLocation,
       iterations: 0,
       converged: true,
       containerMetricsPath: ARTIFACTS.containerMetrics,
@@ -381,11 +389,16 @@ export class PipelineService {
     const training = requireStep(state.training, 'Train');
     const metrics = training.containerMetricsPath
       ? await this.containerMetrics(run, training.containerMetricsPath, config.metric)
-      : await this.scoreOnTestSplit(state, await this.loadModel(run, training.modelPath));
+      : await this.scoreOnTestSplit(state, await this.loadModel(training.modelUri));
     await this.writeArtifact(run, ARTIFACTS.evaluation, json(metrics));
+    // Linked to the logged model too, as MLflow 3 links metrics logged for a model: searches of logged
+    // models filter and order on them (`metrics.test_accuracy > 0.9`).
     await this.tracking.runs.logBatch({
       runId: run.runId,
-      metrics: Object.entries(metrics).map(([key, value]) => this.metric(`test_${key}`, value)),
+      metrics: Object.entries(metrics).map(([key, value]) => ({
+        ...this.metric(`test_${key}`, value),
+        modelId: training.modelId,
+      })),
     });
     return { metric: config.metric, value: metrics[config.metric] as number, metrics };
   }
@@ -420,7 +433,8 @@ export class PipelineService {
   }
 
   /**
-   * Step 7: registers the run's model as a new version, linked to the run and the dataset digest,
+   * Step 7: registers the trained logged model as a new version (`models:/<model_id>`, as MLflow 3's
+   * `register_model` does), linked to the run and the dataset digest,
    * with the dataset schema and statistics as the next baseline.
    * A retry finds the version it created for this run instead of creating another.
    */
@@ -445,7 +459,9 @@ export class PipelineService {
       existing.versions[0] ??
       (await this.registry.createVersion({
         name: config.modelName,
-        source: `runs:/${run.runId}/${training.modelPath}`,
+        // MLflow 3's way, as `mlflow.register_model(model_info.model_uri, name)` sends it.
+        source: `models:/${training.modelId}`,
+        modelId: training.modelId,
         runId: run.runId,
         description: `${config.metric} = ${evaluation.value} on ${state.split?.testRows ?? '?'} held-out rows`,
         tags: [
@@ -586,10 +602,50 @@ export class PipelineService {
     return metrics;
   }
 
-  private async loadModel(run: RunRef, modelPath: string): Promise<LinearModel> {
-    return JSON.parse(
-      utf8(await this.readArtifact(run, `${modelPath}/${MODEL_PARAMETERS_FILE}`)),
-    ) as LinearModel;
+  private async loadModel(modelUri: string): Promise<LinearModel> {
+    const path = `${proxyPathOfArtifactUri(modelUri)}/${MODEL_PARAMETERS_FILE}`;
+    const bytes = await this.artifacts.read(path, MAX_ARTIFACT_BYTES);
+    if (bytes === undefined || bytes === 'too-large') {
+      throw new DatasetUnreadableError(`Cannot read the model's ${MODEL_PARAMETERS_FILE} at ${modelUri}`);
+    }
+    return JSON.parse(utf8(bytes)) as LinearModel;
+  }
+
+  /**
+   * The run's logged model, as `mlflow.<flavor>.log_model(model, name="model")` makes it in MLflow 3:
+   * created PENDING with the run's params, named as the run's output (`runs/outputs`), its files at
+   * its own artifact location. A retried step finds the one it made before instead of making another.
+   */
+  private async loggedModelOf(state: PipelineState): Promise<{ modelId: string; artifactLocation: string }> {
+    const { run } = state;
+    const found = await this.tracking.models.search({
+      experimentIds: [run.experimentId],
+      filter: `source_run_id = '${run.runId}' AND name = '${LOGGED_MODEL_NAME}'`,
+      maxResults: 1,
+    });
+    const existing = found.models[0];
+    if (existing) return existing;
+    const stored = await this.tracking.runs.get(run.runId);
+    const created = await this.tracking.models.create({
+      experimentId: run.experimentId,
+      name: LOGGED_MODEL_NAME,
+      sourceRunId: run.runId,
+      params: stored.params,
+      tags: [
+        { key: 'mlflow.source.type', value: 'JOB' },
+        { key: 'mlflow.user', value: 'runway-pipeline' },
+        { key: PIPELINE_TAGS.executionArn, value: runTagValue(stored) },
+      ],
+    });
+    await this.tracking.runs.logOutputs(run.runId, [{ modelId: created.modelId, step: 0 }]);
+    return created;
+  }
+
+  private writeModelFiles(artifactLocation: string, files: ReadonlyArray<[string, Uint8Array]>) {
+    const root = proxyPathOfArtifactUri(artifactLocation);
+    return Promise.all(
+      files.map(([name, bytes]) => this.artifacts.write(`${root}/${name}`, bytes, contentTypeOf(name))),
+    );
   }
 
   private async scoreOnTestSplit(
@@ -663,7 +719,7 @@ export class PipelineService {
     }
     if (aliased === undefined) return undefined;
     const version = await this.registry.getVersion(config.modelName, String(aliased));
-    const location = version.storageLocation ?? version.source;
+    const location = versionFilesLocation(version);
     const data = requireStep(state.data, 'ValidateData');
     if (location.startsWith('mlflow-artifacts:')) {
       const bytes = await this.artifacts.read(

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { envVar, parseConfig } from '../platform/config.ts';
 import { EventBridgeRegistryPublisher } from '../registry/adapters/events.eventbridge-publisher.ts';
+import { DynamoLoggedModelSource } from '../registry/adapters/logged-models.dynamodb-source.ts';
 import { DynamoRegistryRepository } from '../registry/adapters/registry.dynamodb-repository.ts';
 import { DynamoRunArtifactLocator as RegistryRunLocator } from '../registry/adapters/run-artifacts.dynamodb-locator.ts';
 import type { RegistryEventPublisher } from '../registry/ports.ts';
@@ -9,6 +10,9 @@ import { DynamoExperimentRepository } from '../tracking/adapters/experiment.dyna
 import { DynamoRunRepository } from '../tracking/adapters/run.dynamodb-repository.ts';
 import { S3ArtifactStore } from '../tracking/artifacts/adapters/artifact.s3-store.ts';
 import { ExperimentService } from '../tracking/experiment.service.ts';
+import { DynamoLinkedMetricsReader } from '../tracking/logged-models/adapters/linked-metrics.dynamodb-reader.ts';
+import { DynamoLoggedModelRepository } from '../tracking/logged-models/adapters/logged-model.dynamodb-repository.ts';
+import { LoggedModelService } from '../tracking/logged-models/logged-model.service.ts';
 import { RunService } from '../tracking/run.service.ts';
 import { S3DatasetReader } from './adapters/dataset.s3-reader.ts';
 import { PipelineService } from './pipeline.service.ts';
@@ -65,6 +69,11 @@ export function createPipelineService(config: ReturnType<typeof pipelineConfig>)
     defaultArtifactRoot: config.DEFAULT_ARTIFACT_ROOT,
   });
   const runs = new RunService(new DynamoRunRepository(config.TRACKING_TABLE_NAME), experiments);
+  const models = new LoggedModelService({
+    models: new DynamoLoggedModelRepository(config.TRACKING_TABLE_NAME),
+    experiments,
+    metrics: new DynamoLinkedMetricsReader(config.TRACKING_TABLE_NAME),
+  });
   const artifacts = new S3ArtifactStore({
     bucket: config.ARTIFACT_BUCKET_NAME,
     keyPrefix: config.ARTIFACT_KEY_PREFIX ?? '',
@@ -73,11 +82,12 @@ export function createPipelineService(config: ReturnType<typeof pipelineConfig>)
     ? new RegistryService({
         repository: new DynamoRegistryRepository(config.REGISTRY_TABLE_NAME),
         runs: new RegistryRunLocator(config.TRACKING_TABLE_NAME),
+        loggedModels: new DynamoLoggedModelSource(config.TRACKING_TABLE_NAME),
         events: config.EVENT_BUS_NAME ? new EventBridgeRegistryPublisher(config.EVENT_BUS_NAME) : noEvents,
       })
     : noRegistry;
   return new PipelineService({
-    tracking: { experiments, runs },
+    tracking: { experiments, runs, models },
     registry,
     artifacts,
     datasets: new S3DatasetReader(artifacts),

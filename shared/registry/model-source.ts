@@ -8,6 +8,8 @@ import { normalisePosix } from './model.ts';
 export type ModelSource =
   | { kind: 'runs'; runId: string; artifactPath: string }
   | { kind: 'models'; name: string; version: string | undefined; alias: string | undefined }
+  /** MLflow 3's `models:/<model_id>`: a logged model, whose files are at its artifact location. */
+  | { kind: 'logged-model'; modelId: string }
   | { kind: 'other' };
 
 /** The parts of a URI as Python's `urllib.parse.urlparse` splits them (what MLflow inspects). */
@@ -44,18 +46,48 @@ export function parseModelSource(source: string): ModelSource {
     return { kind: 'runs', runId, artifactPath: rest.join('/') };
   }
   if (parsed.scheme === 'models') {
-    // models:/<name>/<version> and models:/<name>@<alias>, as MLflow's `_parse_model_uri`.
+    // As MLflow's `_parse_model_uri`: models:/<name>/<version>, models:/<name>@<alias>, and MLflow 3's
+    // models:/<model_id> (one segment without `@`).
     const path = parsed.path.replace(/^\/+/, '');
     const at = /^([^/]+)@([\w-]+)$/.exec(path);
     if (at) return { kind: 'models', name: at[1] as string, version: undefined, alias: at[2] };
     const numbered = /^([^/]+)\/(\d+)$/.exec(path);
     if (numbered)
       return { kind: 'models', name: numbered[1] as string, version: numbered[2], alias: undefined };
+    if (parsed.netloc === '' && /^[^/@]+$/.test(path)) return { kind: 'logged-model', modelId: path };
     throw new InvalidParameterError(
-      `Invalid model version source: '${source}'. A models URI looks like models:/<name>/<version> or models:/<name>@<alias>.`,
+      `Invalid model version source: '${source}'. A models URI looks like models:/<model_id>, models:/<name>/<version> or models:/<name>@<alias>.`,
     );
   }
   return { kind: 'other' };
+}
+
+/**
+ * The logged model a version comes from, as MLflow 3.11's `_register_model` and server read it: the
+ * `model_id` parameter, else the id in a `models:/<model_id>` source; `undefined` for neither.
+ */
+export function loggedModelIdOf(source: string, modelId: string | undefined): string | undefined {
+  if (modelId) return modelId;
+  if (!/^models:/i.test(source)) return undefined;
+  try {
+    const parsed = parseModelSource(source);
+    return parsed.kind === 'logged-model' ? parsed.modelId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where a stored version's files are, for everything that reads them without asking the registry API
+ * (the deploy state machine, the reconciler, the pipelines): the location its source was resolved to
+ * when the version was created (a `runs:/` source's run artifacts, a `models:/<model_id>` source's
+ * logged model, a `models:/<name>/<n>` source's version), else the source itself.
+ */
+export function versionFilesLocation(version: {
+  storageLocation?: string | undefined;
+  source: string;
+}): string {
+  return version.storageLocation ?? version.source;
 }
 
 /** Joins a run's artifact URI and a path inside it, as MLflow's `append_to_uri_path`. */

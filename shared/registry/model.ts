@@ -45,7 +45,8 @@ export const LIMITS = {
   /** The registry's name column is 256 characters; MLflow's SQL stores refuse longer names. */
   modelName: 256,
   tagKey: 250,
-  tagValue: 5000,
+  /** MLflow 3.11's `MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH`, for model and version tags (2.22: 5000). */
+  tagValue: 100_000,
   /** The description columns are 5000 characters. */
   description: 5000,
   alias: 255,

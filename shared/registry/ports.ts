@@ -174,6 +174,31 @@ export interface RunArtifactLocator {
   artifactUri(runId: string): Promise<string | undefined>;
 }
 
+/** What the registry reads of an MLflow 3 logged model (the tracking context owns it). */
+export interface LoggedModelRef {
+  modelId: string;
+  experimentId: string;
+  /** `<experiment artifact location>/models/<model_id>/artifacts`: where its files are. */
+  artifactLocation: string;
+  /** The run that logged it; `''` when none. */
+  sourceRunId: string;
+}
+
+/**
+ * MLflow 3's logged models as the registry uses them: a version made from one (`models:/<model_id>`,
+ * or the `model_id` parameter) takes its files' location and its run from it, and the model records
+ * the versions made from it in its `mlflow.modelVersions` tag.
+ */
+export interface LoggedModelSource {
+  /** The live logged model; `undefined` when it is missing or deleted (MLflow's `get_logged_model`). */
+  get(modelId: string): Promise<LoggedModelRef | undefined>;
+  /**
+   * Adds `{"name": name, "version": version}` to the model's `mlflow.modelVersions` tag, as MLflow's
+   * server does after creating the version (`set_model_versions_tags`); a no-op for a deleted model.
+   */
+  linkVersion(modelId: string, name: string, version: number): Promise<void>;
+}
+
 /**
  * Publishes registry domain events. Publishing happens after the change is stored and never throws:
  * a failure is logged, and the deploy side's reconciler repairs what an event failed to trigger.

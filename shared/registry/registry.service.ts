@@ -47,9 +47,11 @@ import {
   validateTagKey,
   validateTags,
 } from './model.ts';
-import { parseModelSource, runArtifactLocation } from './model-source.ts';
+import { type ModelSource, parseModelSource, runArtifactLocation } from './model-source.ts';
 import {
   type Clock,
+  type LoggedModelRef,
+  type LoggedModelSource,
   type ModelState,
   type RegistryEventPublisher,
   type RegistryRepository,
@@ -63,6 +65,8 @@ import {
 export interface RegistryServiceDeps {
   repository: RegistryRepository;
   runs: RunArtifactLocator;
+  /** MLflow 3's logged models, which versions are made from (`models:/<model_id>`). */
+  loggedModels: LoggedModelSource;
   events: RegistryEventPublisher;
   clock?: Clock;
 }
@@ -81,6 +85,8 @@ export interface CreateVersionInput {
   runLink?: string | undefined;
   description?: string | undefined;
   tags?: ReadonlyArray<{ key: string; value: string }> | undefined;
+  /** MLflow 3: the logged model the version is made from (also named by a `models:/<model_id>` source). */
+  modelId?: string | undefined;
 }
 
 /**
@@ -92,12 +98,14 @@ export interface CreateVersionInput {
 export class RegistryService {
   private readonly repository: RegistryRepository;
   private readonly runs: RunArtifactLocator;
+  private readonly loggedModels: LoggedModelSource;
   private readonly events: RegistryEventPublisher;
   private readonly clock: Clock;
 
   constructor(deps: RegistryServiceDeps) {
     this.repository = deps.repository;
     this.runs = deps.runs;
+    this.loggedModels = deps.loggedModels;
     this.events = deps.events;
     this.clock = deps.clock ?? systemClock;
   }
@@ -230,26 +238,43 @@ export class RegistryService {
   // Model versions
   // ---------------------------------------------------------------------------------------------
 
+  /**
+   * Creates a version as MLflow 3.11's server does. A version made from a logged model (a
+   * `models:/<model_id>` source, or `model_id` with any source) requires that model to exist and be
+   * live; its files are the logged model's artifact location, its run (unless given) the model's
+   * source run, and once created the version is listed in the model's `mlflow.modelVersions` tag.
+   * MLflow answers 500 for a `models:/` source it cannot resolve; that is the client's mistake: 400.
+   */
   async createVersion(input: CreateVersionInput): Promise<ModelVersion> {
     const name = validateModelName(input.name);
     const tags = validateTags(input.tags ?? []);
     const description = validateDescription(input.description ?? '');
-    const runId = input.runId ?? '';
-    validateLength('run_id', runId, LIMITS.runId);
+    validateLength('run_id', input.runId ?? '', LIMITS.runId);
+    validateLength('model_id', input.modelId ?? '', LIMITS.runId);
     if (input.source === '')
       throw new InvalidParameterError("Missing value for required parameter 'source'.");
     const source = parseModelSource(input.source);
     const state = await this.require(name);
+    // The logged model the source names, and the one `model_id` names (MLflow's client sends both).
+    const fromSource =
+      source.kind === 'logged-model' ? await this.requireLoggedModel(source, input.source) : undefined;
+    let loggedModel = fromSource;
+    if (input.modelId && input.modelId !== fromSource?.modelId) {
+      loggedModel = await this.loggedModels.get(input.modelId);
+      if (!loggedModel) throw loggedModelNotFound(input.modelId);
+    }
     const now = this.clock.now();
     const stored = await this.repository.createVersion(state, {
       creationTimestamp: now,
       description,
       source: input.source,
-      storageLocation: await this.storageLocationOf(source),
-      runId,
+      storageLocation: fromSource ? fromSource.artifactLocation : await this.storageLocationOf(source),
+      runId: input.runId || fromSource?.sourceRunId || loggedModel?.sourceRunId || '',
       runLink: input.runLink ?? '',
       tags,
     });
+    if (loggedModel)
+      await this.loggedModels.linkVersion(loggedModel.modelId, state.model.name, stored.version);
     await this.publish(now, state.model, ModelVersionCreated, `v${stored.version}:created`, {
       modelVersion: String(stored.version),
       source: stored.source,
@@ -356,12 +381,13 @@ export class RegistryService {
     return { versions: page.items, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
   }
 
-  /** Where the version's files are: resolved at creation, else resolved now, else the source itself. */
+  /**
+   * Where the version's files are: resolved when it was created (MLflow's `storage_location`), else
+   * resolved now (a run this server learnt of since), else the source itself.
+   */
   async getDownloadUri(name: string, version: string): Promise<string> {
     const { stored } = await this.requireVersion(name, version);
-    if (stored.storageLocation) return stored.storageLocation;
-    const source = parseModelSource(stored.source);
-    return (await this.storageLocationOf(source).catch(() => undefined)) ?? stored.source;
+    return this.filesOf(stored);
   }
 
   async setVersionTag(name: string, version: string, key: string, value: string): Promise<void> {
@@ -496,8 +522,29 @@ export class RegistryService {
     return [...states.values()];
   }
 
+  /** Where a stored version's files are (see `getDownloadUri`). */
+  private async filesOf(stored: StoredVersion): Promise<string> {
+    if (stored.storageLocation) return stored.storageLocation;
+    const source = parseModelSource(stored.source);
+    return (await this.storageLocationOf(source).catch(() => undefined)) ?? stored.source;
+  }
+
+  /** The live logged model a `models:/<model_id>` source names, or 400 as for any unresolvable models:/ source. */
+  private async requireLoggedModel(
+    source: Extract<ModelSource, { kind: 'logged-model' }>,
+    uri: string,
+  ): Promise<LoggedModelRef> {
+    const model = await this.loggedModels.get(source.modelId);
+    if (!model) {
+      throw new InvalidParameterError(
+        `Unable to fetch model from model URI source artifact location '${uri}': ${loggedModelNotFound(source.modelId).message}`,
+      );
+    }
+    return model;
+  }
+
   /** Resolves a source to where its files are, as MLflow's server does when a version is created. */
-  private async storageLocationOf(source: ReturnType<typeof parseModelSource>): Promise<string | undefined> {
+  private async storageLocationOf(source: ModelSource): Promise<string | undefined> {
     switch (source.kind) {
       case 'runs': {
         // A version may name a run this server does not know (MLflow allows it); its source then
@@ -517,8 +564,10 @@ export class RegistryService {
             `Unable to fetch model from model URI source artifact location 'models:/${source.name}${source.alias ? `@${source.alias}` : `/${source.version}`}': no such model version`,
           );
         }
-        return stored.storageLocation ?? stored.source;
+        return this.filesOf(stored);
       }
+      case 'logged-model':
+        return (await this.loggedModels.get(source.modelId))?.artifactLocation;
       case 'other':
         return undefined;
     }
@@ -706,6 +755,10 @@ function aliasKey(alias: StoredAlias, what: 'set' | 'deleted'): string {
 
 function byNumber(a: string, b: string): number {
   return Number(a) - Number(b);
+}
+
+function loggedModelNotFound(modelId: string): ResourceDoesNotExistError {
+  return new ResourceDoesNotExistError(`Logged model with ID '${modelId.slice(0, 250)}' not found.`);
 }
 
 function modelNotFound(name: string): ResourceDoesNotExistError {

@@ -71,11 +71,7 @@ export class ExperimentService {
   async create(input: CreateExperimentInput): Promise<string> {
     const name = validateExperimentName(input.name);
     const tags = validateTags(input.tags ?? []);
-    if (input.artifactLocation?.startsWith('runs:')) {
-      throw new InvalidParameterError(
-        `Artifact location cannot be a runs:/ URI. Given: '${input.artifactLocation}'`,
-      );
-    }
+    if (input.artifactLocation) validateArtifactLocation(input.artifactLocation);
     await this.ensureDefaultExperiment();
     const experimentId = await this.experiments.allocateId();
     const now = this.clock.now();
@@ -92,6 +88,7 @@ export class ExperimentService {
   }
 
   async get(experimentId: string): Promise<Experiment> {
+    validateExperimentId(experimentId);
     await this.ensureDefaultExperiment();
     const experiment = await this.experiments.get(experimentId);
     if (!experiment) throw notFound(experimentId);
@@ -143,6 +140,7 @@ export class ExperimentService {
   }
 
   async delete(experimentId: string): Promise<void> {
+    validateExperimentId(experimentId);
     if (experimentId === DEFAULT_EXPERIMENT_ID) {
       throw new InvalidParameterError('Cannot delete the default experiment (id 0)');
     }
@@ -154,6 +152,7 @@ export class ExperimentService {
   }
 
   async restore(experimentId: string): Promise<void> {
+    validateExperimentId(experimentId);
     await this.ensureDefaultExperiment();
     if (!(await this.experiments.transition(experimentId, 'deleted', 'active', this.clock.now()))) {
       throw new ResourceDoesNotExistError(`No deleted experiment with id ${experimentId}`);
@@ -162,12 +161,14 @@ export class ExperimentService {
   }
 
   async setTag(experimentId: string, key: string, value: string): Promise<void> {
+    validateExperimentId(experimentId);
     validateTags([{ key, value }]);
     await this.ensureDefaultExperiment();
     if (!(await this.experiments.setTag(experimentId, key, value))) await this.explainInactive(experimentId);
   }
 
   async deleteTag(experimentId: string, key: string): Promise<void> {
+    validateExperimentId(experimentId);
     await this.ensureDefaultExperiment();
     if (await this.experiments.deleteTag(experimentId, key)) return;
     const experiment = await this.experiments.get(experimentId);
@@ -232,6 +233,80 @@ function validateTags(tags: ReadonlyArray<{ key: string; value: string }>): Reco
     out[key] = value;
   }
   return out;
+}
+
+/**
+ * MLflow 3.11's `_get_experiment`: an experiment id is an integer (`experiments/get?experiment_id=abc`
+ * is 400; MLflow 2.22 answered 404).
+ */
+function validateExperimentId(experimentId: string): void {
+  if (!/^\s*[+-]?\d+\s*$/.test(experimentId)) {
+    throw new InvalidParameterError(
+      `Invalid experiment ID '${experimentId.slice(0, 250)}'. Experiment ID must be a valid integer.`,
+    );
+  }
+}
+
+/** Python's `urllib.parse` schemes whose last path segment may carry `;params`. */
+const SCHEMES_WITH_PARAMS = new Set([
+  '',
+  'ftp',
+  'hdl',
+  'prospero',
+  'http',
+  'imap',
+  'https',
+  'shttp',
+  'rtsp',
+  'rtspu',
+  'sip',
+  'sips',
+  'mms',
+  'sftp',
+  'tel',
+]);
+
+/**
+ * MLflow 3.11's `_validate_artifact_root_uri` for `experiments/create`: no URL fragment or params, no
+ * `..` in the query (decoded), not a `runs:/` URI, at most 2048 characters.
+ */
+function validateArtifactLocation(location: string): void {
+  const invalid = (why: string) =>
+    new InvalidParameterError(
+      `Invalid value '${location.slice(0, 250)}' for parameter 'artifact_location': ${why}`,
+    );
+  if (location.length > LIMITS.artifactLocation) {
+    throw invalid(`it is longer than ${LIMITS.artifactLocation} characters`);
+  }
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(location)?.[1]?.toLowerCase() ?? '';
+  const [beforeFragment = '', ...fragment] = location.split('#');
+  if (fragment.some((part) => part !== ''))
+    throw invalid("'artifact_location' URL can't include fragments or params.");
+  const [path = '', ...query] = beforeFragment.split('?');
+  const lastSegment = path.slice(path.lastIndexOf('/') + 1);
+  const params = lastSegment.includes(';') ? lastSegment.slice(lastSegment.indexOf(';') + 1) : '';
+  if (SCHEMES_WITH_PARAMS.has(scheme) && params !== '') {
+    throw invalid("'artifact_location' URL can't include fragments or params.");
+  }
+  if (decodeFully(query.join('?')).includes('..')) throw invalid('Invalid query string');
+  if (scheme === 'runs')
+    throw invalid(`Artifact location cannot be a runs:/ URI. Given: '${location.slice(0, 250)}'`);
+}
+
+/** Percent-decodes until stable (MLflow's `_decode` stops after ten rounds). */
+function decodeFully(text: string): string {
+  let current = text;
+  for (let round = 0; round < 10; round++) {
+    let next: string;
+    try {
+      next = decodeURIComponent(current);
+    } catch {
+      return current;
+    }
+    if (next === current) return current;
+    current = next;
+  }
+  return current;
 }
 
 function notFound(experimentId: string): ResourceDoesNotExistError {

@@ -27,6 +27,8 @@ export const LIMITS = {
   experimentName: 500,
   experimentTagKey: 250,
   experimentTagValue: 5000,
+  /** MLflow's `MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH` default. */
+  artifactLocation: 2048,
   searchMaxResults: 50_000,
 } as const;
 

@@ -4,6 +4,7 @@ import { DynamoExperimentRepository } from './adapters/experiment.dynamodb-repos
 import { DynamoRunRepository } from './adapters/run.dynamodb-repository.ts';
 import { experimentOperations } from './api/experiments.routes.ts';
 import { genAiOperations } from './api/genai.routes.ts';
+import { mlflow3UnservedOperations } from './api/mlflow3-unserved.routes.ts';
 import { runOperations } from './api/runs.routes.ts';
 import { ExperimentService } from './experiment.service.ts';
 import { createLoggedModelsApi } from './logged-models/logged-models.module.ts';
@@ -41,6 +42,7 @@ export function createTrackingApi(config: ReturnType<typeof trackingConfig>): { 
       ...runOperations(runs),
       ...loggedModels.operations,
       ...genAiOperations(),
+      ...mlflow3UnservedOperations(),
     ],
   };
 }

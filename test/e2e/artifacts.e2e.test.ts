@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { http, mlflow, httpRaw as send, unique } from '../support/http-client.ts';
+import { http, httpRawPath, mlflow, httpRaw as send, unique } from '../support/http-client.ts';
 
 /**
  * Artifacts over HTTP as MLflow's client moves them (mlflow/store/artifact/http_artifact_repo.py):
@@ -184,6 +184,86 @@ describe('artifacts over HTTP', () => {
       {},
     );
     expect((await http('DELETE', `${ARTIFACTS}/${runDir}/nothing/at/all`)).status).toBe(200);
+  });
+
+  it('refuses every spelling of a . or .. segment on every artifact route, and writes nothing', async () => {
+    // The request paths travel exactly as written (no client-side resolution of `..`).
+    const spellings = [
+      '../../escape.txt',
+      '%2e%2e/%2e%2e/escape.txt',
+      '%252e%252e/escape.txt',
+      '..%2f..%2fescape.txt',
+      '..%5c..%5cescape.txt',
+      './escape.txt',
+    ];
+    const modelId = `m-${'2'.repeat(32)}`;
+    const dir = `${runDir}/spell`;
+    expect((await send('PUT', `${ARTIFACTS}/${dir}/kept.txt`, 'kept')).status).toBe(200);
+    const mpu = {
+      path: '/tmp/x/escape.txt',
+      num_parts: 1,
+      upload_id: 'u',
+      parts: [{ part_number: 1, etag: 'e' }],
+    };
+    for (const spelling of spellings) {
+      // A query value is decoded once too, so the same raw text spells the same path there.
+      const query = spelling;
+      const routes: Array<[string, string, string | undefined, string?]> = [
+        ['PUT', `${ARTIFACTS}/${dir}/${spelling}`, 'x'],
+        ['GET', `${ARTIFACTS}/${dir}/${spelling}`, undefined],
+        ['DELETE', `${ARTIFACTS}/${dir}/${spelling}`, undefined],
+        ['GET', `${ARTIFACTS}?path=${encodeURIComponent(dir)}%2F${query}`, undefined],
+        [
+          'POST',
+          `/api/2.0/mlflow-artifacts/mpu/create/${dir}/${spelling}`,
+          JSON.stringify(mpu),
+          'application/json',
+        ],
+        [
+          'POST',
+          `/api/2.0/mlflow-artifacts/mpu/complete/${dir}/${spelling}`,
+          JSON.stringify(mpu),
+          'application/json',
+        ],
+        [
+          'POST',
+          `/api/2.0/mlflow-artifacts/mpu/abort/${dir}/${spelling}`,
+          JSON.stringify(mpu),
+          'application/json',
+        ],
+        ['GET', `/api/2.0/mlflow/artifacts/list?run_id=${runId}&path=${query}`, undefined],
+        [
+          'GET',
+          `/api/2.0/mlflow/logged-models/${modelId}/artifacts/directories?artifact_directory_path=${query}`,
+          undefined,
+        ],
+        [
+          'GET',
+          `/api/2.0/mlflow/logged-models/${modelId}/artifacts/files?artifact_file_path=${query}`,
+          undefined,
+        ],
+      ];
+      for (const [method, path, body, type] of routes) {
+        const result = await httpRawPath(method, path, body, type ? { 'content-type': type } : {});
+        expect({ method, path, status: result.status, code: result.json?.error_code }).toEqual({
+          method,
+          path,
+          status: 400,
+          code: 'INVALID_PARAMETER_VALUE',
+        });
+      }
+    }
+    // Nothing landed outside the run (nor inside it): the run's directory and the experiment's hold what they held.
+    const listed = await http('GET', `${ARTIFACTS}?path=${encodeURIComponent(dir)}`);
+    expect(listed.json).toEqual({ files: [{ path: 'kept.txt', is_dir: false, file_size: 4 }] });
+    for (const outside of [
+      `${runDir}/escape.txt`,
+      `${experimentId}/${runId}/escape.txt`,
+      `${experimentId}/escape.txt`,
+      'escape.txt',
+    ]) {
+      expect((await http('GET', `${ARTIFACTS}/${outside}`)).status, outside).toBe(404);
+    }
   });
 
   it("lists a real run's artifacts with mlflow/artifacts/list, on both prefixes", async () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMlflowYaml } from '../../shared/serving/mlmodel-yaml.ts';
 import { type HttpResult, http, httpRaw, mlflow, unique } from '../support/http-client.ts';
 import { consistentLogreg, denseNetworkOnnx, readFloatInitializers } from '../support/onnx-models.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 /**
  * Continuous deployment as a new user meets it, through HTTP only (so against the local runtime or
@@ -58,17 +59,6 @@ function ok(result: HttpResult, what: string): HttpResult {
 
 /** Functions start cold and the deploy runs by steps: every wait is bounded but generous. */
 const WAIT_MS = 90_000;
-
-async function waitFor<T>(what: string, read: () => Promise<T | undefined>, explain: () => Promise<string>) {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${WAIT_MS / 1000} s waiting for ${what}: ${await explain()}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 let experimentId: string;
 const MODEL = unique('e2e-deploy');

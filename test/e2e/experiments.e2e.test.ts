@@ -84,7 +84,15 @@ describe('experiments over HTTP', () => {
       ['POST', '/api/2.0/mlflow/experiments/create', '[1]', 400, 'INVALID_PARAMETER_VALUE'],
       ['POST', '/api/2.0/mlflow/experiments/search', {}, 400, 'INVALID_PARAMETER_VALUE'],
       ['GET', '/api/2.0/mlflow/experiments/search', undefined, 400, 'INVALID_PARAMETER_VALUE'],
-      ['GET', '/api/2.0/mlflow/experiments/get?experiment_id=abc', undefined, 404, 'RESOURCE_DOES_NOT_EXIST'],
+      // A non-numeric id: 400 as MLflow 3.11 answers (2.22: 404).
+      ['GET', '/api/2.0/mlflow/experiments/get?experiment_id=abc', undefined, 400, 'INVALID_PARAMETER_VALUE'],
+      [
+        'GET',
+        '/api/2.0/mlflow/experiments/get?experiment_id=987654321',
+        undefined,
+        404,
+        'RESOURCE_DOES_NOT_EXIST',
+      ],
       [
         'POST',
         '/api/2.0/mlflow/experiments/delete',

@@ -302,6 +302,55 @@ describe('authorization', () => {
     expect(aliceTries.json.error_code).toBe('PERMISSION_DENIED');
   });
 
+  it("needs READ on a logged model's experiment to register it (its files become the version's)", async () => {
+    const alice: Caller = { user: unique('alice') };
+    const bob: Caller = { user: unique('bob') };
+    const experimentId = (await as(alice, 'POST', 'mlflow/experiments/create', { name: unique('private') }))
+      .json.experiment_id;
+    const modelId = (await as(alice, 'POST', 'mlflow/logged-models', { experiment_id: experimentId })).json
+      .model.info.model_id;
+    await as(alice, 'POST', 'mlflow/experiments/permissions/create', {
+      experiment_id: experimentId,
+      username: bob.user,
+      permission: 'NO_PERMISSIONS',
+    });
+    const name = unique('bobs');
+    expect((await as(bob, 'POST', 'mlflow/registered-models/create', { name })).status).toBe(200);
+    for (const body of [
+      { name, source: `models:/${modelId}`, model_id: modelId },
+      { name, source: `models:/${modelId}` },
+      { name, source: 's3://bucket/model', model_id: modelId },
+    ]) {
+      const refused = await as(bob, 'POST', 'mlflow/model-versions/create', body);
+      expect(refused.status, JSON.stringify(body)).toBe(403);
+      expect(refused.json.message).toContain(`experiment ${experimentId}`);
+    }
+    expect(
+      (await as(bob, 'GET', `mlflow/registered-models/get?name=${name}`)).json.registered_model,
+    ).not.toHaveProperty('latest_versions');
+    // USE (MLflow 3) reads, so once Alice grants it Bob may register her model (but not manage her grants).
+    await as(alice, 'PATCH', 'mlflow/experiments/permissions/update', {
+      experiment_id: experimentId,
+      username: bob.user,
+      permission: 'USE',
+    });
+    const created = await as(bob, 'POST', 'mlflow/model-versions/create', {
+      name,
+      source: `models:/${modelId}`,
+      model_id: modelId,
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(200);
+    expect(
+      (
+        await as(
+          bob,
+          'GET',
+          `mlflow/experiments/permissions/get?experiment_id=${experimentId}&username=${bob.user}`,
+        )
+      ).status,
+    ).toBe(403);
+  });
+
   /** One endpoint per need and resource kind, destructive ones last: a row of the matrix shares its resources. */
   const ENDPOINTS: Array<{
     need: Need;
@@ -432,7 +481,7 @@ describe('authorization', () => {
     return { experimentId, runId, model, endpoint };
   }
 
-  it('follows MLflow’s permission matrix: READ reads, EDIT updates, MANAGE deletes and manages; the default is READ', async () => {
+  it('follows MLflow 3.11’s permission matrix: READ and USE read, EDIT updates, MANAGE deletes and manages; the default is READ', async () => {
     const owner: Caller = { user: unique('owner') };
     const rows: string[] = [];
     for (const permission of [undefined, ...PERMISSIONS]) {
@@ -455,7 +504,8 @@ describe('authorization', () => {
         if (!allowed) expect(response.json.error_code).toBe('PERMISSION_DENIED');
       }
     }
-    expect(rows).toHaveLength(5 * ENDPOINTS.length);
+    expect(rows).toHaveLength((1 + PERMISSIONS.length) * ENDPOINTS.length);
+    expect(PERMISSIONS).toContain('USE');
   });
 
   it('caps a read-only token at READ whatever its user’s grants, and admins pass every check', async () => {

@@ -8,6 +8,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -717,4 +718,118 @@ describe('artifacts handler: routes', () => {
     const deleteRoot = await call('DELETE', 'mlflow-artifacts/artifacts/');
     expect(deleteRoot.status).toBe(405);
   });
+});
+
+describe('artifacts handler: every spelling of a relative path on every artifact route', () => {
+  /**
+   * `.` and `..` segments as clients and attackers spell them in a URL path: plain, percent-encoded
+   * once and twice, with an encoded slash, and with backslashes (raw and encoded). The handler
+   * receives the path as the client sent it (API Gateway's rawPath) and decodes it once.
+   */
+  const SPELLINGS: Array<[string, string]> = [
+    ['..', '../../escape.txt'],
+    ['%2e%2e', '%2e%2e/%2e%2e/escape.txt'],
+    ['%2E%2E', '%2E%2E/escape.txt'],
+    ['%252e%252e', '%252e%252e/%252e%252e/escape.txt'],
+    ['..%2f', '..%2f..%2fescape.txt'],
+    ['..%2F, mixed', '.%2e%2F..%2Fescape.txt'],
+    ['backslash', '..\\..\\escape.txt'],
+    ['%5c', '..%5c..%5cescape.txt'],
+    ['%255c', '..%255cescape.txt'],
+    ['.', './escape.txt'],
+    ['%2e', '%2e/escape.txt'],
+    ['trailing ..', 'sub/..'],
+  ];
+  /** The same spellings as a query argument's value once the query string is decoded. */
+  const decodedOnce = (spelling: string) =>
+    spelling.replace(/%2f/gi, '/').replace(/%2e/gi, '.').replace(/%5c/gi, '\\').replace(/%25/g, '%');
+  const MODEL_ID = `m-${'1'.repeat(32)}`;
+  const RUN_ID = 'f'.repeat(32);
+  const upload = { path: '/tmp/model/escape.txt', num_parts: 1 };
+
+  /** Every artifact route, given the bad path as a URL path part (`raw`) and as a query value (`query`). */
+  const ROUTES: Array<[string, (dir: string, raw: string, query: string) => [string, string, CallOptions]]> =
+    [
+      ['PUT artifacts/<path>', (d, r) => ['PUT', `mlflow-artifacts/artifacts/${d}/${r}`, { body: 'x' }]],
+      ['GET artifacts/<path>', (d, r) => ['GET', `mlflow-artifacts/artifacts/${d}/${r}`, {}]],
+      ['DELETE artifacts/<path>', (d, r) => ['DELETE', `mlflow-artifacts/artifacts/${d}/${r}`, {}]],
+      [
+        'GET artifacts?path=',
+        (d, _r, q) => ['GET', `mlflow-artifacts/artifacts?path=${encodeURIComponent(`${d}/${q}`)}`, {}],
+      ],
+      [
+        'POST mpu/create/<path>',
+        (d, r) => ['POST', `mlflow-artifacts/mpu/create/${d}/${r}`, { json: upload }],
+      ],
+      [
+        'POST mpu/complete/<path>',
+        (d, r) => [
+          'POST',
+          `mlflow-artifacts/mpu/complete/${d}/${r}`,
+          { json: { path: upload.path, upload_id: 'u', parts: [{ part_number: 1, etag: 'e' }] } },
+        ],
+      ],
+      [
+        'POST mpu/abort/<path>',
+        (d, r) => [
+          'POST',
+          `mlflow-artifacts/mpu/abort/${d}/${r}`,
+          { json: { path: upload.path, upload_id: 'u' } },
+        ],
+      ],
+      [
+        'GET mlflow/artifacts/list?path=',
+        (_d, _r, q) => ['GET', `mlflow/artifacts/list?run_id=${RUN_ID}&path=${encodeURIComponent(q)}`, {}],
+      ],
+      [
+        'GET logged-models/<id>/artifacts/directories',
+        (_d, _r, q) => [
+          'GET',
+          `mlflow/logged-models/${MODEL_ID}/artifacts/directories?artifact_directory_path=${encodeURIComponent(q)}`,
+          {},
+        ],
+      ],
+      [
+        'GET logged-models/<id>/artifacts/files',
+        (_d, _r, q) => [
+          'GET',
+          `mlflow/logged-models/${MODEL_ID}/artifacts/files?artifact_file_path=${encodeURIComponent(q)}`,
+          {},
+        ],
+      ],
+    ];
+
+  async function objectCount(): Promise<number> {
+    let count = 0;
+    let token: string | undefined;
+    do {
+      const page = await raw.send(new ListObjectsV2Command({ Bucket: BUCKET, ContinuationToken: token }));
+      count += page.KeyCount ?? 0;
+      token = page.NextContinuationToken;
+    } while (token);
+    return count;
+  }
+
+  it.each(ROUTES)(
+    '%s: 400 INVALID_PARAMETER_VALUE for each spelling, before anything is read or written',
+    async (_label, request) => {
+      const dir = runDir();
+      await call('PUT', artifacts(`${dir}/sub/kept.txt`), { body: 'kept' });
+      const before = await objectCount();
+      for (const [name, spelling] of SPELLINGS) {
+        const [method, route, options] = request(dir, spelling, decodedOnce(spelling));
+        const answer = await call(method, route, options);
+        expect({ name, route, status: answer.status, code: answer.json?.error_code }).toEqual({
+          name,
+          route,
+          status: 400,
+          code: 'INVALID_PARAMETER_VALUE',
+        });
+        expect(answer.json.message, `${name}: ${route}`).toMatch(/'\.' or '\.\.' segment|backslash/);
+      }
+      // Nothing was written or deleted anywhere (a DELETE of `sub/..` would have removed `kept.txt`).
+      expect(await objectCount()).toBe(before);
+      expect((await call('GET', artifacts(`${dir}/sub/kept.txt`))).bytes.toString()).toBe('kept');
+    },
+  );
 });

@@ -41,6 +41,7 @@ const store = new DynamoEndpointStore(tableName('DeploymentsTable'), client);
 const registry = new RegistryService({
   repository: new DynamoRegistryRepository(tableName('RegistryTable'), client),
   runs: { artifactUri: async () => undefined },
+  loggedModels: { get: async () => undefined, linkVersion: async () => undefined },
   events: { publish: async () => undefined },
 });
 

@@ -85,11 +85,24 @@ describe('tracking handler: experiments against DynamoDB', () => {
     expect(results.filter((result) => result.json.error_code === 'RESOURCE_ALREADY_EXISTS')).toHaveLength(7);
   });
 
-  it('answers 404 for unknown and malformed ids, and names a missing parameter', async () => {
-    for (const id of ['987654321', 'abc']) {
-      const { status, json } = await call('GET', `get?experiment_id=${id}`);
-      expect(status).toBe(404);
-      expect(json.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+  it('answers 404 for unknown ids, 400 for non-numeric ones (MLflow 3.11), and names a missing parameter', async () => {
+    const unknown = await call('GET', 'get?experiment_id=987654321');
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    for (const [method, route, body] of [
+      ['GET', 'get?experiment_id=abc', undefined],
+      ['POST', 'update', { experiment_id: 'abc', new_name: unique('n') }],
+      ['POST', 'delete', { experiment_id: 'abc' }],
+      ['POST', 'restore', { experiment_id: '1x' }],
+      ['POST', 'set-experiment-tag', { experiment_id: 'abc', key: 'k', value: 'v' }],
+      ['POST', 'delete-experiment-tag', { experiment_id: 'abc', key: 'k' }],
+    ] as const) {
+      const { status, json } = await call(method, route, body);
+      expect({ route, status, code: json.error_code }).toEqual({
+        route,
+        status: 400,
+        code: 'INVALID_PARAMETER_VALUE',
+      });
     }
     const missing = await call('GET', 'get');
     expect(missing.status).toBe(400);

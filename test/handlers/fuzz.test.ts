@@ -1,10 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloudTemplate } from '../../infra/local/cloud-template.ts';
+import { type DynamoEmulator, startDynamoEmulator } from '../../infra/local/emulators/dynamodb.ts';
 import { type S3Emulator, startS3Emulator } from '../../infra/local/emulators/s3.ts';
+import { provisionTables } from '../../infra/local/provision.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../../infra/local/runtime.ts';
+import { synthesize } from '../../infra/local/synth.ts';
+import { defineRunwayApp } from '../../infra/runway-app.ts';
 import type { Operation } from '../../shared/platform/http/operation.ts';
 import { apiEvent, lambdaContext } from '../support/api-event.ts';
 import { apiOperations } from '../support/api-operations.ts';
@@ -19,6 +26,11 @@ import { tableName, useEmulators } from '../support/handler-env.ts';
  * segments) go through the real handlers on the emulators. None may answer 5xx (but the 501 of
  * endpoints Runway does not serve), and every error is MLflow's `{error_code, message}`. Then, for
  * writes that take many entries, one bad entry must leave nothing written.
+ *
+ * Then every operation that reads a JSON body gets truncated and garbled JSON: each must answer 400
+ * INVALID_PARAMETER_VALUE naming the JSON error (MLflow reads some as `{}` and writes from them), and
+ * every table's items and the bucket's objects are counted before and after: nothing written. The
+ * file runs on emulators of its own so that the counts are its own.
  *
  * Fixed seed: `FUZZ_SEED` and `FUZZ_RUNS` (per endpoint) override it to explore further.
  */
@@ -39,20 +51,40 @@ interface Target {
 let targets: Target[] = [];
 let recorder: EventRecorder;
 let s3: S3Emulator;
-let s3Dir: string;
+let dynamo: DynamoEmulator;
+let dataDir: string;
+let rawS3: S3Client;
+let rawDynamo: DynamoDBClient;
+let tables: string[] = [];
 const BUCKET = 'runway-fuzz-artifacts';
 
 beforeAll(async () => {
-  s3Dir = mkdtempSync(path.join(tmpdir(), 'runway-fuzz-'));
-  s3 = await startS3Emulator({ dataDir: s3Dir, port: 0 });
-  const raw = new S3Client({
+  dataDir = mkdtempSync(path.join(tmpdir(), 'runway-fuzz-'));
+  s3 = await startS3Emulator({ dataDir: path.join(dataDir, 's3'), port: 0 });
+  rawS3 = new S3Client({
     region: 'us-east-1',
     endpoint: s3.endpoint,
     forcePathStyle: true,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  await raw.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  raw.destroy();
+  await rawS3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  // Tables of its own (the app's, provisioned as the local runtime does), so that counting every
+  // table's items before and after a request counts only what this file's requests wrote.
+  dynamo = await startDynamoEmulator({ dataDir: path.join(dataDir, 'dynamo') });
+  rawDynamo = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: LOCAL_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const env = { account: LOCAL_ACCOUNT, region: LOCAL_REGION };
+  tables = await provisionTables(
+    new CloudTemplate(
+      synthesize((app, e) => defineRunwayApp(app, { env: e }), env),
+      env.region,
+      env.account,
+    ),
+    rawDynamo,
+  );
   const started = await EventRecorder.start();
   recorder = started.recorder;
   useEmulators({
@@ -65,6 +97,7 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     ARTIFACT_BUCKET_NAME: BUCKET,
   });
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
   const operations = await apiOperations();
   const handlers: Record<string, Promise<{ handler: unknown }>> = {
     tracking: import('../../functions/tracking-api.ts'),
@@ -86,9 +119,38 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await recorder?.close();
+  rawS3?.destroy();
+  rawDynamo?.destroy();
   await s3?.stop();
-  if (s3Dir) rmSync(s3Dir, { recursive: true, force: true });
+  await dynamo?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** The items of every table of the app and the objects of the artifact bucket, by name. */
+async function everything(): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const table of tables) {
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await rawDynamo.send(
+        new ScanCommand({ TableName: table, Select: 'COUNT', ExclusiveStartKey: start as never }),
+      );
+      count += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    counts[table] = count;
+  }
+  let objects = 0;
+  let token: string | undefined;
+  do {
+    const page = await rawS3.send(new ListObjectsV2Command({ Bucket: BUCKET, ContinuationToken: token }));
+    objects += page.KeyCount ?? 0;
+    token = page.NextContinuationToken;
+  } while (token);
+  counts[`s3://${BUCKET}`] = objects;
+  return counts;
+}
 
 /** Values of every wrong shape a client might send for a field. */
 const badValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -332,5 +394,111 @@ describe('fuzz: a write with one bad entry writes nothing', () => {
       }),
       { seed: SEED, numRuns: 15 },
     );
+  });
+});
+
+describe('fuzz: truncated and garbled JSON bodies', () => {
+  /** Operations whose parameters come from the JSON body (the rest ignore the body or take bytes). */
+  const jsonBodied = (operation: Operation) =>
+    operation.method !== 'GET' && (operation.source ?? 'body') === 'body';
+
+  /** A body as a client would send it for the operation: its fields with plausible values. */
+  function plausibleBody(operation: Operation): string {
+    const body: Record<string, unknown> = {};
+    for (const field of fieldsOf(operation)) {
+      body[field] = /_ids?$|^ids$/.test(field)
+        ? field.endsWith('s')
+          ? ['1']
+          : '1'
+        : /tags|params|metrics|datasets|models|parts|inputs/.test(field)
+          ? [{ key: 'k', value: 'v' }]
+          : /max_results|num_parts|timestamp|step|version/.test(field)
+            ? 5
+            : 'value';
+    }
+    if (Object.keys(body).length === 0) body.name = 'value';
+    return JSON.stringify(body);
+  }
+
+  /** True when `body` is not JSON, nor a JSON string holding JSON (the double encoding MLflow reads). */
+  function holdsNoObject(body: string): boolean {
+    try {
+      const parsed: unknown = JSON.parse(body);
+      if (typeof parsed !== 'string') return false;
+      JSON.parse(parsed);
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  /** Truncations of the plausible body and garbled texts: none of them holds JSON (checked below). */
+  function garbled(operation: Operation): string[] {
+    const text = plausibleBody(operation);
+    const cuts = [1, 2, Math.floor(text.length / 3), Math.floor(text.length / 2), text.length - 1];
+    return [
+      ...cuts.map((at) => text.slice(0, at)),
+      text.replace(':', ''),
+      text.replace('"', "'"),
+      `${text.slice(0, -1)},}`,
+      `${text}}`,
+      text.replaceAll('"', ''),
+      '{"a": NaN}',
+      '{"a": undefined}',
+      'nul',
+      '\u0000{}',
+      '{"a":\u0001}',
+      JSON.stringify(text.slice(0, -3)),
+    ];
+  }
+
+  it('answers 400 INVALID_PARAMETER_VALUE naming the JSON error on every JSON operation, and writes nothing', async () => {
+    const before = await everything();
+    const problems: string[] = [];
+    let sent = 0;
+    let operationsTried = 0;
+    for (const target of targets) {
+      for (const operation of target.operations.filter(jsonBodied)) {
+        operationsTried++;
+        const route = operation.path.replace(/\{(\w+)(\+?)\}/g, (_m, name: string, greedy: string) =>
+          greedy ? '0/abc/artifacts/x' : name === 'model_id' ? `m-${'0'.repeat(32)}` : 'fuzz',
+        );
+        const url = operation.path.startsWith('/') ? route : `/api/2.0/${route}`;
+        for (const body of garbled(operation)) {
+          expect(holdsNoObject(body), body).toBe(true);
+          sent++;
+          const response = await target.handler(
+            apiEvent(operation.method, url, body, { 'content-type': 'application/json' }),
+            lambdaContext,
+          );
+          const json = JSON.parse(response.body) as { error_code?: string; message?: string };
+          if (
+            response.statusCode !== 400 ||
+            json.error_code !== 'INVALID_PARAMETER_VALUE' ||
+            !/JSON/.test(json.message ?? '')
+          ) {
+            problems.push(
+              `${target.name} ${operation.method} ${operation.path} ${JSON.stringify(body).slice(0, 60)}: ${response.statusCode} ${response.body.slice(0, 120)}`,
+            );
+          }
+        }
+      }
+    }
+    process.stdout.write(`garbled JSON: ${operationsTried} operations, ${sent} requests\n`);
+    expect(operationsTried).toBeGreaterThan(50);
+    expect(problems.slice(0, 10)).toEqual([]);
+    // Nothing was written anywhere: every table and the artifact bucket hold what they held.
+    expect(await everything()).toEqual(before);
+  });
+
+  it('would see a write: the counts change when a request does write', async () => {
+    const tracking = targets.find((t) => t.name === 'tracking') as Target;
+    const before = await everything();
+    const created = await tracking.handler(
+      apiEvent('POST', '/api/2.0/mlflow/experiments/create', { name: unique('fuzz-counted') }),
+      lambdaContext,
+    );
+    expect(created.statusCode).toBe(200);
+    expect(await everything()).not.toEqual(before);
   });
 });

@@ -131,16 +131,17 @@ describe('logged models: create and get', () => {
     expect((await call('POST', 'logged-models', { experiment_id: Number(experimentId) })).status).toBe(200);
   });
 
-  it('answers 404 for unknown experiments and 400 for a deleted one or a missing id', async () => {
+  it('answers 404 for unknown experiments and 400 for a non-numeric id, a deleted one or a missing id', async () => {
     expectError(
       await call('POST', 'logged-models', { experiment_id: '987654321' }),
       404,
       'RESOURCE_DOES_NOT_EXIST',
     );
+    // MLflow 3.11 reads experiment ids as integers (2.22 answered 404).
     expectError(
       await call('POST', 'logged-models', { experiment_id: 'abc' }),
-      404,
-      'RESOURCE_DOES_NOT_EXIST',
+      400,
+      'INVALID_PARAMETER_VALUE',
     );
     const missing = await call('POST', 'logged-models', { name: 'x' });
     expectError(missing, 400, 'INVALID_PARAMETER_VALUE');

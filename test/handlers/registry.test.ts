@@ -189,7 +189,8 @@ describe('registry handler: registered models', () => {
     expect(got.tags).toEqual([{ key: 'b:c', value: '' }]);
     for (const body of [
       { name, key: 'k'.repeat(251), value: 'v' },
-      { name, key: 'k', value: 'v'.repeat(5001) },
+      // MLflow 3.11 takes registry tag values up to 100,000 characters (2.22: 5000).
+      { name, key: 'k', value: 'v'.repeat(100_001) },
       { name, key: 'a/../b', value: 'v' },
       { name, key: 'bad*key', value: 'v' },
       { name, key: '', value: 'v' },
@@ -204,7 +205,7 @@ describe('registry handler: registered models', () => {
         await call('POST', 'registered-models/set-tag', {
           name,
           key: 'k'.repeat(250),
-          value: 'v'.repeat(5000),
+          value: 'v'.repeat(100_000),
         })
       ).status,
     ).toBe(200);
@@ -212,10 +213,19 @@ describe('registry handler: registered models', () => {
       (
         await call('POST', 'registered-models/create', {
           name: unique('t'),
-          tags: [{ key: 'k', value: 'v'.repeat(5001) }],
+          tags: [{ key: 'k', value: 'v'.repeat(100_001) }],
         })
       ).status,
     ).toBe(400);
+    // Tags that pass every limit but not one DynamoDB item: 400 naming the limit, nothing created.
+    const crowded = unique('crowded');
+    const tooMany = await call('POST', 'registered-models/create', {
+      name: crowded,
+      tags: Array.from({ length: 5 }, (_, i) => ({ key: `k${i}`, value: 'v'.repeat(100_000) })),
+    });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.json.message).toContain('350 KB');
+    expect((await call('GET', `registered-models/get?name=${q(crowded)}`)).status).toBe(404);
   });
 
   it('deletes a model with its versions; a second delete is 404; the name is free again', async () => {
@@ -588,13 +598,21 @@ describe('registry handler: model versions', () => {
     expect(
       (await call('POST', 'model-versions/set-tag', { name, version: 'x', key: 'a', value: 'x' })).status,
     ).toBe(400);
+    // MLflow 3.11 takes version tag values up to 100,000 characters (2.22 refused more than 5000).
+    const long = 'v'.repeat(100_000);
+    expect(
+      (await call('POST', 'model-versions/set-tag', { name, version: '1', key: 'long', value: long })).status,
+    ).toBe(200);
+    expect(
+      (await call('GET', `model-versions/get?name=${q(name)}&version=1`)).json.model_version.tags,
+    ).toContainEqual({ key: 'long', value: long });
     expect(
       (
         await call('POST', 'model-versions/set-tag', {
           name,
           version: '1',
           key: 'a',
-          value: 'v'.repeat(5001),
+          value: 'v'.repeat(100_001),
         })
       ).status,
     ).toBe(400);

@@ -186,7 +186,12 @@ describe('API stack', () => {
         .filter((s) => s.Condition)
         .map((s) => s.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys']);
     expect(leadingKeys('TrackingFunctionRole')).toEqual([['EXP#*']]);
-    expect(leadingKeys('RegistryFunctionRole')).toEqual([['MODEL#*']]);
+    // Registry: its grants, and the `mlflow.modelVersions` tag of logged models (UpdateItem only).
+    expect(leadingKeys('RegistryFunctionRole')).toEqual([['LM#*'], ['MODEL#*']]);
+    const trackingWrites = statementsOf('RegistryFunctionRole').filter((s) =>
+      JSON.stringify(s.Condition ?? {}).includes('LM#*'),
+    );
+    expect(trackingWrites).toEqual([expect.objectContaining({ Action: 'dynamodb:UpdateItem' })]);
   });
 
   it('throttles and logs access on the stage of each API', () => {

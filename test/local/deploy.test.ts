@@ -185,6 +185,7 @@ describe('continuous deployment on the local runtime', () => {
         driver.dynamo,
       ),
       runs: { artifactUri: async () => undefined },
+      loggedModels: { get: async () => undefined, linkVersion: async () => undefined },
       events: { publish: async () => undefined },
     });
     const v5 = await driver.createVersion(MODEL, await driver.uploadModel('run5'));

@@ -29,8 +29,8 @@ let runtime: LocalRuntime;
 const sagemaker = fakeSageMaker(() => runtime.environment.AWS_ENDPOINT_URL_S3 ?? '');
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered.
-async function api(pathname: string): Promise<any> {
-  const response = await fetch(`${runtime.url}${pathname}`);
+async function api(pathname: string, init?: RequestInit): Promise<any> {
+  const response = await fetch(`${runtime.url}${pathname}`, init);
   expect(response.status, pathname).toBe(200);
   return response.json();
 }
@@ -43,8 +43,9 @@ async function upload(name: string, body: string): Promise<void> {
   expect(response.status).toBe(200);
 }
 
-async function artifact(runArtifactUri: string, relative: string): Promise<Uint8Array> {
-  const proxyPath = runArtifactUri.replace(/^mlflow-artifacts:\//, '');
+/** A file below an artifact root (a run's `artifact_uri` or a logged model's), through the proxy. */
+async function artifact(rootUri: string, relative: string): Promise<Uint8Array> {
+  const proxyPath = rootUri.replace(/^mlflow-artifacts:\//, '');
   const response = await fetch(`${runtime.url}/api/2.0/mlflow-artifacts/artifacts/${proxyPath}/${relative}`);
   expect(response.status, relative).toBe(200);
   return new Uint8Array(await response.arrayBuffer());
@@ -64,6 +65,14 @@ const entered = (events: readonly HistoryEvent[]) =>
   events.flatMap((event) =>
     event.stateEnteredEventDetails?.name ? [event.stateEnteredEventDetails.name] : [],
   );
+
+/** The logged model a run produced (MLflow 3: the run's `outputs.model_outputs`). */
+async function loggedModelOf(runId: string) {
+  const { run } = await api(`/api/2.0/mlflow/runs/get?run_id=${runId}`);
+  const outputs = run.outputs.model_outputs as Array<{ model_id: string; step: number }>;
+  expect(outputs).toHaveLength(1);
+  return (await api(`/api/2.0/mlflow/logged-models/${outputs[0]!.model_id}`)).model;
+}
 
 const versionsOf = async (name: string) =>
   (await api(`/api/2.0/mlflow/model-versions/search?filter=${encodeURIComponent(`name='${name}'`)}`))
@@ -140,10 +149,42 @@ describe('the training pipeline in the local runtime', () => {
       name: 'iris.csv',
       digest: tags['runway.dataset.digest'].slice(0, 32),
     });
-    const listing = await api(`/api/2.0/mlflow/artifacts/list?run_id=${output.runId}&path=model`);
-    const files = listing.files.map((f: { path: string }) => f.path);
-    expect(files).toEqual(
-      expect.arrayContaining(['model/MLmodel', 'model/model.onnx', 'model/input_example.json']),
+    // The trained model is an MLflow 3 logged model, the run's output, as `log_model(name="model")` makes it.
+    const model = await loggedModelOf(output.runId);
+    expect(model.info).toMatchObject({
+      name: 'model',
+      source_run_id: output.runId,
+      experiment_id: run.info.experiment_id,
+      status: 'LOGGED_MODEL_READY',
+      artifact_uri: `mlflow-artifacts:/${run.info.experiment_id}/models/${model.info.model_id}/artifacts`,
+    });
+    expect(model.data.params).toEqual(
+      expect.arrayContaining([{ key: 'model_type', value: 'logistic_regression' }]),
+    );
+    expect(model.data.metrics).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ key: 'test_accuracy', value: output.value, run_id: output.runId }),
+      ]),
+    );
+    const listing = await api(`/api/2.0/mlflow/logged-models/${model.info.model_id}/artifacts/directories`);
+    expect(listing.files.map((f: { path: string }) => f.path)).toEqual(
+      expect.arrayContaining(['MLmodel', 'model.onnx', 'input_example.json', 'runway_model.json']),
+    );
+    const mlmodel = new TextDecoder().decode(await artifact(model.info.artifact_uri, 'MLmodel'));
+    expect(mlmodel).toContain(`model_id: ${model.info.model_id}`);
+    expect(mlmodel).toContain(`artifact_path: ${model.info.artifact_uri}`);
+    expect(mlmodel).toContain(`run_id: ${output.runId}`);
+    // Found as a user finds it: search_logged_models with a metric filter.
+    const found = await api('/api/2.0/mlflow/logged-models/search', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        experiment_ids: [run.info.experiment_id],
+        filter: 'metrics.test_accuracy >= 0.9',
+      }),
+    });
+    expect(found.models.map((m: { info: { model_id: string } }) => m.info.model_id)).toContain(
+      model.info.model_id,
     );
   });
 
@@ -152,7 +193,19 @@ describe('the training pipeline in the local runtime', () => {
     const { model_version: version } = await api(
       '/api/2.0/mlflow/registered-models/alias?name=iris-classifier&alias=production',
     );
-    expect(version).toMatchObject({ version: '1', run_id: output.runId });
+    const model = await loggedModelOf(output.runId);
+    // Registered MLflow 3's way: from the logged model, whose files the version's download URI names.
+    expect(version).toMatchObject({
+      version: '1',
+      run_id: output.runId,
+      source: `models:/${model.info.model_id}`,
+    });
+    const download = await api(
+      '/api/2.0/mlflow/model-versions/get-download-uri?name=iris-classifier&version=1',
+    );
+    expect(download.artifact_uri).toBe(model.info.artifact_uri);
+    const links = model.info.tags.find((t: { key: string }) => t.key === 'mlflow.modelVersions');
+    expect(links?.value).toBe('[{"name": "iris-classifier", "version": 1}]');
     const tags = Object.fromEntries(
       version.tags.map((t: { key: string; value: string }) => [t.key, t.value]),
     );
@@ -160,9 +213,9 @@ describe('the training pipeline in the local runtime', () => {
     const digest = run.data.tags.find((t: { key: string }) => t.key === 'runway.dataset.digest').value;
     expect(tags['runway.dataset.digest']).toBe(digest);
     expect(tags['runway.dataset.statistics_uri']).toBe(`${run.info.artifact_uri}/data/statistics.json`);
-    const onnx = await artifact(run.info.artifact_uri, 'model/model.onnx');
+    const onnx = await artifact(model.info.artifact_uri, 'model.onnx');
     const parameters = JSON.parse(
-      new TextDecoder().decode(await artifact(run.info.artifact_uri, 'model/runway_model.json')),
+      new TextDecoder().decode(await artifact(model.info.artifact_uri, 'runway_model.json')),
     );
     const session = await ort.InferenceSession.create(onnx);
     const rows = iris()
@@ -257,7 +310,9 @@ describe('the training pipeline in the local runtime', () => {
       run.data.metrics.map((m: { key: string; value: number }) => [m.key, m.value]),
     );
     expect(metrics.test_accuracy).toBe(output.value);
-    const onnx = await artifact(run.info.artifact_uri, 'model/model.onnx');
+    const model = await loggedModelOf(output.runId);
+    expect(model.info.status).toBe('LOGGED_MODEL_READY');
+    const onnx = await artifact(model.info.artifact_uri, 'model.onnx');
     expect((await ort.InferenceSession.create(onnx)).inputNames).toEqual(['input']);
     expect(output).toMatchObject({ registered: true, version: '1' });
   });
@@ -349,8 +404,10 @@ describe('a model the pipeline trains and registers under an alias', () => {
         );
       });
       const { run } = await api(`/api/2.0/mlflow/runs/get?run_id=${output.runId}`);
+      const model = await loggedModelOf(output.runId);
+      // The endpoint serves the logged model's files (the version's source is models:/<model_id>).
       expect(served.primary.storage_location).toMatch(
-        new RegExp(`/${run.info.experiment_id}/${output.runId}/artifacts/model$`),
+        new RegExp(`/${run.info.experiment_id}/models/${model.info.model_id}/artifacts$`),
       );
       const [deployment] = await driver.deployments(ENDPOINT);
       expect(deployment).toMatchObject({ version: output.version, trigger: 'event', status: 'Succeeded' });
@@ -367,7 +424,7 @@ describe('a model the pipeline trains and registers under an alias', () => {
       const { predictions } = (await invoked.json()) as { predictions: { output: number[][] } };
       // What the trained model computes, from the coefficients the pipeline logged beside the ONNX file.
       const parameters = JSON.parse(
-        new TextDecoder().decode(await artifact(run.info.artifact_uri, 'model/runway_model.json')),
+        new TextDecoder().decode(await artifact(model.info.artifact_uri, 'runway_model.json')),
       );
       expect(predictions.output).toHaveLength(rows.length);
       predictions.output.forEach(([p], i) => {

@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { inject } from 'vitest';
 import { signSigV4 } from '../../infra/local/sigv4.ts';
 
@@ -67,3 +69,55 @@ export function mlflow(method: string, endpoint: string, body?: unknown): Promis
 }
 
 export const unique = (prefix: string) => `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+
+/**
+ * Sends a request with its path exactly as written: no URL parsing, so `.` and `..` segments and
+ * their encodings reach the server as an attacker would send them (`fetch` and `new URL` resolve
+ * them first). With `E2E_SIGV4=true` the request is signed for the resolved path, which is what
+ * AWS's SigV4 canonicalizes a request path to.
+ */
+export async function httpRawPath(
+  method: string,
+  rawPathAndQuery: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
+  const base = new URL(`${inject('baseUrl')}/`);
+  const allHeaders = { ...(body === undefined ? {} : { 'content-type': 'text/plain' }), ...headers };
+  const signed =
+    process.env.E2E_SIGV4 === 'true'
+      ? await signSigV4(new URL(rawPathAndQuery, base), method, allHeaders, body)
+      : allHeaders;
+  const send = base.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      {
+        host: base.hostname,
+        port: base.port || undefined,
+        method,
+        path: `${base.pathname.replace(/\/+$/, '')}${rawPathAndQuery}`,
+        headers: signed,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          const responseHeaders = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            if (value !== undefined) responseHeaders.set(name, String(value));
+          }
+          resolve({ status: res.statusCode ?? 0, headers: responseHeaders, text, json });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}

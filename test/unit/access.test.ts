@@ -21,7 +21,7 @@ import { defineOperation } from '../../shared/platform/http/operation.ts';
 import { Router } from '../../shared/platform/http/router.ts';
 
 describe('permissions', () => {
-  it("are MLflow's: READ reads, EDIT also updates, MANAGE also deletes and manages, NO_PERMISSIONS nothing", () => {
+  it("are MLflow 3.11's: READ and USE read, EDIT also updates, MANAGE also deletes and manages, NO_PERMISSIONS nothing", () => {
     const table = Object.fromEntries(
       PERMISSIONS.map((p) => [
         p,
@@ -31,10 +31,13 @@ describe('permissions', () => {
     expect(table).toEqual({
       NO_PERMISSIONS: [],
       READ: ['read'],
+      USE: ['read'],
       EDIT: ['read', 'update'],
       MANAGE: ['read', 'update', 'delete', 'manage'],
     });
     expect(lower('MANAGE', 'READ')).toBe('READ');
+    expect(lower('USE', 'READ')).toBe('READ');
+    expect(lower('EDIT', 'USE')).toBe('USE');
     expect(lower('NO_PERMISSIONS', 'MANAGE')).toBe('NO_PERMISSIONS');
   });
 });

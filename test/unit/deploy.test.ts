@@ -408,6 +408,28 @@ describe('DeployService', () => {
     expect((await w.ledger.get('churn-api'))?.endpoint.status).toBe('Creating');
   });
 
+  it('deploys a version made from an MLflow 3 logged model from the logged model’s files', async () => {
+    const state = modelState('churn', [1, 2], { production: { version: 2, updatedAt: 5 } });
+    const modelId = 'm-0e1284e7189041b69d4a0ce5ef21b7fb';
+    const [, two] = state.versions;
+    Object.assign(two as object, {
+      source: `models:/${modelId}`,
+      storageLocation: `mlflow-artifacts:/1/models/${modelId}/artifacts`,
+    });
+    const w = world(state);
+    w.ledger.add(anEndpoint({ name: 'churn-api' }));
+    const deploy = await w.service.resolve(request('2'), execution('lm2'));
+    expect(deploy).toMatchObject({
+      outcome: 'deploy',
+      storageLocation: `s3://artifacts/1/models/${modelId}/artifacts`,
+    });
+    // A source never resolved to files (a version made before its run or model existed) says so.
+    Object.assign(two as object, { storageLocation: undefined });
+    await expect(w.service.resolve(request('2'), execution('lm2b'))).rejects.toThrow(
+      /models:\/m-0e12.*source was not resolved to files when the version was created/,
+    );
+  });
+
   it('refuses model locations outside the artifact store and S3', () => {
     const w = world(modelState('churn', [1]));
     expect(w.service.modelLocation('mlflow-artifacts:/1/r/artifacts/model/')).toBe(

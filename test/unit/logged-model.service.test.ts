@@ -42,6 +42,13 @@ class MemoryRepository implements LoggedModelRepository {
     if (model) Object.assign(model.tags, tags);
     return model !== undefined;
   }
+  async replaceTag(modelId: string, key: string, expected: string | undefined, value: string) {
+    const model = this.active(modelId);
+    if (!model) return 'no-model' as const;
+    if (model.tags[key] !== expected) return 'changed' as const;
+    model.tags[key] = value;
+    return 'replaced' as const;
+  }
   async deleteTag(modelId: string, key: string) {
     const model = this.active(modelId);
     if (!model) return 'no-model' as const;

@@ -318,6 +318,45 @@ describe('MLflow model directory', () => {
   });
 });
 
+describe('MLflow 3 logged-model directory', () => {
+  const fixture = text(
+    readFileSync(path.join(REPO_ROOT, 'test/fixtures/models/mlflow3-onnx-logreg/MLmodel')),
+  );
+  const { x, y } = versicolorVirginica();
+  const model = trainLinearModel('logistic_regression', IRIS_FEATURES, x, y, { l2: 0.1 });
+  const modelId = 'm-0123456789abcdef0123456789abcdef';
+  const artifactLocation = `mlflow-artifacts:/7/models/${modelId}/artifacts`;
+  const { files } = mlflowModelFiles({
+    model,
+    runId: 'abc123',
+    loggedModel: { modelId, artifactLocation },
+    target: 'species',
+    example: x,
+    runwayVersion: '0.1.0',
+  });
+  const mlmodel = text(files.MLmodel);
+
+  it('names the logged model and its location as MLflow 3.11 does, with every top-level key of its MLmodel', () => {
+    const keys = (yaml: string) =>
+      yaml
+        .split('\n')
+        .filter((l) => /^[a-z_]+:/.test(l))
+        .map((l) => l.split(':')[0]);
+    for (const key of keys(fixture)) expect(keys(mlmodel), key).toContain(key);
+    expect(mlmodel).toContain(`artifact_path: ${artifactLocation}\n`);
+    expect(mlmodel).toContain(`model_id: ${modelId}\n`);
+    expect(mlmodel).toContain(`model_uuid: ${modelId}\n`);
+    expect(mlmodel).toContain('mlflow_version: 3.11.1\n');
+    expect(text(files['requirements.txt'])).toBe(
+      text(readFileSync(path.join(REPO_ROOT, 'test/fixtures/models/mlflow3-onnx-logreg/requirements.txt'))) +
+        '\n',
+    );
+    expect(text(files['python_env.yaml'])).toBe(
+      text(readFileSync(path.join(REPO_ROOT, 'test/fixtures/models/mlflow3-onnx-logreg/python_env.yaml'))),
+    );
+  });
+});
+
 describe('model.tar.gz (SageMaker output)', () => {
   it('reads the regular files of a ustar archive and refuses a truncated or oversized one', () => {
     const files = {

@@ -10,7 +10,11 @@ import {
   validateModelName,
   validateTag,
 } from '../../shared/registry/model.ts';
-import { parseModelSource, runArtifactLocation } from '../../shared/registry/model-source.ts';
+import {
+  loggedModelIdOf,
+  parseModelSource,
+  runArtifactLocation,
+} from '../../shared/registry/model-source.ts';
 
 const refused = (run: () => unknown) => expect(run).toThrow(InvalidParameterError);
 
@@ -40,13 +44,13 @@ describe('registry model rules (mlflow/utils/validation.py)', () => {
     refused(() => canonicalStage('Deleted_Internal'));
   });
 
-  it('validates tags with the registry limits (key 250, value 5000) and name rules', () => {
-    validateTag('k'.repeat(250), 'v'.repeat(5000));
+  it('validates tags with the registry limits (key 250, value 100,000 as MLflow 3.11) and name rules', () => {
+    validateTag('k'.repeat(250), 'v'.repeat(100_000));
     validateTag('mlflow.note:content', '');
     validateTag('a/b c-d.e_f', 'x');
     for (const [key, value] of [
       ['k'.repeat(251), 'v'],
-      ['k', 'v'.repeat(5001)],
+      ['k', 'v'.repeat(100_001)],
       ['', 'v'],
       ['a/../b', 'v'],
       ['./a', 'v'],
@@ -110,6 +114,15 @@ describe('model version sources (handlers._validate_source)', () => {
       version: '3',
     });
     expect(parseModelSource('models:/churn@champion')).toMatchObject({ kind: 'models', alias: 'champion' });
+    // MLflow 3: one segment without `@` is a logged model's id (`_parse_model_uri`).
+    expect(parseModelSource('models:/m-0e1284e7189041b69d4a0ce5ef21b7fb')).toEqual({
+      kind: 'logged-model',
+      modelId: 'm-0e1284e7189041b69d4a0ce5ef21b7fb',
+    });
+    expect(loggedModelIdOf('models:/m-abc', undefined)).toBe('m-abc');
+    expect(loggedModelIdOf('s3://b/m', 'm-def')).toBe('m-def');
+    expect(loggedModelIdOf('models:/churn/1', undefined)).toBeUndefined();
+    expect(loggedModelIdOf('models:/../x', undefined)).toBeUndefined();
     for (const source of [
       's3://bucket/key',
       'mlflow-artifacts:/1/abc/artifacts/model',
@@ -135,8 +148,10 @@ describe('model version sources (handlers._validate_source)', () => {
       'http://host/api/2.0/mlflow-artifacts/artifacts%00',
       'runs:/',
       'runs://profile/abc/model',
-      'models:/churn',
       'models:/churn/Production',
+      'models:/a/b/c',
+      'models://host/m-abc',
+      'models:/m-abc/../x',
     ]) {
       refused(() => parseModelSource(source));
     }

@@ -93,19 +93,34 @@ describe('Router', () => {
     );
   });
 
-  it('reads malformed JSON as {} (so the missing parameter is reported), as MLflow does', async () => {
+  it.each([
+    ['{"name":', /not valid JSON: .*end of JSON input/],
+    ['{"name": "a",}', /not valid JSON: .*position/],
+    ['{name: "a"}', /not valid JSON/],
+    ['"{\\"name\\": "', /JSON string that does not hold valid JSON/],
+  ])('refuses the malformed body %s with 400 naming the JSON error, never as {}', async (body, message) => {
     const error = await router
-      .dispatch(request('POST', '/api/2.0/mlflow/things/create', '{"name":'))
-      .then(unexpected, (e: unknown) => e as Error & { allowed?: string[] });
+      .dispatch(request('POST', '/api/2.0/mlflow/things/create', body))
+      .then(unexpected, (e: unknown) => e as Error);
     expect(error).toBeInstanceOf(InvalidParameterError);
-    expect(error.message).toContain("'name'");
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain("'name'.");
   });
 
-  it.each(['[1,2]', '"text"', '42', 'null'])('rejects the non-object JSON body %s with 400', async (body) => {
+  it('reads a double-encoded body (a JSON string holding the object) as the object, as MLflow does', async () => {
     await expect(
-      router.dispatch(request('POST', '/api/2.0/mlflow/things/create', body)),
-    ).rejects.toBeInstanceOf(InvalidParameterError);
+      router.dispatch(request('POST', '/api/2.0/mlflow/things/create', JSON.stringify('{"name": "a"}'))),
+    ).resolves.toEqual({ name: 'a' });
   });
+
+  it.each(['[1,2]', '"text"', '42', 'null', JSON.stringify('[1]')])(
+    'rejects the non-object JSON body %s with 400',
+    async (body) => {
+      await expect(
+        router.dispatch(request('POST', '/api/2.0/mlflow/things/create', body)),
+      ).rejects.toBeInstanceOf(InvalidParameterError);
+    },
+  );
 
   it('rejects a non-JSON content type', async () => {
     await expect(

@@ -1,3 +1,4 @@
+import { versionFilesLocation } from '../../registry/model-source.ts';
 import type { Deployment, Endpoint, ServedVersion } from '../model.ts';
 import { type CanaryVerdict, judgeCanary } from './canary.ts';
 import { desiredVersion } from './desired-version.ts';
@@ -124,7 +125,7 @@ export class DeployService {
     if (!holds && endpoint.traffic.primary?.version === request.version && endpoint.traffic.canary === null) {
       return skip(`the endpoint serves version ${request.version} already`);
     }
-    const storageLocation = this.modelLocation(version.storageLocation ?? version.source);
+    const storageLocation = this.modelLocation(versionFilesLocation(version));
     let sagemaker: DeployContext['sagemaker'] = null;
     if (endpoint.target === 'sagemaker') {
       const plan = sageMakerPlan({
@@ -307,8 +308,11 @@ export class DeployService {
     if (storageLocation.startsWith('s3://')) return storageLocation.replace(/\/+$/, '');
     const proxied = /^mlflow-artifacts:(?:\/\/[^/]*)?\/*(.*)$/i.exec(storageLocation);
     if (!proxied?.[1]) {
+      const unresolved = /^(runs|models):/i.test(storageLocation)
+        ? ' (its source was not resolved to files when the version was created: create the version again once its run or logged model exists)'
+        : '';
       throw new DeployPreconditionError(
-        `Cannot deploy a model stored at '${storageLocation.slice(0, 200)}': Runway deploys models from its artifact store (mlflow-artifacts:/) or S3`,
+        `Cannot deploy a model stored at '${storageLocation.slice(0, 200)}': Runway deploys models from its artifact store (mlflow-artifacts:/) or S3${unresolved}`,
       );
     }
     const { bucket, keyPrefix } = this.deps.artifactRoot;

@@ -1,3 +1,4 @@
+import { versionFilesLocation } from '../../registry/model-source.ts';
 import type { ModelState } from '../../registry/ports.ts';
 import type { Follows } from '../model.ts';
 
@@ -28,7 +29,7 @@ export function desiredVersion(state: ModelState, follows: Follows): DesiredVers
     if (!alias || !version) return undefined;
     return {
       version: String(version.version),
-      storageLocation: version.storageLocation ?? version.source,
+      storageLocation: versionFilesLocation(version),
       changeKey: `${model.modelId}:alias:${alias.alias}:v${version.version}@${alias.updatedAt}`,
     };
   }
@@ -42,7 +43,7 @@ export function desiredVersion(state: ModelState, follows: Follows): DesiredVers
   if (!latest || !version) return undefined;
   return {
     version: String(version.version),
-    storageLocation: version.storageLocation ?? version.source,
+    storageLocation: versionFilesLocation(version),
     changeKey: `${model.modelId}:stage:${follows.stage}:v${version.version}@${latest.at}`,
   };
 }

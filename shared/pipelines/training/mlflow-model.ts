@@ -1,6 +1,7 @@
 /**
- * The MLflow model directory the built-in trainer writes, in the layout MLflow 2.22's
- * `mlflow.onnx.log_model` produces (see shared/fixtures/mlflow-onnx-logreg): `MLmodel` with the
+ * The MLflow model directory the built-in trainer writes, in the layout MLflow 3.11's
+ * `mlflow.onnx.log_model` produces for a logged model (see shared/fixtures/mlflow3-onnx-logreg; MLflow
+ * 2.22's run-artifact layout without one): `MLmodel` with the
  * `onnx` and `python_function` flavors, a tensor signature and input example, `model.onnx`, the
  * environment files, and `runway_model.json` (the coefficients, so a later pipeline can score this
  * model without an ONNX runtime). Any MLflow client can load it (`mlflow.pyfunc.load_model`), and
@@ -10,11 +11,29 @@ import { randomUUID } from 'node:crypto';
 import { linearModelOnnx } from '../onnx/onnx-model.ts';
 import type { LinearModel } from './linear-models.ts';
 
-/** The MLflow and library versions the files declare (those of the reference fixture). */
-export const MLFLOW_VERSION = '2.22.4';
-const ONNX_VERSION = '1.12.0';
-const ONNXRUNTIME_VERSION = '1.17.0';
-const PYTHON_VERSION = '3.11.2';
+/**
+ * The MLflow and library versions the files declare: those of the reference fixtures, MLflow 2.22.4's
+ * run-artifact layout (shared/fixtures/mlflow-onnx-logreg) and MLflow 3.11.1's logged-model layout
+ * (shared/fixtures/mlflow3-onnx-logreg).
+ */
+const LAYOUTS = {
+  mlflow2: {
+    mlflow: '2.22.4',
+    onnx: '1.12.0',
+    onnxruntime: '1.17.0',
+    python: '3.11.2',
+    pip: '23.0.1',
+    buildDependencies: ['pip==23.0.1', 'setuptools==66.1.1', 'wheel==0.38.4'],
+  },
+  mlflow3: {
+    mlflow: '3.11.1',
+    onnx: '1.23.1',
+    onnxruntime: '1.30.0',
+    python: '3.11.7',
+    pip: '23.2.1',
+    buildDependencies: ['pip==23.2.1', 'setuptools==65.5.0', 'wheel'],
+  },
+} as const;
 /** The file beside `model.onnx` that carries the fitted model as JSON. */
 export const MODEL_PARAMETERS_FILE = 'runway_model.json';
 
@@ -38,10 +57,16 @@ const utcTime = (date: Date): string => `${date.toISOString().replace('T', ' ').
 
 const yamlQuote = (value: string): string => `'${value.replaceAll("'", "''")}'`;
 
-/** Every file of the model directory for `model`, trained in run `runId`. */
+/**
+ * Every file of the model directory for `model`, trained in run `runId`: as MLflow 3.11's
+ * `mlflow.onnx.log_model(model, name=...)` writes a logged model's when `loggedModel` is given (its
+ * `MLmodel` names the model id and its artifact location), else as MLflow 2.22's run artifact `model/`.
+ */
 export function mlflowModelFiles(options: {
   model: LinearModel;
   runId: string;
+  /** The MLflow 3 logged model the files are written to. */
+  loggedModel?: { modelId: string; artifactLocation: string } | undefined;
   target: string;
   positiveClass?: string | undefined;
   /** Rows of raw feature values for the input example (MLflow keeps a handful). */
@@ -49,9 +74,10 @@ export function mlflowModelFiles(options: {
   runwayVersion: string;
   now?: Date;
 }): ModelFiles {
-  const { model, runId } = options;
+  const { model, runId, loggedModel } = options;
   const now = options.now ?? new Date();
-  const modelUuid = randomUUID().replaceAll('-', '');
+  const layout = loggedModel ? LAYOUTS.mlflow3 : LAYOUTS.mlflow2;
+  const modelUuid = loggedModel?.modelId ?? randomUUID().replaceAll('-', '');
   const onnx = linearModelOnnx({
     weights: model.coefficients,
     intercept: model.intercept,
@@ -78,30 +104,28 @@ export function mlflowModelFiles(options: {
         'channels:',
         '- conda-forge',
         'dependencies:',
-        `- python=${PYTHON_VERSION}`,
-        '- pip<=23.0.1',
+        `- python=${layout.python}`,
+        `- pip<=${layout.pip}`,
         '- pip:',
-        `  - mlflow==${MLFLOW_VERSION}`,
-        `  - onnx==${ONNX_VERSION}`,
-        `  - onnxruntime==${ONNXRUNTIME_VERSION}`,
+        `  - mlflow==${layout.mlflow}`,
+        `  - onnx==${layout.onnx}`,
+        `  - onnxruntime==${layout.onnxruntime}`,
         'name: mlflow-env',
         '',
       ].join('\n'),
     ),
     'python_env.yaml': text(
       [
-        `python: ${PYTHON_VERSION}`,
+        `python: ${layout.python}`,
         'build_dependencies:',
-        '- pip==23.0.1',
-        '- setuptools==66.1.1',
-        '- wheel==0.38.4',
+        ...layout.buildDependencies.map((dependency) => `- ${dependency}`),
         'dependencies:',
         '- -r requirements.txt',
         '',
       ].join('\n'),
     ),
     'requirements.txt': text(
-      [`mlflow==${MLFLOW_VERSION}`, `onnx==${ONNX_VERSION}`, `onnxruntime==${ONNXRUNTIME_VERSION}`, ''].join(
+      [`mlflow==${layout.mlflow}`, `onnx==${layout.onnx}`, `onnxruntime==${layout.onnxruntime}`, ''].join(
         '\n',
       ),
     ),
@@ -110,13 +134,13 @@ export function mlflowModelFiles(options: {
   const created = utcTime(now);
   files.MLmodel = text(
     [
-      'artifact_path: model',
+      `artifact_path: ${loggedModel?.artifactLocation ?? 'model'}`,
       'flavors:',
       '  onnx:',
       '    code: null',
       '    data: model.onnx',
       '    onnx_session_options: null',
-      `    onnx_version: ${ONNX_VERSION}`,
+      `    onnx_version: ${layout.onnx}`,
       '    providers:',
       '    - CPUExecutionProvider',
       '  python_function:',
@@ -125,7 +149,7 @@ export function mlflowModelFiles(options: {
       '      conda: conda.yaml',
       '      virtualenv: python_env.yaml',
       '    loader_module: mlflow.onnx',
-      `    python_version: ${PYTHON_VERSION}`,
+      `    python_version: ${layout.python}`,
       'is_signature_from_type_hint: false',
       'metadata:',
       `  features: ${yamlQuote(JSON.stringify(model.features))}`,
@@ -134,7 +158,8 @@ export function mlflowModelFiles(options: {
       ...(options.positiveClass === undefined
         ? []
         : [`  positive_class: ${yamlQuote(options.positiveClass)}`]),
-      `mlflow_version: ${MLFLOW_VERSION}`,
+      `mlflow_version: ${layout.mlflow}`,
+      ...(loggedModel ? [`model_id: ${loggedModel.modelId}`] : []),
       `model_size_bytes: ${size}`,
       `model_uuid: ${modelUuid}`,
       'prompts: null',
@@ -155,15 +180,15 @@ export function mlflowModelFiles(options: {
   const modelJson = {
     artifact_path: 'model',
     flavors: {
-      onnx: { code: null, data: 'model.onnx', onnx_session_options: null, onnx_version: ONNX_VERSION },
+      onnx: { code: null, data: 'model.onnx', onnx_session_options: null, onnx_version: layout.onnx },
       python_function: {
         data: 'model.onnx',
         env: { conda: 'conda.yaml', virtualenv: 'python_env.yaml' },
         loader_module: 'mlflow.onnx',
-        python_version: PYTHON_VERSION,
+        python_version: layout.python,
       },
     },
-    mlflow_version: MLFLOW_VERSION,
+    mlflow_version: layout.mlflow,
     model_size_bytes: size,
     model_uuid: modelUuid,
     run_id: runId,

@@ -107,10 +107,14 @@ function queryToObject(query: Record<string, string[]>): Record<string, unknown>
 }
 
 /**
- * MLflow reads a malformed JSON body as `{}` (so the answer is the missing parameter's 400); a body
- * that is JSON but not an object (MLflow: HTML 500) and a non-JSON content type are 400 here.
+ * The JSON object a body holds. An empty body is `{}` (MLflow reads it so). A body that is a JSON
+ * string holding the object (`"{\"name\": \"x\"}"`, what older clients send double-encoded) is
+ * read as that object, as MLflow's `_get_normalized_request_json` does. Everything else that is not a
+ * JSON object is 400 INVALID_PARAMETER_VALUE before any operation runs, so nothing is written: a
+ * malformed body (MLflow reads it as `{}` on some routes and creates a run from it), a JSON array or
+ * scalar (MLflow: HTML 500) and a non-JSON content type.
  */
-function parseJsonBody(request: HttpRequest): Record<string, unknown> {
+export function parseJsonBody(request: Pick<HttpRequest, 'body' | 'headers'>): Record<string, unknown> {
   if (request.body === undefined || request.body.trim() === '') return {};
   const contentType = request.headers['content-type'];
   if (contentType !== undefined && !/^application\/(.+\+)?json\b/i.test(contentType.trim())) {
@@ -118,19 +122,28 @@ function parseJsonBody(request: HttpRequest): Record<string, unknown> {
       `Bad request. Content-Type must be application/json, got '${contentType.slice(0, 100)}'`,
     );
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(request.body);
-  } catch {
-    return {};
+  let parsed = parseJson(request.body, 'The request body is not valid JSON');
+  if (typeof parsed === 'string') {
+    parsed = parseJson(parsed, 'The request body is a JSON string that does not hold valid JSON');
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InvalidParameterError('The request body must be a JSON object');
+    throw new InvalidParameterError(
+      `The request body must be a JSON object, got ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}`,
+    );
   }
   if (depthExceeds(parsed, MAX_JSON_DEPTH)) {
     throw new InvalidParameterError(`The request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
   return withoutNulls(parsed) as Record<string, unknown>;
+}
+
+/** `JSON.parse`, with its error (what is wrong and where) as a 400 that names it. */
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidParameterError(`${what}: ${(error as Error).message.slice(0, 200)}`);
+  }
 }
 
 /** No MLflow message nests deeper than a few levels; protobuf's own parser stops at 100. */

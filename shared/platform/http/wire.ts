@@ -28,9 +28,21 @@ export const idString = () =>
     ])
     .pipe(z.string());
 
-/** A repeated field: a JSON array, or repeated query arguments. */
+/**
+ * A repeated field in a query string: repeated arguments, where one argument is a list of one (the
+ * query has no other way to say it). For JSON bodies use {@link bodyList}.
+ */
 export const repeated = <T extends z.ZodType>(item: T) =>
   z.preprocess((value) => (value === undefined || Array.isArray(value) ? value : [value]), z.array(item));
+
+/**
+ * A repeated field in a JSON body: a JSON array only. A bare value (`"experiment_ids": "1"`) is 400
+ * INVALID_PARAMETER_VALUE, as MLflow 3.11 answers it (protobuf refuses it, then `_assert_array`).
+ */
+export const bodyList = <T extends z.ZodType>(item: T) => z.array(item);
+
+/** `repeated` for a query string, `bodyList` for a body: for schemas shared by a GET and a POST route. */
+export type ListOf = typeof repeated | typeof bodyList;
 
 /** MLflow's `ViewType` enum, also given as its number. */
 export const viewType = () =>

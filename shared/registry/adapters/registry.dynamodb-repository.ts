@@ -229,14 +229,16 @@ export class DynamoRegistryRepository implements RegistryRepository {
         revision: 1,
       };
       try {
-        await this.client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: versionItem(current.model.slot, stored),
-            // An item of an earlier model in this slot (see `delete`) may be overwritten.
-            ConditionExpression: 'attribute_not_exists(pk) OR modelId <> :id',
-            ExpressionAttributeValues: { ':id': stored.modelId },
-          }),
+        await this.withItemSizeCheck(`Model version ${version} of '${current.model.name}'`, () =>
+          this.client.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: versionItem(current.model.slot, stored),
+              // An item of an earlier model in this slot (see `delete`) may be overwritten.
+              ConditionExpression: 'attribute_not_exists(pk) OR modelId <> :id',
+              ExpressionAttributeValues: { ':id': stored.modelId },
+            }),
+          ),
         );
         return stored;
       } catch (error) {
@@ -689,12 +691,14 @@ export class DynamoRegistryRepository implements RegistryRepository {
   /** Stores a new model item; false when the slot already holds a model. */
   private async putModel(slot: string, modelId: string, input: NewModel): Promise<boolean> {
     try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: modelItem(newModel(slot, modelId, input)),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
+      await this.withItemSizeCheck(`Registered model '${input.name}'`, () =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: modelItem(newModel(slot, modelId, input)),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
       );
       return true;
     } catch (error) {

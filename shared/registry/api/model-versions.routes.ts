@@ -36,6 +36,8 @@ export function modelVersionOperations(service: RegistryService): Operation[] {
         tags: z.array(tagInput()).optional(),
         run_link: z.string().optional(),
         description: z.string().optional(),
+        // MLflow 3: the logged model the version is made from (its client also sends `models:/<id>`).
+        model_id: z.string().optional(),
       }),
       handle: async (input) => ({
         model_version: modelVersionToWire(
@@ -46,6 +48,7 @@ export function modelVersionOperations(service: RegistryService): Operation[] {
             tags: input.tags,
             runLink: input.run_link,
             description: input.description,
+            modelId: input.model_id,
           }),
         ),
       }),

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { defineOperation, type Operation } from '../../platform/http/operation.ts';
-import { idString, int64, repeated, tagInput } from '../../platform/http/wire.ts';
+import { bodyList, idString, int64, type ListOf, repeated, tagInput } from '../../platform/http/wire.ts';
 import type { RegistryService } from '../registry.service.ts';
 import { modelVersionToWire, registeredModelToWire } from './registry.wire.ts';
 
@@ -12,7 +12,7 @@ const searchInput = z.object({
   order_by: repeated(z.string()).optional(),
   page_token: z.string().optional(),
 });
-const latestVersionsInput = z.object({ name, stages: repeated(z.string()).optional() });
+const latestVersionsInput = (list: ListOf) => z.object({ name, stages: list(z.string()).optional() });
 
 /**
  * MLflow's registered-model endpoints (model_registry.proto), served under `/api/2.0/` and
@@ -31,7 +31,7 @@ export function registeredModelOperations(service: RegistryService): Operation[]
       ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
     };
   };
-  const latestVersions = async ({ name, stages }: z.output<typeof latestVersionsInput>) => {
+  const latestVersions = async ({ name, stages }: z.output<ReturnType<typeof latestVersionsInput>>) => {
     const versions = await service.getLatestVersions(name, stages);
     return versions.length > 0 ? { model_versions: versions.map(modelVersionToWire) } : {};
   };
@@ -85,13 +85,13 @@ export function registeredModelOperations(service: RegistryService): Operation[]
     defineOperation({
       method: 'POST',
       path: 'mlflow/registered-models/get-latest-versions',
-      input: latestVersionsInput,
+      input: latestVersionsInput(bodyList),
       handle: latestVersions,
     }),
     defineOperation({
       method: 'GET',
       path: 'mlflow/registered-models/get-latest-versions',
-      input: latestVersionsInput,
+      input: latestVersionsInput(repeated),
       handle: latestVersions,
     }),
     defineOperation({

@@ -1,6 +1,14 @@
 import * as z from 'zod';
 import { defineOperation, type Operation } from '../../platform/http/operation.ts';
-import { idString, int64, repeated, tagInput, viewType } from '../../platform/http/wire.ts';
+import {
+  bodyList,
+  idString,
+  int64,
+  type ListOf,
+  repeated,
+  tagInput,
+  viewType,
+} from '../../platform/http/wire.ts';
 import type { ExperimentService } from '../experiment.service.ts';
 import { experimentToWire } from './experiment.wire.ts';
 
@@ -11,15 +19,16 @@ const experimentId = idString();
  * plus `delete-experiment-tag`, which MLflow 2.22 lacks and MLflow 3 serves.
  */
 export function experimentOperations(service: ExperimentService): Operation[] {
-  const searchInput = z.object({
-    // Required here (unlike runs/search): MLflow's server answers 400 without it.
-    max_results: int64(),
-    page_token: z.string().optional(),
-    filter: z.string().optional(),
-    order_by: repeated(z.string()).optional(),
-    view_type: viewType().optional(),
-  });
-  const search = async (input: z.output<typeof searchInput>) => {
+  const searchInput = (list: ListOf) =>
+    z.object({
+      // Required here (unlike runs/search): MLflow's server answers 400 without it.
+      max_results: int64(),
+      page_token: z.string().optional(),
+      filter: z.string().optional(),
+      order_by: list(z.string()).optional(),
+      view_type: viewType().optional(),
+    });
+  const search = async (input: z.output<ReturnType<typeof searchInput>>) => {
     const page = await service.search({
       maxResults: input.max_results,
       pageToken: input.page_token,
@@ -65,10 +74,15 @@ export function experimentOperations(service: ExperimentService): Operation[] {
     defineOperation({
       method: 'POST',
       path: 'mlflow/experiments/search',
-      input: searchInput,
+      input: searchInput(bodyList),
       handle: search,
     }),
-    defineOperation({ method: 'GET', path: 'mlflow/experiments/search', input: searchInput, handle: search }),
+    defineOperation({
+      method: 'GET',
+      path: 'mlflow/experiments/search',
+      input: searchInput(repeated),
+      handle: search,
+    }),
     defineOperation({
       method: 'POST',
       path: 'mlflow/experiments/update',
@@ -99,7 +113,8 @@ export function experimentOperations(service: ExperimentService): Operation[] {
     defineOperation({
       method: 'POST',
       path: 'mlflow/experiments/set-experiment-tag',
-      input: z.object({ experiment_id: experimentId, key: z.string(), value: z.string() }),
+      // Without `value` the tag is stored as "", as MLflow 3.11 does.
+      input: z.object({ experiment_id: experimentId, key: z.string(), value: z.string().default('') }),
       handle: async ({ experiment_id, key, value }) => {
         await service.setTag(experiment_id, key, value);
         return {};

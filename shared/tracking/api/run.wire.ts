@@ -47,7 +47,7 @@ function datasetInputToWire(input: DatasetInput) {
   };
 }
 
-/** MLflow's `Run` in protobuf JSON: empty lists are left out, `data` and `inputs` always present. */
+/** MLflow's `Run` in protobuf JSON: empty lists are left out; `data`, `inputs` and `outputs` always present. */
 export function runToWire(run: Run) {
   const byKey = <T extends { key: string }>(items: T[]) =>
     [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -64,13 +64,13 @@ export function runToWire(run: Run) {
         ? { model_inputs: run.modelInputs.map((model_id) => ({ model_id })) }
         : {}),
     },
-    // MLflow 3 clients read model outputs; MLflow 2 clients ignore the field.
-    ...(run.outputs.length > 0
-      ? {
-          outputs: {
+    // Always present, as `inputs` (MLflow 3.11 answers `"outputs": {}`; MLflow 2 clients ignore it).
+    outputs: {
+      ...(run.outputs.length > 0
+        ? {
             model_outputs: run.outputs.map((output) => ({ model_id: output.modelId, step: output.step })),
-          },
-        }
-      : {}),
+          }
+        : {}),
+    },
   };
 }

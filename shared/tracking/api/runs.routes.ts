@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { InvalidParameterError } from '../../platform/errors.ts';
 import { MAX_JSON_BODY_BYTES } from '../../platform/http/body-limit.ts';
 import { defineOperation, type Operation } from '../../platform/http/operation.ts';
-import { idString, int64, repeated, tagInput, viewType } from '../../platform/http/wire.ts';
+import { bodyList, idString, int64, repeated, tagInput, viewType } from '../../platform/http/wire.ts';
 import { RUN_LIMITS, RUN_NAME_TAG, RUN_STATUSES } from '../run.model.ts';
 import type { RunService } from '../run.service.ts';
 import { metricToWire, runInfoToWire, runToWire } from './run.wire.ts';
@@ -259,11 +259,11 @@ export function runOperations(service: RunService): Operation[] {
       method: 'POST',
       path: 'mlflow/runs/search',
       input: z.object({
-        experiment_ids: repeated(idString()).optional(),
+        experiment_ids: bodyList(idString()).optional(),
         filter: z.string().optional(),
         run_view_type: viewType().optional(),
         max_results: int64().optional(),
-        order_by: repeated(z.string()).optional(),
+        order_by: bodyList(z.string()).optional(),
         page_token: z.string().optional(),
       }),
       handle: async (input) => {

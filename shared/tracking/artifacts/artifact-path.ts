@@ -17,10 +17,41 @@ const ENCODED_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
 /** MLflow gives up decoding after 10 rounds; so do we, refusing the path. */
 const MAX_DECODE_ROUNDS = 10;
 
+/** How a route uses an artifact path: a file (upload, download, multipart upload) or a directory (listing, delete). */
+export type ArtifactPathKind = 'file' | 'directory';
+
+/**
+ * Why `path` is not a safe artifact path, or `undefined` when it is: the one check of artifact paths,
+ * which every artifact route makes before it reads or writes anything (through
+ * {@link validateFilePath} and {@link validateDirectoryPath}, or on its own at the edge, e.g. a
+ * front that routes uploads straight to storage). Pure: no I/O, no exception.
+ *
+ * `path` is the path as the route received it, after the one URL decoding HTTP implies (a raw
+ * request path is decoded once first). Refused, in the form sent and in every further
+ * percent-decoding of it (so `%2e%2e`, `%252e%252e`, `..%2f` and `%5c` are caught):
+ * - a `.` or `..` segment, a backslash (a separator to Windows, so `..\x` is a traversal too),
+ *   a leading `/` (absolute) and `#`, as MLflow's `validate_path_is_safe`;
+ * - empty segments (`a//b`, a trailing `/` on a file), control characters, more than 1024 UTF-8
+ *   bytes (S3's longest key), and more than ten rounds of encoding.
+ *
+ * For a `directory`, `undefined` and `''` are the artifact root and trailing slashes are allowed.
+ * @returns the reason, worded to follow "Invalid path '<path>': ", or `undefined` for a safe path
+ */
+export function artifactPathProblem(path: string | undefined, kind: ArtifactPathKind): string | undefined {
+  if (kind === 'directory') {
+    if (path === undefined || path === '') return undefined;
+    if (path.startsWith('/')) return 'it must be relative, not start with /';
+    const trimmed = path.replace(/\/+$/, '');
+    return trimmed === '' ? undefined : pathProblem(trimmed);
+  }
+  if (path === undefined || path === '') return 'it is empty';
+  return pathProblem(path);
+}
+
 /** Validates the path of a file (upload, download, multipart upload) and returns it unchanged. */
 export function validateFilePath(path: string): string {
-  if (path === '') throw invalidPath(path, 'it is empty');
-  checkPath(path);
+  const problem = artifactPathProblem(path, 'file');
+  if (problem !== undefined) throw invalidPath(path, problem);
   return path;
 }
 
@@ -29,11 +60,9 @@ export function validateFilePath(path: string): string {
  * no path at all) is the artifact root.
  */
 export function validateDirectoryPath(path: string | undefined): string {
-  if (path === undefined || path === '') return '';
-  if (path.startsWith('/')) throw invalidPath(path, 'it must be relative, not start with /');
-  const trimmed = path.replace(/\/+$/, '');
-  if (trimmed !== '') checkPath(trimmed);
-  return trimmed;
+  const problem = artifactPathProblem(path, 'directory');
+  if (problem !== undefined) throw invalidPath(path ?? '', problem);
+  return (path ?? '').replace(/\/+$/, '');
 }
 
 /**
@@ -44,8 +73,7 @@ export function validateDirectoryPath(path: string | undefined): string {
 export function fileNameOf(clientPath: string): string {
   const name = clientPath.split(/[/\\]/).pop() ?? '';
   if (name === '') throw invalidPath(clientPath, 'it must name a file');
-  checkPath(name);
-  return name;
+  return validateFilePath(name);
 }
 
 /** Joins a directory (`''` is the root) and a relative path. */
@@ -72,33 +100,32 @@ export function proxyPathOfArtifactUri(uri: string): string | undefined {
   return path === undefined ? undefined : validateDirectoryPath(path.replace(/^\/+/, ''));
 }
 
-function checkPath(path: string): void {
-  if (hasControlCharacter(path)) throw invalidPath(path, 'it contains a control character');
-  if (Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES) {
-    throw invalidPath(path, `it is longer than ${MAX_PATH_BYTES} bytes`);
-  }
-  checkForm(path, path);
-  if (path.split('/').includes('')) {
-    throw invalidPath(path, 'it contains an empty segment (// or a trailing /)');
-  }
+function pathProblem(path: string): string | undefined {
+  if (hasControlCharacter(path)) return 'it contains a control character';
+  if (Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES) return `it is longer than ${MAX_PATH_BYTES} bytes`;
+  const asSent = formProblem(path);
+  if (asSent !== undefined) return asSent;
+  if (path.split('/').includes('')) return 'it contains an empty segment (// or a trailing /)';
   let decoded = path;
   for (let round = 0; ; round++) {
     const next = decodeOnce(decoded);
-    if (next === decoded) return;
-    if (round === MAX_DECODE_ROUNDS) throw invalidPath(path, 'it is percent-encoded too many times');
+    if (next === decoded) return undefined;
+    if (round === MAX_DECODE_ROUNDS) return 'it is percent-encoded too many times';
     decoded = next;
-    checkForm(path, decoded);
+    const problem = formProblem(decoded);
+    if (problem !== undefined) return problem;
   }
 }
 
 /** The rules that hold for the path as sent and for every decoding of it. */
-function checkForm(original: string, form: string): void {
-  if (form.startsWith('/')) throw invalidPath(original, 'it must be relative, not start with /');
-  if (form.includes('\\')) throw invalidPath(original, 'it contains a backslash');
-  if (form.includes('#')) throw invalidPath(original, "it contains '#'");
+function formProblem(form: string): string | undefined {
+  if (form.startsWith('/')) return 'it must be relative, not start with /';
+  if (form.includes('\\')) return 'it contains a backslash';
+  if (form.includes('#')) return "it contains '#'";
   if (form.split('/').some((segment) => segment === '.' || segment === '..')) {
-    throw invalidPath(original, "it contains a '.' or '..' segment");
+    return "it contains a '.' or '..' segment";
   }
+  return undefined;
 }
 
 /** One round of percent-decoding that leaves malformed sequences alone (`100%.txt` stays). */

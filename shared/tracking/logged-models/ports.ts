@@ -14,6 +14,17 @@ export interface LoggedModelRepository {
   listActive(experimentId: string): Promise<LoggedModel[]>;
   /** Sets (or overwrites) tags; false when the model is missing or deleted. */
   setTags(modelId: string, tags: Record<string, string>): Promise<boolean>;
+  /**
+   * Sets one tag only if it still holds `expected` (`undefined`: absent), so a read-modify-write of a
+   * tag loses no concurrent change. `changed` when it holds something else now, `no-model` when the
+   * model is missing or deleted.
+   */
+  replaceTag(
+    modelId: string,
+    key: string,
+    expected: string | undefined,
+    value: string,
+  ): Promise<'replaced' | 'changed' | 'no-model'>;
   /** Removes a tag; says what was missing when nothing was removed. */
   deleteTag(modelId: string, key: string): Promise<'deleted' | 'no-model' | 'no-tag'>;
   /**

@@ -3,6 +3,7 @@ import { MAX_JSON_BODY_BYTES } from '../../../platform/http/body-limit.ts';
 import { defineOperation, HttpResponse, type Operation } from '../../../platform/http/operation.ts';
 import { int64 } from '../../../platform/http/wire.ts';
 import { type ArtifactService, multipartUploadHint, type RootArtifactListing } from '../artifact.service.ts';
+import { type ArtifactPathKind, artifactPathProblem } from '../artifact-path.ts';
 import type { ArtifactEntry, Download } from '../model.ts';
 
 /** MLflow's `FileInfo` in protobuf JSON: `file_size` (an int64 MLflow sends as a number) only for files. */
@@ -19,20 +20,32 @@ const fileInfo = (path: string, entry: Pick<ArtifactEntry, 'isDir' | 'size'>): F
 });
 
 /**
+ * An artifact path parameter, refused at the edge (400, before the access check, any read or any
+ * write) when {@link artifactPathProblem} finds it unsafe; the service checks it again.
+ */
+const artifactPathOf = (kind: ArtifactPathKind) =>
+  z.string().superRefine((path, context) => {
+    const problem = artifactPathProblem(path, kind);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+  });
+
+/**
  * MLflow's artifact proxy (mlflow_artifacts.proto: `/mlflow-artifacts/...`), service.proto's
  * `GET mlflow/artifacts/list` and MLflow 3's logged-model artifact listing and download, under
  * `/api/2.0/` and `/ajax-api/2.0/`. The route parameter is named
  * `artifact_path` as in MLflow, so it never collides with the `path` field of the multipart bodies.
  */
 export function artifactOperations(service: ArtifactService): Operation[] {
-  const artifactPath = z.object({ artifact_path: z.string() });
-  const multipart = { artifact_path: z.string(), path: z.string() };
+  const file = z.object({ artifact_path: artifactPathOf('file') });
+  const directory = z.object({ artifact_path: artifactPathOf('directory') });
+  // `artifact_path` names the directory; `path` is the client's local file, whose name is taken.
+  const multipart = { artifact_path: artifactPathOf('directory'), path: z.string() };
 
   return [
     defineOperation({
       method: 'GET',
       path: 'mlflow-artifacts/artifacts/{artifact_path+}',
-      input: artifactPath,
+      input: file,
       handle: async ({ artifact_path }) => downloadResponse(await service.download(artifact_path)),
     }),
     defineOperation({
@@ -42,7 +55,7 @@ export function artifactOperations(service: ArtifactService): Operation[] {
       source: 'query',
       maxBodyBytes: service.maxUploadBytes,
       bodyTooLargeHint: multipartUploadHint(service.maxUploadBytes),
-      input: artifactPath,
+      input: file,
       handle: async ({ artifact_path }, request) => {
         await service.upload(artifact_path, request.rawBody);
         return {};
@@ -51,7 +64,7 @@ export function artifactOperations(service: ArtifactService): Operation[] {
     defineOperation({
       method: 'GET',
       path: 'mlflow-artifacts/artifacts',
-      input: z.object({ path: z.string().optional() }),
+      input: z.object({ path: artifactPathOf('directory').optional() }),
       handle: async ({ path }) => {
         const files = (await service.list(path)).map((entry) => fileInfo(entry.name, entry));
         return files.length > 0 ? { files } : {};
@@ -61,7 +74,7 @@ export function artifactOperations(service: ArtifactService): Operation[] {
       method: 'DELETE',
       path: 'mlflow-artifacts/artifacts/{artifact_path+}',
       source: 'query',
-      input: artifactPath,
+      input: directory,
       handle: async ({ artifact_path }) => {
         await service.delete(artifact_path);
         return {};
@@ -121,7 +134,7 @@ export function artifactOperations(service: ArtifactService): Operation[] {
           run_id: z.string().optional(),
           // MLflow's older name for run_id, still accepted by its server.
           run_uuid: z.string().optional(),
-          path: z.string().optional(),
+          path: artifactPathOf('directory').optional(),
           page_token: z.string().optional(),
         })
         .transform(({ run_id, run_uuid, ...rest }) => ({ runId: run_id || run_uuid, ...rest }))
@@ -139,7 +152,7 @@ export function artifactOperations(service: ArtifactService): Operation[] {
       path: 'mlflow/logged-models/{model_id}/artifacts/directories',
       input: z.object({
         model_id: z.string(),
-        artifact_directory_path: z.string().optional(),
+        artifact_directory_path: artifactPathOf('directory').optional(),
         page_token: z.string().optional(),
       }),
       handle: async ({ model_id, artifact_directory_path, page_token }) =>
@@ -148,7 +161,7 @@ export function artifactOperations(service: ArtifactService): Operation[] {
     defineOperation({
       method: 'GET',
       path: 'mlflow/logged-models/{model_id}/artifacts/files',
-      input: z.object({ model_id: z.string(), artifact_file_path: z.string() }),
+      input: z.object({ model_id: z.string(), artifact_file_path: artifactPathOf('file') }),
       handle: async ({ model_id, artifact_file_path }) =>
         downloadResponse(await service.downloadLoggedModelFile(model_id, artifact_file_path)),
     }),

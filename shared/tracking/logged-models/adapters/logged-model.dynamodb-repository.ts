@@ -100,6 +100,29 @@ export class DynamoLoggedModelRepository implements LoggedModelRepository {
     return true;
   }
 
+  async replaceTag(
+    modelId: string,
+    key: string,
+    expected: string | undefined,
+    value: string,
+  ): Promise<'replaced' | 'changed' | 'no-model'> {
+    const replaced = await this.conditional(modelId, {
+      UpdateExpression: 'SET #tags.#key = :value',
+      ConditionExpression: `attribute_exists(pk) AND #stage = :active AND ${
+        expected === undefined ? 'attribute_not_exists(#tags.#key)' : '#tags.#key = :expected'
+      }`,
+      ExpressionAttributeNames: { '#tags': 'tags', '#key': key, '#stage': 'lifecycleStage' },
+      ExpressionAttributeValues: {
+        ':value': value,
+        ':active': 'active',
+        ...(expected === undefined ? {} : { ':expected': expected }),
+      },
+    });
+    if (replaced) return 'replaced';
+    const model = await this.get(modelId);
+    return model?.lifecycleStage === 'active' ? 'changed' : 'no-model';
+  }
+
   async deleteTag(modelId: string, key: string): Promise<'deleted' | 'no-model' | 'no-tag'> {
     const deleted = await this.conditional(modelId, {
       UpdateExpression: 'REMOVE #tags.#key',

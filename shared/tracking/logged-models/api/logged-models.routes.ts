@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { defineOperation, type Operation } from '../../../platform/http/operation.ts';
-import { idString, int64, repeated } from '../../../platform/http/wire.ts';
+import { bodyList, idString, int64 } from '../../../platform/http/wire.ts';
 import type { LoggedModelService } from '../logged-model.service.ts';
 import { LOGGED_MODEL_STATUSES } from '../model.ts';
 import { loggedModelToWire } from './logged-model.wire.ts';
@@ -69,7 +69,7 @@ export function loggedModelOperations(service: LoggedModelService): Operation[] 
       method: 'POST',
       path: 'mlflow/logged-models/search',
       input: z.object({
-        experiment_ids: repeated(idString()),
+        experiment_ids: bodyList(idString()),
         filter: z.string().optional(),
         datasets: z.array(z.object({ dataset_name: z.string(), dataset_digest: optionalText() })).optional(),
         max_results: int64().optional(),
