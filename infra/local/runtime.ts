@@ -47,6 +47,11 @@ export interface LocalRuntimeOptions {
   /** Multiplies every Wait state's duration (0 skips waits). @default 1 */
   waitTimeScale?: number;
   /**
+   * Count the DynamoDB read and write request units of what functions send, as DynamoDB bills them
+   * (`emulatorRequests.dynamodbCapacity`): the benchmarks' cost figures. @default false
+   */
+  meterCapacity?: boolean;
+  /**
    * Runs `.sync` job tasks (e.g. `sagemaker:createTrainingJob.sync`), which nothing emulates here:
    * tests bind a fake. @default none: such tasks fail naming the unsupported resource
    */
@@ -78,6 +83,8 @@ export class LocalRuntime {
       s3: Readonly<Record<string, number>>;
       /** How DynamoDB requests arrived: functions send theirs without HTTP (`emulator-transport.ts`). */
       dynamodbTransport: Readonly<{ http: number; direct: number }>;
+      /** Request units of functions' DynamoDB requests, with `meterCapacity`. */
+      dynamodbCapacity: Readonly<{ read: number; write: number }> | undefined;
     },
     private readonly closers: Array<() => Promise<void> | void>,
     /**
@@ -136,7 +143,11 @@ export class LocalRuntime {
     );
 
     const [dynamo, s3] = await Promise.all([
-      startDynamoEmulator({ dataDir: path.join(dataDir, 'dynamodb'), host }),
+      startDynamoEmulator({
+        dataDir: path.join(dataDir, 'dynamodb'),
+        host,
+        meterCapacity: options.meterCapacity ?? false,
+      }),
       startS3Emulator({ dataDir: path.join(dataDir, 's3'), host }),
     ]);
     closers.push(
@@ -269,7 +280,12 @@ export class LocalRuntime {
       eventBus,
       stepFunctions,
       environment,
-      { dynamodb: dynamo.requests, s3: s3.requests, dynamodbTransport: dynamo.transport },
+      {
+        dynamodb: dynamo.requests,
+        s3: s3.requests,
+        dynamodbTransport: dynamo.transport,
+        dynamodbCapacity: dynamo.capacity,
+      },
       closers,
       warmedUp,
     );

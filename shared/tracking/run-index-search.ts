@@ -90,8 +90,9 @@ async function walkInOrder(
   let cursor: string | undefined;
   let boundary: string | undefined;
   for (;;) {
-    // A top 10 reads about 10 runs; a walk that meets runs the filter drops reads further, a page at a time.
-    const page = await runs.metricEntries(experimentId, walk, { limit: Math.min(WALK_PAGE, rows), cursor });
+    // A top 10 reads about 10 runs (and one entry more, which shows whether the last is tied); a
+    // walk that meets runs the filter drops reads further, a page at a time.
+    const page = await runs.metricEntries(experimentId, walk, { limit: Math.min(WALK_PAGE, rows + 1), cursor });
     read += page.entries.length;
     // Once the page is full, only the runs tied with its last hit remain to be read.
     const tied = boundary === undefined ? -1 : page.entries.findIndex((entry) => entry.order !== boundary);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- startup|api|bundles|tracking|vs-mlflow|artifacts|registry|serving|deploy|auth|pipeline|all]`: measures what the issues name and prints it. Nothing
+ * `npm run bench [-- startup|api|bundles|tracking|search-scale|vs-mlflow|artifacts|registry|serving|deploy|auth|pipeline|all]`: measures what the issues name and prints it. Nothing
  * here asserts a time: a slow machine makes slow figures, not failed builds.
  */
 
@@ -15,6 +15,7 @@ import { authBench } from './auth.bench.ts';
 import { deployBench } from './deploy.bench.ts';
 import { pipelineBench } from './pipeline.bench.ts';
 import { registryBench } from './registry.bench.ts';
+import { searchScaleBench } from './search-scale.bench.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
 import { servingBench } from './serving.bench.ts';
 import { pool, printTable, summarize } from './stats.ts';
@@ -29,6 +30,7 @@ const benches: Record<string, () => Promise<void>> = {
   api,
   bundles,
   tracking: trackingBench,
+  'search-scale': searchScaleBench,
   artifacts: () => artifacts1GB(),
   registry: registryBench,
   deploy: deployBench,

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire, Module } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { CapacityMeter, type ConsumedCapacity, type DynaliteStore } from './dynamodb-capacity.ts';
 import { installExpressionTemplates } from './dynamodb-expressions.ts';
 import { installBatchedQuery } from './dynamodb-query.ts';
 import { flushLoggedStores, LoggedMemoryLevel, STORE_MARKER } from './dynamodb-store.ts';
@@ -33,6 +34,11 @@ export interface DynamoEmulator {
   dispatch: DynamoDispatch;
   /** How requests arrived: over HTTP (tools, tests, the CLI) or through `dispatch` (functions). */
   transport: Readonly<{ http: number; direct: number }>;
+  /**
+   * Read and write request units of the requests `dispatch` served, as DynamoDB would bill them
+   * (`dynamodb-capacity.ts`); only with `meterCapacity` (it reads each written item around the write).
+   */
+  capacity: Readonly<ConsumedCapacity> | undefined;
   stop(): Promise<void>;
 }
 
@@ -98,6 +104,8 @@ export async function startDynamoEmulator(options: {
   dataDir: string;
   port?: number;
   host?: string;
+  /** Count the request units of what functions send (the benchmarks' cost figures). @default false */
+  meterCapacity?: boolean;
 }): Promise<DynamoEmulator> {
   // dynalite keeps the store it creates to itself: take it as it is made, for `dispatch`.
   const db = require(path.join(dynaliteDir, 'db', 'index.js')) as { create(options: unknown): unknown };
@@ -142,6 +150,7 @@ export async function startDynamoEmulator(options: {
   });
   const { port } = server.address() as AddressInfo;
   const actions = new Map<string, DynaliteAction>();
+  const meter = options.meterCapacity ? new CapacityMeter(store as DynaliteStore) : undefined;
   const dispatch: DynamoDispatch = (target, body) => {
     const operation = target.split('.').pop() ?? '';
     const answer = (statusCode: number, data: unknown) => {
@@ -178,13 +187,18 @@ export async function startDynamoEmulator(options: {
       return Promise.reject(failure);
     }
     const { run } = action;
-    return new Promise((resolve, reject) => {
-      run(store, data, (error, result) => {
-        if (error?.statusCode) resolve(answer(error.statusCode, error.body));
-        else if (error) reject(error);
-        else resolve(answer(200, result));
+    const validated = data as Record<string, unknown>;
+    const act = () =>
+      new Promise<{ statusCode: number; result: Record<string, unknown> | undefined }>((resolve, reject) => {
+        run(store, validated, (error, result) => {
+          if (error?.statusCode) resolve({ statusCode: error.statusCode, result: error.body as Record<string, unknown> });
+          else if (error) reject(error);
+          else resolve({ statusCode: 200, result: result as Record<string, unknown> });
+        });
       });
-    });
+    return (meter ? meter.measure(operation, validated, act) : act()).then(({ statusCode, result }) =>
+      answer(statusCode, result),
+    );
   };
   return {
     endpoint: `http://${host}:${port}`,
@@ -192,6 +206,7 @@ export async function startDynamoEmulator(options: {
     requests,
     dispatch,
     transport,
+    capacity: meter?.consumed,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

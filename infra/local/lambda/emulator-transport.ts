@@ -35,6 +35,7 @@ export interface EmulatorAnswer {
  * streams), which a deployed function pays as network time instead.
  */
 export function carryToEmulator(port: MessagePort, endpoint: string): void {
+  let inFlight = 0;
   const { NodeHttpHandler } = require('@smithy/node-http-handler') as {
     NodeHttpHandler: { prototype: { handle: Handle } };
   };
@@ -49,6 +50,7 @@ export function carryToEmulator(port: MessagePort, endpoint: string): void {
   const pending = new Map<number, (answer: EmulatorAnswer) => void>();
   let next = 0;
   port.on('message', (answer: EmulatorAnswer) => {
+    inFlight--;
     pending.get(answer.id)?.(answer);
     pending.delete(answer.id);
   });
@@ -78,9 +80,21 @@ export function carryToEmulator(port: MessagePort, endpoint: string): void {
           }),
         }),
       );
+      // Requests sent while others are out travel together: one round trip on AWS.
+      if (inFlight++ === 0) emulatorRoundTrips++;
       port.postMessage(call);
     });
   };
+}
+
+let emulatorRoundTrips = 0;
+
+/**
+ * Round trips this container made to the emulator: requests sent while none was out. On AWS each
+ * is a network wait (the cost model counts them: `npm run bench -- cost`).
+ */
+export function roundTrips(): number {
+  return emulatorRoundTrips;
 }
 
 /** The request body as text (the SDK's JSON serializer hands over its bytes). */

@@ -46,7 +46,17 @@ export interface LocalEmulatorLink {
   dispatch(target: string, body: string): Promise<{ statusCode: number; body: string }>;
 }
 
+/** What a function's invocations cost its containers so far (the cost model reads it). */
+export interface FunctionUsage {
+  invocations: number;
+  /** Milliseconds the container's thread was busy (not waiting) during invocations. */
+  activeMs: number;
+  /** Round trips to the DynamoDB emulator (requests sent while none was out). */
+  roundTrips: number;
+}
+
 export class LocalFunction {
+  readonly usage: FunctionUsage = { invocations: 0, activeMs: 0, roundTrips: 0 };
   private worker: Worker | undefined;
   private emulatorPort: MessagePort | undefined;
   private ready: Promise<void> | undefined;
@@ -157,9 +167,17 @@ export class LocalFunction {
     });
   }
 
-  private settle(message: { id: string; result?: string; error?: SerializedError }): void {
+  private settle(message: {
+    id: string;
+    result?: string;
+    error?: SerializedError;
+    usage?: Omit<FunctionUsage, 'invocations'>;
+  }): void {
     const pending = this.pending.get(message.id);
     if (!pending) return;
+    this.usage.invocations++;
+    this.usage.activeMs += message.usage?.activeMs ?? 0;
+    this.usage.roundTrips += message.usage?.roundTrips ?? 0;
     this.pending.delete(message.id);
     clearTimeout(pending.timer);
     if (message.error) {
@@ -239,7 +257,7 @@ interface SerializedError {
 type WorkerMessage =
   | { ready: true }
   | { initError: SerializedError }
-  | { id: string; result?: string; error?: SerializedError };
+  | { id: string; result?: string; error?: SerializedError; usage?: Omit<FunctionUsage, 'invocations'> };
 
 /** NODE_OPTIONS in the template is for Lambda's node; the worker shares this process's flags. */
 function withoutNodeOptions(environment: Record<string, string>): Record<string, string> {

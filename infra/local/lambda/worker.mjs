@@ -16,9 +16,11 @@ const toError = (error) => ({
 });
 
 // The local DynamoDB emulator is reached over a message port, not loopback HTTP (see the module).
+let roundTrips = () => 0;
 if (workerData.dynamodb) {
-  const { carryToEmulator } = await import('./emulator-transport.ts');
-  carryToEmulator(workerData.dynamodb.port, workerData.dynamodb.endpoint);
+  const transport = await import('./emulator-transport.ts');
+  transport.carryToEmulator(workerData.dynamodb.port, workerData.dynamodb.endpoint);
+  roundTrips = transport.roundTrips;
 }
 
 let handler;
@@ -45,10 +47,15 @@ parentPort.on('message', async ({ id, payload, context }) => {
     fail() {},
     succeed() {},
   };
+  // What the invocation cost this container: its thread's busy time and its round trips to the
+  // emulator (the cost model's Lambda duration, `npm run bench -- cost`).
+  const busy = performance.eventLoopUtilization();
+  const trips = roundTrips();
+  const usage = () => ({ activeMs: performance.eventLoopUtilization(busy).active, roundTrips: roundTrips() - trips });
   try {
     const result = await handler(JSON.parse(payload), lambdaContext);
-    parentPort.postMessage({ id, result: JSON.stringify(result) ?? 'null' });
+    parentPort.postMessage({ id, result: JSON.stringify(result) ?? 'null', usage: usage() });
   } catch (error) {
-    parentPort.postMessage({ id, error: toError(error) });
+    parentPort.postMessage({ id, error: toError(error), usage: usage() });
   }
 });

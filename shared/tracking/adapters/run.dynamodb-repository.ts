@@ -89,6 +89,8 @@ interface SpilledRef {
 export class DynamoRunRepository implements RunRepository {
   /** Runs' experiments, as this container has met them (a run never moves: entries never go stale). */
   private readonly experimentOf = new BoundedMap<string, string>(10_000);
+  /** Experiments known to have search index entries for every run (see `isIndexed`). */
+  private readonly indexedExperiments = new BoundedMap<string, true>(10_000);
 
   constructor(
     private readonly tableName: string,
@@ -705,6 +707,8 @@ export class DynamoRunRepository implements RunRepository {
   }
 
   async isIndexed(experimentId: string): Promise<boolean> {
+    // An experiment made with the index keeps it: once seen, never asked again in this container.
+    if (this.indexedExperiments.has(experimentId)) return true;
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
@@ -712,6 +716,7 @@ export class DynamoRunRepository implements RunRepository {
         ProjectionExpression: 'runsIndexed',
       }),
     );
+    if (Item?.runsIndexed === true) this.indexedExperiments.set(experimentId, true);
     return Item?.runsIndexed === true;
   }
 
