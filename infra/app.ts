@@ -13,9 +13,24 @@ defineRunwayApp(app, {
   defaultPermission: app.node.tryGetContext('defaultPermission'),
   apiRateLimit: positiveNumber('apiRateLimit'),
   apiBurstLimit: positiveNumber('apiBurstLimit'),
+  sagemakerInstanceTypes: list('sagemakerInstanceTypes'),
+  sagemakerMaxInstances: positiveNumber('sagemakerMaxInstances'),
+  sagemakerImageRepositories: list('sagemakerImageRepositories'),
+  trainingImageRepositories: list('trainingImageRepositories'),
+  alarmEmail: app.node.tryGetContext('alarmEmail') || undefined,
 });
 // Every synth is checked; an unacknowledged finding fails it.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+/** A comma-separated `-c name=a,b`, or undefined when not given. */
+function list(name: string): string[] | undefined {
+  const raw = app.node.tryGetContext(name);
+  if (raw === undefined || raw === '') return undefined;
+  return String(raw)
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
 
 /** A numeric `-c name=value`, or undefined when not given; anything else stops the synth. */
 function positiveNumber(name: string): number | undefined {

@@ -1,4 +1,5 @@
 import type { App, Environment } from 'aws-cdk-lib';
+import { DEFAULT_SAGEMAKER_LIMITS } from '../shared/deployments/sagemaker-limits.ts';
 import { ApiStack } from './stacks/api.stack.ts';
 import { DeploymentsStack } from './stacks/deployments.stack.ts';
 import { PipelinesStack } from './stacks/pipelines.stack.ts';
@@ -21,13 +22,37 @@ export interface RunwayAppOptions {
   apiRateLimit?: number;
   /** Requests a stage accepts at once above the rate (`-c apiBurstLimit=400`). @default 1000 */
   apiBurstLimit?: number;
+  /**
+   * Instance types SageMaker endpoints may run on (`-c sagemakerInstanceTypes=ml.m5.large,ml.c6i.large`).
+   * @default ml.m5.large, ml.c5.large
+   */
+  sagemakerInstanceTypes?: readonly string[];
+  /** Instances one SageMaker endpoint may start (`-c sagemakerMaxInstances=4`). @default 2 */
+  sagemakerMaxInstances?: number;
+  /**
+   * ECR repositories (names, this account and region) serving images may come from
+   * (`-c sagemakerImageRepositories=mlflow-pyfunc,my-serving`). @default mlflow-pyfunc
+   */
+  sagemakerImageRepositories?: readonly string[];
+  /**
+   * ECR repositories (names, this account and region) SageMaker training images may come from
+   * (`-c trainingImageRepositories=my-trainer`). @default runway-training
+   */
+  trainingImageRepositories?: readonly string[];
+  /** An email address subscribed to the alarms topic (`-c alarmEmail=ops@example.com`). @default none */
+  alarmEmail?: string;
 }
 
 /** The stacks of one Runway deployment: the stateful stack first, stateless stacks taking its resources. */
 export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
   const prefix = options.prefix ?? 'Runway';
   const env = options.env;
-  const stateful = new StatefulStack(app, `${prefix}-Stateful`, { env });
+  const stateful = new StatefulStack(app, `${prefix}-Stateful`, { env, alarmEmail: options.alarmEmail });
+  const sagemaker = {
+    instanceTypes: options.sagemakerInstanceTypes ?? DEFAULT_SAGEMAKER_LIMITS.instanceTypes,
+    maxInstances: options.sagemakerMaxInstances ?? DEFAULT_SAGEMAKER_LIMITS.maxInstances,
+    imageRepositoryNames: options.sagemakerImageRepositories ?? DEFAULT_SAGEMAKER_LIMITS.imageRepositoryNames,
+  };
   const api = new ApiStack(app, `${prefix}-Api`, {
     env,
     trackingTable: stateful.trackingTable,
@@ -40,6 +65,7 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     defaultPermission: options.defaultPermission,
     rateLimit: options.apiRateLimit,
     burstLimit: options.apiBurstLimit,
+    alarms: stateful.alarms,
   });
   // The access layer of the functions outside the API stack: the same table and settings.
   const access = {
@@ -56,6 +82,9 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     eventBus: stateful.eventBus,
     artifactBucket: stateful.artifactBucket,
     artifactReadPolicy: stateful.artifactReadPolicy,
+    sageMakerModelPolicy: stateful.sageMakerModelPolicy,
+    sagemaker,
+    alarms: stateful.alarms,
   });
   const serving = new ServingStack(app, `${prefix}-Serving`, {
     env,
@@ -70,8 +99,11 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     trackingTable: stateful.trackingTable,
     registryTable: stateful.registryTable,
     artifactBucket: stateful.artifactBucket,
-    artifactAccessPolicy: stateful.artifactAccessPolicy,
+    artifactPolicy: stateful.pipelineArtifactPolicy,
+    trainingJobDataPolicy: stateful.trainingJobDataPolicy,
     eventBus: stateful.eventBus,
+    trainingImageRepositories: options.trainingImageRepositories ?? ['runway-training'],
+    alarms: stateful.alarms,
   });
   return { stateful, api, deployments, serving, pipelines };
 }

@@ -8,6 +8,7 @@ import {
   DefinitionBody,
   Fail,
   type IChainable,
+  IntegrationPattern,
   JsonPath,
   LogLevel,
   Pass,
@@ -17,6 +18,7 @@ import {
   Succeed,
   TaskInput,
   type TaskStateBase,
+  Timeout,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
@@ -55,16 +57,21 @@ const RETRY: Omit<RetryProps, 'errors'> = {
 export const DEPLOY_TIMEOUT = Duration.hours(12);
 
 export interface DeployStateMachineProps {
-  /** The function that runs every deploy step (`functions/deploy-steps.ts`). */
+  /** The function that runs the light deploy steps (`functions/deploy-steps.ts`). */
   stepsFunction: IFunction;
+  /** The function that loads models for CheckModel and SmokeTest (`functions/deploy-model-checks.ts`). */
+  modelChecksFunction: IFunction;
   /** The role SageMaker assumes to pull the image and read the model (passed to CreateModel). */
   sageMakerExecutionRole: IRole;
+  /** The only instance types an endpoint config may name (IAM refuses others). */
+  sageMakerInstanceTypes: readonly string[];
   /** @default DEPLOY_TIMEOUT */
   timeout?: Duration;
-  /** Seconds between two DescribeEndpoint calls while SageMaker creates or updates. @default 30 */
+  /**
+   * Seconds between two DescribeEndpoint calls once SageMaker took longer than expected (the first
+   * call waits for the plan's `expectedSeconds`). @default 60
+   */
   sageMakerPollSeconds?: number;
-  /** Seconds a deploy waits before asking again for an endpoint another deploy holds. @default 10 */
-  busyWaitSeconds?: number;
 }
 
 /**
@@ -83,9 +90,14 @@ export class DeployStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: DeployStateMachineProps) {
     super(scope, id);
-    const step = (name: string, payload: Record<string, unknown>, resultPath: string | undefined) =>
+    const step = (
+      name: string,
+      payload: Record<string, unknown>,
+      resultPath: string | undefined,
+      fn: IFunction = props.stepsFunction,
+    ) =>
       new LambdaInvoke(this, name, {
-        lambdaFunction: props.stepsFunction,
+        lambdaFunction: fn,
         payload: TaskInput.fromObject(payload),
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
@@ -152,17 +164,25 @@ export class DeployStateMachine extends Construct {
       recordFailure,
     );
     const checkModel = catchInto(
-      step('CheckModel', { step: 'check-model', ...deploy }, undefined),
+      step('CheckModel', { step: 'check-model', ...deploy }, undefined, props.modelChecksFunction),
       recordFailure,
     );
     const smokeTest = catchInto(
-      step('SmokeTest', { step: 'smoke-test', ...deploy }, undefined),
+      step('SmokeTest', { step: 'smoke-test', ...deploy }, undefined, props.modelChecksFunction),
       recordFailure,
     );
-    const waitForEndpoint = new Wait(this, 'WaitForEndpoint', {
-      comment: 'Another deploy holds the endpoint: ask again later',
-      time: WaitTime.duration(Duration.seconds(props.busyWaitSeconds ?? 10)),
-    });
+    // Another deploy holds the endpoint: queue for it (a callback task), and ask again when its
+    // release resumes this one, or after 5 minutes (a holder stopped without letting go), whichever
+    // comes first. No Lambda runs and no state changes meanwhile.
+    const waitForEndpoint = new LambdaInvoke(this, 'WaitForEndpoint', {
+      lambdaFunction: props.stepsFunction,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: TaskInput.fromObject({ step: 'queue', ...deploy, taskToken: JsonPath.taskToken }),
+      taskTimeout: Timeout.duration(Duration.minutes(5)),
+      retryOnServiceExceptions: false,
+      resultPath: JsonPath.DISCARD,
+      comment: 'Queued behind the deploy that holds the endpoint; its release (or 5 minutes) resumes this',
+    }).addRetry({ errors: LAMBDA_TRANSIENT, ...RETRY });
 
     // --- lambda target: traffic steps --------------------------------------------------------
     const firstStep = new Pass(this, 'FirstTrafficStep', {
@@ -198,8 +218,14 @@ export class DeployStateMachine extends Construct {
     bake.next(checkCanary);
     checkCanary.next(canaryVerdict);
 
-    const sageMaker = this.sageMakerBranch(props, { recordFailure, rollBack, promote, catchInto });
+    const prune = step('PruneSageMaker', { step: 'prune', ...deploy }, '$.pruned').addCatch(promote, {
+      resultPath: '$.pruneError',
+    });
+    prune.next(promote);
+    const sageMaker = this.sageMakerBranch(props, { recordFailure, rollBack, promote: prune, catchInto });
 
+    waitForEndpoint.addCatch(resolve, { errors: ['States.Timeout'], resultPath: JsonPath.DISCARD });
+    catchInto(waitForEndpoint, recordFailure);
     start.next(resolve);
     resolve.next(
       new Choice(this, 'Ready?')
@@ -228,8 +254,10 @@ export class DeployStateMachine extends Construct {
         id: `AwsSolutions-IAM5[Resource::${resource}]`,
         reason,
       });
-    const stepsFunction = Stack.of(this).getLogicalId(props.stepsFunction.node.defaultChild as CfnFunction);
-    acknowledge(`<${stepsFunction}.Arn>:*`, "The Lambda invoke grant covers the steps function's versions");
+    for (const fn of [props.stepsFunction, props.modelChecksFunction]) {
+      const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as CfnFunction);
+      acknowledge(`<${logicalId}.Arn>:*`, "The Lambda invoke grant covers the step function's versions");
+    }
     acknowledge('*', 'X-Ray and CloudWatch Logs delivery have no resource-level permissions');
     for (const type of ['model', 'endpoint-config', 'endpoint']) {
       acknowledge(
@@ -348,7 +376,7 @@ export class DeployStateMachine extends Construct {
           },
           Environment: { MLFLOW_DEPLOYMENT_FLAVOR_NAME: 'python_function' },
         },
-        Tags: [{ Key: 'runway:endpoint', Value: JsonPath.stringAt('$.deploy.endpointName') }],
+        Tags: JsonPath.listAt('$.deploy.sagemaker.tags'),
       },
       [arn('model')],
       {
@@ -378,15 +406,46 @@ export class DeployStateMachine extends Construct {
             InitialVariantWeight: 1,
           },
         ],
+        Tags: JsonPath.listAt('$.deploy.sagemaker.tags'),
       },
       [arn('endpoint-config')],
+      {
+        additionalIamStatements: [
+          new PolicyStatement({ actions: ['sagemaker:AddTags'], resources: [arn('endpoint-config')] }),
+          // Spend bounds: no endpoint config on an instance type the deployer did not allow, nor one
+          // that names none (serverless). The endpoints API and Resolve refuse them first, with a reason.
+          new PolicyStatement({
+            effect: Effect.DENY,
+            actions: ['sagemaker:CreateEndpointConfig'],
+            resources: ['*'],
+            conditions: {
+              'ForAnyValue:StringNotEquals': { 'sagemaker:InstanceTypes': [...props.sageMakerInstanceTypes] },
+            },
+          }),
+          new PolicyStatement({
+            effect: Effect.DENY,
+            actions: ['sagemaker:CreateEndpointConfig'],
+            resources: ['*'],
+            conditions: { Null: { 'sagemaker:InstanceTypes': 'true' } },
+          }),
+        ],
+      },
     );
     const createEndpoint = sdk(
       'CreateEndpoint',
       'sagemaker',
       'createEndpoint',
-      { EndpointName: plan('endpointName'), EndpointConfigName: plan('endpointConfigName') },
+      {
+        EndpointName: plan('endpointName'),
+        EndpointConfigName: plan('endpointConfigName'),
+        Tags: JsonPath.listAt('$.deploy.sagemaker.tags'),
+      },
       [arn('endpoint'), arn('endpoint-config')],
+      {
+        additionalIamStatements: [
+          new PolicyStatement({ actions: ['sagemaker:AddTags'], resources: [arn('endpoint')] }),
+        ],
+      },
     );
     const updateEndpoint = sdk(
       'UpdateEndpoint',
@@ -420,8 +479,14 @@ export class DeployStateMachine extends Construct {
     // Once UpdateEndpoint went through SageMaker may shift traffic: failures from here roll back.
     paths.catchInto(describe, paths.rollBack);
 
-    const pollWait = new Wait(this, 'WaitForSageMaker', {
-      time: WaitTime.duration(Duration.seconds(props.sageMakerPollSeconds ?? 30)),
+    // First for as long as SageMaker should take (instances starting, each traffic step's wait),
+    // then a poll a minute: a few dozen transitions per deploy, and no Lambda.
+    const firstWait = new Wait(this, 'WaitForSageMaker', {
+      comment: "As long as SageMaker should take: the plan's expectedSeconds",
+      time: WaitTime.secondsPath('$.deploy.sagemaker.expectedSeconds'),
+    });
+    const pollWait = new Wait(this, 'PollSageMaker', {
+      time: WaitTime.duration(Duration.seconds(props.sageMakerPollSeconds ?? 60)),
     });
     const status = '$.endpointStatus.EndpointStatus';
     const verdict = new Choice(this, 'SageMakerDone?')
@@ -452,15 +517,16 @@ export class DeployStateMachine extends Construct {
         paths.rollBack,
       )
       .otherwise(pollWait);
-    pollWait.next(describe).next(verdict);
+    firstWait.next(describe).next(verdict);
+    pollWait.next(describe);
     return errorAlarm
       .next(latencyAlarm)
       .next(createModel)
       .next(createConfig)
       .next(
         new Choice(this, 'NewSageMakerEndpoint?')
-          .when(Condition.booleanEquals('$.deploy.sagemaker.create', true), createEndpoint.next(pollWait))
-          .otherwise(updateEndpoint.next(pollWait)),
+          .when(Condition.booleanEquals('$.deploy.sagemaker.create', true), createEndpoint.next(firstWait))
+          .otherwise(updateEndpoint.next(firstWait)),
       );
   }
 }

@@ -9,12 +9,16 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { REPO_ROOT } from '../repo-root.ts';
 
+/**
+ * Item reads and writes: every one of them carries the partition keys it touches, so a
+ * `dynamodb:LeadingKeys` condition holds for each (DescribeTable and Scan carry none and would pass
+ * a `ForAllValues` condition unchecked: no function here calls them).
+ */
 const TABLE_READ_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:BatchGetItem',
   'dynamodb:Query',
   'dynamodb:ConditionCheckItem',
-  'dynamodb:DescribeTable',
 ];
 const TABLE_WRITE_ACTIONS = [
   'dynamodb:PutItem',
@@ -129,24 +133,52 @@ export class RunwayFunction extends NodejsFunction {
   }
 
   /**
-   * Grants data access to a table and the named secondary indexes (named, so the policy carries no
-   * `index/*` wildcard), and passes the table's name in `envName`.
+   * Grants data access to a table and passes the table's name in `envName`. With `leadingKeys`, the
+   * grant holds only for items whose partition key matches one of the patterns (`RUN#*`): what a
+   * function whose keys have a known prefix should get. Indexes are named (no `index/*`): a list
+   * grants Query on each, a record grants Query on each only for the partition values given
+   * (`{ gsi1: ['ENDPOINTS'] }`). `writes` narrows the write actions of `readWrite`.
    */
   bindTable(
     table: ITable | ITableV2,
-    options: { accessMode: AccessMode; envName: string; indexes?: readonly string[] },
+    options: {
+      accessMode: AccessMode;
+      envName: string;
+      leadingKeys?: readonly string[];
+      indexes?: readonly string[] | Readonly<Record<string, readonly string[]>>;
+      writes?: readonly ('PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem')[];
+    },
   ): this {
-    const actions =
-      options.accessMode === 'read' ? TABLE_READ_ACTIONS : [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS];
+    const writes = options.writes?.map((action) => `dynamodb:${action}`) ?? TABLE_WRITE_ACTIONS;
+    const actions = options.accessMode === 'read' ? TABLE_READ_ACTIONS : [...TABLE_READ_ACTIONS, ...writes];
+    const byKeys = (keys: readonly string[] | undefined) =>
+      keys ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...keys] } } } : {};
+    const indexes = options.indexes ?? [];
+    const unconditioned = Array.isArray(indexes) ? (indexes as readonly string[]) : [];
+    const indexArn = (index: string) => `${table.tableArn}/index/${index}`;
     this.addToRolePolicy(
       new PolicyStatement({
         actions,
-        resources: [
-          table.tableArn,
-          ...(options.indexes ?? []).map((index) => `${table.tableArn}/index/${index}`),
-        ],
+        resources: [table.tableArn, ...(options.leadingKeys ? [] : unconditioned.map(indexArn))],
+        ...byKeys(options.leadingKeys),
       }),
     );
+    if (options.leadingKeys && unconditioned.length > 0) {
+      this.addToRolePolicy(
+        new PolicyStatement({ actions: ['dynamodb:Query'], resources: unconditioned.map(indexArn) }),
+      );
+    }
+    if (!Array.isArray(indexes)) {
+      for (const [index, partitions] of Object.entries(indexes as Record<string, readonly string[]>)) {
+        this.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['dynamodb:Query'],
+            resources: [indexArn(index)],
+            ...byKeys(partitions),
+          }),
+        );
+      }
+    }
     this.addEnvironment(options.envName, table.tableName);
     return this;
   }

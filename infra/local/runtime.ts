@@ -56,6 +56,8 @@ export interface LocalRuntimeOptions {
    * tests bind a fake. @default none: such tasks fail naming the unsupported resource
    */
   runJob?: TaskEnvironment['runJob'];
+  /** Stops a job `runJob` runs, when its execution is stopped or times out. @default none */
+  stopJob?: TaskEnvironment['stopJob'];
 }
 
 /** A start-up failure the user can act on; its message is one line. */
@@ -206,6 +208,7 @@ export class LocalRuntime {
         invokeLambda: invokeFunction,
         callAws,
         ...(options.runJob ? { runJob: options.runJob } : {}),
+        ...(options.stopJob ? { stopJob: options.stopJob } : {}),
       },
       log,
       waitTimeScale: options.waitTimeScale ?? 1,

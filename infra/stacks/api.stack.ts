@@ -27,9 +27,12 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ACCESS_INDEXES, grantKeys, tokenKeys } from '../../shared/access/keys.ts';
+import type { ResourceKind } from '../../shared/access/model.ts';
+import { REGISTRY_LISTINGS, registryKeys } from '../../shared/registry/keys.ts';
 import { DELIVERABLE_REGISTRY_EVENTS } from '../../shared/registry/webhooks/registry-events.mapper.ts';
 import { runKeys } from '../../shared/tracking/keys.ts';
 import { loggedModelKeys } from '../../shared/tracking/logged-models/keys.ts';
+import { type Alarms, alarmOnDeadLetters } from '../constructs/alarms.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
 
 /** The MLflow API prefixes; every MLflow route is served under both, as MLflow's server does. */
@@ -78,34 +81,38 @@ export interface RunwayApis {
 /**
  * Configures `fn` to check access (`createHttpHandler`'s default, or `shared/serving/`): the admin
  * principals (with the local runtime's IAM identity when synthesized for it, as for the API
- * functions), the default permission, the access table's name, and reads of registered models'
- * grants only: GetItem of `MODEL#` items, and with `searches` the Query of GSI1 that filters a
- * listing to the caller's readable models (its partition is the user's: `GRANTS#<user>`).
+ * functions), the default permission, the access table's name, and reads of grants only: GetItem of
+ * the grant items of `kinds` (`MODEL#`, `EXP#`; never a token), and with `searches` the Query of GSI1
+ * that filters a listing to the caller's readable resources (its partition is the user's:
+ * `GRANTS#<user>`).
  */
 export function bindAccessChecks(
   fn: RunwayFunction,
   access: AccessSettings,
-  options: { searches: boolean },
+  options: { searches: boolean; kinds?: readonly ResourceKind[] },
 ): void {
   fn.addEnvironment('RUNWAY_ADMIN_PRINCIPALS', adminPrincipals(fn, access.adminPrincipals).join(','));
   fn.addEnvironment('RUNWAY_DEFAULT_PERMISSION', access.defaultPermission ?? 'READ');
   fn.addEnvironment('ACCESS_TABLE_NAME', access.table.tableName);
-  const byLeadingKeys = (actions: string[], resource: string, pattern: string) =>
+  const byLeadingKeys = (actions: string[], resource: string, patterns: string[]) =>
     new PolicyStatement({
       actions,
       resources: [resource],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [pattern] } },
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns } },
     });
+  const kinds = options.kinds ?? ['registered_model'];
   fn.allow(
-    byLeadingKeys(['dynamodb:GetItem'], access.table.tableArn, grantKeys.leadingKeyPatterns.registered_model),
+    byLeadingKeys(
+      ['dynamodb:GetItem'],
+      access.table.tableArn,
+      kinds.map((kind) => grantKeys.leadingKeyPatterns[kind]),
+    ),
   );
   if (options.searches) {
     fn.allow(
-      byLeadingKeys(
-        ['dynamodb:Query'],
-        `${access.table.tableArn}/index/${ACCESS_INDEXES.gsi1}`,
+      byLeadingKeys(['dynamodb:Query'], `${access.table.tableArn}/index/${ACCESS_INDEXES.gsi1}`, [
         `${grantKeys.userPartition('')}*`,
-      ),
+      ]),
     );
   }
 }
@@ -169,6 +176,8 @@ export interface ApiStackProps extends StackProps {
   rateLimit?: number;
   /** @default 1000 */
   burstLimit?: number;
+  /** Where the webhook dead-letter alarm goes. */
+  alarms: Alarms;
 }
 
 /**
@@ -214,12 +223,20 @@ export class ApiStack extends Stack {
       entry: 'functions/registry-api.ts',
       description: 'MLflow model registry API; publishes registry events',
     })
+      // Models, their versions and aliases (never the webhooks' items, whose secrets it has no use for),
+      // the three listings of GSI1, and the run item a version's `runs:/` source names.
       .bindTable(props.registryTable, {
         accessMode: 'readWrite',
         envName: 'REGISTRY_TABLE_NAME',
-        indexes: ['gsi1'],
+        leadingKeys: [registryKeys.partition('*')],
+        indexes: { gsi1: REGISTRY_LISTINGS },
       })
-      .bindTable(props.trackingTable, { accessMode: 'read', envName: 'TRACKING_TABLE_NAME' })
+      // The run a `runs:/` source names and the logged model a `models:/` source names (read).
+      .bindTable(props.trackingTable, {
+        accessMode: 'read',
+        envName: 'TRACKING_TABLE_NAME',
+        leadingKeys: [runKeys.partition('*'), loggedModelKeys.item('*').pk],
+      })
       .bindEventBus(props.eventBus, { envName: 'EVENT_BUS_NAME' })
       // A version made from an MLflow 3 logged model is listed in the model's `mlflow.modelVersions`
       // tag, as MLflow's server does: one conditional UpdateItem of logged-model items, nothing else.
@@ -319,22 +336,19 @@ export class ApiStack extends Stack {
         resources: [props.accessTable.tableArn],
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [pattern] } },
       });
-    const readers = [
-      this.trackingFunction,
-      this.registryFunction,
-      this.artifactsFunction,
-      this.accessFunction,
-    ];
-    for (const fn of [...readers, this.webhooksFunction]) {
+    const access: AccessSettings = {
+      table: props.accessTable,
+      adminPrincipals: props.adminPrincipals,
+      defaultPermission: props.defaultPermission,
+    };
+    // Grants of experiments and models, never a token (the authorizer and the access API read those).
+    const both: ResourceKind[] = ['experiment', 'registered_model'];
+    bindAccessChecks(this.trackingFunction, access, { searches: true, kinds: both });
+    bindAccessChecks(this.registryFunction, access, { searches: true, kinds: both });
+    bindAccessChecks(this.artifactsFunction, access, { searches: false, kinds: both });
+    for (const fn of [this.accessFunction, this.webhooksFunction]) {
       fn.addEnvironment('RUNWAY_ADMIN_PRINCIPALS', admins.join(','));
       fn.addEnvironment('RUNWAY_DEFAULT_PERMISSION', props.defaultPermission ?? 'READ');
-    }
-    for (const fn of [this.trackingFunction, this.registryFunction, this.artifactsFunction]) {
-      fn.bindTable(props.accessTable, {
-        accessMode: 'read',
-        envName: 'ACCESS_TABLE_NAME',
-        indexes: ['gsi1'],
-      });
     }
     // Webhook routes are for admins only: the function never reads a grant.
     this.webhooksFunction.addEnvironment('ACCESS_TABLE_NAME', props.accessTable.tableName);
@@ -460,7 +474,11 @@ export class ApiStack extends Stack {
       environment,
     })
       // Reads webhooks and the models payloads need; writes dead letters only.
-      .bindTable(props.registryTable, { accessMode: 'read', envName: 'REGISTRY_TABLE_NAME' })
+      .bindTable(props.registryTable, {
+        accessMode: 'read',
+        envName: 'REGISTRY_TABLE_NAME',
+        leadingKeys: ['WEBHOOK*', registryKeys.partition('*')],
+      })
       .allow(webhookItems(['dynamodb:PutItem']));
 
     const deadLetters = new Queue(this, 'WebhookDeadLetterQueue', {
@@ -472,6 +490,13 @@ export class ApiStack extends Stack {
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is the dead-letter queue of webhook delivery; nothing consumes it but operators',
     });
+    alarmOnDeadLetters(
+      this,
+      'WebhookDeadLetterAlarm',
+      deadLetters,
+      props.alarms,
+      'A registry event webhook delivery could not handle',
+    );
     delivery.configureAsyncInvoke({
       retryAttempts: 2,
       maxEventAge: Duration.hours(1),

@@ -5,8 +5,15 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { DEPLOYMENT_INDEXES } from '../../shared/deployments/keys.ts';
-import { ContinuousDeployment } from '../constructs/continuous-deployment.ts';
+import { registryKeys } from '../../shared/registry/keys.ts';
+import { type Alarms, alarmOnDeadLetters, notifyOnFailedExecutions } from '../constructs/alarms.ts';
+import {
+  allowSageMakerSweep,
+  ContinuousDeployment,
+  ENDPOINT_KEYS,
+  type SageMakerSettings,
+  sageMakerEnvironment,
+} from '../constructs/continuous-deployment.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
 import {
   type AccessSettings,
@@ -31,6 +38,12 @@ export interface DeploymentsStackProps extends StackProps {
   artifactBucket: IBucket;
   /** Read-only access to the artifact bucket (`StatefulStack.artifactReadPolicy`). */
   artifactReadPolicy: IManagedPolicy;
+  /** `StatefulStack.sageMakerModelPolicy`: SageMaker endpoints' model reads. */
+  sageMakerModelPolicy: IManagedPolicy;
+  /** What SageMaker endpoints may cost, and where their images come from. */
+  sagemaker: SageMakerSettings;
+  /** Where the dead-letter and failed-deploy alarms go. */
+  alarms: Alarms;
 }
 
 /**
@@ -52,14 +65,26 @@ export class DeploymentsStack extends Stack {
       memorySize: 512,
       // The local runtime has no SageMaker: endpoints with target sagemaker are refused there, with
       // a message that says so. Unset on AWS (the function's default: enabled).
-      environment: local ? { SAGEMAKER_TARGET_ENABLED: 'false' } : {},
+      environment: {
+        ...(local ? { SAGEMAKER_TARGET_ENABLED: 'false' } : {}),
+        ...sageMakerEnvironment(this, props.sagemaker),
+      },
     })
+      // Endpoint partitions and the two listings; the registry's models (it checks the model exists).
       .bindTable(props.deploymentsTable, {
         accessMode: 'readWrite',
         envName: 'DEPLOYMENTS_TABLE_NAME',
-        indexes: Object.values(DEPLOYMENT_INDEXES),
+        leadingKeys: ENDPOINT_KEYS.leadingKeys,
+        indexes: ENDPOINT_KEYS.indexes,
+        writes: ['PutItem', 'UpdateItem', 'DeleteItem'],
       })
-      .bindTable(props.registryTable, { accessMode: 'read', envName: 'REGISTRY_TABLE_NAME' });
+      .bindTable(props.registryTable, {
+        accessMode: 'read',
+        envName: 'REGISTRY_TABLE_NAME',
+        leadingKeys: [registryKeys.partition('*')],
+      });
+    // A deleted SageMaker endpoint's first teardown pass runs in the DELETE itself (billing stops then).
+    allowSageMakerSweep(this.deploymentsFunction);
 
     this.continuousDeployment = new ContinuousDeployment(this, 'ContinuousDeployment', {
       deploymentsTable: props.deploymentsTable,
@@ -67,7 +92,23 @@ export class DeploymentsStack extends Stack {
       eventBus: props.eventBus,
       artifactBucket: props.artifactBucket,
       artifactReadPolicy: props.artifactReadPolicy,
+      sageMakerModelPolicy: props.sageMakerModelPolicy,
+      sagemaker: props.sagemaker,
     });
+    alarmOnDeadLetters(
+      this,
+      'DeployTriggerDeadLetterAlarm',
+      this.continuousDeployment.deadLetterQueue,
+      props.alarms,
+      'A promotion event the deploy trigger',
+    );
+    notifyOnFailedExecutions(
+      this,
+      'DeployFailedRule',
+      this.continuousDeployment.stateMachine,
+      props.alarms,
+      'deploy',
+    );
     // Manual deploys (`POST .../deploy`) start the same state machine.
     const deployMachine = this.continuousDeployment.stateMachine;
     this.deploymentsFunction.addEnvironment('DEPLOY_STATE_MACHINE_ARN', deployMachine.stateMachineArn);

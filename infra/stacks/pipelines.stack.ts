@@ -5,14 +5,22 @@ import type { IManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DEFAULT_PIPELINE_NAME } from '../../shared/pipelines/model.ts';
+import { type Alarms, notifyOnFailedExecutions } from '../constructs/alarms.ts';
 import { TrainingPipeline } from '../constructs/training-pipeline.ts';
 
 export interface PipelinesStackProps extends StackProps {
   trackingTable: ITable;
   registryTable: ITable;
   artifactBucket: IBucket;
-  artifactAccessPolicy: IManagedPolicy;
+  /** `StatefulStack.pipelineArtifactPolicy`: read any object, write run artifacts, delete nothing. */
+  artifactPolicy: IManagedPolicy;
+  /** `StatefulStack.trainingJobDataPolicy`. */
+  trainingJobDataPolicy: IManagedPolicy;
   eventBus: IEventBus;
+  /** ECR repository names SageMaker training images may come from. */
+  trainingImageRepositories: readonly string[];
+  /** Where a failed or timed-out training execution is reported. */
+  alarms: Alarms;
 }
 
 export { DEFAULT_PIPELINE_NAME };
@@ -31,10 +39,19 @@ export class PipelinesStack extends Stack {
       trackingTable: props.trackingTable,
       registryTable: props.registryTable,
       artifactBucket: props.artifactBucket,
-      artifactAccessPolicy: props.artifactAccessPolicy,
+      artifactPolicy: props.artifactPolicy,
+      trainingJobDataPolicy: props.trainingJobDataPolicy,
       eventBus: props.eventBus,
+      trainingImageRepositories: props.trainingImageRepositories,
       stateMachineName: `${DEFAULT_PIPELINE_NAME}${id.startsWith('Runway-') ? '' : `-${id}`}`,
     });
+    notifyOnFailedExecutions(
+      this,
+      'TrainingFailedRule',
+      this.training.stateMachine,
+      props.alarms,
+      'training pipeline',
+    );
     new CfnOutput(this, 'TrainingPipelineArn', {
       value: this.training.stateMachine.stateMachineArn,
       description: 'Start with `runway pipelines start` or StartExecution (input: see docs/pipelines.md)',

@@ -17,6 +17,19 @@ import {
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { type Alarms, AlarmTopic, LambdaHealth } from '../constructs/alarms.ts';
+
+/**
+ * The keys of runs' and logged models' files in the artifact bucket: MLflow keeps them under an
+ * `artifacts/` folder of their own (`<experiment>/<run>/artifacts/...`,
+ * `<experiment>/models/<model id>/artifacts/...`), under an optional key prefix. Grants that need no
+ * more than run artifacts (the pipeline's writes, SageMaker's reads) name this pattern, not `*`.
+ */
+export const RUN_ARTIFACT_KEYS = '*/artifacts/*';
+/** The split's CSV files a SageMaker training job reads (`ARTIFACTS.train`, `ARTIFACTS.test`). */
+export const TRAINING_DATA_KEYS = '*/artifacts/data/*';
+/** Where a SageMaker training job writes (`ARTIFACTS.sagemakerOutput`). */
+export const TRAINING_OUTPUT_KEYS = '*/artifacts/sagemaker/*';
 
 /**
  * Everything that holds data: one table per bounded context, the artifact bucket and the Runway
@@ -45,13 +58,28 @@ export class StatefulStack extends Stack {
    * registry put each version's files) and write only under `serving-capture/`.
    */
   readonly modelServingPolicy: ManagedPolicy;
-  /** Read-only object access to the artifact bucket: what deploys and SageMaker need of model files. */
+  /** Read-only object access to the artifact bucket: what the deploy's model checks need of model files. */
   readonly artifactReadPolicy: ManagedPolicy;
+  /**
+   * The training pipeline's data steps: read any object (datasets and champion models live where
+   * users put them) and write run artifacts only (`RUN_ARTIFACT_KEYS`); no step deletes anything.
+   */
+  readonly pipelineArtifactPolicy: ManagedPolicy;
+  /** SageMaker endpoints' model reads: run and logged-model artifacts (`RUN_ARTIFACT_KEYS`), read only. */
+  readonly sageMakerModelPolicy: ManagedPolicy;
+  /**
+   * SageMaker training jobs: read the split's CSV files and write the job's output, both under the
+   * run's artifacts (`TRAINING_DATA_KEYS`, `TRAINING_OUTPUT_KEYS`).
+   */
+  readonly trainingJobDataPolicy: ManagedPolicy;
   /** Domain events of every context; rules on it drive deployments and user integrations. */
   readonly eventBus: EventBus;
+  /** The topic every Runway alarm goes to (`-c alarmEmail=` subscribes an address). */
+  readonly alarms: Alarms;
 
-  constructor(scope: Construct, id: string, props: StackProps = {}) {
-    super(scope, id, { terminationProtection: true, ...props });
+  constructor(scope: Construct, id: string, props: StackProps & { alarmEmail?: string | undefined } = {}) {
+    const { alarmEmail: _alarmEmail, ...stackProps } = props;
+    super(scope, id, { terminationProtection: true, ...stackProps });
 
     // GSI1 holds listings: every experiment, an experiment's runs (see shared/tracking/README.md).
     this.trackingTable = contextTable(this, 'TrackingTable');
@@ -171,6 +199,87 @@ export class StatefulStack extends Stack {
       id: `AwsSolutions-IAM5[Resource::${bucketArn}/*]`,
       reason: 'Model files are objects under the keys the registry chose in this one bucket; read only',
     });
+
+    this.pipelineArtifactPolicy = new ManagedPolicy(this, 'PipelineArtifactPolicy', {
+      description: 'Read datasets and models from the artifact bucket; write run artifacts (no delete)',
+      statements: [
+        new PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [this.artifactBucket.arnForObjects('*')],
+        }),
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.artifactBucket.bucketArn] }),
+        new PolicyStatement({
+          actions: ['s3:PutObject'],
+          resources: [this.artifactBucket.arnForObjects(RUN_ARTIFACT_KEYS)],
+        }),
+      ],
+    });
+    Validations.of(this.pipelineArtifactPolicy).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::${bucketArn}/*]`,
+        reason:
+          'Datasets and champion models are objects under keys users chose in this one bucket; read only',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::${bucketArn}/${RUN_ARTIFACT_KEYS}]`,
+        reason: "Pipeline steps write their run's artifacts (<experiment>/<run>/artifacts/...); put only",
+      },
+    );
+
+    // Policies of roles SageMaker assumes (they run user-chosen containers): run artifacts only.
+    const prefixed = (keys: string) => ({ StringLike: { 's3:prefix': [keys] } });
+    this.sageMakerModelPolicy = new ManagedPolicy(this, 'SageMakerModelPolicy', {
+      description: 'SageMaker endpoints: read model directories under run and logged-model artifacts',
+      statements: [
+        new PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [this.artifactBucket.arnForObjects(RUN_ARTIFACT_KEYS)],
+        }),
+        // A model directory is an S3 prefix: SageMaker lists it.
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [this.artifactBucket.bucketArn],
+          conditions: prefixed(RUN_ARTIFACT_KEYS),
+        }),
+      ],
+    });
+    Validations.of(this.sageMakerModelPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketArn}/${RUN_ARTIFACT_KEYS}]`,
+      reason:
+        "SageMaker reads the model directory, under a run's or logged model's artifacts/ folder; read only",
+    });
+    this.trainingJobDataPolicy = new ManagedPolicy(this, 'TrainingJobDataPolicy', {
+      description:
+        "SageMaker training jobs: read the split's CSV files, write the job's output (run artifacts)",
+      statements: [
+        new PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [this.artifactBucket.arnForObjects(TRAINING_DATA_KEYS)],
+        }),
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [this.artifactBucket.bucketArn],
+          conditions: prefixed(TRAINING_DATA_KEYS),
+        }),
+        new PolicyStatement({
+          actions: ['s3:PutObject'],
+          resources: [this.artifactBucket.arnForObjects(TRAINING_OUTPUT_KEYS)],
+        }),
+      ],
+    });
+    Validations.of(this.trainingJobDataPolicy).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::${bucketArn}/${TRAINING_DATA_KEYS}]`,
+        reason: "The job reads the split's CSV files (data/train.csv, data/test.csv) of its run; read only",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::${bucketArn}/${TRAINING_OUTPUT_KEYS}]`,
+        reason: "The job writes its output (model.tar.gz) under its run's artifacts/sagemaker/; put only",
+      },
+    );
+
+    this.alarms = new AlarmTopic(this, 'Alarms', { email: props.alarmEmail });
+    new LambdaHealth(this, 'LambdaHealth', this.alarms);
 
     this.eventBus = new EventBus(this, 'EventBus', { description: 'Runway domain events' });
     // An archive lets operators replay events a target missed (events are hints; state is truth).

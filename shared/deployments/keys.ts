@@ -26,6 +26,8 @@ export const deploymentKeys = {
   statsPrefix: (version: string) => `STATS#${version}#`,
   /** GSI1: every endpoint, for list (paged) and for the reconciler. */
   endpointsPartition: 'ENDPOINTS',
+  /** GSI1: endpoints being deleted, whose SageMaker resources the reconciler tears down. */
+  deletingPartition: 'ENDPOINTS#DELETING',
   endpointsSort: (name: string) => name,
   /**
    * GSI2 (`gsi2pk`, `gsi2sk`): endpoints by the model they follow, so a registry event finds its

@@ -102,6 +102,8 @@ export const endpoint = z.object({
     .optional(),
   traffic,
   status: z.enum(['Creating', 'InService', 'Updating', 'RollingBack', 'Failed', 'Deleting']),
+  /** What a `Deleting` endpoint still waits for (its SageMaker resources), in a sentence. */
+  statusMessage: z.string().optional(),
   createdAt: z.number().int(),
   updatedAt: z.number().int(),
 });

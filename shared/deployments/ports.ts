@@ -101,6 +101,16 @@ export interface EndpointStore {
    * claim needs a status other than `Deleting`, the delete's commit needs no live hold.
    */
   delete(name: string): Promise<Endpoint | undefined>;
+  /**
+   * `delete`'s commit point alone: the endpoint becomes `Deleting`, leaves both listings and joins
+   * the listing of deleting endpoints (`listDeleting`), with its items kept. For endpoints whose
+   * SageMaker resources must go first; `delete` finishes the job. Refused as `delete` is.
+   */
+  markDeleting(name: string): Promise<Endpoint | undefined>;
+  /** Endpoints being deleted (`markDeleting`), by name. */
+  listDeleting(page: PageRequest): Promise<Page<Endpoint>>;
+  /** Says on the endpoint what it waits for (a deleting endpoint's teardown); nothing if it is gone. */
+  setStatusMessage(name: string, message: string): Promise<void>;
 
   /**
    * Records a deployment. Idempotent: a deployment already stored under the same key is returned as
@@ -158,3 +168,12 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/**
+ * Finishes the delete of an endpoint marked `Deleting` (`EndpointStore.markDeleting`) whose target
+ * runs outside Runway (SageMaker): one pass of tearing its resources down, and the endpoint's items
+ * once nothing is left. Idempotent; run again until it answers `deleted`.
+ */
+export interface EndpointTeardown {
+  continue(endpoint: Endpoint): Promise<'deleted' | 'deleting'>;
+}

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { imageRepository } from '../deployments/sagemaker-limits.ts';
 import { ResourceAlreadyExistsError, ResourceDoesNotExistError } from '../platform/errors.ts';
 import type { ModelVersion } from '../registry/model.ts';
 import { versionFilesLocation } from '../registry/model-source.ts';
@@ -60,6 +61,12 @@ export interface PipelineServiceDeps {
   runwayVersion: string;
   /** The `s3://` URI of an artifact path (for jobs that read and write S3 themselves, e.g. SageMaker). */
   s3UriOf?: (artifactPath: string) => string;
+  /**
+   * What the SageMaker trainer may run: images of these ECR repositories (`<registry>/<name>`, the
+   * only ones the training job's role may pull), for at most `maxRuntimeSeconds` (less than the
+   * execution's own timeout, so a job never outlives its execution). @default none allowed
+   */
+  sagemakerTraining?: { imageRepositories: readonly string[]; maxRuntimeSeconds: number };
   clock?: Clock;
 }
 
@@ -131,6 +138,8 @@ export class PipelineService {
   private readonly s3UriOf: ((artifactPath: string) => string) | undefined;
   private readonly clock: Clock;
 
+  private readonly sagemakerTraining: NonNullable<PipelineServiceDeps['sagemakerTraining']>;
+
   constructor(deps: PipelineServiceDeps) {
     this.tracking = deps.tracking;
     this.registry = deps.registry;
@@ -138,12 +147,14 @@ export class PipelineService {
     this.datasets = deps.datasets;
     this.runwayVersion = deps.runwayVersion;
     this.s3UriOf = deps.s3UriOf;
+    this.sagemakerTraining = deps.sagemakerTraining ?? { imageRepositories: [], maxRuntimeSeconds: 0 };
     this.clock = deps.clock ?? { now: () => Date.now() };
   }
 
   /** Step 1: validates the input (zod) and starts the execution's MLflow run. */
   async prepare(input: unknown, execution: ExecutionRef): Promise<PipelineState> {
     const config = parseInput(input);
+    if (config.trainer.type === 'sagemaker') this.checkSageMakerTrainer(config.trainer);
     const experimentId = await this.experimentId(config.experimentName);
     const now = this.clock.now();
     const run = await this.tracking.runs.create({
@@ -538,6 +549,22 @@ export class PipelineService {
 
   private metric(key: string, value: number): Metric {
     return { key, value, timestamp: this.clock.now(), step: 0 };
+  }
+
+  /** The trainer's image and run time, within what the deployer allowed (before anything is created). */
+  private checkSageMakerTrainer(trainer: { image: string; maxRuntimeSeconds: number }): void {
+    const allowed = this.sagemakerTraining;
+    const repository = imageRepository(trainer.image);
+    if (!repository || !allowed.imageRepositories.includes(repository)) {
+      throw new PipelineInputError(
+        `Invalid pipeline input: trainer.image: '${trainer.image}' is not in a repository this Runway may pull from (${allowed.imageRepositories.join(', ') || 'none'}; the deployer names them with -c trainingImageRepositories=...)`,
+      );
+    }
+    if (trainer.maxRuntimeSeconds > allowed.maxRuntimeSeconds) {
+      throw new PipelineInputError(
+        `Invalid pipeline input: trainer.maxRuntimeSeconds: at most ${allowed.maxRuntimeSeconds}, so that the job ends before the pipeline's execution times out`,
+      );
+    }
   }
 
   private async experimentId(name: string): Promise<string> {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import * as z from 'zod';
 import { envVar, parseConfig } from '../platform/config.ts';
 import { EventBridgeRegistryPublisher } from '../registry/adapters/events.eventbridge-publisher.ts';
 import { DynamoLoggedModelSource } from '../registry/adapters/logged-models.dynamodb-source.ts';
@@ -31,6 +32,18 @@ export function pipelineConfig(env: NodeJS.ProcessEnv = process.env) {
       REGISTRY_TABLE_NAME: envVar.name().optional(),
       EVENT_BUS_NAME: envVar.name().optional(),
       DEFAULT_ARTIFACT_ROOT: envVar.name().default('mlflow-artifacts:/'),
+      /** `<registry>/<name>` of the ECR repositories SageMaker training images may come from (Prepare). */
+      TRAINING_IMAGE_REPOSITORIES: z
+        .string()
+        .default('')
+        .transform((value) =>
+          value
+            .split(',')
+            .map((item) => item.trim())
+            .filter(Boolean),
+        ),
+      /** The longest a training job may run: less than the execution's timeout (Prepare). */
+      TRAINING_MAX_RUNTIME_SECONDS: z.coerce.number().int().min(0).default(0),
     },
     env,
   );
@@ -92,6 +105,10 @@ export function createPipelineService(config: ReturnType<typeof pipelineConfig>)
     artifacts,
     datasets: new S3DatasetReader(artifacts),
     runwayVersion: runwayVersion(),
+    sagemakerTraining: {
+      imageRepositories: config.TRAINING_IMAGE_REPOSITORIES,
+      maxRuntimeSeconds: config.TRAINING_MAX_RUNTIME_SECONDS,
+    },
     s3UriOf: (artifactPath) =>
       `s3://${config.ARTIFACT_BUCKET_NAME}/${[config.ARTIFACT_KEY_PREFIX, artifactPath].filter(Boolean).join('/')}`,
   });

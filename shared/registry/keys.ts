@@ -46,3 +46,10 @@ export const registryKeys = {
 
 /** Index names, matching the table definition in `infra/stacks/stateful.stack.ts`. */
 export const REGISTRY_INDEXES = { gsi1: 'gsi1' } as const;
+
+/** The partitions of GSI1 (every model, every live version, every alias), for grants that name them. */
+export const REGISTRY_LISTINGS = [
+  registryKeys.modelsPartition,
+  registryKeys.versionsPartition,
+  registryKeys.aliasesPartition,
+] as const;

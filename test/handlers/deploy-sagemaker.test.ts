@@ -2,10 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStepFunctions } from '../../infra/local/stepfunctions/local-step-functions.ts';
 import { DynamoEndpointStore } from '../../shared/deployments/adapters/dynamodb-endpoint-store.ts';
 import { DynamoDeploymentLedger } from '../../shared/deployments/deploy/adapters/deployment-ledger.dynamodb.ts';
-import { DeployService } from '../../shared/deployments/deploy/deploy.service.ts';
+import { createEndpointDirectory } from '../../shared/deployments/deploy/adapters/endpoint-directory.ts';
+import { DeployService, ModelCheckSteps } from '../../shared/deployments/deploy/deploy.service.ts';
+import { EndpointDeletion } from '../../shared/deployments/deploy/endpoint-deletion.ts';
 import { deployExecutionName } from '../../shared/deployments/deploy/execution-name.ts';
-import { type DeployRequest, stepPayload } from '../../shared/deployments/deploy/model.ts';
+import { type DeployRequest, modelCheckPayload, stepPayload } from '../../shared/deployments/deploy/model.ts';
+import { Reconciler } from '../../shared/deployments/deploy/reconciler.service.ts';
+import { SageMakerJanitor } from '../../shared/deployments/deploy/sagemaker-janitor.ts';
+import { sageMakerResourceName } from '../../shared/deployments/deploy/sagemaker-plan.ts';
+import { EndpointsService } from '../../shared/deployments/endpoints/endpoints.service.ts';
 import { rolloutPolicy } from '../../shared/deployments/model.ts';
+import { Logger } from '../../shared/platform/logger.ts';
 import { DynamoRegistryRepository } from '../../shared/registry/adapters/registry.dynamodb-repository.ts';
 import { RegistryService } from '../../shared/registry/registry.service.ts';
 import { RecordingPublisher, ScriptedStats, ScriptedVerifier } from '../support/deploy-fakes.ts';
@@ -25,9 +32,15 @@ useEmulators({});
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
 const STEPS_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:deploy-steps`;
+const CHECKS_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:deploy-model-checks`;
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/runway-sagemaker`;
 const MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:deploy`;
 const IMAGE = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/mlflow-pyfunc:2.22.4`;
+const LIMITS = {
+  instanceTypes: ['ml.m5.large', 'ml.c5.large'],
+  maxInstances: 2,
+  imageRepositories: [`${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/mlflow-pyfunc`],
+};
 
 const uid = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const MODEL = `sm-model-${uid}`;
@@ -35,6 +48,14 @@ const ENDPOINT = `sm-${uid}`;
 
 let sfn: LocalStepFunctions;
 const sagemaker = new FakeSageMaker();
+const OWNER = tableName('DeploymentsTable');
+const janitor = new SageMakerJanitor({
+  resources: sagemaker.resources(),
+  clock: { now: () => Date.now() },
+  logger: new Logger({ sink: () => undefined }),
+  owner: OWNER,
+});
+sagemaker.polls = 2;
 const events = new RecordingPublisher();
 const client = emulatorDocumentClient();
 const store = new DynamoEndpointStore(tableName('DeploymentsTable'), client);
@@ -58,6 +79,7 @@ function deployDefinition(): unknown {
     if (json.includes('AWS::Partition')) return 'aws';
     if (json.includes('SageMakerExecutionRole')) return ROLE_ARN;
     if (json.includes('DeployStepsFunction')) return STEPS_ARN;
+    if (json.includes('DeployModelChecksFunction')) return CHECKS_ARN;
     throw new Error(`unexpected reference ${json}`);
   });
   return JSON.parse(text.join(''));
@@ -67,22 +89,26 @@ beforeAll(async () => {
   const service = new DeployService({
     ledger: new DynamoDeploymentLedger(tableName('DeploymentsTable'), client),
     registry: new DynamoRegistryRepository(tableName('RegistryTable'), client),
-    verifier: new ScriptedVerifier(),
     stats: new ScriptedStats(),
     events,
     clock: { now: () => Date.now() },
     artifactRoot: { bucket: 'artifacts', keyPrefix: '' },
     maxDeployMs: 3_600_000,
+    sagemakerLimits: LIMITS,
+    janitor,
+    owner: OWNER,
+    callbacks: { resume: (token) => sfn.sendTaskSuccess(token, '{}').then(() => undefined) },
   });
+  const checks = new ModelCheckSteps(new ScriptedVerifier());
   sfn = new LocalStepFunctions({
     region: REGION,
     accountId: ACCOUNT,
     waitTimeScale: 0,
     env: {
       invokeLambda: async (arn, payload) => {
-        if (arn !== STEPS_ARN)
-          throw Object.assign(new Error(`no function ${arn}`), { name: 'Lambda.ResourceNotFoundException' });
-        return service.run(stepPayload.parse(payload));
+        if (arn === STEPS_ARN) return service.run(stepPayload.parse(payload));
+        if (arn === CHECKS_ARN) return checks.run(modelCheckPayload.parse(payload));
+        throw Object.assign(new Error(`no function ${arn}`), { name: 'Lambda.ResourceNotFoundException' });
       },
       callAws: sagemaker.call,
     },
@@ -99,6 +125,21 @@ beforeAll(async () => {
   });
 });
 
+const quiet = new Logger({ sink: () => undefined });
+
+/** The reconciler over the emulator's tables, this test's fake SageMaker and no deploys to start. */
+function reconcilerOver(teardown: EndpointDeletion) {
+  return new Reconciler({
+    endpoints: createEndpointDirectory(tableName('DeploymentsTable'), store),
+    ledger: new DynamoDeploymentLedger(tableName('DeploymentsTable'), client),
+    registry: new DynamoRegistryRepository(tableName('RegistryTable'), client),
+    executions: { start: async (name: string) => ({ outcome: 'duplicate' as const, executionArn: name }) },
+    teardown,
+    janitor,
+    logger: quiet,
+  });
+}
+
 afterAll(async () => {
   await sfn?.close();
   client.destroy();
@@ -107,7 +148,10 @@ afterAll(async () => {
 /** Registers a version, points the alias at it and runs the deploy the trigger would start. */
 async function deploy(outcome: FakeSageMaker['outcome']) {
   sagemaker.outcome = outcome;
-  const created = await registry.createVersion({ name: MODEL, source: `s3://models/${MODEL}/${Date.now()}` });
+  const created = await registry.createVersion({
+    name: MODEL,
+    source: `s3://artifacts/1/run${Date.now()}/artifacts/model`,
+  });
   const version = String(created.version);
   await registry.setAlias(MODEL, 'production', version);
   const request: DeployRequest = {
@@ -140,7 +184,17 @@ describe('the SageMaker path of the deploy state machine (against a checked fake
       'createEndpoint',
       'describeEndpoint',
       'describeEndpoint',
+      // Pruning: nothing older than this first version to remove.
+      'describeEndpoint',
+      'listEndpointConfigs',
+      'listModels',
     ]);
+    // Every resource says whose it is: the reconciler removes orphans of this Runway only.
+    expect(sagemaker.models.get(sagemaker.inventory().models[0] ?? '')?.tags).toEqual({
+      'runway:owner': OWNER,
+      'runway:endpoint': ENDPOINT,
+    });
+    expect(sagemaker.endpoints.get(`runway-${ENDPOINT}`)?.tags['runway:owner']).toBe(OWNER);
     const create = sagemaker.calls.find((call) => call.action === 'createModel')?.params;
     expect(create).toMatchObject({
       ExecutionRoleArn: ROLE_ARN,
@@ -253,6 +307,112 @@ describe('the SageMaker path of the deploy state machine (against a checked fake
       'SageMaker: the SageMaker endpoint is Failed: The primary container for production variant AllTraffic did not pass the ping health check.',
     );
     expect(await store.get(name)).toMatchObject({ status: 'Failed', traffic: { primary: null } });
+  });
+
+  it('removes, after a successful deploy, the models and configs older than the previous version', async () => {
+    sagemaker.outcome = 'succeed';
+    const before = (await store.get(ENDPOINT))?.traffic.primary;
+    expect(
+      sagemaker.inventory().models.filter((name) => name.startsWith(`runway-${ENDPOINT}-`)),
+    ).toHaveLength(3);
+    const { version, ended } = await deploy('succeed');
+    expect(ended.status, ended.cause).toBe('SUCCEEDED');
+    const current = sageMakerResourceName(
+      ENDPOINT,
+      version,
+      deployExecutionName(ENDPOINT, version, `test:${version}`),
+    );
+    const previous = sageMakerResourceName(ENDPOINT, before?.version ?? '', before?.deploymentId ?? '');
+    // The first version's and the rolled-back one's are gone; the new one and the one a rollback needs stay.
+    const own = (names: string[]) => names.filter((name) => name.startsWith(`runway-${ENDPOINT}-`));
+    expect(own(sagemaker.inventory().models)).toEqual([current, previous].sort());
+    expect(own(sagemaker.inventory().configs)).toEqual([current, previous].sort());
+    expect(sagemaker.endpoints.get(`runway-${ENDPOINT}`)?.config).toBe(current);
+  });
+
+  it('tears a deleted SageMaker endpoint down: endpoint, configs, models and alarms, then the item', async () => {
+    const deletion = new EndpointDeletion({ store, janitor, logger: quiet });
+    const api = new EndpointsService({
+      store,
+      models: { get: async () => ({ name: MODEL, versions: [], aliases: {}, stages: {} }) },
+      sagemakerEnabled: true,
+      sagemakerLimits: LIMITS,
+      teardown: deletion,
+    });
+    const deleting = await api.delete(ENDPOINT);
+    // The DELETE itself deletes the alarms, the configs and the models and asks SageMaker to delete
+    // the endpoint, which takes a while: the endpoint says so meanwhile.
+    expect(deleting).toMatchObject({
+      status: 'Deleting',
+      statusMessage: `Tearing down: the SageMaker endpoint runway-${ENDPOINT} is being deleted`,
+    });
+    expect(sagemaker.calls.filter((call) => call.action === 'deleteEndpoint')).toHaveLength(1);
+    const own = (names: string[]) => names.filter((name) => name.startsWith(`runway-${ENDPOINT}`));
+    expect(own(sagemaker.inventory().models)).toEqual([]);
+    expect(own(sagemaker.inventory().configs)).toEqual([]);
+    expect(own(sagemaker.inventory().alarms)).toEqual([]);
+    // A second DELETE while it goes on changes nothing and deletes nothing twice (idempotent).
+    expect((await api.delete(ENDPOINT))?.status).toBe('Deleting');
+    expect(sagemaker.calls.filter((call) => call.action === 'deleteEndpoint')).toHaveLength(1);
+    // The reconciler's next passes finish it once SageMaker has deleted the endpoint.
+    const reconciler = reconcilerOver(deletion);
+    let report = await reconciler.reconcile();
+    for (let pass = 0; pass < 5 && !report.deleted.includes(ENDPOINT); pass++)
+      report = await reconciler.reconcile();
+    expect(report.deleted).toContain(ENDPOINT);
+    expect(own(sagemaker.inventory().endpoints)).toEqual([]);
+    expect(await store.get(ENDPOINT)).toBeUndefined();
+    expect(await store.listDeployments(ENDPOINT, { maxResults: 10 })).toEqual({ items: [] });
+  });
+
+  it('makes the reconciler remove orphans: old runway-* resources of this Runway that no endpoint owns', async () => {
+    const hourAgo = () => Date.now() - 2 * 3_600_000;
+    const make = async (name: string, owner: string, now: () => number) => {
+      sagemaker.now = now;
+      const Tags = [{ Key: 'runway:owner', Value: owner }];
+      await sagemaker.call('sagemaker', 'createModel', {
+        ModelName: `${name}-v1-0123abcd`,
+        ExecutionRoleArn: ROLE_ARN,
+        PrimaryContainer: { Image: IMAGE },
+        Tags,
+      });
+      await sagemaker.call('sagemaker', 'createEndpointConfig', {
+        EndpointConfigName: `${name}-v1-0123abcd`,
+        ProductionVariants: [
+          {
+            VariantName: 'AllTraffic',
+            ModelName: `${name}-v1-0123abcd`,
+            InstanceType: 'ml.m5.large',
+            InitialInstanceCount: 1,
+          },
+        ],
+        Tags,
+      });
+      await sagemaker.call('sagemaker', 'createEndpoint', {
+        EndpointName: name,
+        EndpointConfigName: `${name}-v1-0123abcd`,
+        Tags,
+      });
+      sagemaker.now = () => Date.now();
+    };
+    await make(`runway-orphan-${uid}`, OWNER, hourAgo);
+    await make(`runway-theirs-${uid}`, 'another-runway', hourAgo);
+    await make(`runway-young-${uid}`, OWNER, () => Date.now());
+    const report = await reconcilerOver(new EndpointDeletion({ store, janitor, logger: quiet })).reconcile();
+    expect(report.orphans.sort()).toEqual(
+      [
+        `endpoint-config/runway-orphan-${uid}-v1-0123abcd`,
+        `endpoint/runway-orphan-${uid}`,
+        `model/runway-orphan-${uid}-v1-0123abcd`,
+      ].sort(),
+    );
+    const left = sagemaker.inventory();
+    expect(left.models).toContain(`runway-theirs-${uid}-v1-0123abcd`);
+    expect(left.models).toContain(`runway-young-${uid}-v1-0123abcd`);
+    expect(left.models).not.toContain(`runway-orphan-${uid}-v1-0123abcd`);
+    // The orphan endpoint is deleting (SageMaker takes a while); the endpoint of the first test is not touched.
+    expect(sagemaker.endpoints.get(`runway-orphan-${uid}`)?.status).toBe('Deleting');
+    expect(sagemaker.endpoints.get(`runway-sm2-${uid}`)?.status).not.toBe('Deleting');
   });
 
   it('refuses requests that do not have the SageMaker API shape', async () => {

@@ -242,6 +242,67 @@ describe('create', () => {
     expect(lambdaWithSagemaker.json.message).toMatch(/target sagemaker only/);
   });
 
+  it("refuses SageMaker settings outside the deployer's spend bounds with a 400 that names them, writing nothing", async () => {
+    const model = await registeredModel();
+    const registry = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+    const bounded = createHttpHandler({
+      operations: createEndpointsApi(
+        endpointsConfig({
+          ...process.env,
+          SAGEMAKER_TARGET_ENABLED: undefined,
+          SAGEMAKER_INSTANCE_TYPES: 'ml.m5.large,ml.c6i.large',
+          SAGEMAKER_MAX_INSTANCES: '4',
+          SAGEMAKER_IMAGE_REPOSITORIES: `${registry}/mlflow-pyfunc`,
+        }),
+      ).operations,
+    }) as ApiHandler;
+    const post = handlerCaller(() => bounded, '/api/2.0/runway/');
+    const create = (name: string, sagemaker: Record<string, unknown>) =>
+      post('POST', 'endpoints', {
+        name,
+        model_name: model,
+        follows: { alias: 'production' },
+        target: 'sagemaker',
+        sagemaker,
+      });
+    const big = `ep-${uid()}`;
+    const refused = await create(big, { instance_type: 'ml.p4d.24xlarge', initial_instance_count: 1 });
+    expect(refused.status).toBe(400);
+    expect(refused.json).toEqual({
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message:
+        'Invalid value "ml.p4d.24xlarge" for parameter \'sagemaker.instance_type\' supplied: this Runway allows ml.m5.large, ml.c6i.large (the deployer sets them with -c sagemakerInstanceTypes=...)',
+    });
+    expect((await post('GET', `endpoints/${big}`)).status).toBe(404);
+    const many = await create(`ep-${uid()}`, { instance_type: 'ml.c6i.large', initial_instance_count: 5 });
+    expect(many.status).toBe(400);
+    expect(many.json.message).toMatch(
+      /'sagemaker.initial_instance_count' supplied: this Runway allows at most 4 instances/,
+    );
+    const foreign = await create(`ep-${uid()}`, {
+      instance_type: 'ml.m5.large',
+      initial_instance_count: 1,
+      image: '999999999999.dkr.ecr.eu-west-1.amazonaws.com/mlflow-pyfunc:1',
+    });
+    expect(foreign.status).toBe(400);
+    expect(foreign.json.message).toMatch(
+      /'sagemaker.image' supplied: the serving image must come from 123456789012/,
+    );
+    const fine = `ep-${uid()}`;
+    const ok = await create(fine, {
+      instance_type: 'ml.c6i.large',
+      initial_instance_count: 4,
+      image: `${registry}/mlflow-pyfunc:2.22.4`,
+    });
+    expect(ok.status).toBe(200);
+    // An update is held to the same bounds.
+    const update = await post('PATCH', `endpoints/${fine}`, {
+      sagemaker: { instance_type: 'ml.g5.48xlarge', initial_instance_count: 1 },
+    });
+    expect(update.status).toBe(400);
+    expect(update.json.message).toMatch(/sagemaker.instance_type/);
+  });
+
   it('answers a body that is not JSON with 400, never 500', async () => {
     const response = await handler(
       (await import('../support/api-event.ts')).apiEvent('POST', '/api/2.0/runway/endpoints', '[1,2]'),

@@ -98,6 +98,7 @@ describe('deploy state machine', () => {
       SecondsPath: '$.deploy.policy.bakeSeconds',
     });
     expect(definition.States.WaitForSageMaker).toMatchObject({ Type: 'Wait', Next: 'DescribeEndpoint' });
+    expect(definition.States['SageMakerDone?']).toMatchObject({ Default: 'PollSageMaker' });
     expect(definition.States.DescribeEndpoint?.Resource).toBe(
       'arn:aws:states:::aws-sdk:sagemaker:describeEndpoint',
     );
@@ -116,7 +117,14 @@ describe('deploy state machine', () => {
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
     const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions).not.toContain('*');
-    expect(actions.filter((a: string) => a.startsWith('sagemaker:')).sort()).toEqual([
+    const allowed = statements.filter((s) => s.Effect === 'Allow');
+    expect(
+      [
+        ...new Set(
+          allowed.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('sagemaker:')),
+        ),
+      ].sort(),
+    ).toEqual([
       'sagemaker:AddTags',
       'sagemaker:createEndpoint',
       'sagemaker:createEndpointConfig',
@@ -124,7 +132,7 @@ describe('deploy state machine', () => {
       'sagemaker:describeEndpoint',
       'sagemaker:updateEndpoint',
     ]);
-    for (const statement of statements.filter((s) =>
+    for (const statement of allowed.filter((s) =>
       [s.Action].flat().some((a: string) => a.startsWith('sagemaker:')),
     )) {
       for (const resource of [statement.Resource].flat())
@@ -136,8 +144,65 @@ describe('deploy state machine', () => {
     });
     expect([passRole.Resource].flat()).toHaveLength(1);
     const [stepsId] = functionByEntry(deployments, 'functions/deploy-steps.ts');
-    const invoke = statements.find((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
-    expect(JSON.stringify(invoke.Resource)).toContain(stepsId);
+    const [checksId] = functionByEntry(deployments, 'functions/deploy-model-checks.ts');
+    const invoked = statements
+      .filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'))
+      .map((s) => JSON.stringify(s.Resource));
+    expect(invoked).toHaveLength(2);
+    expect(invoked.join()).toContain(stepsId);
+    expect(invoked.join()).toContain(checksId);
+    // Spend bounds: IAM refuses an endpoint config on another instance type, or on none.
+    const denied = statements.filter((s) => s.Effect === 'Deny');
+    expect(denied).toEqual([
+      {
+        Effect: 'Deny',
+        Action: 'sagemaker:CreateEndpointConfig',
+        Resource: '*',
+        Condition: {
+          'ForAnyValue:StringNotEquals': { 'sagemaker:InstanceTypes': ['ml.m5.large', 'ml.c5.large'] },
+        },
+      },
+      {
+        Effect: 'Deny',
+        Action: 'sagemaker:CreateEndpointConfig',
+        Resource: '*',
+        Condition: { Null: { 'sagemaker:InstanceTypes': 'true' } },
+      },
+    ]);
+  });
+
+  it('runs the light steps in a small function and only the model checks in the large one', () => {
+    const [, steps] = functionByEntry(deployments, 'functions/deploy-steps.ts');
+    const [, checks] = functionByEntry(deployments, 'functions/deploy-model-checks.ts');
+    expect(steps.Properties.MemorySize).toBe(256);
+    expect(checks.Properties.MemorySize).toBe(2048);
+    const invoked = (state: string) => JSON.stringify(definition.States[state]?.Resource);
+    for (const state of ['CheckModel', 'SmokeTest'])
+      expect(invoked(state)).toBe(JSON.stringify('arn:aws:x:::resource'));
+    // The waits: as long as the holder should take (Resolve says), and as long as SageMaker should.
+    // A queued deploy waits on a task token its holder's release sends, at most 5 minutes, then asks
+    // again; SageMaker first as long as it should take.
+    expect(definition.States.WaitForEndpoint).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: { Payload: { step: 'queue', 'taskToken.$': '$$.Task.Token', 'deploy.$': '$.deploy' } },
+      TimeoutSeconds: 300,
+      Next: 'Resolve',
+    });
+    const catchers = definition.States.WaitForEndpoint?.Catch as Array<{
+      ErrorEquals: string[];
+      Next: string;
+    }>;
+    expect(catchers[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: 'Resolve' });
+    expect(definition.States.WaitForSageMaker).toMatchObject({
+      Type: 'Wait',
+      SecondsPath: '$.deploy.sagemaker.expectedSeconds',
+    });
+    expect(definition.States.PollSageMaker).toMatchObject({
+      Type: 'Wait',
+      Seconds: 60,
+      Next: 'DescribeEndpoint',
+    });
   });
 });
 
@@ -162,14 +227,21 @@ describe('promotion rule and reconciler schedule', () => {
     expect(schedule?.Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [reconcilerId, 'Arn'] });
   });
 
-  it('lets the trigger and the reconciler read and start executions, nothing more', () => {
-    for (const entry of ['functions/deploy-trigger.ts', 'functions/deploy-reconciler.ts']) {
+  it('lets the trigger read and start executions, and the reconciler also finish deletes of endpoint items', () => {
+    const writes = (entry: string) => {
       const [id] = functionByEntry(deployments, entry);
-      const actions = roleStatements(deployments, id).flatMap((s) => [s.Action].flat());
-      expect(
-        actions.filter((a: string) => /Put|Update|Delete|Write/.test(a) && a.startsWith('dynamodb:')),
-      ).toEqual([]);
-      expect(actions).toContain('states:StartExecution');
-    }
+      const statements = roleStatements(deployments, id);
+      expect(statements.flatMap((s) => [s.Action].flat())).toContain('states:StartExecution');
+      return statements.filter((s) =>
+        [s.Action].flat().some((a: string) => /Put|Update|Delete|Write/.test(a) && a.startsWith('dynamodb:')),
+      );
+    };
+    expect(writes('functions/deploy-trigger.ts')).toEqual([]);
+    expect(writes('functions/deploy-reconciler.ts')).toEqual([
+      expect.objectContaining({
+        Action: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ENDPOINT#*'] } },
+      }),
+    ]);
   });
 });

@@ -76,24 +76,40 @@ describe('deployments stack', () => {
     });
   });
 
-  it('grants the deployments table and its two named indexes read-write, the registry table read only, models’ grants read only, nothing else', () => {
+  it('grants endpoint items and the two listings, the registry’s models read only, models’ grants read only, nothing else', () => {
     const [functionId, fn] = deploymentsFunction(deployments);
     const statements = roleStatements(deployments, functionId);
     const tableStatements = statements.filter((statement) =>
       [statement.Action].flat().some((action: string) => action.startsWith('dynamodb:')),
     );
-    expect(tableStatements).toHaveLength(4);
-    const [write, read, grant, grantsOfUser] = tableStatements;
+    expect(tableStatements).toHaveLength(6);
+    const [write, listing, byModel, read, grant, grantsOfUser] = tableStatements;
+    // Endpoint partitions only, and each listing's partitions only.
     expect(write.Action).toEqual(
       expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
     );
+    expect(write.Action).not.toContain('dynamodb:BatchWriteItem');
+    expect(write.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ENDPOINT#*'] },
+    });
     expect(JSON.stringify(write.Resource)).toMatch(/DeploymentsTable/);
-    expect(JSON.stringify(write.Resource)).toContain('/index/gsi1');
-    expect(JSON.stringify(write.Resource)).toContain('/index/gsi2');
-    expect(JSON.stringify(write.Resource)).not.toContain('*');
+    expect(JSON.stringify(write.Resource)).not.toContain('index');
+    expect(listing).toMatchObject({
+      Action: 'dynamodb:Query',
+      Condition: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ENDPOINTS', 'ENDPOINTS#DELETING'] },
+      },
+    });
+    expect(JSON.stringify(listing.Resource)).toContain('/index/gsi1');
+    expect(byModel).toMatchObject({
+      Action: 'dynamodb:Query',
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['MODEL#*'] } },
+    });
+    expect(JSON.stringify(byModel.Resource)).toContain('/index/gsi2');
     expect(read.Action).not.toEqual(expect.arrayContaining(['dynamodb:PutItem']));
     expect(read.Action).not.toContain('dynamodb:UpdateItem');
     expect(JSON.stringify(read.Resource)).toMatch(/RegistryTable/);
+    expect(read.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['MODEL#*'] } });
     // Access: a model's grant (one GetItem), and the caller's grants to filter a listing (GSI1 Query).
     expect(grant).toEqual({
       Effect: 'Allow',

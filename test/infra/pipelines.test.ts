@@ -83,12 +83,14 @@ describe('training pipeline stack', () => {
     };
     const prepare = actionsOf('TrainingPrepareFunctionRole');
     expect(prepare.actions).not.toContain('events:PutEvents');
-    expect(prepare.managed).not.toContain('ArtifactAccessPolicy');
+    expect(prepare.managed).not.toContain('ArtifactPolicy');
     const register = actionsOf('TrainingRegisterFunctionRole');
     expect(register.actions).toContain('events:PutEvents');
-    expect(register.managed).not.toContain('ArtifactAccessPolicy');
+    expect(register.managed).not.toContain('ArtifactPolicy');
     const validate = actionsOf('TrainingValidateDataFunctionRole');
     expect(validate.actions).not.toContain('events:PutEvents');
-    expect(validate.managed).toContain('ArtifactAccessPolicy');
+    // Read datasets, write run artifacts, delete nothing: the pipeline's policy, not the artifact API's.
+    expect(validate.managed).toContain('PipelineArtifactPolicy');
+    expect(validate.managed).not.toContain('ArtifactAccessPolicy');
   });
 });

@@ -185,11 +185,22 @@ describe('API stack', () => {
       statementsOf(prefix)
         .filter((s) => s.Condition)
         .map((s) => s.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys']);
-    expect(leadingKeys('TrackingFunctionRole')).toEqual([['EXP#*']]);
-    // Registry: its grants, and the `mlflow.modelVersions` tag of logged models (UpdateItem only).
-    expect(leadingKeys('RegistryFunctionRole')).toEqual([['LM#*'], ['MODEL#*']]);
-    const trackingWrites = statementsOf('RegistryFunctionRole').filter((s) =>
-      JSON.stringify(s.Condition ?? {}).includes('LM#*'),
+    // Reads of grants (experiments' and models', never a token), and writes of their own kind only.
+    expect(leadingKeys('TrackingFunctionRole')).toEqual([['EXP#*', 'MODEL#*'], ['GRANTS#*'], ['EXP#*']]);
+    // Registry: models and its listings, the runs and logged models versions come from, the
+    // `mlflow.modelVersions` tag of logged models (UpdateItem only), grants.
+    expect(leadingKeys('RegistryFunctionRole')).toEqual([
+      ['MODEL#*'],
+      ['MODELS', 'VERSIONS', 'ALIASES'],
+      ['RUN#*', 'LM#*'],
+      ['LM#*'],
+      ['EXP#*', 'MODEL#*'],
+      ['GRANTS#*'],
+      ['MODEL#*'],
+    ]);
+    const trackingWrites = statementsOf('RegistryFunctionRole').filter(
+      (s) =>
+        JSON.stringify(s.Condition ?? {}).includes('LM#*') && !JSON.stringify(s.Condition).includes('RUN#*'),
     );
     expect(trackingWrites).toEqual([expect.objectContaining({ Action: 'dynamodb:UpdateItem' })]);
   });
@@ -298,7 +309,10 @@ describe('API stack', () => {
         const text = JSON.stringify(resource);
         if (!text.includes('*')) continue;
         const xray = [statement.Action].flat().every((action: string) => action.startsWith('xray:'));
-        const bucketObjects = /ArtifactBucket[0-9A-F]+.*"\/(serving-capture\/)?\*"/.test(text);
+        const bucketObjects =
+          /ArtifactBucket[0-9A-F]+.*"\/(serving-capture\/|\*\/artifacts\/(data\/|sagemaker\/)?)?\*"/.test(
+            text,
+          );
         expect({ resource: text, justified: xray || bucketObjects }).toEqual({
           resource: text,
           justified: true,

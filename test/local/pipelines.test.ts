@@ -28,6 +28,9 @@ let dataDir: string;
 let runtime: LocalRuntime;
 const sagemaker = fakeSageMaker(() => runtime.environment.AWS_ENDPOINT_URL_S3 ?? '');
 
+/** The app's default training image repository, as the local runtime's account and region name it. */
+const TRAINING_REPOSITORY = '000000000000.dkr.ecr.us-east-1.amazonaws.com/runway-training';
+
 // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered.
 async function api(pathname: string, init?: RequestInit): Promise<any> {
   const response = await fetch(`${runtime.url}${pathname}`, init);
@@ -86,6 +89,7 @@ beforeAll(async () => {
     functionLogs: 'silent',
     log: () => undefined,
     runJob: sagemaker.runJob,
+    stopJob: sagemaker.stopJob,
   });
   await upload('iris.csv', iris().text);
 }, 180_000);
@@ -287,7 +291,12 @@ describe('the training pipeline in the local runtime', () => {
       ...INPUT,
       modelName: 'iris-sagemaker',
       alias: undefined,
-      trainer: { type: 'sagemaker', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/trainer:1' },
+      trainer: {
+        type: 'sagemaker',
+        image: `${TRAINING_REPOSITORY}:1`,
+        volumeSizeGb: 30,
+        maxRuntimeSeconds: 1800,
+      },
     });
     expect(description.status, description.cause).toBe('SUCCEEDED');
     expect(entered(events)).toEqual(
@@ -298,12 +307,12 @@ describe('the training pipeline in the local runtime', () => {
     const call = sagemaker.calls.at(-1)!;
     expect(call).toMatchObject({
       TrainingJobName: `runway-${output.runId}`,
-      AlgorithmSpecification: {
-        TrainingImage: '123456789012.dkr.ecr.us-east-1.amazonaws.com/trainer:1',
-        TrainingInputMode: 'File',
-      },
-      ResourceConfig: { InstanceCount: 1, InstanceType: 'ml.m5.large' },
+      AlgorithmSpecification: { TrainingImage: `${TRAINING_REPOSITORY}:1`, TrainingInputMode: 'File' },
+      // The input's limits reach the job: SageMaker stops it at its run time limit.
+      ResourceConfig: { InstanceCount: 1, InstanceType: 'ml.m5.large', VolumeSizeInGB: 30 },
+      StoppingCondition: { MaxRuntimeInSeconds: 1800 },
       HyperParameters: { target_column: 'species', model_type: 'logistic_regression' },
+      EnableNetworkIsolation: true,
     });
     const { run } = await api(`/api/2.0/mlflow/runs/get?run_id=${output.runId}`);
     const metrics = Object.fromEntries(
@@ -322,14 +331,60 @@ describe('the training pipeline in the local runtime', () => {
       ...INPUT,
       modelName: 'iris-sagemaker',
       alias: undefined,
-      trainer: { type: 'sagemaker', image: 'missing' },
+      trainer: { type: 'sagemaker', image: `${TRAINING_REPOSITORY}:missing` },
     });
     expect(description.status).toBe('FAILED');
     expect(entered(events)).not.toContain('ImportModel');
     expect(description.error).toBe('SageMaker.TrainingJobFailedException');
     expect(description.cause).toBe(
-      'TrainInSageMaker failed: ClientError: Cannot pull the training image "missing"',
+      `TrainInSageMaker failed: ClientError: Cannot pull the training image "${TRAINING_REPOSITORY}:missing"`,
     );
+  });
+
+  it('refuses, before anything is created, an image of another repository and a run time the execution cannot wait for', async () => {
+    const foreign = await execute({
+      ...INPUT,
+      modelName: 'iris-sagemaker',
+      trainer: { type: 'sagemaker', image: '999999999999.dkr.ecr.us-east-1.amazonaws.com/trainer:1' },
+    });
+    expect(foreign.description).toMatchObject({ status: 'FAILED', error: 'PipelineInputError' });
+    expect(foreign.description.cause).toContain(
+      `trainer.image: '999999999999.dkr.ecr.us-east-1.amazonaws.com/trainer:1' is not in a repository this Runway may pull from (${TRAINING_REPOSITORY}`,
+    );
+    const long = await execute({
+      ...INPUT,
+      modelName: 'iris-sagemaker',
+      trainer: { type: 'sagemaker', image: `${TRAINING_REPOSITORY}:1`, maxRuntimeSeconds: 7200 },
+    });
+    expect(long.description.cause).toContain('trainer.maxRuntimeSeconds: at most 6300');
+  });
+
+  it('stops the training job when the execution is stopped', async () => {
+    const { executionArn } = await runtime.stepFunctions.startExecution({
+      stateMachineArn: MACHINE,
+      input: JSON.stringify({
+        ...INPUT,
+        modelName: 'iris-sagemaker',
+        alias: undefined,
+        trainer: { type: 'sagemaker', image: `${TRAINING_REPOSITORY}:forever` },
+      }),
+    });
+    const started = () =>
+      sagemaker.calls.find((call) =>
+        String(
+          call.TrainingImage ??
+            (call.AlgorithmSpecification as { TrainingImage?: string } | undefined)?.TrainingImage,
+        ).endsWith(':forever'),
+      );
+    for (let i = 0; i < 400 && !started(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const job = String(started()?.TrainingJobName);
+    await runtime.stepFunctions.stopExecution({ executionArn, error: 'Operator', cause: 'changed my mind' });
+    expect((await runtime.stepFunctions.waitForExecution(executionArn, 10_000)).status).toBe('ABORTED');
+    expect(sagemaker.calls).toContainEqual({
+      service: 'sagemaker',
+      action: 'stopTrainingJob',
+      TrainingJobName: job,
+    });
   });
 
   it('is started, listed and described by `runway pipelines` against the running runtime', async () => {

@@ -412,6 +412,48 @@ describe('LocalStepFunctions: running definitions', () => {
     });
   });
 
+  it('stops a .sync job when the execution times out or its task does, as Step Functions does', async () => {
+    const { env } = lambdas();
+    const stopped: string[] = [];
+    const local = localSfn(
+      {
+        ...env,
+        // A job that never ends by itself.
+        runJob: () => new Promise(() => undefined),
+        stopJob: async (_service, _action, params) => {
+          stopped.push(String(params.TrainingJobName));
+        },
+      },
+      { waitTimeScale: 1 },
+    );
+    const machine = (name: string, timeouts: Record<string, number>, taskTimeout?: number) =>
+      local.register({
+        arn: machineArn(name),
+        name,
+        definition: {
+          ...timeouts,
+          StartAt: 'Train',
+          States: {
+            Train: {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::sagemaker:createTrainingJob.sync',
+              Parameters: { TrainingJobName: name },
+              ...(taskTimeout ? { TimeoutSeconds: taskTimeout } : {}),
+              End: true,
+            },
+          },
+        },
+      });
+    machine('job-execution-timeout', { TimeoutSeconds: 1 });
+    machine('job-task-timeout', {}, 1);
+    const execution = await run(local, 'job-execution-timeout', {});
+    expect(execution.description.status).toBe('TIMED_OUT');
+    const task = await run(local, 'job-task-timeout', {});
+    expect(task.description).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(stopped.sort()).toEqual(['job-execution-timeout', 'job-task-timeout']);
+  });
+
   it('fails a Task with an unsupported resource cleanly, naming the resource', async () => {
     const { env } = lambdas();
     const lines: string[] = [];
@@ -424,8 +466,8 @@ describe('LocalStepFunctions: running definitions', () => {
         States: {
           Callback: {
             Type: 'Task',
-            Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-            Parameters: { FunctionName: 'echo', Payload: { 'token.$': '$$.Task.Token' } },
+            Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+            Parameters: { QueueUrl: 'q', MessageBody: { 'token.$': '$$.Task.Token' } },
             End: true,
           },
         },
@@ -436,8 +478,68 @@ describe('LocalStepFunctions: running definitions', () => {
 
     expect(description.status).toBe('FAILED');
     expect(description.error).toBe('States.TaskFailed');
-    expect(description.cause).toContain('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(description.cause).toContain('arn:aws:states:::sqs:sendMessage.waitForTaskToken');
     expect(lines.some((line) => line.includes('Callback') && line.includes('waitForTaskToken'))).toBe(true);
+  });
+
+  it('runs lambda:invoke.waitForTaskToken: a token per task, settled by SendTaskSuccess or SendTaskFailure, or a timeout', async () => {
+    const tokens: string[] = [];
+    let local!: LocalStepFunctions;
+    local = localSfn(
+      {
+        invokeLambda: async (_name, payload) => {
+          const { token, outcome } = payload as { token: string; outcome: string };
+          tokens.push(token);
+          // Someone else settles the task later, through the Step Functions API.
+          setTimeout(() => {
+            const body =
+              outcome === 'succeed'
+                ? ['SendTaskSuccess', { taskToken: token, output: JSON.stringify({ resumed: true }) }]
+                : outcome === 'fail'
+                  ? ['SendTaskFailure', { taskToken: token, error: 'Held.Elsewhere', cause: 'no' }]
+                  : undefined;
+            if (body) void local.handleApiRequest(body[0] as string, body[1]);
+          }, 20);
+          return { ignored: true };
+        },
+      },
+      { waitTimeScale: 1 },
+    );
+    local.register({
+      arn: machineArn('wait-for-token'),
+      name: 'wait-for-token',
+      definition: {
+        StartAt: 'Wait',
+        States: {
+          Wait: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+            Parameters: {
+              FunctionName: 'queue',
+              Payload: { 'token.$': '$$.Task.Token', 'outcome.$': '$.outcome' },
+            },
+            TimeoutSeconds: 1,
+            Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.timedOut', Next: 'TimedOut' }],
+            End: true,
+          },
+          TimedOut: { Type: 'Pass', End: true },
+        },
+      },
+    });
+    const succeeded = await run(local, 'wait-for-token', { outcome: 'succeed' });
+    expect(succeeded.output).toEqual({ resumed: true });
+    const failed = await run(local, 'wait-for-token', { outcome: 'fail' });
+    expect(failed.description).toMatchObject({ status: 'FAILED', error: 'Held.Elsewhere', cause: 'no' });
+    const timedOut = await run(local, 'wait-for-token', { outcome: 'never' });
+    expect(timedOut.output).toMatchObject({ timedOut: { Error: 'States.Timeout' } });
+    // One token per task; a settled (or forgotten) token cannot be used again.
+    expect(new Set(tokens).size).toBe(3);
+    expect(
+      await local.handleApiRequest('SendTaskSuccess', { taskToken: tokens[0], output: '{}' }),
+    ).toMatchObject({
+      status: 400,
+      body: { __type: 'TaskDoesNotExist' },
+    });
   });
 
   it('calls AWS APIs for aws-sdk and optimised integrations, naming errors as Step Functions does', async () => {

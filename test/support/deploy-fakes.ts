@@ -72,11 +72,27 @@ export class MemoryLedger implements DeploymentLedger, EndpointDirectory {
     return structuredClone(state.endpoint.traffic);
   }
 
+  /** Deploys queued for a held endpoint: endpoint -> deployment id -> task token. */
+  readonly queued = new Map<string, Map<string, string>>();
+
   async release(name: string, deploymentId: string, status: Endpoint['status']) {
     const state = this.endpoints.get(name);
-    if (state?.active?.deploymentId !== deploymentId) return;
+    if (state?.active?.deploymentId !== deploymentId) return [];
     state.active = undefined;
     state.endpoint.status = status;
+    const tokens = [...(this.queued.get(name)?.values() ?? [])];
+    this.queued.delete(name);
+    return tokens;
+  }
+
+  async queue(name: string, deploymentId: string, token: string) {
+    const state = this.endpoints.get(name);
+    if (!state?.active || state.active.deploymentId === deploymentId || state.endpoint.status === 'Deleting')
+      return false;
+    const queue = this.queued.get(name) ?? new Map<string, string>();
+    queue.set(deploymentId, token);
+    this.queued.set(name, queue);
+    return true;
   }
 
   async createDeployment(record: Deployment) {
@@ -100,6 +116,11 @@ export class MemoryLedger implements DeploymentLedger, EndpointDirectory {
     return [...this.endpoints.values()]
       .filter((s) => s.endpoint.modelName === modelName)
       .map((s) => structuredClone(s.endpoint));
+  }
+
+  async listDeleting() {
+    const deleting = [...this.endpoints.values()].filter((s) => s.endpoint.status === 'Deleting');
+    return { endpoints: deleting.map((s) => structuredClone(s.endpoint)) };
   }
 
   async list(pageToken?: string) {

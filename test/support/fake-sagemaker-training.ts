@@ -39,14 +39,27 @@ const S3_URI = /^s3:\/\/([^/]+)\/(.+)$/;
  */
 export function fakeSageMaker(s3Endpoint: () => string) {
   const calls: Array<Record<string, unknown>> = [];
+  /** Jobs whose image tag is `:forever` run until they are stopped. */
+  const running = new Map<string, (error: Error) => void>();
+  const stopJob = async (service: string, _action: string, params: Record<string, unknown>) => {
+    const name = String(params.TrainingJobName);
+    calls.push({ service, action: 'stopTrainingJob', TrainingJobName: name });
+    running.get(name)?.(
+      Object.assign(new Error(`Training job ${name} stopped`), { name: 'TrainingJobStopped' }),
+    );
+  };
   const runJob = async (service: string, action: string, params: Record<string, unknown>) => {
     calls.push({ service, action, ...params });
     if (service !== 'sagemaker' || action !== 'createTrainingJob')
       throw new Error(`unexpected ${service}:${action}`);
-    const image = (params.AlgorithmSpecification as { TrainingImage?: string }).TrainingImage;
-    if (image === 'missing') {
+    const image = String((params.AlgorithmSpecification as { TrainingImage?: string }).TrainingImage);
+    if (image.endsWith(':forever')) {
+      const name = String(params.TrainingJobName);
+      return new Promise((_, reject) => running.set(name, reject));
+    }
+    if (image.endsWith(':missing')) {
       // What DescribeTrainingJob reports as FailureReason when the image cannot be pulled.
-      throw Object.assign(new Error('ClientError: Cannot pull the training image "missing"'), {
+      throw Object.assign(new Error(`ClientError: Cannot pull the training image "${image}"`), {
         name: 'TrainingJobFailed',
       });
     }
@@ -100,5 +113,5 @@ export function fakeSageMaker(s3Endpoint: () => string) {
       ModelArtifacts: { S3ModelArtifacts: `s3://${Bucket}/${Key}` },
     };
   };
-  return { runJob, calls };
+  return { runJob, stopJob, calls };
 }

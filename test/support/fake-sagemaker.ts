@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { SdkSageMakerResources } from '../../shared/deployments/deploy/adapters/sagemaker-resources.sdk.ts';
 
 /**
  * A stand-in for the SageMaker and CloudWatch APIs behind the deploy state machine's `aws-sdk:`
@@ -16,6 +17,19 @@ const tags = z
   .max(50);
 const capacity = z
   .object({ Type: z.enum(['INSTANCE_COUNT', 'CAPACITY_PERCENT']), Value: z.number().int().min(1) })
+  .strict();
+
+/** ListModels, ListEndpointConfigs, ListEndpoints (the members Runway sends; MaxResults 1..100). */
+const listRequest = z
+  .object({
+    NameContains: z
+      .string()
+      .max(63)
+      .regex(/^[a-zA-Z0-9-]+$/)
+      .optional(),
+    MaxResults: z.number().int().min(1).max(100).optional(),
+    NextToken: z.string().max(8192).optional(),
+  })
   .strict();
 
 export const sageMakerRequests = {
@@ -136,6 +150,22 @@ export const sageMakerRequests = {
     })
     .strict(),
   describeEndpoint: z.object({ EndpointName: resourceName }).strict(),
+  deleteModel: z.object({ ModelName: resourceName }).strict(),
+  deleteEndpointConfig: z.object({ EndpointConfigName: resourceName }).strict(),
+  deleteEndpoint: z.object({ EndpointName: resourceName }).strict(),
+  listModels: listRequest,
+  listEndpointConfigs: listRequest,
+  listEndpoints: listRequest,
+  listTags: z
+    .object({
+      ResourceArn: z
+        .string()
+        .max(256)
+        .regex(/^arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:[0-9]{12}:.+$/),
+      NextToken: z.string().max(8192).optional(),
+      MaxResults: z.number().int().min(50).max(100).optional(),
+    })
+    .strict(),
 } as const;
 
 const dimension = z.object({ Name: z.string().min(1).max(255), Value: z.string().min(1).max(1024) }).strict();
@@ -197,6 +227,7 @@ export const cloudWatchRequests = {
         message: 'exactly one metric returns data',
       },
     ),
+  deleteAlarms: z.object({ AlarmNames: z.array(z.string().min(1).max(255)).min(1).max(100) }).strict(),
 } as const;
 
 class AwsError extends Error {
@@ -206,8 +237,12 @@ class AwsError extends Error {
   }
 }
 
-type Status = 'Creating' | 'Updating' | 'RollingBack' | 'InService' | 'Failed';
-interface FakeEndpoint {
+type Status = 'Creating' | 'Updating' | 'RollingBack' | 'InService' | 'Failed' | 'Deleting';
+interface Created {
+  createdAt: number;
+  tags: Record<string, string>;
+}
+interface FakeEndpoint extends Created {
   config: string;
   status: Status;
   /** DescribeEndpoint calls left before the current operation ends. */
@@ -218,10 +253,15 @@ interface FakeEndpoint {
 
 export class FakeSageMaker {
   readonly calls: Array<{ service: string; action: string; params: Record<string, unknown> }> = [];
-  readonly models = new Set<string>();
-  readonly configs = new Map<string, string>();
+  readonly models = new Map<string, Created>();
+  readonly configs = new Map<string, Created & { model: string }>();
   readonly endpoints = new Map<string, FakeEndpoint>();
   readonly alarms = new Map<string, Record<string, unknown>>();
+  /** The clock resources are created by (a test backdates what it creates). */
+  now: () => number = () => Date.now();
+  static readonly REGION = 'us-east-1';
+  static readonly ACCOUNT = '123456789012';
+  static readonly ARN_PREFIX = `arn:aws:sagemaker:${FakeSageMaker.REGION}:${FakeSageMaker.ACCOUNT}:`;
   /** Set by a test: how the next create or update ends. */
   outcome: 'succeed' | 'fail' | 'alarm' = 'succeed';
   /** DescribeEndpoint calls an operation takes. */
@@ -249,6 +289,32 @@ export class FakeSageMaker {
     return this.answer(action, params);
   };
 
+  /**
+   * Runway's SageMaker adapter over this fake: its SDK commands are sent here by name
+   * (`ListModelsCommand` -> `listModels`) and checked like the state machine's requests.
+   */
+  resources(): SdkSageMakerResources {
+    const sender = (service: string) => ({
+      send: (command: object) => {
+        const name = command.constructor.name.replace(/Command$/, '');
+        const input = (command as { input: Record<string, unknown> }).input;
+        const defined = JSON.parse(JSON.stringify(input)) as Record<string, unknown>;
+        return this.call(service, `${name.charAt(0).toLowerCase()}${name.slice(1)}`, defined);
+      },
+    });
+    return new SdkSageMakerResources(FakeSageMaker.ARN_PREFIX, sender('sagemaker'), sender('cloudwatch'));
+  }
+
+  /** Every resource name the fake holds, by kind (what a test asserts on after a teardown). */
+  inventory() {
+    return {
+      models: [...this.models.keys()].sort(),
+      configs: [...this.configs.keys()].sort(),
+      endpoints: [...this.endpoints.keys()].sort(),
+      alarms: [...this.alarms.keys()].sort(),
+    };
+  }
+
   private answer(action: string, params: Record<string, unknown>): unknown {
     const arn = (type: string, name: unknown) =>
       `arn:aws:sagemaker:us-east-1:123456789012:${type}/${String(name).toLowerCase()}`;
@@ -256,6 +322,13 @@ export class FakeSageMaker {
       case 'putMetricAlarm':
         this.alarms.set(String(params.AlarmName), params);
         return {};
+      case 'deleteAlarms': {
+        const names = params.AlarmNames as string[];
+        const missing = names.filter((name) => !this.alarms.has(name));
+        for (const name of names) this.alarms.delete(name);
+        if (missing.length > 0) throw new AwsError('ResourceNotFound', `${missing.join(', ')} not found`);
+        return {};
+      }
       case 'createModel': {
         const name = String(params.ModelName);
         if (this.models.has(name))
@@ -263,8 +336,64 @@ export class FakeSageMaker {
             'ValidationException',
             `Cannot create already existing model "${arn('model', name)}".`,
           );
-        this.models.add(name);
+        this.models.set(name, this.created(params));
         return { ModelArn: arn('model', name) };
+      }
+      case 'deleteModel':
+        return this.remove(
+          this.models,
+          String(params.ModelName),
+          `Could not find model "${arn('model', params.ModelName)}".`,
+        );
+      case 'deleteEndpointConfig':
+        return this.remove(
+          this.configs,
+          String(params.EndpointConfigName),
+          `Could not find endpoint configuration "${arn('endpoint-config', params.EndpointConfigName)}".`,
+        );
+      case 'deleteEndpoint': {
+        const name = String(params.EndpointName);
+        const endpoint = this.endpoints.get(name);
+        if (!endpoint)
+          throw new AwsError('ValidationException', `Could not find endpoint "${arn('endpoint', name)}".`);
+        if (endpoint.status === 'Deleting') {
+          throw new AwsError(
+            'ValidationException',
+            `Cannot delete endpoint "${arn('endpoint', name)}" in Deleting state.`,
+          );
+        }
+        Object.assign(endpoint, { status: 'Deleting', pending: this.polls });
+        return {};
+      }
+      case 'listModels':
+        return this.page(params, this.models, 'Models', (name, entry) => ({
+          ModelName: name,
+          ModelArn: arn('model', name),
+          CreationTime: new Date(entry.createdAt),
+        }));
+      case 'listEndpointConfigs':
+        return this.page(params, this.configs, 'EndpointConfigs', (name, entry) => ({
+          EndpointConfigName: name,
+          EndpointConfigArn: arn('endpoint-config', name),
+          CreationTime: new Date(entry.createdAt),
+        }));
+      case 'listEndpoints':
+        return this.page(params, this.endpoints, 'Endpoints', (name, entry) => ({
+          EndpointName: name,
+          EndpointArn: arn('endpoint', name),
+          CreationTime: new Date(entry.createdAt),
+          LastModifiedTime: new Date(entry.createdAt),
+          EndpointStatus: entry.status,
+        }));
+      case 'listTags': {
+        const [, type = '', name = ''] =
+          /:(model|endpoint-config|endpoint)\/(.+)$/.exec(String(params.ResourceArn)) ?? [];
+        const store: Map<string, Created> =
+          type === 'model' ? this.models : type === 'endpoint-config' ? this.configs : this.endpoints;
+        const entry = [...store.entries()].find(([key]) => key.toLowerCase() === name)?.[1];
+        if (!entry)
+          throw new AwsError('ValidationException', `Could not find resource "${params.ResourceArn}".`);
+        return { Tags: Object.entries(entry.tags).map(([Key, Value]) => ({ Key, Value })) };
       }
       case 'createEndpointConfig': {
         const name = String(params.EndpointConfigName);
@@ -282,7 +411,7 @@ export class FakeSageMaker {
               `Could not find model "${arn('model', variant.ModelName)}".`,
             );
         }
-        this.configs.set(name, variants[0]?.ModelName ?? '');
+        this.configs.set(name, { ...this.created(params), model: variants[0]?.ModelName ?? '' });
         return { EndpointConfigArn: arn('endpoint-config', name) };
       }
       case 'createEndpoint': {
@@ -295,6 +424,7 @@ export class FakeSageMaker {
           );
         this.requireConfig(config);
         this.endpoints.set(name, {
+          ...this.created(params),
           config,
           status: 'Creating',
           pending: this.polls,
@@ -354,7 +484,10 @@ export class FakeSageMaker {
         const endpoint = this.endpoints.get(name);
         if (!endpoint)
           throw new AwsError('ValidationException', `Could not find endpoint "${arn('endpoint', name)}".`);
-        if (
+        if (endpoint.status === 'Deleting') {
+          endpoint.pending -= 1;
+          if (endpoint.pending <= 0) this.endpoints.delete(name);
+        } else if (
           endpoint.status === 'Creating' ||
           endpoint.status === 'Updating' ||
           endpoint.status === 'RollingBack'
@@ -384,6 +517,34 @@ export class FakeSageMaker {
       default:
         throw new AwsError('UnknownOperationException', action);
     }
+  }
+
+  private created(params: Record<string, unknown>): Created {
+    const tags = (params.Tags as Array<{ Key: string; Value: string }> | undefined) ?? [];
+    return { createdAt: this.now(), tags: Object.fromEntries(tags.map((tag) => [tag.Key, tag.Value])) };
+  }
+
+  private remove(store: Map<string, unknown>, name: string, missing: string): Record<string, never> {
+    if (!store.delete(name)) throw new AwsError('ValidationException', missing);
+    return {};
+  }
+
+  /** A page of a listing as SageMaker answers it: by name, `NameContains` applied, 10 by default. */
+  private page<T>(
+    params: Record<string, unknown>,
+    store: Map<string, T>,
+    key: string,
+    render: (name: string, entry: T) => Record<string, unknown>,
+  ): Record<string, unknown> {
+    const contains = String(params.NameContains ?? '').toLowerCase();
+    const names = [...store.keys()].filter((name) => name.toLowerCase().includes(contains)).sort();
+    const start = params.NextToken ? Number(params.NextToken) : 0;
+    const size = Number(params.MaxResults ?? 10);
+    const next = start + size < names.length ? String(start + size) : undefined;
+    return {
+      [key]: names.slice(start, start + size).map((name) => render(name, store.get(name) as T)),
+      ...(next ? { NextToken: next } : {}),
+    };
   }
 
   private requireConfig(config: string): void {

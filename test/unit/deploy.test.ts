@@ -13,6 +13,9 @@ import { Reconciler } from '../../shared/deployments/deploy/reconciler.service.t
 import {
   sageMakerEndpointName,
   sageMakerPlan,
+  sageMakerResourceName,
+  sageMakerResourceOwner,
+  sageMakerResourcePrefix,
   trafficRouting,
 } from '../../shared/deployments/deploy/sagemaker-plan.ts';
 import { DeployTrigger } from '../../shared/deployments/deploy/trigger.service.ts';
@@ -170,7 +173,15 @@ describe('SageMaker plan', () => {
 
   it('needs instance settings and an image', () => {
     const endpoint = anEndpoint({ name: 'sm', target: 'sagemaker' });
-    const input = { endpoint, version: '1', deploymentId: 'd', modelLocation: 's3://b/m', exists: false };
+    const input = {
+      endpoint,
+      version: '1',
+      deploymentId: 'd',
+      modelLocation: 's3://b/1/run/artifacts/m',
+      exists: false,
+      artifactBucket: 'b',
+      owner: 'deployments-table',
+    };
     expect(sageMakerPlan(input)).toMatch(/no instance settings/);
     const withSettings = { ...endpoint, sagemaker: { instanceType: 'ml.m5.large', initialInstanceCount: 1 } };
     expect(sageMakerPlan({ ...input, endpoint: withSettings })).toMatch(/names no serving image/);
@@ -178,7 +189,36 @@ describe('SageMaker plan', () => {
       ...input,
       endpoint: { ...withSettings, sagemaker: { ...withSettings.sagemaker, image: 'img' } },
     });
-    expect(plan).toMatchObject({ endpointName: 'runway-sm', create: true, modelDataUrl: 's3://b/m/' });
+    expect(plan).toMatchObject({
+      endpointName: 'runway-sm',
+      create: true,
+      modelDataUrl: 's3://b/1/run/artifacts/m/',
+      tags: [
+        { Key: 'runway:owner', Value: 'deployments-table' },
+        { Key: 'runway:endpoint', Value: 'sm' },
+      ],
+    });
+    // SageMaker's role reads run and logged-model artifacts of the artifact bucket, nothing else.
+    const ready = { ...withSettings, sagemaker: { ...withSettings.sagemaker, image: 'img' } };
+    expect(
+      sageMakerPlan({ ...input, endpoint: ready, modelLocation: 's3://other/1/run/artifacts/m' }),
+    ).toMatch(/from run or logged-model artifacts in the artifact bucket/);
+    expect(sageMakerPlan({ ...input, endpoint: ready, modelLocation: 's3://b/datasets/m' })).toMatch(
+      /not s3:\/\/b\/datasets\/m/,
+    );
+  });
+
+  it('gives each endpoint a prefix of its own for its models and configs, even past 40 characters', () => {
+    const a = `${'x'.repeat(40)}-a`;
+    const b = `${'x'.repeat(40)}-b`;
+    expect(sageMakerResourcePrefix('churn')).toBe('runway-churn');
+    expect(sageMakerResourcePrefix(a)).not.toBe(sageMakerResourcePrefix(b));
+    expect(sageMakerResourcePrefix(a).length).toBeLessThanOrEqual(40);
+    const name = sageMakerResourceName(a, '12', 'deploy-1');
+    expect(name.length).toBeLessThanOrEqual(63);
+    expect(sageMakerResourceOwner(name)).toBe(sageMakerResourcePrefix(a));
+    // Another endpoint whose name extends this one's is not its owner.
+    expect(sageMakerResourceOwner(sageMakerResourceName('churn-v3', '1', 'd'))).toBe('runway-churn-v3');
   });
 });
 
@@ -191,18 +231,33 @@ function world(state: ModelState) {
   const events = new RecordingPublisher();
   const verifier = new ScriptedVerifier();
   const stats = new ScriptedStats();
+  const resumed: string[] = [];
+  const callbacks = { resume: async (token: string) => void resumed.push(token) };
   let now = 1_000_000;
   const service = new DeployService({
     ledger,
     registry,
-    verifier,
     stats,
     events,
     clock: { now: () => now++ },
     artifactRoot: { bucket: 'artifacts', keyPrefix: '' },
     maxDeployMs: 3_600_000,
+    sagemakerLimits: { instanceTypes: ['ml.m5.large'], maxInstances: 2, imageRepositories: [] },
+    janitor: { prune: async () => [] },
+    owner: 'deployments-table',
+    callbacks,
   });
-  return { ledger, models, registry, events, verifier, stats, service, advance: (ms: number) => (now += ms) };
+  return {
+    ledger,
+    models,
+    registry,
+    events,
+    verifier,
+    stats,
+    service,
+    resumed,
+    advance: (ms: number) => (now += ms),
+  };
 }
 
 const execution = (name: string): ExecutionInfo => ({
@@ -233,6 +288,47 @@ describe('DeployService', () => {
     version,
     storageLocation: `s3://artifacts/1/run${version}/artifacts/model`,
     deploymentId: `d${version}`,
+  });
+
+  it('refuses to deploy a SageMaker endpoint whose settings the spend bounds no longer allow, before taking it', async () => {
+    const w = world(modelState('churn', [1, 2], { production: { version: 2, updatedAt: 5 } }));
+    w.ledger.add(
+      anEndpoint({
+        name: 'churn-api',
+        target: 'sagemaker',
+        sagemaker: { instanceType: 'ml.p4d.24xlarge', initialInstanceCount: 1, image: 'img' },
+      }),
+    );
+    await expect(w.service.resolve(request('2'), execution('big'))).rejects.toThrow(
+      'Cannot deploy: sagemaker.instance_type: this Runway allows ml.m5.large',
+    );
+    expect((await w.ledger.get('churn-api'))?.active).toBeUndefined();
+  });
+
+  it("queues a deploy for the endpoint it waits for, and the holder's release resumes it", async () => {
+    const w = world(modelState('churn', [1, 2], { production: { version: 2, updatedAt: 5 } }));
+    w.ledger.add(anEndpoint({ name: 'churn-api' }));
+    const holder = await w.service.resolve(request('2'), execution('holder'));
+    const waiter = await w.service.resolve(request('2', 'manual'), execution('waiter'));
+    expect(waiter.outcome).toBe('wait');
+    expect(await w.service.queue(waiter, 'token-of-waiter')).toEqual({ queued: true });
+    expect(w.resumed).toEqual([]);
+    await w.service.rollBack(holder, 'test');
+    expect(w.resumed).toEqual(['token-of-waiter']);
+    // A hold let go before the deploy queued: it is resumed at once, never left waiting.
+    expect(await w.service.queue(waiter, 'late-token')).toEqual({ queued: false });
+    expect(w.resumed).toEqual(['token-of-waiter', 'late-token']);
+  });
+
+  it('tells a deploy that finds the endpoint held to wait, naming the holder', async () => {
+    const w = world(modelState('churn', [1, 2], { production: { version: 2, updatedAt: 5 } }));
+    w.ledger.add(anEndpoint({ name: 'churn-api' }));
+    await w.ledger.claim('churn-api', { deploymentId: 'holder', since: 1_000_000 }, 0);
+    const waiting = await w.service.resolve(request('2'), execution('waiter'));
+    expect(waiting).toMatchObject({
+      outcome: 'wait',
+      reason: 'the deploy holder holds the endpoint',
+    });
   });
 
   it('deploys through every traffic step and promotes, recording and announcing it', async () => {
@@ -460,7 +556,15 @@ describe('DeployTrigger and Reconciler', () => {
     ledger.add(anEndpoint({ name: 'other', modelName: 'fraud' }));
     const executions = new RecordingStarter();
     const registry = { get: async (name: string) => (name === 'churn' ? state : undefined) };
-    const deps = { endpoints: ledger, ledger, registry, executions, logger: silent };
+    const deps = {
+      endpoints: ledger,
+      ledger,
+      registry,
+      executions,
+      logger: silent,
+      teardown: { continue: async () => 'deleted' as const },
+      janitor: { sweepOrphans: async () => [] },
+    };
     return { state, ledger, executions, trigger: new DeployTrigger(deps), reconciler: new Reconciler(deps) };
   }
   const aliasSet = (alias: string, version: string) => ({

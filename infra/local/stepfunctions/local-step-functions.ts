@@ -3,10 +3,14 @@
  * `aws-local-stepfunctions`, Task states bound to the same Lambda handlers that run on AWS, and the
  * Step Functions API in front (see `sfn-api.ts`) so that handlers and the CLI use a plain `SFNClient`.
  *
- * Supported Task resources: `lambda:invoke`, Lambda function ARNs, `states:startExecution[.sync|.sync:2]`,
- * `aws-sdk:<service>:<action>` and request/response optimised integrations (through `TaskEnvironment.callAws`).
- * Not supported: callbacks (`.waitForTaskToken`, activities), job-run `.sync` patterns of other services,
- * JSONata, and the context-object fields the runner does not provide (`$$.State.*`, `$$.Task.Token`).
+ * Supported Task resources: `lambda:invoke`, `lambda:invoke.waitForTaskToken` (the runner has no task
+ * tokens: each callback task puts a token of its own where `$$.Task.Token` resolved to a placeholder,
+ * and SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat settle it), Lambda function ARNs,
+ * `states:startExecution[.sync|.sync:2]`, `aws-sdk:<service>:<action>` and request/response optimised
+ * integrations (through `TaskEnvironment.callAws`), `.sync` jobs through `TaskEnvironment.runJob`.
+ * Not supported: other callbacks (activities, `.waitForTaskToken` of other services), JSONata, and the
+ * context-object fields the runner does not provide (`$$.State.*`). A token whose task timed out is
+ * forgotten when its execution ends, not at once (AWS answers it `TaskTimedOut` at once).
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -42,7 +46,10 @@ import {
   bindTaskStates,
   type ChildExecutions,
   createTaskHandlers,
+  TASK_TOKEN_PLACEHOLDER,
   type TaskBinding,
+  TaskFailure,
+  type TaskTokens,
 } from './task-bindings.ts';
 import {
   type ExecutionRecord,
@@ -134,8 +141,6 @@ type Outcome =
 /** Error recorded on executions cut short by the runtime itself (shutdown or crash). */
 const RUNTIME_STOPPED = 'Runway.LocalRuntimeStopped';
 
-const UNSUPPORTED_TASK_TOKEN = 'task-tokens-are-not-supported-locally';
-
 const STATE_MACHINE_ARN = /^arn:[\w-]+:states:[\w-]+:\d+:stateMachine:[^:]+$/;
 const EXECUTION_ARN = /^arn:[\w-]+:states:[\w-]+:\d+:(execution|express):[^:]+:[^:]+(:[^:]+)?$/;
 const NAME_FORBIDDEN = new Set([...' <>{}[]?*"#%\\^|~`$&,;:/']);
@@ -210,6 +215,23 @@ export class LocalStepFunctions implements SfnApi {
   readonly #machines = new Map<string, RegisteredMachine>();
   readonly #executions = new Map<string, ExecutionEntry>();
   readonly #children: ChildExecutions;
+  /** Callback tasks waiting for SendTaskSuccess / SendTaskFailure, by token. */
+  readonly #pendingTokens = new Map<
+    string,
+    { executionArn: string; resolve: (output: unknown) => void; reject: (error: Error) => void }
+  >();
+  readonly #tokens: TaskTokens = {
+    issue: (executionArn) => {
+      const token = Buffer.from(JSON.stringify({ e: executionArn, n: randomUUID() })).toString('base64url');
+      const outcome = new Promise<unknown>((resolve, reject) => {
+        this.#pendingTokens.set(token, { executionArn, resolve, reject });
+      });
+      return { token, outcome };
+    },
+    discard: (token) => {
+      this.#pendingTokens.delete(token);
+    },
+  };
   #closing: Promise<void> | undefined;
 
   constructor(options: LocalStepFunctionsOptions) {
@@ -384,6 +406,42 @@ export class LocalStepFunctions implements SfnApi {
     return { stopDate: entry.record.stopDate ?? new Date() };
   }
 
+  /** `SendTaskSuccess`: the callback task of `taskToken` succeeds with `output` (JSON text). */
+  async sendTaskSuccess(taskToken: string, output: string): Promise<Record<string, never>> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(output);
+    } catch (error) {
+      throw new SfnApiError('InvalidOutput', `Invalid output: ${(error as Error).message}`);
+    }
+    this.#settle(taskToken).resolve(parsed);
+    return {};
+  }
+
+  /** `SendTaskFailure`: the callback task of `taskToken` fails with `error` and `cause`. */
+  async sendTaskFailure(taskToken: string, error?: string, cause?: string): Promise<Record<string, never>> {
+    this.#settle(taskToken).reject(new TaskFailure(error ?? 'States.TaskFailed', cause ?? ''));
+    return {};
+  }
+
+  /** `SendTaskHeartbeat`: the task is still worked on (no heartbeat timeouts run locally). */
+  async sendTaskHeartbeat(taskToken: string): Promise<Record<string, never>> {
+    this.#pendingFor(taskToken);
+    return {};
+  }
+
+  #pendingFor(taskToken: string) {
+    const pending = this.#pendingTokens.get(taskToken);
+    if (!pending) throw new SfnApiError('TaskDoesNotExist', 'Task Does Not Exist');
+    return pending;
+  }
+
+  #settle(taskToken: string) {
+    const pending = this.#pendingFor(taskToken);
+    this.#pendingTokens.delete(taskToken);
+    return pending;
+  }
+
   /** `DescribeStateMachine`; `definition` is the registered (resolved) definition. */
   async describeStateMachine(stateMachineArn: string): Promise<DescribeStateMachineOutput> {
     const machine = this.#machine(stateMachineArn);
@@ -550,6 +608,8 @@ export class LocalStepFunctions implements SfnApi {
       signal: controller.signal,
       history,
       children: this.#children,
+      tokens: this.#tokens,
+      executionArn,
       log: this.#log,
     });
     const run = machine.runner.run(input as RunnerInput, {
@@ -562,7 +622,7 @@ export class LocalStepFunctions implements SfnApi {
         StateMachine: { Id: machine.arn, Name: machine.name },
         // Only callback (`.waitForTaskToken`) tasks may read `$$.Task.Token`; with a value there, they reach
         // their handler and fail naming the unsupported resource instead of failing on the path.
-        Task: { Token: UNSUPPORTED_TASK_TOKEN },
+        Task: { Token: TASK_TOKEN_PLACEHOLDER },
       },
     });
     const translation: TranslationState = {

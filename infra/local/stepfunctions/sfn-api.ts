@@ -43,6 +43,9 @@ export interface SfnApi {
   stopExecution(request: StopExecutionRequest): Promise<StopExecutionOutput>;
   describeStateMachine(stateMachineArn: string): Promise<DescribeStateMachineOutput>;
   listStateMachines(request: ListStateMachinesRequest): Promise<ListStateMachinesOutput>;
+  sendTaskSuccess(taskToken: string, output: string): Promise<Record<string, never>>;
+  sendTaskFailure(taskToken: string, error?: string, cause?: string): Promise<Record<string, never>>;
+  sendTaskHeartbeat(taskToken: string): Promise<Record<string, never>>;
 }
 
 /** An HTTP-ready answer: status and a JSON-serialisable body. */
@@ -152,6 +155,14 @@ const ROUTES: Record<string, Route> = {
       ...defined('cause', fields.optionalString('cause')),
     }),
   DescribeStateMachine: (api, fields) => api.describeStateMachine(fields.string('stateMachineArn')),
+  SendTaskSuccess: (api, fields) => api.sendTaskSuccess(fields.string('taskToken'), fields.string('output')),
+  SendTaskFailure: (api, fields) =>
+    api.sendTaskFailure(
+      fields.string('taskToken'),
+      fields.optionalString('error'),
+      fields.optionalString('cause'),
+    ),
+  SendTaskHeartbeat: (api, fields) => api.sendTaskHeartbeat(fields.string('taskToken')),
   ListStateMachines: (api, fields) =>
     api.listStateMachines({
       ...defined('maxResults', fields.optionalInteger('maxResults', 1000)),

@@ -17,6 +17,11 @@ import { type JsonValue, SfnApiError, type StartExecutionRequest, type TaskEnvir
 export type ParsedResource =
   /** `arn:aws:states:::lambda:invoke`: Invoke API parameters in, Invoke API response out. */
   | { kind: 'lambdaInvoke' }
+  /**
+   * `arn:aws:states:::lambda:invoke.waitForTaskToken`: the function gets `$$.Task.Token` in its
+   * payload; the task ends when someone calls SendTaskSuccess or SendTaskFailure with it.
+   */
+  | { kind: 'lambdaInvokeCallback' }
   /** A Lambda ARN in `Resource` (CDK `payloadResponseOnly`): the input in, the handler's result out. */
   | { kind: 'lambdaFunction' }
   /** `arn:aws:states:::states:startExecution[.sync|.sync:2]`. */
@@ -44,6 +49,20 @@ export interface ChildExecutions {
   stop(executionArn: string, error: string, cause: string): Promise<void>;
 }
 
+/**
+ * Task tokens of callback tasks (`.waitForTaskToken`): issued when such a task starts, settled by the
+ * Step Functions API's SendTaskSuccess / SendTaskFailure.
+ */
+export interface TaskTokens {
+  /** A new token, and the task's outcome once someone settles it. */
+  issue(executionArn: string): { token: string; outcome: Promise<unknown> };
+  /** Forgets the token (its task ended otherwise: timed out, or its execution ended). */
+  discard(token: string): void;
+}
+
+/** What `$$.Task.Token` reads locally: each callback task puts a token of its own in its place. */
+export const TASK_TOKEN_PLACEHOLDER = '$$runway-local-task-token$$';
+
 /** What Task handlers of one execution share. */
 export interface TaskRunContext {
   env: TaskEnvironment;
@@ -52,6 +71,8 @@ export interface TaskRunContext {
   signal: AbortSignal;
   history: HistoryRecorder;
   children: ChildExecutions;
+  tokens: TaskTokens;
+  executionArn: string;
   log: (line: string) => void;
 }
 
@@ -95,6 +116,8 @@ function parseIntegration(integration: string): ParsedResource {
   const [, service = '', action = '', pattern] = match;
   if (!sdk && service === 'lambda' && action === 'invoke' && pattern === undefined)
     return { kind: 'lambdaInvoke' };
+  if (!sdk && service === 'lambda' && action === 'invoke' && pattern === 'waitForTaskToken')
+    return { kind: 'lambdaInvokeCallback' };
   if (!sdk && service === 'states' && action === 'startExecution' && pattern !== 'waitForTaskToken') {
     return { kind: 'startExecution', pattern: pattern === 'sync' || pattern === 'sync:2' ? pattern : 'none' };
   }
@@ -247,6 +270,36 @@ async function invokeLambdaIntegration(binding: TaskBinding, params: JsonValue, 
   }
 }
 
+/** Puts `token` wherever a value is the placeholder `$$.Task.Token` resolved to. */
+function withToken(value: JsonValue, token: string): JsonValue {
+  if (value === TASK_TOKEN_PLACEHOLDER) return token;
+  if (Array.isArray(value)) return value.map((item) => withToken(item, token));
+  if (isRecord(value)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, withToken(item as JsonValue, token)]),
+    );
+  }
+  return value;
+}
+
+/**
+ * A callback task: the function is invoked with a token of this task in place of `$$.Task.Token`,
+ * and the task waits until SendTaskSuccess (its output) or SendTaskFailure (its error) names the
+ * token, or its `TimeoutSeconds` passes (the runner fails it with `States.Timeout`).
+ */
+async function invokeLambdaCallback(binding: TaskBinding, params: JsonValue, ctx: TaskRunContext) {
+  const { token, outcome } = ctx.tokens.issue(ctx.executionArn);
+  const discard = () => ctx.tokens.discard(token);
+  ctx.signal.addEventListener('abort', discard, { once: true });
+  try {
+    await invokeLambdaIntegration(binding, withToken(params, token), ctx);
+    return await outcome;
+  } finally {
+    ctx.signal.removeEventListener('abort', discard);
+    discard();
+  }
+}
+
 async function invokeLambdaFunction(binding: TaskBinding, input: JsonValue, ctx: TaskRunContext) {
   try {
     return throughJson(await ctx.env.invokeLambda(binding.resource, throughJson(input)));
@@ -273,6 +326,8 @@ async function callAwsApi(
 /**
  * A `.sync` job (a SageMaker training job, ...): no emulator runs these here, so they reach the
  * environment's `runJob`, which tests bind to a fake; without one the task fails naming the resource.
+ * As Step Functions does, the job is stopped (`stopJob`) when the execution is stopped or times out,
+ * or when the task's own timeout passes while the job runs.
  */
 async function runAwsJob(
   binding: TaskBinding,
@@ -282,11 +337,29 @@ async function runAwsJob(
 ) {
   if (!ctx.env.runJob)
     throw unsupported(binding, `no emulator runs ${parsed.service}:${parsed.action}.sync jobs`);
+  const request = isRecord(params) ? params : {};
+  let settled = false;
+  const stop = () => {
+    if (settled || !ctx.env.stopJob) return;
+    settled = true;
+    ctx.env.stopJob(parsed.service, parsed.action, request).catch((error: unknown) => {
+      ctx.log(
+        `stopping the ${parsed.service}:${parsed.action} job of "${binding.stateName}" failed: ${asError(error).message}`,
+      );
+    });
+  };
+  ctx.signal.addEventListener('abort', stop, { once: true });
+  const timer =
+    binding.timeoutSeconds === undefined ? undefined : setTimeout(stop, binding.timeoutSeconds * 1000);
   try {
-    return await ctx.env.runJob(parsed.service, parsed.action, isRecord(params) ? params : {});
+    return await ctx.env.runJob(parsed.service, parsed.action, request);
   } catch (thrown) {
     const error = asError(thrown);
     throw new TaskFailure(awsErrorName(parsed.service, error.name, false), error.message);
+  } finally {
+    settled = true;
+    clearTimeout(timer);
+    ctx.signal.removeEventListener('abort', stop);
   }
 }
 
@@ -384,6 +457,8 @@ function runTask(binding: TaskBinding, input: JsonValue, ctx: TaskRunContext): P
   switch (parsed.kind) {
     case 'lambdaInvoke':
       return invokeLambdaIntegration(binding, input, ctx);
+    case 'lambdaInvokeCallback':
+      return invokeLambdaCallback(binding, input, ctx);
     case 'lambdaFunction':
       return invokeLambdaFunction(binding, input, ctx);
     case 'startExecution':
@@ -463,7 +538,7 @@ function recordFailure(binding: TaskBinding, failure: Error, ctx: TaskRunContext
  * first, the runner has already failed the state with `States.Timeout`, so a late outcome is not recorded.
  */
 export function createTaskHandler(binding: TaskBinding, ctx: TaskRunContext): TaskHandler {
-  return async (input) => {
+  const handle = async (input: JsonValue): Promise<JsonValue> => {
     await yieldToEventLog();
     if (ctx.signal.aborted) throw new TaskAborted();
     const deadline =
@@ -482,6 +557,13 @@ export function createTaskHandler(binding: TaskBinding, ctx: TaskRunContext): Ta
       if (Date.now() < deadline) recordFailure(binding, failure, ctx);
       throw failure;
     }
+  };
+  return (input) => {
+    const outcome = handle(input);
+    // The runner stops awaiting a task that timed out or whose execution ended (a callback task
+    // still waiting for its token, say): its late failure must not become an unhandled rejection.
+    outcome.catch(() => undefined);
+    return outcome;
   };
 }
 

@@ -47,6 +47,11 @@ export interface TaskEnvironment {
    * Nothing emulates these jobs locally; tests bind a fake here. Throw to fail the task.
    */
   runJob?(service: string, action: string, params: Record<string, unknown>): Promise<unknown>;
+  /**
+   * Optional: stop a job `runJob` is running (`sagemaker:StopTrainingJob` for a training job), as
+   * Step Functions does when the execution is stopped or times out, or the task's timeout passes.
+   */
+  stopJob?(service: string, action: string, params: Record<string, unknown>): Promise<void>;
 }
 
 /** Options of {@link LocalStepFunctions}. */

@@ -234,52 +234,8 @@ export class DynamoEndpointStore implements EndpointStore {
   }
 
   async delete(name: string): Promise<Endpoint | undefined> {
-    const { Item: item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: deploymentKeys.endpoint(name), ConsistentRead: true }),
-    );
-    if (!item) return undefined;
-    const endpoint = fromEndpointItem(item);
-    if (endpoint.status !== 'Deleting') {
-      const staleBefore = this.clock.now() - this.maxDeployMs;
-      const hold = item[DEPLOY_HOLD] as { deploymentId?: unknown; since?: unknown } | undefined;
-      const held = hold && Number(hold.since) >= staleBefore ? String(hold.deploymentId) : undefined;
-      const running = held ?? (await this.runningDeployment(name, staleBefore))?.deploymentId;
-      if (running) {
-        throw new InvalidStateError(
-          `Endpoint '${name}' has deployment '${running}' in progress; delete it once the deployment finished`,
-        );
-      }
-      try {
-        // The commit point: from here on no traffic move, configuration change or deploy hold passes,
-        // and the endpoint is out of both listings. What follows is cleaning up, which a retried
-        // delete resumes. A deploy that took its hold since the read makes this fail: decide again.
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: deploymentKeys.endpoint(name),
-            UpdateExpression:
-              'SET #status = :deleting, #updatedAt = :now REMOVE gsi1pk, gsi1sk, gsi2pk, gsi2sk',
-            ConditionExpression:
-              'attribute_exists(pk) AND #updatedAt = :seen AND (attribute_not_exists(#hold) OR #hold.#since < :stale)',
-            ExpressionAttributeNames: {
-              '#status': 'status',
-              '#updatedAt': 'updatedAt',
-              '#hold': DEPLOY_HOLD,
-              '#since': 'since',
-            },
-            ExpressionAttributeValues: {
-              ':deleting': 'Deleting',
-              ':now': this.clock.now(),
-              ':seen': endpoint.updatedAt,
-              ':stale': staleBefore,
-            },
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        return this.delete(name);
-      }
-    }
+    const endpoint = await this.markDeleting(name);
+    if (!endpoint) return undefined;
     await this.sweep(name);
     await this.client.send(
       new DeleteCommand({ TableName: this.tableName, Key: deploymentKeys.endpoint(name) }),
@@ -287,6 +243,88 @@ export class DynamoEndpointStore implements EndpointStore {
     // Writes that passed just before the commit point (a statistics bucket) may land after the sweep.
     await this.sweep(name);
     return endpoint;
+  }
+
+  async markDeleting(name: string): Promise<Endpoint | undefined> {
+    const { Item: item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: deploymentKeys.endpoint(name), ConsistentRead: true }),
+    );
+    if (!item) return undefined;
+    const endpoint = fromEndpointItem(item);
+    if (endpoint.status === 'Deleting') return endpoint;
+    const staleBefore = this.clock.now() - this.maxDeployMs;
+    const hold = item[DEPLOY_HOLD] as { deploymentId?: unknown; since?: unknown } | undefined;
+    const held = hold && Number(hold.since) >= staleBefore ? String(hold.deploymentId) : undefined;
+    const running = held ?? (await this.runningDeployment(name, staleBefore))?.deploymentId;
+    if (running) {
+      throw new InvalidStateError(
+        `Endpoint '${name}' has deployment '${running}' in progress; delete it once the deployment finished`,
+      );
+    }
+    try {
+      // The commit point: from here on no traffic move, configuration change or deploy hold passes,
+      // and the endpoint leaves both listings for the one of deleting endpoints (where the reconciler
+      // finds those whose SageMaker resources are still being torn down). What follows is cleaning
+      // up, which a retried delete resumes. A deploy that took its hold since the read makes this
+      // fail: decide again.
+      const now = this.clock.now();
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: deploymentKeys.endpoint(name),
+          UpdateExpression:
+            'SET #status = :deleting, #updatedAt = :now, gsi1pk = :listing, gsi1sk = :name REMOVE gsi2pk, gsi2sk',
+          ConditionExpression:
+            'attribute_exists(pk) AND #updatedAt = :seen AND (attribute_not_exists(#hold) OR #hold.#since < :stale)',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#updatedAt': 'updatedAt',
+            '#hold': DEPLOY_HOLD,
+            '#since': 'since',
+          },
+          ExpressionAttributeValues: {
+            ':deleting': 'Deleting',
+            ':now': now,
+            ':seen': endpoint.updatedAt,
+            ':stale': staleBefore,
+            ':listing': deploymentKeys.deletingPartition,
+            ':name': deploymentKeys.endpointsSort(name),
+          },
+        }),
+      );
+      return { ...endpoint, status: 'Deleting', updatedAt: now };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return this.markDeleting(name);
+    }
+  }
+
+  listDeleting(page: PageRequest): Promise<Page<Endpoint>> {
+    return this.listIndex(
+      'deleting',
+      DEPLOYMENT_INDEXES.gsi1,
+      'gsi1pk',
+      deploymentKeys.deletingPartition,
+      page,
+    );
+  }
+
+  async setStatusMessage(name: string, message: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: deploymentKeys.endpoint(name),
+          UpdateExpression: 'SET #message = :message',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#message': 'statusMessage' },
+          ExpressionAttributeValues: { ':message': message.slice(0, 1000) },
+        }),
+      );
+    } catch (error) {
+      // Deleted meanwhile: there is no one left to tell.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async putDeployment(deployment: Deployment): Promise<Deployment> {
@@ -388,7 +426,7 @@ export class DynamoEndpointStore implements EndpointStore {
   }
 
   private async listIndex(
-    kind: 'all' | 'model',
+    kind: 'all' | 'model' | 'deleting',
     indexName: string,
     partitionAttribute: 'gsi1pk' | 'gsi2pk',
     partition: string,
@@ -555,6 +593,7 @@ export function fromEndpointItem(item: Item): Endpoint {
       revision: Number(item.trafficRevision ?? 0),
     },
     status: item.status as Endpoint['status'],
+    ...(typeof item.statusMessage === 'string' ? { statusMessage: item.statusMessage } : {}),
     createdAt: Number(item.createdAt),
     updatedAt: Number(item.updatedAt),
   };
@@ -586,11 +625,11 @@ const deploymentNotFound = (ref: DeploymentRef) =>
  * Page tokens name the listing they belong to and the last item of their page; a token of another
  * listing, or anything else, is refused before a read.
  */
-function encodePageToken(kind: 'all' | 'model' | 'deployments', last: string): string {
+function encodePageToken(kind: 'all' | 'model' | 'deleting' | 'deployments', last: string): string {
   return Buffer.from(JSON.stringify({ k: kind, l: last }), 'utf8').toString('base64url');
 }
 
-function decodePageToken(token: string, kind: 'all' | 'model' | 'deployments'): string {
+function decodePageToken(token: string, kind: 'all' | 'model' | 'deleting' | 'deployments'): string {
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
       k?: unknown;

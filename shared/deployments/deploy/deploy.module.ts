@@ -2,14 +2,26 @@ import * as z from 'zod';
 import { envVar, parseConfig } from '../../platform/config.ts';
 import { logger } from '../../platform/logger.ts';
 import { DynamoRegistryRepository } from '../../registry/adapters/registry.dynamodb-repository.ts';
+import { DynamoEndpointStore } from '../adapters/dynamodb-endpoint-store.ts';
+import { sageMakerLimits, sageMakerLimitsConfig } from '../sagemaker-limits.ts';
 import { DynamoDeploymentLedger } from './adapters/deployment-ledger.dynamodb.ts';
 import { EventBridgeDeploymentPublisher } from './adapters/events.eventbridge-publisher.ts';
 import { SfnExecutionStarter } from './adapters/execution-starter.sfn.ts';
-import { DeployService } from './deploy.service.ts';
+import { SdkSageMakerResources } from './adapters/sagemaker-resources.sdk.ts';
+import { SfnTaskCallbacks } from './adapters/task-callbacks.sfn.ts';
+import { DeployService, ModelCheckSteps } from './deploy.service.ts';
+import { EndpointDeletion } from './endpoint-deletion.ts';
 import { ManualDeployStarter } from './manual-deploy.ts';
-import type { CanaryStatsReader, EndpointDirectory, ModelVerifier } from './ports.ts';
+import type { CanaryStatsReader, EndpointDirectory, ModelVerifier, SageMakerResources } from './ports.ts';
 import { Reconciler } from './reconciler.service.ts';
+import { SageMakerJanitor } from './sagemaker-janitor.ts';
 import { DeployTrigger } from './trigger.service.ts';
+
+/**
+ * `arn:<partition>:sagemaker:<region>:<account>:`, which names SageMaker resources to ListTags; set by
+ * the CDK app where SageMaker resources are swept (the reconciler, the endpoints API).
+ */
+const sageMakerArnPrefix = () => z.string().trim().default('');
 
 /** The trigger's and the reconciler's configuration, read once at cold start. */
 export function deployStarterConfig(env: NodeJS.ProcessEnv = process.env) {
@@ -18,9 +30,38 @@ export function deployStarterConfig(env: NodeJS.ProcessEnv = process.env) {
       DEPLOYMENTS_TABLE_NAME: envVar.name(),
       REGISTRY_TABLE_NAME: envVar.name(),
       DEPLOY_STATE_MACHINE_ARN: envVar.name(),
+      SAGEMAKER_ARN_PREFIX: sageMakerArnPrefix(),
     },
     env,
   );
+}
+
+/**
+ * The SageMaker janitor of this Runway: its resources are tagged with the deployments table's name,
+ * which no other Runway in the account shares.
+ */
+export function createJanitor(
+  config: { DEPLOYMENTS_TABLE_NAME: string; SAGEMAKER_ARN_PREFIX: string },
+  resources: SageMakerResources = new SdkSageMakerResources(config.SAGEMAKER_ARN_PREFIX),
+): SageMakerJanitor {
+  return new SageMakerJanitor({
+    resources,
+    clock: { now: () => Date.now() },
+    logger,
+    owner: config.DEPLOYMENTS_TABLE_NAME,
+  });
+}
+
+/** The teardown of deleted SageMaker endpoints (the endpoints API's first pass, the reconciler's next). */
+export function createEndpointDeletion(
+  config: { DEPLOYMENTS_TABLE_NAME: string; SAGEMAKER_ARN_PREFIX: string },
+  janitor: SageMakerJanitor = createJanitor(config),
+): EndpointDeletion {
+  return new EndpointDeletion({
+    store: new DynamoEndpointStore(config.DEPLOYMENTS_TABLE_NAME),
+    janitor,
+    logger,
+  });
 }
 
 /** The deploy steps' configuration, read once at cold start. */
@@ -42,6 +83,8 @@ export function deployStepsConfig(env: NodeJS.ProcessEnv = process.env) {
         .int()
         .positive()
         .default(12 * 3600),
+      SAGEMAKER_ARN_PREFIX: sageMakerArnPrefix(),
+      ...sageMakerLimitsConfig,
     },
     env,
   );
@@ -64,31 +107,43 @@ export function createDeployTrigger(
 export function createReconciler(
   config: ReturnType<typeof deployStarterConfig>,
   endpoints: EndpointDirectory,
+  janitor: SageMakerJanitor = createJanitor(config),
 ): Reconciler {
   return new Reconciler({
     endpoints,
     ledger: new DynamoDeploymentLedger(config.DEPLOYMENTS_TABLE_NAME),
     registry: new DynamoRegistryRepository(config.REGISTRY_TABLE_NAME),
     executions: new SfnExecutionStarter(config.DEPLOY_STATE_MACHINE_ARN),
+    teardown: createEndpointDeletion(config, janitor),
+    janitor,
     logger,
   });
 }
 
-/** Composition root of the deploy steps. */
+/** Composition root of the deploy steps (all but the model checks). */
 export function createDeployService(
   config: ReturnType<typeof deployStepsConfig>,
-  serving: { verifier: ModelVerifier; stats: CanaryStatsReader },
+  stats: CanaryStatsReader,
+  janitor: SageMakerJanitor = createJanitor(config),
 ): DeployService {
   return new DeployService({
     ledger: new DynamoDeploymentLedger(config.DEPLOYMENTS_TABLE_NAME),
     registry: new DynamoRegistryRepository(config.REGISTRY_TABLE_NAME),
-    verifier: serving.verifier,
-    stats: serving.stats,
+    stats,
     events: new EventBridgeDeploymentPublisher(config.EVENT_BUS_NAME),
     clock: { now: () => Date.now() },
     artifactRoot: { bucket: config.ARTIFACT_BUCKET_NAME, keyPrefix: config.ARTIFACT_KEY_PREFIX },
     maxDeployMs: config.DEPLOY_MAX_DURATION_SECONDS * 1000,
+    sagemakerLimits: sageMakerLimits(config),
+    janitor,
+    owner: config.DEPLOYMENTS_TABLE_NAME,
+    callbacks: new SfnTaskCallbacks(),
   });
+}
+
+/** Composition root of the model checks. */
+export function createModelCheckSteps(verifier: ModelVerifier): ModelCheckSteps {
+  return new ModelCheckSteps(verifier);
 }
 
 /**

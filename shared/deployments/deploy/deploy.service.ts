@@ -1,5 +1,6 @@
 import { versionFilesLocation } from '../../registry/model-source.ts';
 import type { Deployment, Endpoint, ServedVersion } from '../model.ts';
+import { type SageMakerLimits, sageMakerSettingsProblem } from '../sagemaker-limits.ts';
 import { type CanaryVerdict, judgeCanary } from './canary.ts';
 import { desiredVersion } from './desired-version.ts';
 import { DeployPreconditionError } from './errors.ts';
@@ -9,6 +10,7 @@ import type {
   DeployRequest,
   ExecutionInfo,
   ExecutionState,
+  ModelCheckPayload,
   RolloutState,
   StepPayload,
 } from './model.ts';
@@ -20,13 +22,14 @@ import type {
   DeploymentLedger,
   ModelVerifier,
   RegistryReader,
+  TaskCallbacks,
 } from './ports.ts';
-import { sageMakerPlan } from './sagemaker-plan.ts';
+import type { SageMakerJanitor } from './sagemaker-janitor.ts';
+import { sageMakerPlan, sageMakerResourceName } from './sagemaker-plan.ts';
 
 export interface DeployServiceDeps {
   ledger: DeploymentLedger;
   registry: RegistryReader;
-  verifier: ModelVerifier;
   stats: CanaryStatsReader;
   events: DeploymentEventPublisher;
   clock: Clock;
@@ -37,6 +40,29 @@ export interface DeployServiceDeps {
    * this belongs to an execution that ended without letting go, and the next deploy takes it over.
    */
   maxDeployMs: number;
+  /** What a SageMaker endpoint may cost: Resolve refuses a deploy outside it. */
+  sagemakerLimits: SageMakerLimits;
+  /** Removes a SageMaker endpoint's models and configs older than the previous version's. */
+  janitor: Pick<SageMakerJanitor, 'prune'>;
+  /** This Runway's owner tag value for the SageMaker resources it creates (its deployments table). */
+  owner: string;
+  /** Resumes deploys that queued for an endpoint this deploy lets go. */
+  callbacks: TaskCallbacks;
+}
+
+/** The model checks of the deploy state machine (CheckModel, SmokeTest): the only steps that load a model. */
+export class ModelCheckSteps {
+  constructor(private readonly verifier: ModelVerifier) {}
+
+  run(payload: ModelCheckPayload): Promise<unknown> {
+    const { deploy } = payload;
+    if (payload.step === 'check-model') {
+      return this.verifier.check(deploy.storageLocation, deploy.target).then(() => ({}));
+    }
+    // SageMaker's own container answers the health check before it takes traffic.
+    if (deploy.target === 'sagemaker') return Promise.resolve({ skipped: true });
+    return this.verifier.smokeTest(deploy.storageLocation).then(() => ({}));
+  }
 }
 
 /**
@@ -54,14 +80,10 @@ export class DeployService {
     switch (payload.step) {
       case 'resolve':
         return this.resolve(payload.request, payload.execution);
-      case 'check-model':
-        return this.deps.verifier
-          .check(payload.deploy.storageLocation, payload.deploy.target)
-          .then(() => ({}));
-      case 'smoke-test':
-        // SageMaker's own container answers the health check before it takes traffic.
-        if (payload.deploy.target === 'sagemaker') return Promise.resolve({ skipped: true });
-        return this.deps.verifier.smokeTest(payload.deploy.storageLocation).then(() => ({}));
+      case 'prune':
+        return this.prune(payload.deploy);
+      case 'queue':
+        return this.queue(payload.deploy, payload.taskToken);
       case 'shift-traffic':
         return this.shiftTraffic(payload.deploy, payload.rollout);
       case 'check-canary':
@@ -128,12 +150,18 @@ export class DeployService {
     const storageLocation = this.modelLocation(versionFilesLocation(version));
     let sagemaker: DeployContext['sagemaker'] = null;
     if (endpoint.target === 'sagemaker') {
+      // The limits may have narrowed since the endpoint was created: they hold at every deploy.
+      const problem =
+        endpoint.sagemaker && sageMakerSettingsProblem(endpoint.sagemaker, this.deps.sagemakerLimits);
+      if (problem) throw new DeployPreconditionError(`Cannot deploy: sagemaker.${problem[0]}: ${problem[1]}`);
       const plan = sageMakerPlan({
         endpoint,
         version: request.version,
         deploymentId: execution.name,
         modelLocation: storageLocation,
         exists: endpoint.traffic.primary !== null,
+        artifactBucket: this.deps.artifactRoot.bucket,
+        owner: this.deps.owner,
       });
       if (typeof plan === 'string') throw new DeployPreconditionError(`Cannot deploy: ${plan}`);
       sagemaker = plan;
@@ -167,6 +195,43 @@ export class DeployService {
     );
     await this.publish('deployment.started', context, {});
     return context;
+  }
+
+  /**
+   * After SageMaker runs the new version (and before the endpoint is let go, so no later deploy's
+   * resources are in play): deletes the endpoint's models and configs but the new version's and the
+   * previous one's, which a rollback returns to.
+   */
+  async prune(deploy: DeployContext): Promise<{ deleted: string[] }> {
+    if (!deploy.sagemaker) return { deleted: [] };
+    const keep = [deploy.sagemaker.modelName];
+    if (deploy.previous) {
+      keep.push(
+        sageMakerResourceName(deploy.endpointName, deploy.previous.version, deploy.previous.deploymentId),
+      );
+    }
+    return { deleted: await this.deps.janitor.prune(deploy.endpointName, keep) };
+  }
+
+  /**
+   * Waits for the deploy that holds the endpoint (`WaitForEndpoint`, a callback task): its release
+   * resumes this execution with `taskToken`. A hold let go meanwhile resumes it at once; the task's
+   * timeout (5 minutes) resumes it anyway, should the holder end without letting go (stopped).
+   */
+  async queue(deploy: DeployContext, taskToken: string): Promise<{ queued: boolean }> {
+    const queued = await this.deps.ledger.queue(deploy.endpointName, deploy.deploymentId, taskToken);
+    if (!queued) await this.deps.callbacks.resume(taskToken);
+    return { queued };
+  }
+
+  /** Lets go of the endpoint and resumes the deploys that queued for it (each asks again in Resolve). */
+  private async release(
+    endpointName: string,
+    deploymentId: string,
+    status: Endpoint['status'],
+  ): Promise<void> {
+    const tokens = await this.deps.ledger.release(endpointName, deploymentId, status);
+    await Promise.all(tokens.map((token) => this.deps.callbacks.resume(token)));
   }
 
   /** Puts the next traffic step live: the new version as the canary with the step's weight. */
@@ -230,7 +295,7 @@ export class DeployService {
     if (deployment.status === 'InProgress') {
       await this.finish(deployment, 'Succeeded', null);
     }
-    await this.deps.ledger.release(deploy.endpointName, deploy.deploymentId, 'InService');
+    await this.release(deploy.endpointName, deploy.deploymentId, 'InService');
     await this.publish('deployment.succeeded', deploy, {
       steps: deployment.steps.map(({ weight, invocations, errorRate }) => ({
         weight,
@@ -263,7 +328,7 @@ export class DeployService {
     }
     const deployment = await this.deployment(deploy);
     if (deployment.status === 'InProgress') await this.finish(deployment, 'RolledBack', reason);
-    await this.deps.ledger.release(deploy.endpointName, deploy.deploymentId, status);
+    await this.release(deploy.endpointName, deploy.deploymentId, status);
     await this.publish('deployment.rolled-back', deploy, { reason });
     return { reason };
   }
@@ -291,11 +356,7 @@ export class DeployService {
         newDeployment(context, previous, { status: 'Failed', reason, finishedAt: this.deps.clock.now() }),
       );
       if (deployment.status === 'InProgress') await this.finish(deployment, 'Failed', reason);
-      await this.deps.ledger.release(
-        request.endpointName,
-        context.deploymentId,
-        previous ? 'InService' : 'Failed',
-      );
+      await this.release(request.endpointName, context.deploymentId, previous ? 'InService' : 'Failed');
     }
     await this.publish('deployment.failed', context, { reason, failedStep });
     return { reason, failedStep };

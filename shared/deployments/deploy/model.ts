@@ -41,6 +41,8 @@ const sageMakerPlan = z.object({
     (value) => typeof value === 'object' && value !== null,
   ),
   alarms: z.object({ errors: z.string(), latency: z.string() }),
+  tags: z.array(z.object({ Key: z.string(), Value: z.string() })),
+  expectedSeconds: z.number().int(),
   maxErrorRate: z.number(),
   maxLatencyMicros: z.number(),
   alarmPeriodSeconds: z.number().int(),
@@ -110,8 +112,8 @@ export type ExecutionState = z.infer<typeof executionState>;
 /** The payload of the deploy-steps function: one step of the state machine per call. */
 export const stepPayload = z.discriminatedUnion('step', [
   z.object({ step: z.literal('resolve'), request: deployRequest, execution: executionInfo }),
-  z.object({ step: z.literal('check-model'), deploy: deployContext }),
-  z.object({ step: z.literal('smoke-test'), deploy: deployContext }),
+  z.object({ step: z.literal('prune'), deploy: deployContext }),
+  z.object({ step: z.literal('queue'), deploy: deployContext, taskToken: z.string().min(1).max(2048) }),
   z.object({ step: z.literal('shift-traffic'), deploy: deployContext, rollout: rolloutState }),
   z.object({ step: z.literal('check-canary'), deploy: deployContext, rollout: rolloutState }),
   z.object({ step: z.literal('promote'), deploy: deployContext }),
@@ -119,3 +121,10 @@ export const stepPayload = z.discriminatedUnion('step', [
   z.object({ step: z.literal('fail'), state: executionState }),
 ]);
 export type StepPayload = z.infer<typeof stepPayload>;
+
+/** The payload of the model-checks function (the one that loads models): CheckModel and SmokeTest. */
+export const modelCheckPayload = z.discriminatedUnion('step', [
+  z.object({ step: z.literal('check-model'), deploy: deployContext }),
+  z.object({ step: z.literal('smoke-test'), deploy: deployContext }),
+]);
+export type ModelCheckPayload = z.infer<typeof modelCheckPayload>;

@@ -39,8 +39,16 @@ export interface DeploymentLedger {
     traffic: Omit<Traffic, 'revision'>,
     status: Endpoint['status'],
   ): Promise<Traffic>;
-  /** Lets go of the endpoint, setting its status; does nothing if the deploy does not hold it. */
-  release(endpointName: string, deploymentId: string, status: Endpoint['status']): Promise<void>;
+  /**
+   * Lets go of the endpoint, setting its status; does nothing if the deploy does not hold it. Returns
+   * the task tokens of the deploys that queued for it (`queue`), to resume them.
+   */
+  release(endpointName: string, deploymentId: string, status: Endpoint['status']): Promise<string[]>;
+  /**
+   * Queues a deploy for an endpoint another deploy holds: the holder's release hands its token back.
+   * False when nobody else holds it any more (the caller resumes at once).
+   */
+  queue(endpointName: string, deploymentId: string, taskToken: string): Promise<boolean>;
   /** Records a deployment; returns the stored one if it exists already (a retried step). */
   createDeployment(deployment: Deployment): Promise<Deployment>;
   getDeployment(
@@ -58,6 +66,8 @@ export interface EndpointDirectory {
   listByModel(modelName: string): Promise<Endpoint[]>;
   /** Every endpoint, a page at a time. */
   list(pageToken?: string): Promise<{ endpoints: Endpoint[]; nextPageToken?: string | undefined }>;
+  /** Endpoints being deleted, a page at a time. */
+  listDeleting(pageToken?: string): Promise<{ endpoints: Endpoint[]; nextPageToken?: string | undefined }>;
 }
 
 /** The registry as deploys read it: one Query for a model with its versions, aliases and stages. */
@@ -81,6 +91,12 @@ export interface CanaryStatsReader {
   read(endpointName: string, version: string, sinceMs: number): Promise<CanaryStats>;
 }
 
+/** Resumes a deploy execution waiting on a task token (Step Functions' SendTaskSuccess). */
+export interface TaskCallbacks {
+  /** Resumes the task; a token whose task ended already (timed out, stopped) is ignored. */
+  resume(taskToken: string): Promise<void>;
+}
+
 /** Starts deploy executions by name. */
 export interface ExecutionStarter {
   /** `duplicate` when an execution of that name exists or existed (Step Functions keeps names 90 days). */
@@ -99,4 +115,27 @@ export interface DeploymentEventPublisher {
 
 export interface Clock {
   now(): number;
+}
+
+/** A SageMaker model, endpoint config or endpoint as a listing returns it. */
+export interface SageMakerResource {
+  kind: 'model' | 'endpoint-config' | 'endpoint';
+  name: string;
+  createdAt: number;
+}
+
+/**
+ * The SageMaker and CloudWatch resources of Runway's endpoints (`runway-*`), as the teardown, the
+ * pruning after a deploy and the reconciler's orphan sweep use them. Deleting something that is gone
+ * already succeeds (every caller may run twice).
+ */
+export interface SageMakerResources {
+  /** Resources of `kind` whose name contains `nameContains`, every page. */
+  list(kind: SageMakerResource['kind'], nameContains: string): Promise<SageMakerResource[]>;
+  /** The endpoint's status and the config it runs, or undefined when there is no such endpoint. */
+  describeEndpoint(name: string): Promise<{ status: string; configName: string } | undefined>;
+  delete(kind: SageMakerResource['kind'], name: string): Promise<void>;
+  deleteAlarms(names: readonly string[]): Promise<void>;
+  /** The resource's tags (empty when it is gone). */
+  tags(resource: SageMakerResource): Promise<Record<string, string>>;
 }

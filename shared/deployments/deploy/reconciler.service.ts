@@ -1,6 +1,8 @@
 import type { Logger } from '../../platform/logger.ts';
 import type { ModelState } from '../../registry/ports.ts';
+import type { EndpointTeardown } from '../ports.ts';
 import type { DeploymentLedger, EndpointDirectory, ExecutionStarter, RegistryReader } from './ports.ts';
+import type { SageMakerJanitor } from './sagemaker-janitor.ts';
 import { type DeployDecision, DeployPlanner } from './trigger.service.ts';
 
 export interface ReconcilerDeps {
@@ -8,6 +10,10 @@ export interface ReconcilerDeps {
   ledger: Pick<DeploymentLedger, 'get'>;
   registry: RegistryReader;
   executions: ExecutionStarter;
+  /** Finishes deletes whose SageMaker resources were still going. */
+  teardown: EndpointTeardown;
+  /** Removes SageMaker resources no endpoint owns. */
+  janitor: Pick<SageMakerJanitor, 'sweepOrphans'>;
   logger: Logger;
 }
 
@@ -15,6 +21,10 @@ export interface ReconcileReport {
   endpoints: number;
   started: number;
   decisions: DeployDecision[];
+  /** Deleting endpoints whose teardown finished in this run. */
+  deleted: string[];
+  /** Orphan SageMaker resources removed (`kind/name`). */
+  orphans: string[];
 }
 
 /**
@@ -36,11 +46,13 @@ export class Reconciler {
     const models = new Map<string, Promise<ModelState | undefined>>();
     let pageToken: string | undefined;
     let count = 0;
+    const seen: string[] = [];
     do {
       const page = await this.deps.endpoints.list(pageToken);
       pageToken = page.nextPageToken;
       count += page.endpoints.length;
       for (const endpoint of page.endpoints) {
+        seen.push(endpoint.name);
         const state = await this.deps.ledger.get(endpoint.name);
         if (!state) continue;
         if (state.active) {
@@ -58,12 +70,52 @@ export class Reconciler {
           // One endpoint's trouble must not stop the others; the next run tries again.
           this.deps.logger.error('reconcile of an endpoint failed', {
             endpointName: endpoint.name,
-            error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+            error: describe(error),
           });
         }
       }
     } while (pageToken);
     const started = decisions.filter((decision) => decision.outcome === 'started').length;
-    return { endpoints: count, started, decisions };
+    const { deleted, names } = await this.finishDeletes(seen);
+    let orphans: string[] = [];
+    try {
+      orphans = await this.deps.janitor.sweepOrphans(names);
+    } catch (error) {
+      this.deps.logger.error('the sweep of orphan SageMaker resources failed', { error: describe(error) });
+    }
+    return { endpoints: count, started, decisions, deleted, orphans };
   }
+
+  /**
+   * One teardown pass of every deleting endpoint; the names of all endpoints that still have an item
+   * (listed and deleting), whose SageMaker resources are not orphans.
+   */
+  private async finishDeletes(listed: string[]): Promise<{ deleted: string[]; names: string[] }> {
+    const deleted: string[] = [];
+    const names = [...listed];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.deps.endpoints.listDeleting(pageToken);
+      pageToken = page.nextPageToken;
+      for (const endpoint of page.endpoints) {
+        try {
+          if ((await this.deps.teardown.continue(endpoint)) === 'deleted') {
+            deleted.push(endpoint.name);
+            continue;
+          }
+        } catch (error) {
+          this.deps.logger.error('finishing the delete of an endpoint failed', {
+            endpointName: endpoint.name,
+            error: describe(error),
+          });
+        }
+        names.push(endpoint.name);
+      }
+    } while (pageToken);
+    return { deleted, names };
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

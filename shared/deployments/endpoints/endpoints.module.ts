@@ -3,7 +3,9 @@ import { envVar, parseConfig } from '../../platform/config.ts';
 import type { Operation } from '../../platform/http/operation.ts';
 import { DynamoEndpointStore } from '../adapters/dynamodb-endpoint-store.ts';
 import { RegistryModelReader } from '../adapters/registry-model-reader.ts';
-import type { DeployStarter } from '../ports.ts';
+import { createEndpointDeletion } from '../deploy/deploy.module.ts';
+import type { DeployStarter, EndpointTeardown } from '../ports.ts';
+import { sageMakerLimits, sageMakerLimitsConfig } from '../sagemaker-limits.ts';
 import { endpointOperations } from './endpoints.routes.ts';
 import { EndpointsService } from './endpoints.service.ts';
 
@@ -23,6 +25,9 @@ export function endpointsConfig(env: NodeJS.ProcessEnv = process.env) {
         .enum(['true', 'false'])
         .default('true')
         .transform((value) => value === 'true'),
+      /** `arn:<partition>:sagemaker:<region>:<account>:` (a deleted endpoint's teardown reads tags by ARN). */
+      SAGEMAKER_ARN_PREFIX: z.string().trim().default(''),
+      ...sageMakerLimitsConfig,
     },
     env,
   );
@@ -32,12 +37,15 @@ export function endpointsConfig(env: NodeJS.ProcessEnv = process.env) {
 export function createEndpointsApi(
   config: ReturnType<typeof endpointsConfig>,
   deployStarter?: DeployStarter,
+  teardown: EndpointTeardown = createEndpointDeletion(config),
 ): { operations: Operation[]; service: EndpointsService } {
   const service = new EndpointsService({
     store: new DynamoEndpointStore(config.DEPLOYMENTS_TABLE_NAME),
     models: new RegistryModelReader(config.REGISTRY_TABLE_NAME),
     deployStarter,
     sagemakerEnabled: config.SAGEMAKER_TARGET_ENABLED,
+    sagemakerLimits: sageMakerLimits(config),
+    teardown,
   });
   return { service, operations: endpointOperations(service) };
 }

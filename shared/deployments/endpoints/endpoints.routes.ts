@@ -122,9 +122,11 @@ export function endpointOperations(service: EndpointsService): Operation[] {
       method: 'DELETE',
       path: 'runway/endpoints/{name}',
       input: z.object({ name: endpointNameInput }).strict(),
+      // Gone: 200 and `{}`. A SageMaker endpoint whose resources are still being torn down: 202 and the
+      // endpoint, `Deleting`, with what it waits for in `status_message`.
       handle: async ({ name }) => {
-        await service.delete(name);
-        return {};
+        const deleting = await service.delete(name);
+        return deleting ? new HttpResponse(202, { endpoint: endpointToWire(deleting) }) : {};
       },
     }),
     defineOperation({

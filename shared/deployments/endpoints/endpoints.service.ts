@@ -9,10 +9,12 @@ import { type Deployment, type Endpoint, type Follows, rolloutPolicy, type Targe
 import type {
   DeployStarter,
   EndpointStore,
+  EndpointTeardown,
   Page,
   RegisteredModelReader,
   RegisteredModelView,
 } from '../ports.ts';
+import { type SageMakerLimits, sageMakerSettingsProblem } from '../sagemaker-limits.ts';
 import { PAGE_LIMITS, policyFieldName } from './endpoints.wire.ts';
 
 /** The message a local runtime answers a SageMaker endpoint with (it has no SageMaker to run it on). */
@@ -29,6 +31,10 @@ export interface EndpointsServiceDeps {
   deployStarter?: DeployStarter | undefined;
   /** False where SageMaker cannot run (the local runtime): endpoints with target `sagemaker` are refused. */
   sagemakerEnabled: boolean;
+  /** What a SageMaker endpoint may cost (instance types, count, image repositories). */
+  sagemakerLimits: SageMakerLimits;
+  /** Tears a deleted SageMaker endpoint's resources down (first pass; the reconciler runs the rest). */
+  teardown: EndpointTeardown;
 }
 
 export interface CreateEndpointInput {
@@ -137,8 +143,20 @@ export class EndpointsService {
     }
   }
 
-  async delete(name: string): Promise<void> {
-    if (!(await this.deps.store.delete(name))) throw endpointNotFound(name);
+  /**
+   * Deletes the endpoint; answers it as it is while its SageMaker resources are still being torn
+   * down (status `Deleting`), or undefined once it is gone.
+   */
+  async delete(name: string): Promise<Endpoint | undefined> {
+    const endpoint = await this.get(name);
+    if (endpoint.target !== 'sagemaker') {
+      if (!(await this.deps.store.delete(name))) throw endpointNotFound(name);
+      return undefined;
+    }
+    const deleting = await this.deps.store.markDeleting(name);
+    if (!deleting) throw endpointNotFound(name);
+    if ((await this.deps.teardown.continue(deleting)) === 'deleted') return undefined;
+    return this.deps.store.get(name);
   }
 
   async listDeployments(name: string, input: PageInput): Promise<Page<Deployment>> {
@@ -178,6 +196,18 @@ export class EndpointsService {
   private checkTarget(target: Target, sagemaker: Endpoint['sagemaker']): void {
     if (target === 'sagemaker' && !this.deps.sagemakerEnabled) {
       throw new InvalidParameterError(SAGEMAKER_DISABLED_MESSAGE);
+    }
+    const problem = sagemaker && sageMakerSettingsProblem(sagemaker, this.deps.sagemakerLimits);
+    if (sagemaker && problem) {
+      const [field, sentence] = problem;
+      const value = {
+        instance_type: sagemaker.instanceType,
+        initial_instance_count: sagemaker.initialInstanceCount,
+        image: sagemaker.image,
+      }[field];
+      throw new InvalidParameterError(
+        `Invalid value ${JSON.stringify(value)} for parameter 'sagemaker.${field}' supplied: ${sentence}`,
+      );
     }
     if (target === 'sagemaker' && sagemaker === undefined) {
       throw new InvalidParameterError(

@@ -127,6 +127,8 @@ export interface EndpointWire {
     revision: number;
   };
   status: Endpoint['status'];
+  /** What a `Deleting` endpoint still waits for. */
+  status_message?: string;
   creation_timestamp: number;
   last_updated_timestamp: number;
 }
@@ -190,6 +192,7 @@ export function endpointToWire(endpoint: Endpoint): EndpointWire {
       revision: endpoint.traffic.revision,
     },
     status: endpoint.status,
+    ...(endpoint.statusMessage !== undefined ? { status_message: endpoint.statusMessage } : {}),
     creation_timestamp: endpoint.createdAt,
     last_updated_timestamp: endpoint.updatedAt,
   };

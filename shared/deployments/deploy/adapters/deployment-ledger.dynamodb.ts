@@ -12,6 +12,8 @@ import type { ActiveDeployment, ClaimResult, DeploymentLedger, EndpointState } f
 type Item = Record<string, unknown>;
 
 const HOLD_NAMES = { '#active': 'activeDeployment', '#id': 'deploymentId' };
+/** The deploys queued for the hold: deployment id -> task token (a map on the endpoint item). */
+const WAITERS = 'queuedDeploys';
 
 /**
  * Deploy state in the deployments table, over the endpoints' own store (`DynamoEndpointStore`):
@@ -114,26 +116,65 @@ export class DynamoDeploymentLedger implements DeploymentLedger {
     }
   }
 
-  async release(endpointName: string, deploymentId: string, status: Endpoint['status']): Promise<void> {
+  async release(endpointName: string, deploymentId: string, status: Endpoint['status']): Promise<string[]> {
     try {
-      await this.client.send(
+      // The queue goes with the hold, in the same write: a deploy that queues after it finds no hold.
+      const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: deploymentKeys.endpoint(endpointName),
-          UpdateExpression: 'REMOVE #active SET #status = :status, #updatedAt = :now',
+          UpdateExpression: 'REMOVE #active, #waiters SET #status = :status, #updatedAt = :now',
           ConditionExpression: '#active.#id = :id AND #status <> :deleting',
-          ExpressionAttributeNames: { ...HOLD_NAMES, '#status': 'status', '#updatedAt': 'updatedAt' },
+          ExpressionAttributeNames: {
+            ...HOLD_NAMES,
+            '#status': 'status',
+            '#updatedAt': 'updatedAt',
+            '#waiters': WAITERS,
+          },
           ExpressionAttributeValues: {
             ':id': deploymentId,
             ':status': status,
             ':now': Date.now(),
             ':deleting': 'Deleting',
           },
+          ReturnValues: 'ALL_OLD',
         }),
       );
+      return Object.values((Attributes?.[WAITERS] ?? {}) as Record<string, string>);
     } catch (error) {
       // Not held by this deploy (released already by a retried step, or taken over): nothing to do.
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return [];
+    }
+  }
+
+  async queue(endpointName: string, deploymentId: string, taskToken: string): Promise<boolean> {
+    const held = 'attribute_exists(#active) AND #active.#id <> :me AND #status <> :deleting';
+    const update = (expression: string, values: Record<string, unknown>) =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: deploymentKeys.endpoint(endpointName),
+          UpdateExpression: expression,
+          ConditionExpression: held,
+          ExpressionAttributeNames: {
+            ...HOLD_NAMES,
+            '#waiters': WAITERS,
+            '#status': 'status',
+            ...(expression.includes('#me') ? { '#me': deploymentId } : {}),
+          },
+          ExpressionAttributeValues: { ':me': deploymentId, ':deleting': 'Deleting', ...values },
+        }),
+      );
+    try {
+      // Two writes: DynamoDB refuses to create a map and set one of its keys in one expression.
+      await update('SET #waiters = if_not_exists(#waiters, :empty)', { ':empty': {} });
+      // One entry per deploy: a deploy that queues again (its wait timed out) replaces its token.
+      await update('SET #waiters.#me = :token', { ':token': taskToken });
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return false;
     }
   }
 

@@ -23,5 +23,9 @@ export function createEndpointDirectory(tableName: string, store?: EndpointStore
       const page = await endpoints.list({ maxResults: PAGE_SIZE, pageToken });
       return { endpoints: page.items, nextPageToken: page.nextPageToken };
     },
+    async listDeleting(pageToken) {
+      const page = await endpoints.listDeleting({ maxResults: PAGE_SIZE, pageToken });
+      return { endpoints: page.items, nextPageToken: page.nextPageToken };
+    },
   };
 }

@@ -3,20 +3,16 @@ import { logger } from '../../../platform/logger.ts';
 import { checkModel, type ModelCheckReport } from '../../../serving/model-check.ts';
 import { modelFilesAt } from '../../../serving/model-files.ts';
 import { MAX_MLMODEL_BYTES } from '../../../serving/onnx-model.ts';
-import { readVariantStats } from '../../../serving/variant-stats.ts';
 import { ModelInvalidError, SmokeTestFailedError } from '../errors.ts';
-import type { CanaryStatsReader, ModelVerifier } from '../ports.ts';
+import type { ModelVerifier } from '../ports.ts';
 
 /**
- * The model server's own checks, as the deploy steps ask for them. `checkModel` loads the model
- * once and runs both the static checks and the smoke test; CheckModel and SmokeTest are separate
- * states (so an execution says which one failed), and the second reads the report the first made
- * in this container rather than loading the model again.
+ * The model server's own checks, as the deploy's model-checks function asks for them (it alone loads
+ * ONNX Runtime). `checkModel` loads the model once and runs both the static checks and the smoke
+ * test; CheckModel and SmokeTest are separate states (so an execution says which one failed), and
+ * the second reads the report the first made in this container rather than loading the model again.
  */
-export function createServingChecks(deploymentsTableName: string): {
-  verifier: ModelVerifier;
-  stats: CanaryStatsReader;
-} {
+export function createModelVerifier(): ModelVerifier {
   const reports = new Map<string, ModelCheckReport>();
   const report = async (location: string): Promise<ModelCheckReport> => {
     const cached = reports.get(location);
@@ -53,13 +49,5 @@ export function createServingChecks(deploymentsTableName: string): {
       }
     },
   };
-  const stats: CanaryStatsReader = {
-    async read(endpointName, version, sinceMs) {
-      const read = await readVariantStats(endpointName, version, sinceMs, {
-        tableName: deploymentsTableName,
-      });
-      return { invocations: read.invocations, errors: read.errors, p99LatencyMs: read.p99LatencyMs };
-    },
-  };
-  return { verifier, stats };
+  return verifier;
 }
