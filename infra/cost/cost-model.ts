@@ -80,7 +80,8 @@ export function operationCost(usage: OperationUsage): OperationCost {
     billedMs[part.name] = ms;
     lambda +=
       part.invocations *
-      (PRICES.lambda.perMillionRequests / 1e6 + (ms / 1000) * (part.memoryMb / 1024) * PRICES.lambda.armPerGbSecond);
+      (PRICES.lambda.perMillionRequests / 1e6 +
+        (ms / 1000) * (part.memoryMb / 1024) * PRICES.lambda.armPerGbSecond);
     logBytes += part.invocations * (part.logBytes + LAMBDA_PLATFORM_LOG_BYTES);
     invocations += part.invocations;
   }
@@ -92,7 +93,8 @@ export function operationCost(usage: OperationUsage): OperationCost {
     (usage.dynamodb.readUnits * PRICES.dynamodb.perMillionReadUnits +
       usage.dynamodb.writeUnits * PRICES.dynamodb.perMillionWriteUnits) /
     1e6;
-  const s3 = (usage.s3.writes * PRICES.s3.perThousandWrites + usage.s3.reads * PRICES.s3.perThousandReads) / 1000;
+  const s3 =
+    (usage.s3.writes * PRICES.s3.perThousandWrites + usage.s3.reads * PRICES.s3.perThousandReads) / 1000;
   const stepFunctions = (usage.stateTransitions * PRICES.stepFunctions.perThousandTransitions) / 1000;
   const eventBridge = (usage.events * PRICES.eventBridge.perMillionEvents) / 1e6;
   const logs = (logBytes / 1024 ** 3) * PRICES.cloudWatch.logsIngestedPerGb;

@@ -45,11 +45,15 @@ export interface SynthesizedStack {
 const hourly = (rate: number) => rate * HOURS_PER_MONTH;
 
 /** How each resource type bills while idle; undefined for types that bill only per use. */
-function chargeOf(resource: Resource): Omit<IdleCharge, 'stackName' | 'logicalId' | 'type' | 'reason'> | undefined {
+function chargeOf(
+  resource: Resource,
+): Omit<IdleCharge, 'stackName' | 'logicalId' | 'type' | 'reason'> | undefined {
   const props = resource.Properties ?? {};
   switch (resource.Type) {
     case 'AWS::CloudWatch::Alarm': {
-      const metrics = (props.Metrics as Array<{ MetricStat?: unknown }> | undefined)?.filter((m) => m.MetricStat).length || 1;
+      const metrics =
+        (props.Metrics as Array<{ MetricStat?: unknown }> | undefined)?.filter((m) => m.MetricStat).length ||
+        1;
       return {
         what: `alarm, ${metrics} metric(s) at $${PRICES.cloudWatch.alarmMetricMonth} a month each`,
         monthly: metrics * PRICES.cloudWatch.alarmMetricMonth,
@@ -57,7 +61,11 @@ function chargeOf(resource: Resource): Omit<IdleCharge, 'stackName' | 'logicalId
       };
     }
     case 'AWS::EC2::NatGateway':
-      return { what: `NAT gateway, $${PRICES.vpc.natGatewayHour} an hour`, monthly: hourly(PRICES.vpc.natGatewayHour), fixed: true };
+      return {
+        what: `NAT gateway, $${PRICES.vpc.natGatewayHour} an hour`,
+        monthly: hourly(PRICES.vpc.natGatewayHour),
+        fixed: true,
+      };
     case 'AWS::EC2::VPCEndpoint': {
       if (props.VpcEndpointType !== 'Interface') return undefined;
       const zones = Array.isArray(props.SubnetIds) ? props.SubnetIds.length : 1;
@@ -68,31 +76,67 @@ function chargeOf(resource: Resource): Omit<IdleCharge, 'stackName' | 'logicalId
       };
     }
     case 'AWS::EC2::EIP':
-      return { what: `public IPv4 address, $${PRICES.vpc.publicIpv4Hour} an hour`, monthly: hourly(PRICES.vpc.publicIpv4Hour), fixed: true };
+      return {
+        what: `public IPv4 address, $${PRICES.vpc.publicIpv4Hour} an hour`,
+        monthly: hourly(PRICES.vpc.publicIpv4Hour),
+        fixed: true,
+      };
     case 'AWS::ElasticLoadBalancingV2::LoadBalancer':
-      return { what: `load balancer, $${PRICES.alb.hour} an hour before capacity units`, monthly: hourly(PRICES.alb.hour), fixed: true };
+      return {
+        what: `load balancer, $${PRICES.alb.hour} an hour before capacity units`,
+        monthly: hourly(PRICES.alb.hour),
+        fixed: true,
+      };
     case 'AWS::DynamoDB::Table':
     case 'AWS::DynamoDB::GlobalTable': {
       if (props.BillingMode === 'PAY_PER_REQUEST') return undefined;
-      return { what: 'provisioned-capacity table: read and write units by the hour', monthly: undefined, fixed: true };
+      return {
+        what: 'provisioned-capacity table: read and write units by the hour',
+        monthly: undefined,
+        fixed: true,
+      };
     }
     case 'AWS::Lambda::Version':
     case 'AWS::Lambda::Alias':
       if (!props.ProvisionedConcurrencyConfig) return undefined;
-      return { what: 'provisioned concurrency, by the GB-second while configured', monthly: undefined, fixed: true };
+      return {
+        what: 'provisioned concurrency, by the GB-second while configured',
+        monthly: undefined,
+        fixed: true,
+      };
     case 'AWS::ApiGateway::Stage':
       if (props.CacheClusterEnabled !== true) return undefined;
       return { what: 'API cache, by the hour', monthly: undefined, fixed: true };
     case 'AWS::KMS::Key':
-      return { what: `customer managed key, $${PRICES.kms.customerKeyMonth} a month`, monthly: PRICES.kms.customerKeyMonth, fixed: true };
+      return {
+        what: `customer managed key, $${PRICES.kms.customerKeyMonth} a month`,
+        monthly: PRICES.kms.customerKeyMonth,
+        fixed: true,
+      };
     case 'AWS::SecretsManager::Secret':
-      return { what: `secret, $${PRICES.secretsManager.secretMonth} a month`, monthly: PRICES.secretsManager.secretMonth, fixed: true };
+      return {
+        what: `secret, $${PRICES.secretsManager.secretMonth} a month`,
+        monthly: PRICES.secretsManager.secretMonth,
+        fixed: true,
+      };
     case 'AWS::Route53::HostedZone':
-      return { what: `hosted zone, $${PRICES.route53.hostedZoneMonth} a month`, monthly: PRICES.route53.hostedZoneMonth, fixed: true };
+      return {
+        what: `hosted zone, $${PRICES.route53.hostedZoneMonth} a month`,
+        monthly: PRICES.route53.hostedZoneMonth,
+        fixed: true,
+      };
     case 'AWS::WAFv2::WebACL':
-      return { what: `web ACL, $${PRICES.waf.webAclMonth} a month before rules`, monthly: PRICES.waf.webAclMonth, fixed: true };
+      return {
+        what: `web ACL, $${PRICES.waf.webAclMonth} a month before rules`,
+        monthly: PRICES.waf.webAclMonth,
+        fixed: true,
+      };
     case 'AWS::CloudWatch::Dashboard':
-      return { what: `dashboard, $${PRICES.cloudWatch.dashboardMonth} a month`, monthly: PRICES.cloudWatch.dashboardMonth, fixed: true };
+      return {
+        what: `dashboard, $${PRICES.cloudWatch.dashboardMonth} a month`,
+        monthly: PRICES.cloudWatch.dashboardMonth,
+        fixed: true,
+      };
     case 'AWS::Kinesis::Stream':
       if ((props.StreamModeDetails as { StreamMode?: string } | undefined)?.StreamMode === 'ON_DEMAND') {
         return { what: 'on-demand stream, by the hour', monthly: undefined, fixed: true };

@@ -88,6 +88,8 @@ export class LocalRuntime {
       /** Request units of functions' DynamoDB requests, with `meterCapacity`. */
       dynamodbCapacity: Readonly<{ read: number; write: number }> | undefined;
     },
+    /** The DynamoDB emulator itself (its `dispatch` serves a request without HTTP). */
+    readonly dynamodb: DynamoEmulator,
     private readonly closers: Array<() => Promise<void> | void>,
     /**
      * Settles once every function's container has started (or failed to): benchmarks wait for it
@@ -289,6 +291,7 @@ export class LocalRuntime {
         dynamodbTransport: dynamo.transport,
         dynamodbCapacity: dynamo.capacity,
       },
+      dynamo,
       closers,
       warmedUp,
     );

@@ -96,7 +96,8 @@ export const searchIndexKeys = {
   param: (experimentId: string, key: string, value: string) =>
     `EXP#${experimentId}#P#${pairDigest(key, value)}`,
   /** Runs whose tag `key` is `value` (the run name is the tag `mlflow.runName`). */
-  tag: (experimentId: string, key: string, value: string) => `EXP#${experimentId}#T#${pairDigest(key, value)}`,
+  tag: (experimentId: string, key: string, value: string) =>
+    `EXP#${experimentId}#T#${pairDigest(key, value)}`,
   /** Runs with a status, on the run item itself. */
   status: (experimentId: string, status: string) => `EXP#${experimentId}#S#${status}`,
 } as const;

@@ -92,12 +92,17 @@ async function walkInOrder(
   for (;;) {
     // A top 10 reads about 10 runs (and one entry more, which shows whether the last is tied); a
     // walk that meets runs the filter drops reads further, a page at a time.
-    const page = await runs.metricEntries(experimentId, walk, { limit: Math.min(WALK_PAGE, rows + 1), cursor });
+    const page = await runs.metricEntries(experimentId, walk, {
+      limit: Math.min(WALK_PAGE, rows + 1),
+      cursor,
+    });
     read += page.entries.length;
     // Once the page is full, only the runs tied with its last hit remain to be read.
     const tied = boundary === undefined ? -1 : page.entries.findIndex((entry) => entry.order !== boundary);
     const entries = tied < 0 ? page.entries : page.entries.slice(0, tied);
-    const byId = new Map((await runs.getMany(entries.map((e) => e.runId))).map((run) => [run.info.runId, run]));
+    const byId = new Map(
+      (await runs.getMany(entries.map((e) => e.runId))).map((run) => [run.info.runId, run]),
+    );
     for (const entry of entries) {
       if (boundary !== undefined && entry.order !== boundary) return hits;
       const run = byId.get(entry.runId);
@@ -119,4 +124,3 @@ async function walkInOrder(
     if (read >= WALK_LIMIT) return undefined;
   }
 }
-

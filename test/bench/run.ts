@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- startup|api|bundles|tracking|search-scale|vs-mlflow|artifacts|registry|serving|deploy|auth|pipeline|all]`: measures what the issues name and prints it. Nothing
+ * `npm run bench [-- startup|api|bundles|tracking|search-scale|vs-mlflow|cost|artifacts|registry|serving|deploy|auth|pipeline|all]`: measures what the issues name and prints it. Nothing
  * here asserts a time: a slow machine makes slow figures, not failed builds.
  */
 
@@ -12,11 +12,12 @@ import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { defineRunwayApp } from '../../infra/runway-app.ts';
 import { artifacts1GB } from './artifacts.bench.ts';
 import { authBench } from './auth.bench.ts';
+import { costBench } from './cost.bench.ts';
 import { deployBench } from './deploy.bench.ts';
 import { pipelineBench } from './pipeline.bench.ts';
 import { registryBench } from './registry.bench.ts';
-import { searchScaleBench } from './search-scale.bench.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
+import { searchScaleBench } from './search-scale.bench.ts';
 import { servingBench } from './serving.bench.ts';
 import { pool, printTable, summarize } from './stats.ts';
 import { trackingBench } from './tracking.bench.ts';
@@ -38,6 +39,7 @@ const benches: Record<string, () => Promise<void>> = {
   auth: authBench,
   pipeline: pipelineBench,
   'vs-mlflow': vsMlflowBench,
+  cost: costBench,
 };
 
 async function main(): Promise<void> {

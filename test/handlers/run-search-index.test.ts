@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRunRepository } from '../../shared/tracking/adapters/run.dynamodb-repository.ts';
 import type { RunRepository } from '../../shared/tracking/ports.ts';
 import { RunService } from '../../shared/tracking/run.service.ts';
-import { planRunSearch } from '../../shared/tracking/search/run-search-plan.ts';
 import { parseOrderBy, parseSearchFilter } from '../../shared/tracking/search/index.ts';
+import { planRunSearch } from '../../shared/tracking/search/run-search-plan.ts';
 import { type ApiHandler, handlerCaller, unique } from '../support/handler-call.ts';
 import { tableName, useEmulators } from '../support/handler-env.ts';
 
@@ -106,7 +106,8 @@ async function writeDataset(seed: number): Promise<Dataset> {
       ],
     });
     if (random() < 0.2) await post('runs/delete-tag', { run_id: runId, key: 't1' });
-    if (random() < 0.2) await post('runs/update', { run_id: runId, run_name: `r${Math.floor(random() * 8)}` });
+    if (random() < 0.2)
+      await post('runs/update', { run_id: runId, run_name: `r${Math.floor(random() * 8)}` });
     if (random() < 0.6) await post('runs/update', { run_id: runId, status: pick(STATUSES), end_time: 5000 });
     if (random() < 0.15) await post('runs/delete', { run_id: runId });
   }
@@ -118,7 +119,9 @@ function clauses(dataset: Dataset) {
   const value = fc.constantFrom('0', '1', '-3', '2.5', '7', '-1', '1.7976931348623157e308', '1e-9');
   const metric = fc.constantFrom('m0', 'm1', 'm2');
   return fc.oneof(
-    fc.tuple(metric, fc.constantFrom('<', '<=', '>', '>=', '=', '!='), value).map(([k, op, v]) => `metrics.${k} ${op} ${v}`),
+    fc
+      .tuple(metric, fc.constantFrom('<', '<=', '>', '>=', '=', '!='), value)
+      .map(([k, op, v]) => `metrics.${k} ${op} ${v}`),
     fc.constantFrom(...PARAMS).map((v) => `params.p0 = '${v}'`),
     fc.constantFrom('x', 'y', 'z', 'u', 'w').map((v) => `tags.t${v < 'u' ? 0 : 1} = '${v}'`),
     fc.integer({ min: 0, max: 8 }).map((n) => `attributes.run_name = 'r${n}'`),
@@ -220,10 +223,19 @@ describe('search runs through the index', () => {
   it('reads the index, not every run, for a selective search', async () => {
     const { experiments } = await writeDataset(99);
     const before = { ...reads };
-    for (const filter of ["tags.t1 = 'u'", "params.p0 = 'a'", 'metrics.m0 < 1', "attributes.status = 'KILLED'"]) {
+    for (const filter of [
+      "tags.t1 = 'u'",
+      "params.p0 = 'a'",
+      'metrics.m0 < 1',
+      "attributes.status = 'KILLED'",
+    ]) {
       await indexed.search({ experimentIds: [experiments[0] as string], filter });
     }
-    await indexed.search({ experimentIds: [experiments[0] as string], orderBy: ['metrics.m1 DESC'], maxResults: 3 });
+    await indexed.search({
+      experimentIds: [experiments[0] as string],
+      orderBy: ['metrics.m1 DESC'],
+      maxResults: 3,
+    });
     expect(reads.full - before.full).toBe(0);
     expect(reads.index - before.index).toBeGreaterThanOrEqual(5);
   });

@@ -17,8 +17,14 @@ const synthesized = (app: App): SynthesizedStack[] =>
 
 describe('what bills while nobody uses Runway', () => {
   it('has no resource that bills by the hour or the month without a written reason', () => {
-    const app = new App({ builtinCloudFormationValidation: false, context: { 'aws:cdk:bundling-stacks': [] } });
-    defineRunwayApp(app, { env: { account: '123456789012', region: 'eu-west-1' }, alarmEmail: 'ops@example.com' });
+    const app = new App({
+      builtinCloudFormationValidation: false,
+      context: { 'aws:cdk:bundling-stacks': [] },
+    });
+    defineRunwayApp(app, {
+      env: { account: '123456789012', region: 'eu-west-1' },
+      alarmEmail: 'ops@example.com',
+    });
     const stacks = synthesized(app);
     expect(unexplainedIdleCharges(stacks)).toEqual([]);
     // Its idle charges are its alarms, which stay under a dollar a month.
@@ -52,7 +58,10 @@ describe('what bills while nobody uses Runway', () => {
     const app = new App({ builtinCloudFormationValidation: false });
     const stack = new Stack(app, 'Explained');
     const nat = new CfnNatGateway(stack, 'Nat', { subnetId: 'subnet-1' });
-    acknowledgeIdleCost(nat, 'Private subnets reach the internet through it; the functions need no other way out');
+    acknowledgeIdleCost(
+      nat,
+      'Private subnets reach the internet through it; the functions need no other way out',
+    );
     const charges = idleCharges(synthesized(app));
     expect(charges).toEqual([
       expect.objectContaining({

@@ -87,7 +87,9 @@ describe('the order texts, as earlier versions wrote them', () => {
         fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
         (value, step, timestamp) => {
           expect(metricValueOrder(value)).toBe(reference.value(value));
-          expect(metricPointOrder({ step, timestamp, value })).toBe(reference.point({ step, timestamp, value }));
+          expect(metricPointOrder({ step, timestamp, value })).toBe(
+            reference.point({ step, timestamp, value }),
+          );
         },
       ),
       { seed: 7, numRuns: 5000 },

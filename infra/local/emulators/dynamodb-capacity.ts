@@ -32,7 +32,9 @@ interface TableDescription {
 /** dynalite's `db` module, loaded on first use (the emulator chooses dynalite's store before it loads). */
 let dynaliteDb: DynaliteDb | undefined;
 const db = (): DynaliteDb => {
-  dynaliteDb ??= require(path.join(path.dirname(require.resolve('dynalite')), 'db', 'index.js')) as DynaliteDb;
+  dynaliteDb ??= require(
+    path.join(path.dirname(require.resolve('dynalite')), 'db', 'index.js'),
+  ) as DynaliteDb;
   return dynaliteDb;
 };
 

@@ -191,7 +191,8 @@ export async function startDynamoEmulator(options: {
     const act = () =>
       new Promise<{ statusCode: number; result: Record<string, unknown> | undefined }>((resolve, reject) => {
         run(store, validated, (error, result) => {
-          if (error?.statusCode) resolve({ statusCode: error.statusCode, result: error.body as Record<string, unknown> });
+          if (error?.statusCode)
+            resolve({ statusCode: error.statusCode, result: error.body as Record<string, unknown> });
           else if (error) reject(error);
           else resolve({ statusCode: 200, result: result as Record<string, unknown> });
         });

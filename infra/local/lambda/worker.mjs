@@ -51,7 +51,10 @@ parentPort.on('message', async ({ id, payload, context }) => {
   // emulator (the cost model's Lambda duration, `npm run bench -- cost`).
   const busy = performance.eventLoopUtilization();
   const trips = roundTrips();
-  const usage = () => ({ activeMs: performance.eventLoopUtilization(busy).active, roundTrips: roundTrips() - trips });
+  const usage = () => ({
+    activeMs: performance.eventLoopUtilization(busy).active,
+    roundTrips: roundTrips() - trips,
+  });
   try {
     const result = await handler(JSON.parse(payload), lambdaContext);
     parentPort.postMessage({ id, result: JSON.stringify(result) ?? 'null', usage: usage() });

@@ -233,7 +233,11 @@ export class DynamoRunRepository implements RunRepository {
       // The run item is its own status entry in the search index (GSI2 moves it with the value).
       const entry = statusEntry(runId, experimentId, changes.status);
       sets.push('#status = :status', 'gsi2pk = :statusPk', 'gsi2sk = :statusSk');
-      Object.assign(values, { ':status': changes.status, ':statusPk': entry.gsi2pk, ':statusSk': entry.gsi2sk });
+      Object.assign(values, {
+        ':status': changes.status,
+        ':statusPk': entry.gsi2pk,
+        ':statusSk': entry.gsi2sk,
+      });
     }
     if (changes.endTime !== undefined) {
       sets.push('endTime = :end');
@@ -313,16 +317,16 @@ export class DynamoRunRepository implements RunRepository {
     await this.batchPut(spilled);
     const entryByEntry = update.length <= EXPRESSION_LIMIT && condition.length <= EXPRESSION_LIMIT;
     const command = entryByEntry
-        ? new UpdateCommand({
-            TableName: this.tableName,
-            Key: runKeys.item(runId),
-            UpdateExpression: update,
-            ConditionExpression: condition,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ReturnValues: 'UPDATED_NEW',
-          })
-        : this.replaceMaps(runId, experimentId, change, state);
+      ? new UpdateCommand({
+          TableName: this.tableName,
+          Key: runKeys.item(runId),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_NEW',
+        })
+      : this.replaceMaps(runId, experimentId, change, state);
     try {
       const { Attributes } = await this.client.send(command);
       // Replacing the maps is conditioned on the revision read, so the new one is known.
@@ -385,7 +389,8 @@ export class DynamoRunRepository implements RunRepository {
       const ordered = orderedPoints(points);
       latest.push(ordered[ordered.length - 1] as Metric);
       // BatchWriteItem refuses two writes to one key in a request: identical points are one point.
-      const written = ordered.length === 1 ? historyItems(runId, ordered[0] as Metric) : chunkItems(runId, key, ordered);
+      const written =
+        ordered.length === 1 ? historyItems(runId, ordered[0] as Metric) : chunkItems(runId, key, ordered);
       for (const item of written) items.set(`${item.pk}\u0000${item.sk}`, item);
     }
     this.experimentOf.set(runId, experimentId);
@@ -405,7 +410,9 @@ export class DynamoRunRepository implements RunRepository {
   ): Promise<void> {
     // A param never changes once stored, so its entry needs no condition; a tag's entry takes a
     // value only over one written at an earlier revision of the run (the run's own order of writes).
-    const params = values.params.map((param) => this.valueEntry(runId, experimentId, 'param', param, revision));
+    const params = values.params.map((param) =>
+      this.valueEntry(runId, experimentId, 'param', param, revision),
+    );
     await Promise.all([
       this.batchPut(params),
       inBatches(values.tags, INDEX_WRITE_CONCURRENCY, (tag) =>
@@ -506,7 +513,10 @@ export class DynamoRunRepository implements RunRepository {
   /** Puts an entry back as it was before `metric` was offered to it, unless a later point took it since. */
   private async restoreEntry(runId: string, metric: Metric, previous: Item | undefined): Promise<void> {
     const key = searchIndexKeys.metricEntry(runId, metric.key);
-    const guard = { ConditionExpression: 'r = :r', ExpressionAttributeValues: { ':r': metricPointOrder(metric) } };
+    const guard = {
+      ConditionExpression: 'r = :r',
+      ExpressionAttributeValues: { ':r': metricPointOrder(metric) },
+    };
     await this.conditional(
       previous
         ? new PutCommand({ TableName: this.tableName, Item: previous, ...guard })
@@ -785,7 +795,10 @@ export class DynamoRunRepository implements RunRepository {
       );
       for (const item of result.Items ?? []) {
         const sort = String(item.gsi2sk);
-        entries.push({ runId: searchIndexKeys.runOf(String(item.pk)), order: sort.slice(0, sort.indexOf('#')) });
+        entries.push({
+          runId: searchIndexKeys.runOf(String(item.pk)),
+          order: sort.slice(0, sort.indexOf('#')),
+        });
       }
       startKey = result.LastEvaluatedKey;
       if (!startKey) phase = phase === 'numbers' && walk.nan ? 'nan' : 'done';
@@ -1129,7 +1142,11 @@ function orderedPoints(points: Metric[]): Metric[] {
 function chunkItems(runId: string, key: string, ordered: Metric[]): Item[] {
   const first = ordered[0] as Metric;
   const points = ordered.map((metric) => {
-    const point: unknown[] = [metric.step - first.step, metric.timestamp - first.timestamp, encodeValue(metric.value)];
+    const point: unknown[] = [
+      metric.step - first.step,
+      metric.timestamp - first.timestamp,
+      encodeValue(metric.value),
+    ];
     const extra = {
       ...(metric.modelId ? { m: metric.modelId } : {}),
       ...(metric.datasetName ? { dn: metric.datasetName, dd: metric.datasetDigest } : {}),
@@ -1147,7 +1164,10 @@ function chunkItems(runId: string, key: string, ordered: Metric[]): Item[] {
     timestamp: first.timestamp,
     points: text,
   };
-  return [chunk, ...ordered.filter((metric) => metric.modelId).flatMap((metric) => historyItems(runId, metric).slice(1))];
+  return [
+    chunk,
+    ...ordered.filter((metric) => metric.modelId).flatMap((metric) => historyItems(runId, metric).slice(1)),
+  ];
 }
 
 /** The points a history item holds: a chunk's, or the one point of a `log-metric` item. */
@@ -1156,16 +1176,16 @@ function pointsOf(item: Item): Metric[] {
   const step = Number(item.step);
   const timestamp = Number(item.timestamp);
   const key = String(item.key);
-  return (JSON.parse(item.points) as Array<[number, number, string, { m?: string; dn?: string; dd?: string }?]>).map(
-    ([stepOffset, timeOffset, value, extra]) => ({
-      key,
-      value: decodeValue(value),
-      timestamp: timestamp + timeOffset,
-      step: step + stepOffset,
-      ...(extra?.m ? { modelId: extra.m } : {}),
-      ...(extra?.dn ? { datasetName: extra.dn, datasetDigest: String(extra.dd ?? '') } : {}),
-    }),
-  );
+  return (
+    JSON.parse(item.points) as Array<[number, number, string, { m?: string; dn?: string; dd?: string }?]>
+  ).map(([stepOffset, timeOffset, value, extra]) => ({
+    key,
+    value: decodeValue(value),
+    timestamp: timestamp + timeOffset,
+    step: step + stepOffset,
+    ...(extra?.m ? { modelId: extra.m } : {}),
+    ...(extra?.dn ? { datasetName: extra.dn, datasetDigest: String(extra.dd ?? '') } : {}),
+  }));
 }
 
 /** Whether a point's (step, timestamp) comes before `bound`'s. */
@@ -1200,11 +1220,17 @@ function decodeHistoryCursor(cursor: string, pk: string): HistoryCursor {
 
 type WalkPhase = 'numbers' | 'nan' | 'done';
 
-function encodeWalkCursor(cursor: { phase: WalkPhase; startKey: Record<string, unknown> | undefined }): string {
+function encodeWalkCursor(cursor: {
+  phase: WalkPhase;
+  startKey: Record<string, unknown> | undefined;
+}): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
-function decodeWalkCursor(cursor: string): { phase: WalkPhase; startKey: Record<string, unknown> | undefined } {
+function decodeWalkCursor(cursor: string): {
+  phase: WalkPhase;
+  startKey: Record<string, unknown> | undefined;
+} {
   return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
     phase: WalkPhase;
     startKey: Record<string, unknown> | undefined;
@@ -1212,7 +1238,11 @@ function decodeWalkCursor(cursor: string): { phase: WalkPhase; startKey: Record<
 }
 
 /** The run item's own entry in the search index: its status, under its experiment. */
-function statusEntry(runId: string, experimentId: string, status: string): { gsi2pk: string; gsi2sk: string } {
+function statusEntry(
+  runId: string,
+  experimentId: string,
+  status: string,
+): { gsi2pk: string; gsi2sk: string } {
   return { gsi2pk: searchIndexKeys.status(experimentId, status), gsi2sk: runId };
 }
 
@@ -1220,7 +1250,11 @@ function statusEntry(runId: string, experimentId: string, status: string): { gsi
 const INDEX_WRITE_CONCURRENCY = 32;
 
 /** Runs `task` over `items`, at most `concurrency` at a time. */
-async function inBatches<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<void>): Promise<void> {
+async function inBatches<T>(
+  items: readonly T[],
+  concurrency: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, items.length) }, async () => {

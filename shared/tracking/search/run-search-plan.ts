@@ -29,14 +29,18 @@ export type RunSearchPlan =
  * wins: run ids, then run name, tag and param equalities, then a metric threshold (ordered by the
  * same metric or not), then a status, then an order by a metric with nothing else to narrow it.
  */
-export function planRunSearch(clauses: readonly Clause[], order: readonly OrderTerm[]): RunSearchPlan | undefined {
+export function planRunSearch(
+  clauses: readonly Clause[],
+  order: readonly OrderTerm[],
+): RunSearchPlan | undefined {
   const ids = clauses.find((c) => c.kind === 'attribute' && c.key === 'run_id' && isEquality(c.comparator));
   if (ids) return { kind: 'ids', runIds: listOf(ids.value) };
 
   const equality = (kind: Clause['kind'], key?: string) =>
     clauses.find((c) => c.kind === kind && (key === undefined || c.key === key) && isEquality(c.comparator));
   const runName = equality('attribute', 'run_name');
-  if (runName) return { kind: 'equality', probe: { kind: 'tag', key: RUN_NAME_TAG, values: listOf(runName.value) } };
+  if (runName)
+    return { kind: 'equality', probe: { kind: 'tag', key: RUN_NAME_TAG, values: listOf(runName.value) } };
   for (const kind of ['tag', 'param'] as const) {
     const clause = equality(kind);
     if (clause) return { kind: 'equality', probe: { kind, key: clause.key, values: listOf(clause.value) } };
@@ -48,7 +52,11 @@ export function planRunSearch(clauses: readonly Clause[], order: readonly OrderT
   const thresholdKey =
     thresholds.find((c) => c.key === ordered?.key)?.key ?? (thresholds[0] as Clause | undefined)?.key;
   if (thresholdKey !== undefined) {
-    const walk = metricWalk(clauses, thresholdKey, ordered?.key === thresholdKey ? !ordered.ascending : false);
+    const walk = metricWalk(
+      clauses,
+      thresholdKey,
+      ordered?.key === thresholdKey ? !ordered.ascending : false,
+    );
     return ordered?.key === thresholdKey
       ? { kind: 'metric-order', walk, complete: true }
       : { kind: 'metric-range', walk };
@@ -82,10 +90,14 @@ function metricWalk(clauses: readonly Clause[], key: string, descending: boolean
   let lower: MetricWalk['lower'];
   let upper: MetricWalk['upper'];
   let nan = true;
-  const tighter = (bound: MetricWalk['lower'], candidate: NonNullable<MetricWalk['lower']>, higher: boolean) => {
+  const tighter = (
+    bound: MetricWalk['lower'],
+    candidate: NonNullable<MetricWalk['lower']>,
+    higher: boolean,
+  ) => {
     if (!bound || bound.order !== candidate.order) {
       if (!bound) return candidate;
-      return (candidate.order > bound.order) === higher ? candidate : bound;
+      return candidate.order > bound.order === higher ? candidate : bound;
     }
     return bound.inclusive && candidate.inclusive ? bound : { order: bound.order, inclusive: false };
   };
