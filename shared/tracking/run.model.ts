@@ -207,9 +207,7 @@ export function isLaterMetric(
   a: Pick<Metric, 'step' | 'timestamp' | 'value'>,
   b: Pick<Metric, 'step' | 'timestamp' | 'value'>,
 ) {
-  if (a.step !== b.step) return a.step > b.step;
-  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
-  return compareValues(a.value, b.value) > 0;
+  return compareMetricPoints(a, b) > 0;
 }
 
 /**
@@ -259,9 +257,22 @@ export function metricPointOrder(point: Pick<Metric, 'step' | 'timestamp' | 'val
   return `${offsetHex(point.step)}${hex16(point.timestamp)}${metricValueOrder(point.value)}`;
 }
 
-/** NaN sorts above every number, as `is_nan` does in MLflow's ordering. */
+/** NaN sorts above every number, as `is_nan` does in MLflow's ordering; -0 equals 0. */
 function compareValues(a: number, b: number): number {
   if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : 1;
   if (Number.isNaN(b)) return -1;
-  return a - b;
+  return a === b ? 0 : a < b ? -1 : 1;
+}
+
+/**
+ * Two points of one metric in the order of {@link metricPointOrder} (step, timestamp, value), as a
+ * sort comparator: 0 exactly when their order texts are equal.
+ */
+export function compareMetricPoints(
+  a: Pick<Metric, 'step' | 'timestamp' | 'value'>,
+  b: Pick<Metric, 'step' | 'timestamp' | 'value'>,
+): number {
+  if (a.step !== b.step) return a.step < b.step ? -1 : 1;
+  if (a.timestamp !== b.timestamp) return a.timestamp < b.timestamp ? -1 : 1;
+  return compareValues(a.value, b.value);
 }

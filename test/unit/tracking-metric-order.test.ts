@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  compareMetricPoints,
   isLaterMetric,
   MAX_DOUBLE,
   metricPointOrder,
@@ -58,6 +59,27 @@ describe('metricPointOrder', () => {
         expect(metricPointOrder(a) > metricPointOrder(b), JSON.stringify([a, b])).toBe(isLaterMetric(a, b));
       }
     }
+  });
+});
+
+describe('compareMetricPoints', () => {
+  it('orders and equates points exactly as their order texts do (a batch sorts and dedupes by it)', () => {
+    const value = fc.oneof(fc.double(), fc.constantFrom(0, -0, 1, Number.NaN, Number.POSITIVE_INFINITY));
+    const point = fc.record({
+      step: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constant(-0), fc.integer()),
+      timestamp: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 2 ** 45 })),
+      value,
+    });
+    fc.assert(
+      fc.property(point, point, (a, b) => {
+        const [ta, tb] = [metricPointOrder(a), metricPointOrder(b)];
+        expect(Math.sign(compareMetricPoints(a, b)), JSON.stringify([a, b])).toBe(
+          ta < tb ? -1 : ta > tb ? 1 : 0,
+        );
+        expect(compareMetricPoints(a, { ...a })).toBe(0);
+      }),
+      { seed: 11, numRuns: 5000 },
+    );
   });
 });
 

@@ -170,6 +170,8 @@ export class LocalFunction {
   private settle(message: {
     id: string;
     result?: string;
+    /** The `body` of a result object, when it travels beside `result` (a string, as JSON gives it). */
+    body?: string;
     error?: SerializedError;
     usage?: Omit<FunctionUsage, 'invocations'>;
   }): void {
@@ -185,7 +187,10 @@ export class LocalFunction {
         new FunctionError(message.error.errorType, message.error.errorMessage, message.error.trace),
       );
     } else {
-      pending.resolve(JSON.parse(message.result ?? 'null'));
+      const result = JSON.parse(message.result ?? 'null');
+      // A proxy response's body travels beside the JSON text (worker.mjs `serialize`).
+      if (message.body !== undefined) result.body = message.body;
+      pending.resolve(result);
     }
   }
 
@@ -257,7 +262,13 @@ interface SerializedError {
 type WorkerMessage =
   | { ready: true }
   | { initError: SerializedError }
-  | { id: string; result?: string; error?: SerializedError; usage?: Omit<FunctionUsage, 'invocations'> };
+  | {
+      id: string;
+      result?: string;
+      body?: string;
+      error?: SerializedError;
+      usage?: Omit<FunctionUsage, 'invocations'>;
+    };
 
 /** NODE_OPTIONS in the template is for Lambda's node; the worker shares this process's flags. */
 function withoutNodeOptions(environment: Record<string, string>): Record<string, string> {

@@ -57,8 +57,28 @@ parentPort.on('message', async ({ id, payload, context }) => {
   });
   try {
     const result = await handler(JSON.parse(payload), lambdaContext);
-    parentPort.postMessage({ id, result: JSON.stringify(result) ?? 'null', usage: usage() });
+    parentPort.postMessage({ id, ...serialize(result), usage: usage() });
   } catch (error) {
     parentPort.postMessage({ id, error: toError(error), usage: usage() });
   }
 });
+
+/**
+ * The result as JSON text, as Lambda's runtime API carries it. A proxy response's `body` (a string,
+ * often the largest part) travels beside the text instead of escaped inside it: a string comes out
+ * of a JSON round trip as it went in, so the parent rebuilds exactly what JSON would have given,
+ * without escaping and parsing the body again (some 2 ms for a 140 KB search answer on this machine).
+ */
+function serialize(result) {
+  if (
+    result === null ||
+    typeof result !== 'object' ||
+    Object.getPrototypeOf(result) !== Object.prototype ||
+    typeof result.body !== 'string' ||
+    'toJSON' in result
+  ) {
+    return { result: JSON.stringify(result) ?? 'null' };
+  }
+  const { body, ...rest } = result;
+  return { result: JSON.stringify(rest), body };
+}
