@@ -13,6 +13,7 @@ defineRunwayApp(app, {
   defaultPermission: app.node.tryGetContext('defaultPermission'),
   apiRateLimit: positiveNumber('apiRateLimit'),
   apiBurstLimit: positiveNumber('apiBurstLimit'),
+  captureFlushSeconds: positiveNumber('captureFlushSeconds'),
   sagemakerInstanceTypes: list('sagemakerInstanceTypes'),
   sagemakerMaxInstances: positiveNumber('sagemakerMaxInstances'),
   sagemakerImageRepositories: list('sagemakerImageRepositories'),

@@ -2,6 +2,7 @@ import type { App, Environment } from 'aws-cdk-lib';
 import { DEFAULT_SAGEMAKER_LIMITS } from '../shared/deployments/sagemaker-limits.ts';
 import { ApiStack } from './stacks/api.stack.ts';
 import { DeploymentsStack } from './stacks/deployments.stack.ts';
+import { MonitoringStack } from './stacks/monitoring.stack.ts';
 import { PipelinesStack } from './stacks/pipelines.stack.ts';
 import { ServingStack } from './stacks/serving.stack.ts';
 import { StatefulStack } from './stacks/stateful.stack.ts';
@@ -22,6 +23,11 @@ export interface RunwayAppOptions {
   apiRateLimit?: number;
   /** Requests a stage accepts at once above the rate (`-c apiBurstLimit=400`). @default 1000 */
   apiBurstLimit?: number;
+  /**
+   * Seconds captured invocations wait in a model server container before they reach S3 (what a
+   * monitor reads), `-c captureFlushSeconds=30`. @default 60
+   */
+  captureFlushSeconds?: number;
   /**
    * Instance types SageMaker endpoints may run on (`-c sagemakerInstanceTypes=ml.m5.large,ml.c6i.large`).
    * @default ml.m5.large, ml.c5.large
@@ -58,7 +64,9 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     trackingTable: stateful.trackingTable,
     registryTable: stateful.registryTable,
     artifactBucket: stateful.artifactBucket,
+    accessLogBucket: stateful.accessLogBucket,
     artifactAccessPolicy: stateful.artifactAccessPolicy,
+    traceSpansPolicy: stateful.traceSpansPolicy,
     eventBus: stateful.eventBus,
     accessTable: stateful.accessTable,
     adminPrincipals: options.adminPrincipals,
@@ -93,6 +101,7 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     deploymentsTable: stateful.deploymentsTable,
     artifactBucket: stateful.artifactBucket,
     modelServingPolicy: stateful.modelServingPolicy,
+    captureFlushSeconds: options.captureFlushSeconds,
   });
   const pipelines = new PipelinesStack(app, `${prefix}-Pipelines`, {
     env,
@@ -102,8 +111,25 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     artifactPolicy: stateful.pipelineArtifactPolicy,
     trainingJobDataPolicy: stateful.trainingJobDataPolicy,
     eventBus: stateful.eventBus,
+    apis: api.apis,
+    access,
     trainingImageRepositories: options.trainingImageRepositories ?? ['runway-training'],
     alarms: stateful.alarms,
   });
-  return { stateful, api, deployments, serving, pipelines };
+  const monitoring = new MonitoringStack(app, `${prefix}-Monitoring`, {
+    env,
+    apis: api.apis,
+    access,
+    monitoringTable: stateful.monitoringTable,
+    deploymentsTable: stateful.deploymentsTable,
+    registryTable: stateful.registryTable,
+    trackingTable: stateful.trackingTable,
+    artifactBucket: stateful.artifactBucket,
+    monitorRunPolicy: stateful.monitorRunPolicy,
+    monitoringApiPolicy: stateful.monitoringApiPolicy,
+    eventBus: stateful.eventBus,
+    trainingPipeline: pipelines.training.stateMachine,
+    alarms: stateful.alarms,
+  });
+  return { stateful, api, deployments, serving, pipelines, monitoring };
 }

@@ -9,6 +9,16 @@ export interface JsonProtocolService {
   handleApiRequest(action: string, body: unknown): Promise<{ status: number; body: unknown }>;
 }
 
+/** A service of the REST JSON protocol, reached by its path prefix (EventBridge Scheduler's `/schedules/`). */
+export interface RestProtocolService {
+  pathPrefix: string;
+  handleRestRequest(
+    method: string,
+    url: URL,
+    body: unknown,
+  ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
+}
+
 /** Lambda's Invoke API (`POST /2015-03-31/functions/{name}/invocations`). */
 export type LambdaInvokeHandler = (
   functionName: string,
@@ -26,12 +36,18 @@ export class LocalAwsEndpoint {
   endpoint = '';
 
   private readonly services: JsonProtocolService[];
+  private readonly restServices: RestProtocolService[] = [];
 
   constructor(
     services: readonly JsonProtocolService[],
     private readonly invokeLambda?: LambdaInvokeHandler,
   ) {
     this.services = [...services];
+  }
+
+  /** Adds a REST JSON service, served below its path prefix. */
+  addRestService(service: RestProtocolService): void {
+    this.restServices.push(service);
   }
 
   /** Adds a service; services may be created after the endpoint, since they need its address. */
@@ -81,6 +97,26 @@ export class LocalAwsEndpoint {
       response.end(body);
       return;
     }
+    const url = new URL(request.url ?? '/', 'http://local');
+    const rest = this.restServices.find((service) => url.pathname.startsWith(service.pathPrefix));
+    if (rest && !request.headers['x-amz-target']) {
+      let body: unknown = {};
+      try {
+        body = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
+      } catch {
+        writeJson(
+          response,
+          400,
+          'application/json',
+          { Message: 'Malformed JSON' },
+          { 'x-amzn-errortype': 'ValidationException' },
+        );
+        return;
+      }
+      const result = await rest.handleRestRequest(request.method ?? 'GET', url, body);
+      writeJson(response, result.status, 'application/json', result.body, result.headers);
+      return;
+    }
     const target = String(request.headers['x-amz-target'] ?? '');
     const [prefix = '', action = ''] = target.split('.');
     const service = this.services.find((candidate) => candidate.targetPrefix === prefix);
@@ -106,9 +142,19 @@ export class LocalAwsEndpoint {
   }
 }
 
-function writeJson(response: ServerResponse, status: number, contentType: string, body: unknown): void {
+function writeJson(
+  response: ServerResponse,
+  status: number,
+  contentType: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const payload = JSON.stringify(body ?? {});
-  response.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) });
+  response.writeHead(status, {
+    ...headers,
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(payload),
+  });
   response.end(payload);
 }
 

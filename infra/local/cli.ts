@@ -12,6 +12,8 @@ Commands:
   start        Run Runway locally: the whole CDK app on embedded emulators, on 127.0.0.1
   endpoints    Create, show, list, update and delete model endpoints; their deployment history
                (see 'runway endpoints --help')
+  monitors     Create, show, list, update, delete and run endpoint monitors; their reports
+               (see 'runway monitors --help')
   tokens       Create, list and revoke Runway tokens (see 'runway tokens --help')
   pipelines    Start, list and describe training pipeline executions (see 'runway pipelines --help')
   help         Show this help
@@ -43,6 +45,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'start') return start(rest);
   if (command === 'endpoints') return (await import('./endpoints-cli.ts')).endpointsCommand(rest);
+  if (command === 'monitors') return (await import('./monitors-cli.ts')).monitorsCommand(rest);
   if (command === 'tokens') {
     // Loaded here, so --help and --version answer without loading the SDK.
     const { tokens } = await import('./tokens-cli.ts');

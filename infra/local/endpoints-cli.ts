@@ -1,5 +1,13 @@
-import { parseArgs } from 'node:util';
-import { signSigV4 } from './sigv4.ts';
+import {
+  CONNECTION_HELP,
+  type CommandSpecs,
+  callApi,
+  number,
+  parseCommand,
+  printAnswer,
+  query,
+  UsageError,
+} from './api-cli.ts';
 
 export const ENDPOINTS_HELP = `Usage: runway endpoints <command> [name] [options]
 
@@ -34,17 +42,7 @@ Options for list and deployments:
   --max-results N         Page size (1..1000, default 100)
   --page-token TOKEN      The next_page_token of the previous page
 
-Connection:
-  --url URL               Runway's URL (default RUNWAY_URL, else http://127.0.0.1:<PORT or 5000>)
-  --sigv4                 Sign requests with AWS SigV4 and the default credential chain (a Runway
-                          on AWS requires it); the region is AWS_REGION (default us-east-1)
-  Without --sigv4, RUNWAY_TOKEN (else MLFLOW_TRACKING_TOKEN), when set, is sent as a Bearer token:
-  for 'runway start --auth' and a deployment's TokenApiUrl.
-
-Output is the API's JSON answer. Exit codes: 0 done, 1 the API refused (its error on stderr), 2 bad usage.
-`;
-
-class UsageError extends Error {}
+${CONNECTION_HELP}`;
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -85,7 +83,7 @@ const CONFIG_OPTIONS = [
   'instance-count',
   'image',
 ] as const;
-const COMMANDS: Record<string, { name: boolean; options: readonly (keyof Values)[] }> = {
+const COMMANDS: CommandSpecs = {
   create: { name: true, options: ['model', 'target', ...CONFIG_OPTIONS] },
   get: { name: true, options: [] },
   list: { name: false, options: ['model', 'max-results', 'page-token'] },
@@ -105,58 +103,26 @@ export async function endpointsCommand(argv: string[]): Promise<number> {
   let request: { method: string; path: string; body?: unknown };
   let values: Values;
   try {
-    const spec = COMMANDS[command];
-    if (!spec) throw new UsageError(`unknown command '${command}'`);
-    const parsed = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
+    const parsed = parseCommand(command, rest, OPTIONS, COMMANDS, 'endpoint');
     values = parsed.values as Values;
-    if (values.help) {
+    if (parsed.help) {
       process.stdout.write(ENDPOINTS_HELP);
       return 0;
     }
-    const allowed = new Set<string>([...spec.options, 'url', 'sigv4', 'help']);
-    const misplaced = Object.keys(values).find((option) => !allowed.has(option));
-    if (misplaced) throw new UsageError(`--${misplaced} does not apply to '${command}'`);
-    const positionals = parsed.positionals;
-    if (spec.name && positionals.length !== 1) throw new UsageError(`'${command}' takes one endpoint name`);
-    if (!spec.name && positionals.length > 0) throw new UsageError(`'${command}' takes no name`);
-    request = buildRequest(command, positionals[0] ?? '', values);
+    request = buildRequest(command, parsed.name, values);
   } catch (error) {
     if (!(error instanceof UsageError) && !(error instanceof TypeError)) throw error;
     process.stderr.write(`runway endpoints: ${error.message}. See 'runway endpoints --help'.\n`);
     return 2;
   }
-  const base = (
-    values.url ??
-    process.env.RUNWAY_URL ??
-    `http://127.0.0.1:${process.env.PORT ?? '5000'}`
-  ).replace(/\/+$/, '');
-  let response: Response;
+  let answer: Awaited<ReturnType<typeof callApi>>;
   try {
-    response = await send(
-      new URL(`${base}/api/2.0/runway/${request.path}`),
-      request.method,
-      request.body,
-      values.sigv4,
-    );
+    answer = await callApi(values, request.method, `/api/2.0/runway/${request.path}`, request.body);
   } catch (error) {
-    process.stderr.write(`runway endpoints: cannot reach ${base}: ${(error as Error).message}\n`);
+    process.stderr.write(`runway endpoints: cannot reach the API: ${(error as Error).message}\n`);
     return 1;
   }
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  if (!response.ok) {
-    const error = json as { error_code?: string; message?: string } | undefined;
-    const detail = error?.error_code ? `${error.error_code}: ${error.message ?? ''}` : text.slice(0, 500);
-    process.stderr.write(`runway endpoints ${command}: HTTP ${response.status} ${detail}\n`);
-    return 1;
-  }
-  process.stdout.write(`${JSON.stringify(json ?? {}, null, 2)}\n`);
-  return 0;
+  return printAnswer(`runway endpoints ${command}`, answer);
 }
 
 function buildRequest(
@@ -182,7 +148,7 @@ function buildRequest(
     case 'get':
       return { method: 'GET', path: resource };
     case 'list':
-      return { method: 'GET', path: `endpoints${query(values, { model_name: values.model })}` };
+      return { method: 'GET', path: `endpoints${pageQuery(values, { model_name: values.model })}` };
     case 'update': {
       const body = config(values);
       if (Object.keys(body).length === 0) throw new UsageError("'update' needs something to change");
@@ -191,7 +157,7 @@ function buildRequest(
     case 'delete':
       return { method: 'DELETE', path: resource };
     case 'deployments':
-      return { method: 'GET', path: `${resource}/deployments${query(values, {})}` };
+      return { method: 'GET', path: `${resource}/deployments${pageQuery(values, {})}` };
     default:
       return {
         method: 'POST',
@@ -232,32 +198,6 @@ function numberField(field: string, option: keyof Values, values: Values): Recor
   return typeof text === 'string' ? { [field]: number(option, text) } : {};
 }
 
-function number(option: string, text: string): number {
-  const value = Number(text.trim());
-  if (text.trim() === '' || !Number.isFinite(value))
-    throw new UsageError(`--${option} must be a number, got '${text}'`);
-  return value;
-}
-
-function query(values: Values, extra: Record<string, string | undefined>): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries({
-    ...extra,
-    max_results: values['max-results'],
-    page_token: values['page-token'],
-  })) {
-    if (value !== undefined) params.set(key, value);
-  }
-  const text = params.toString();
-  return text ? `?${text}` : '';
-}
-
-async function send(url: URL, method: string, body: unknown, sigv4: boolean | undefined): Promise<Response> {
-  const text = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = text === undefined ? {} : { 'content-type': 'application/json' };
-  const token = (process.env.RUNWAY_TOKEN || process.env.MLFLOW_TRACKING_TOKEN)?.trim();
-  const signed = sigv4
-    ? await signSigV4(url, method, headers, text)
-    : { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) };
-  return fetch(url, { method, headers: signed, body: text, signal: AbortSignal.timeout(60_000) });
+function pageQuery(values: Values, extra: Record<string, string | undefined>): string {
+  return query({ ...extra, max_results: values['max-results'], page_token: values['page-token'] });
 }

@@ -13,9 +13,11 @@ import { LocalApiGateway } from './api-gateway.ts';
 import { LocalAwsEndpoint } from './aws-api-server.ts';
 import { createAwsSdkCaller } from './aws-sdk-call.ts';
 import { CloudTemplate } from './cloud-template.ts';
+import { ConsoleAssets } from './console-assets.ts';
 import { type DynamoEmulator, startDynamoEmulator } from './emulators/dynamodb.ts';
 import { type S3Emulator, startS3Emulator } from './emulators/s3.ts';
 import { LocalEventBus } from './events/local-event-bus.ts';
+import { LocalScheduler } from './events/local-scheduler.ts';
 import { FunctionError, LocalFunction, type LocalFunctionSpec } from './lambda/local-function.ts';
 import { provisionBuckets, provisionTables } from './provision.ts';
 import { LocalStepFunctions } from './stepfunctions/local-step-functions.ts';
@@ -58,6 +60,11 @@ export interface LocalRuntimeOptions {
   runJob?: TaskEnvironment['runJob'];
   /** Stops a job `runJob` runs, when its execution is stopped or times out. @default none */
   stopJob?: TaskEnvironment['stopJob'];
+  /**
+   * The console's built bundle, served at `/` beside the API (`infra/local/console-assets.ts`);
+   * `false` serves the API alone. @default `console/dist`
+   */
+  consoleDir?: string | false;
 }
 
 /** A start-up failure the user can act on; its message is one line. */
@@ -78,6 +85,8 @@ export class LocalRuntime {
     readonly functions: ReadonlyMap<string, LocalFunction>,
     readonly eventBus: LocalEventBus,
     readonly stepFunctions: LocalStepFunctions,
+    /** EventBridge Scheduler: the app's schedule groups and the schedules functions create in them. */
+    readonly scheduler: LocalScheduler,
     readonly environment: Record<string, string>,
     /** Requests the emulators served, by operation: the benchmarks report what each call costs. */
     readonly emulatorRequests: {
@@ -123,7 +132,12 @@ export class LocalRuntime {
 
     // Bind the API port first, so a port in use fails fast; answer 503 until everything is up.
     let gateway: LocalApiGateway | undefined;
+    const consoleAssets = options.consoleDir === false ? undefined : new ConsoleAssets(options.consoleDir);
+    // A path is the API's when a route other than `$default` matches it (the console never shadows one).
+    const claimedByApi = (method: string, pathname: string) =>
+      gateway?.match(method, pathname)?.routeKey !== '$default';
     const server = createServer((request, response) => {
+      if (consoleAssets?.serve(request, response, claimedByApi)) return;
       if (!gateway) {
         response.writeHead(503, { 'content-type': 'application/json' });
         response.end('{"message":"Runway is starting"}');
@@ -235,6 +249,22 @@ export class LocalRuntime {
       contentType: 'application/x-amz-json-1.1',
       handleApiRequest: (a, b) => eventBus.handleApiRequest(a, b),
     });
+    const scheduler = new LocalScheduler(template, {
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+      dataDir,
+      log,
+      invoke: async (arn, input) => {
+        if (arn.split(':')[2] === 'states')
+          await stepFunctions.startExecution({ stateMachineArn: arn, input });
+        else await invokeFunction(arn, JSON.parse(input));
+      },
+    });
+    closers.push(() => scheduler.close());
+    aws.addRestService({
+      pathPrefix: '/schedules/',
+      handleRestRequest: (method, url, body) => scheduler.handleRestRequest(method, url, body),
+    });
 
     const clientConfig = { ...sdkConfig };
     await provisionAll(template, dynamo, s3, clientConfig);
@@ -255,6 +285,7 @@ export class LocalRuntime {
       });
     }
     eventBus.startSchedules();
+    scheduler.start();
 
     if (options.auth) await ensureAdminToken(template, environment, dataDir, log);
     gateway = new LocalApiGateway(template, invokeFunction, {
@@ -284,6 +315,7 @@ export class LocalRuntime {
       functions,
       eventBus,
       stepFunctions,
+      scheduler,
       environment,
       {
         dynamodb: dynamo.requests,
@@ -395,6 +427,7 @@ function runtimeEnvironment(
     AWS_ENDPOINT_URL_SFN: awsEndpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: awsEndpoint,
     AWS_ENDPOINT_URL_LAMBDA: awsEndpoint,
+    AWS_ENDPOINT_URL_SCHEDULER: awsEndpoint,
     // Lambda runs Node 24; only local development runs on Node 20, where the SDK would warn.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
@@ -444,7 +477,8 @@ function functionSpecs(template: CloudTemplate): LocalFunctionSpec[] {
   });
 }
 
-function stateMachineDefinition(
+/** A state machine's definition from the template, its substitutions applied. */
+export function stateMachineDefinition(
   template: CloudTemplate,
   machine: ReturnType<CloudTemplate['resourcesOfType']>[number],
 ): unknown {

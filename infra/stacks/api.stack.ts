@@ -1,5 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
+  CorsHttpMethod,
+  type CorsPreflightOptions,
   HttpApi,
   HttpAuthorizer,
   HttpMethod,
@@ -30,9 +32,12 @@ import { ACCESS_INDEXES, grantKeys, tokenKeys } from '../../shared/access/keys.t
 import type { ResourceKind } from '../../shared/access/model.ts';
 import { REGISTRY_LISTINGS, registryKeys } from '../../shared/registry/keys.ts';
 import { DELIVERABLE_REGISTRY_EVENTS } from '../../shared/registry/webhooks/registry-events.mapper.ts';
-import { runKeys } from '../../shared/tracking/keys.ts';
+import { experimentKeys, runKeys, TRACKING_INDEXES } from '../../shared/tracking/keys.ts';
 import { loggedModelKeys } from '../../shared/tracking/logged-models/keys.ts';
+import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME } from '../../shared/tracking/model.ts';
+import { traceKeys } from '../../shared/tracking/traces/keys.ts';
 import { type Alarms, alarmOnDeadLetters } from '../constructs/alarms.ts';
+import { ConsoleHosting } from '../constructs/console-hosting.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
 
 /** The MLflow API prefixes; every MLflow route is served under both, as MLflow's server does. */
@@ -160,11 +165,24 @@ export function addApiRoutes(
   }
 }
 
+/** A construct id from a route path: `/ajax-api/2.0/runway/endpoints/{proxy+}` -> `AjaxApi20RunwayEndpointsProxy`. */
+export function routeIdOf(path: string): string {
+  return path
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
 export interface ApiStackProps extends StackProps {
   trackingTable: ITable;
   registryTable: ITable;
   artifactBucket: IBucket;
+  /** Where the public distribution writes its logs (`StatefulStack.accessLogBucket`). */
+  accessLogBucket: IBucket;
   artifactAccessPolicy: IManagedPolicy;
+  /** Span files of traces (`StatefulStack.traceSpansPolicy`). */
+  traceSpansPolicy: IManagedPolicy;
   eventBus: IEventBus;
   /** Tokens and grants (`shared/access/`). */
   accessTable: ITable;
@@ -199,9 +217,12 @@ export class ApiStack extends Stack {
   readonly trackingFunction: RunwayFunction;
   readonly registryFunction: RunwayFunction;
   readonly artifactsFunction: RunwayFunction;
+  readonly tracesFunction: RunwayFunction;
   readonly platformFunction: RunwayFunction;
   readonly webhooksFunction: RunwayFunction;
   readonly webhookDeliveryFunction: RunwayFunction;
+  /** The console's bucket and distribution (on AWS; the local runtime serves the console itself). */
+  readonly console: ConsoleHosting | undefined;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -270,6 +291,7 @@ export class ApiStack extends Stack {
         }),
       );
     this.artifactsFunction.addEnvironment('TRACKING_TABLE_NAME', props.trackingTable.tableName);
+    this.tracesFunction = this.defineTraces(props);
 
     ({ api: this.webhooksFunction, delivery: this.webhookDeliveryFunction } = this.defineWebhooks(props));
 
@@ -300,6 +322,26 @@ export class ApiStack extends Stack {
     this.api = this.defineApi('HttpApi', new HttpIamAuthorizer(), props, {
       description: 'Runway: MLflow-compatible tracking and registry API (IAM: SigV4-signed requests)',
     });
+    // The console (on AWS): static files behind CloudFront, calling the token API, whose CORS admits
+    // the console's origin and no other. The local runtime serves the console beside the API itself.
+    const local = [true, 'true'].includes(this.node.tryGetContext(LOCAL_CONTEXT));
+    this.console = local
+      ? undefined
+      : new ConsoleHosting(this, 'Console', { logBucket: props.accessLogBucket });
+    const consoleDistribution = this.console?.ownDistribution(props.accessLogBucket);
+    const tokenApiCors = consoleDistribution && {
+      allowOrigins: [`https://${consoleDistribution.distributionDomainName}`],
+      allowMethods: [
+        CorsHttpMethod.GET,
+        CorsHttpMethod.POST,
+        CorsHttpMethod.PUT,
+        CorsHttpMethod.PATCH,
+        CorsHttpMethod.DELETE,
+      ],
+      allowHeaders: ['authorization', 'content-type'],
+      exposeHeaders: ['x-request-id'],
+      maxAge: Duration.hours(1),
+    };
     const tokenAuthorizer = new HttpLambdaAuthorizer('TokenAuthorizer', this.authorizerFunction, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       // No identity source, so API Gateway calls the authorizer without an Authorization header too (it
@@ -310,7 +352,15 @@ export class ApiStack extends Stack {
     });
     this.tokenApi = this.defineApi('TokenApi', tokenAuthorizer, props, {
       description: 'Runway: MLflow-compatible tracking and registry API (Runway tokens)',
+      ...(tokenApiCors ? { cors: tokenApiCors } : {}),
     });
+    if (this.console && consoleDistribution) {
+      this.console.deploy({ apiUrl: this.tokenApi.apiEndpoint });
+      new CfnOutput(this, 'ConsoleUrl', {
+        value: `https://${consoleDistribution.distributionDomainName}`,
+        description: 'The Runway console (sign in with a Runway token)',
+      });
+    }
     // Bound by the token API's routes above, so its id exists.
     this.apis = { iam: this.api, token: this.tokenApi, tokenAuthorizerId: tokenAuthorizer.authorizerId };
     new CfnOutput(this, 'ApiUrl', {
@@ -346,6 +396,8 @@ export class ApiStack extends Stack {
     bindAccessChecks(this.trackingFunction, access, { searches: true, kinds: both });
     bindAccessChecks(this.registryFunction, access, { searches: true, kinds: both });
     bindAccessChecks(this.artifactsFunction, access, { searches: false, kinds: both });
+    // Traces check their experiments' grants; a trace search names its experiments, so it lists none.
+    bindAccessChecks(this.tracesFunction, access, { searches: false, kinds: ['experiment'] });
     for (const fn of [this.accessFunction, this.webhooksFunction]) {
       fn.addEnvironment('RUNWAY_ADMIN_PRINCIPALS', admins.join(','));
       fn.addEnvironment('RUNWAY_DEFAULT_PERMISSION', props.defaultPermission ?? 'READ');
@@ -364,7 +416,7 @@ export class ApiStack extends Stack {
     id: string,
     authorizer: IHttpRouteAuthorizer,
     props: ApiStackProps,
-    options: { description: string },
+    options: { description: string; cors?: CorsPreflightOptions },
   ): HttpApi {
     // Construct ids of the first API stay as they were, so an update does not replace its integrations.
     const integration = (name: string, fn: RunwayFunction) =>
@@ -374,6 +426,7 @@ export class ApiStack extends Stack {
       createDefaultStage: false,
       defaultAuthorizer: authorizer,
       defaultIntegration: integration('DefaultIntegration', this.platformFunction),
+      ...(options.cors ? { corsPreflight: options.cors } : {}),
     });
     const accessLogs = new LogGroup(this, id === 'HttpApi' ? 'AccessLogs' : `${id}AccessLogs`, {
       retention: RetentionDays.THREE_MONTHS,
@@ -389,6 +442,7 @@ export class ApiStack extends Stack {
     const tracking = integration('TrackingIntegration', this.trackingFunction);
     const registry = integration('RegistryIntegration', this.registryFunction);
     const artifacts = integration('ArtifactsIntegration', this.artifactsFunction);
+    const traces = integration('TracesIntegration', this.tracesFunction);
     const webhooks = integration('WebhooksIntegration', this.webhooksFunction);
     const access = integration('AccessIntegration', this.accessFunction);
     const route = (path: string, target: HttpLambdaIntegration) =>
@@ -404,14 +458,27 @@ export class ApiStack extends Stack {
       // `{proxy+}` needs at least one segment: create and list are `mlflow/webhooks` itself.
       route(`${prefix}/mlflow/webhooks`, webhooks);
       route(`${prefix}/mlflow/webhooks/{proxy+}`, webhooks);
+      // MLflow's trace API (2.x endpoints MLflow 3's client still calls, such as tags and link-to-run).
+      route(`${prefix}/mlflow/traces`, traces);
+      route(`${prefix}/mlflow/traces/{proxy+}`, traces);
       // MLflow's permission endpoints and Runway's tokens.
       route(`${prefix}/mlflow/experiments/permissions/{proxy+}`, access);
       route(`${prefix}/mlflow/registered-models/permissions/{proxy+}`, access);
       route(`${prefix}/runway/tokens/{proxy+}`, access);
+      // Who the caller is (the console's Access page, and its check of a token at sign-in).
+      route(`${prefix}/runway/whoami`, access);
     }
-    // MLflow 3 serves its trace API under /api/3.0; Runway answers it 501 from the tracking function.
+    // MLflow 3 serves its trace API under /api/3.0; anything else there is the tracking function's
+    // JSON 404 or 501.
     route('/api/3.0/mlflow/{proxy+}', tracking);
     route('/ajax-api/3.0/mlflow/{proxy+}', tracking);
+    for (const prefix of ['/api/3.0', '/ajax-api/3.0']) {
+      route(`${prefix}/mlflow/traces`, traces);
+      route(`${prefix}/mlflow/traces/{proxy+}`, traces);
+    }
+    // The trace data MLflow's UI opens, and OTLP span ingestion (MLflow's `/v1/traces`).
+    route('/ajax-api/2.0/mlflow/get-trace-artifact', traces);
+    route('/v1/traces', traces);
     const platform = integration('PlatformIntegration', this.platformFunction);
     for (const path of ['/health', '/version']) {
       // Health checks carry no credentials (MLflow's auth leaves /health open too); both answer constants.
@@ -427,6 +494,60 @@ export class ApiStack extends Stack {
       });
     }
     return api;
+  }
+
+  /**
+   * MLflow 3 tracing: trace items in the tracking table (`TRACE#` keys, and the `#TRACES` index
+   * partitions of experiments and runs), span files in the artifact bucket below `traces/` folders. It reads experiment
+   * and run items (a trace's experiment and artifact root; link-to-run's run), and may write exactly
+   * two items beside traces: the default experiment and its name claim, which MLflow creates on first
+   * use and a first trace can be.
+   */
+  private defineTraces(props: ApiStackProps): RunwayFunction {
+    const table = props.trackingTable.tableArn;
+    const onKeys = (actions: string[], resource: string, patterns: string[]) =>
+      new PolicyStatement({
+        actions,
+        resources: [resource],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns } },
+      });
+    const fn = new RunwayFunction(this, 'TracesFunction', {
+      entry: 'functions/traces-api.ts',
+      description: 'MLflow 3 tracing: traces, assessments, OTLP span ingestion',
+    })
+      .bindPolicy(props.traceSpansPolicy, {
+        envName: 'ARTIFACT_BUCKET_NAME',
+        value: props.artifactBucket.bucketName,
+      })
+      .allow(
+        onKeys(
+          [
+            'dynamodb:GetItem',
+            'dynamodb:BatchGetItem',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:BatchWriteItem',
+          ],
+          table,
+          [traceKeys.leadingKeyPatterns.item],
+        ),
+      )
+      .allow(
+        onKeys(['dynamodb:Query'], `${table}/index/${TRACKING_INDEXES.gsi1}`, [
+          traceKeys.leadingKeyPatterns.experimentPartition,
+          traceKeys.leadingKeyPatterns.runPartition,
+        ]),
+      )
+      .allow(onKeys(['dynamodb:GetItem'], table, [experimentKeys.item('*').pk, runKeys.partition('*')]))
+      .allow(
+        onKeys(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], table, [
+          experimentKeys.item(DEFAULT_EXPERIMENT_ID).pk,
+          experimentKeys.nameClaim(DEFAULT_EXPERIMENT_NAME).pk,
+        ]),
+      );
+    fn.addEnvironment('TRACKING_TABLE_NAME', props.trackingTable.tableName);
+    return fn;
   }
 
   /**

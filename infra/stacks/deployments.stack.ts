@@ -22,6 +22,7 @@ import {
   bindAccessChecks,
   LOCAL_CONTEXT,
   type RunwayApis,
+  routeIdOf,
 } from './api.stack.ts';
 
 export interface DeploymentsStackProps extends StackProps {
@@ -125,16 +126,7 @@ export class DeploymentsStack extends Stack {
     addApiRoutes(this, props.apis, {
       fn: this.deploymentsFunction,
       integrationId: 'DeploymentsIntegration',
-      routes: paths.map((path) => ({ id: `Route${routeId(path)}`, path, method: HttpMethod.ANY })),
+      routes: paths.map((path) => ({ id: `Route${routeIdOf(path)}`, path, method: HttpMethod.ANY })),
     });
   }
-}
-
-/** A construct id from a route path: `/ajax-api/2.0/runway/endpoints/{proxy+}` -> `AjaxApi20RunwayEndpointsProxy`. */
-function routeId(path: string): string {
-  return path
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
 }

@@ -38,6 +38,8 @@ export interface ServingStackProps extends StackProps {
   modelServingPolicy: IManagedPolicy;
   /** Fraction of invocations captured for monitoring. @default 0.1 */
   captureSampleRate?: number;
+  /** How long captured invocations wait in a container's buffer before they are written (1..900). @default 60 */
+  captureFlushSeconds?: number;
 }
 
 /**
@@ -62,6 +64,9 @@ export class ServingStack extends Stack {
       environment: {
         DEPLOYMENTS_TABLE_NAME: table.tableName,
         CAPTURE_SAMPLE_RATE: String(props.captureSampleRate ?? 0.1),
+        ...(props.captureFlushSeconds === undefined
+          ? {}
+          : { CAPTURE_FLUSH_SECONDS: String(props.captureFlushSeconds) }),
         // The local runtime has no SageMaker (and refuses such endpoints at creation).
         ...(local ? { SAGEMAKER_TARGET_ENABLED: 'false' } : {}),
       },

@@ -45,8 +45,12 @@ export class StatefulStack extends Stack {
   readonly deploymentsTable: Table;
   /** Tokens (hashed) and permission grants (`shared/access/keys.ts`). */
   readonly accessTable: Table;
+  /** Monitors and their runs (`shared/monitoring/keys.ts`). */
+  readonly monitoringTable: Table;
   /** Run artifacts and registered model files. */
   readonly artifactBucket: Bucket;
+  /** Access logs of the artifact bucket (S3 server access logs) and of the distribution (CloudFront). */
+  readonly accessLogBucket: Bucket;
   /**
    * Object access to the artifact bucket for the functions that proxy and presign artifacts. Defined
    * here, beside the bucket, so its one wildcard (`<bucket>/*`, objects under arbitrary keys) is
@@ -60,6 +64,18 @@ export class StatefulStack extends Stack {
   readonly modelServingPolicy: ManagedPolicy;
   /** Read-only object access to the artifact bucket: what the deploy's model checks need of model files. */
   readonly artifactReadPolicy: ManagedPolicy;
+  /**
+   * The traces function's access to spans: objects below a `traces/` folder of any artifact root
+   * (`<root>/traces/<trace id>/artifacts/...`, MLflow's layout), nothing else of the bucket.
+   */
+  readonly traceSpansPolicy: ManagedPolicy;
+  /**
+   * A monitor run's access to the artifact bucket: read any object (capture, feedback, baselines and
+   * models live under keys others chose), write only its report and its monitor's state.
+   */
+  readonly monitorRunPolicy: ManagedPolicy;
+  /** The monitors API's: write feedback under `serving-feedback/`, read run reports. */
+  readonly monitoringApiPolicy: ManagedPolicy;
   /**
    * The training pipeline's data steps: read any object (datasets and champion models live where
    * users put them) and write run artifacts only (`RUN_ARTIFACT_KEYS`); no step deletes anything.
@@ -105,8 +121,15 @@ export class StatefulStack extends Stack {
     });
     // Tokens by id and grants by resource; GSI1 lists all tokens and one user's grants.
     this.accessTable = contextTable(this, 'AccessTable');
+    // Monitors and their runs; GSI1 lists every monitor, GSI2 the monitors of one endpoint.
+    this.monitoringTable = contextTable(this, 'MonitoringTable');
+    this.monitoringTable.addGlobalSecondaryIndex({
+      indexName: 'gsi2',
+      partitionKey: { name: 'gsi2pk', type: AttributeType.STRING },
+      sortKey: { name: 'gsi2sk', type: AttributeType.STRING },
+    });
 
-    const accessLogs = new Bucket(this, 'AccessLogBucket', {
+    this.accessLogBucket = new Bucket(this, 'AccessLogBucket', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
@@ -114,6 +137,7 @@ export class StatefulStack extends Stack {
       lifecycleRules: [{ expiration: Duration.days(365) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    const accessLogs = this.accessLogBucket;
     Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This bucket receives the artifact bucket access logs; logging it to itself would loop',
@@ -200,6 +224,22 @@ export class StatefulStack extends Stack {
       reason: 'Model files are objects under the keys the registry chose in this one bucket; read only',
     });
 
+    this.traceSpansPolicy = new ManagedPolicy(this, 'TraceSpansPolicy', {
+      description: "Read, write and delete MLflow traces' span files (<artifact root>/traces/...)",
+      statements: [
+        new PolicyStatement({
+          actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+          resources: [this.artifactBucket.arnForObjects('*/traces/*')],
+        }),
+        // Listing finds a deleted trace's files; without ListBucket S3 answers 403 for a missing object.
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.artifactBucket.bucketArn] }),
+      ],
+    });
+    Validations.of(this.traceSpansPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketArn}/*/traces/*]`,
+      reason:
+        "Span files live below a traces/ folder of each experiment's artifact root, whose keys the experiments choose; get, put and delete only",
+    });
     this.pipelineArtifactPolicy = new ManagedPolicy(this, 'PipelineArtifactPolicy', {
       description: 'Read datasets and models from the artifact bucket; write run artifacts (no delete)',
       statements: [
@@ -275,6 +315,66 @@ export class StatefulStack extends Stack {
       {
         id: `AwsSolutions-IAM5[Resource::${bucketArn}/${TRAINING_OUTPUT_KEYS}]`,
         reason: "The job writes its output (model.tar.gz) under its run's artifacts/sagemaker/; put only",
+      },
+    );
+
+    this.monitorRunPolicy = new ManagedPolicy(this, 'MonitorRunPolicy', {
+      description: 'Read capture, feedback, baselines and models; write monitor reports and monitor state',
+      statements: [
+        new PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [this.artifactBucket.arnForObjects('*')],
+        }),
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.artifactBucket.bucketArn] }),
+        new PolicyStatement({
+          actions: ['s3:PutObject'],
+          resources: [
+            this.artifactBucket.arnForObjects('*/artifacts/monitoring/*'),
+            this.artifactBucket.arnForObjects('monitoring/*'),
+          ],
+        }),
+      ],
+    });
+    Validations.of(this.monitorRunPolicy).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::${bucketArn}/*]`,
+        reason:
+          'A monitor run reads capture, feedback, baselines and model files under the keys their writers chose; read only',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::${bucketArn}/*/artifacts/monitoring/*]`,
+        reason:
+          "A monitor run writes its report among its MLflow run's artifacts, under artifacts/monitoring/",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::${bucketArn}/monitoring/*]`,
+        reason:
+          "A monitor run writes its monitor's state (prediction references) under monitoring/<monitor>/",
+      },
+    );
+    this.monitoringApiPolicy = new ManagedPolicy(this, 'MonitoringApiPolicy', {
+      description: 'Write ground-truth feedback under serving-feedback/; read monitor reports',
+      statements: [
+        new PolicyStatement({
+          actions: ['s3:PutObject'],
+          resources: [this.artifactBucket.arnForObjects('serving-feedback/*')],
+        }),
+        new PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [this.artifactBucket.arnForObjects('*/artifacts/monitoring/*')],
+        }),
+        // Without ListBucket S3 answers 403 instead of 404 for a report that is missing.
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.artifactBucket.bucketArn] }),
+      ],
+    });
+    Validations.of(this.monitoringApiPolicy).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::${bucketArn}/serving-feedback/*]`,
+        reason: 'Feedback objects are put under serving-feedback/ (per endpoint and hour); put only',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::${bucketArn}/*/artifacts/monitoring/*]`,
+        reason: "Monitor reports are read from runs' artifacts/monitoring/; read only",
       },
     );
 

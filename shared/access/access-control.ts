@@ -67,9 +67,26 @@ export class AccessControl {
       case 'admin':
         if (!isFullAdmin(principal)) throw new PermissionDeniedError('Permission denied: admins only');
         return;
-      case 'resources':
-        for (const ref of rule.resources(input)) await this.check(principal, ref, ref.need ?? rule.need);
+      case 'resources': {
+        const refs = rule.resources(input);
+        // Many traces (link-to-run names up to 100) are found with one read, and each experiment
+        // is checked once.
+        const traceIds = refs.flatMap((ref) => (ref.kind === 'trace' && ref.id !== '' ? [ref.id] : []));
+        const traces =
+          traceIds.length > 1 ? await this.options.locator.experimentsOfTraces(traceIds) : undefined;
+        const checked = new Set<string>();
+        for (const ref of refs) {
+          const located: ResourceRef =
+            traces && ref.kind === 'trace' ? { kind: 'experiment', id: traces.get(ref.id) ?? '' } : ref;
+          // A trace that does not exist: the operation answers 404 as it would unauthenticated.
+          if (traces && ref.kind === 'trace' && !traces.has(ref.id)) continue;
+          const key = `${located.kind}\u0000${located.id}\u0000${ref.need ?? rule.need}`;
+          if (checked.has(key)) continue;
+          checked.add(key);
+          await this.check(principal, located, ref.need ?? rule.need);
+        }
         return;
+      }
       case 'result':
         return;
     }
@@ -128,14 +145,19 @@ export class AccessControl {
     if (ref.kind === 'experiment' || ref.kind === 'registered_model') return ref;
     if (ref.id === '') return undefined;
     const { locator } = this.options;
-    if (ref.kind === 'endpoint') {
-      const model = await locator.modelOfEndpoint(ref.id);
+    if (ref.kind === 'endpoint' || ref.kind === 'monitor') {
+      const model =
+        ref.kind === 'endpoint'
+          ? await locator.modelOfEndpoint(ref.id)
+          : await locator.modelOfMonitor(ref.id);
       return model === undefined ? undefined : { kind: 'registered_model', id: model };
     }
     const experimentId =
       ref.kind === 'run'
         ? await locator.experimentOfRun(ref.id)
-        : await locator.experimentOfLoggedModel(ref.id);
+        : ref.kind === 'trace'
+          ? await locator.experimentOfTrace(ref.id)
+          : await locator.experimentOfLoggedModel(ref.id);
     return experimentId === undefined ? undefined : { kind: 'experiment', id: experimentId };
   }
 

@@ -18,6 +18,8 @@ export function accessConfig(env: NodeJS.ProcessEnv = process.env) {
       TRACKING_TABLE_NAME: z.string().optional(),
       /** Finds the registered model of an endpoint; functions that never need it lack it. */
       DEPLOYMENTS_TABLE_NAME: z.string().optional(),
+      /** Finds the registered model of a monitor; functions that never need it lack it. */
+      MONITORING_TABLE_NAME: z.string().optional(),
       /** MLflow's `default_permission`: what users may do without a grant. */
       RUNWAY_DEFAULT_PERMISSION: permissionSchema.default('READ'),
       /** Comma-separated IAM principal ARNs (a trailing `*` matches a prefix) that are admins. */
@@ -41,6 +43,7 @@ export function accessControlFromEnv(env: NodeJS.ProcessEnv = process.env): Acce
   const locator = new DynamoResourceLocator({
     tracking: config.TRACKING_TABLE_NAME,
     deployments: config.DEPLOYMENTS_TABLE_NAME,
+    monitoring: config.MONITORING_TABLE_NAME,
   });
   return new AccessControl({
     grants: new DynamoGrantStore(config.ACCESS_TABLE_NAME),

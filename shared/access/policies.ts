@@ -5,7 +5,7 @@ import type { ResourceKind } from './model.ts';
 import type { Need } from './permissions.ts';
 
 /**
- * A resource a request touches, as its route names it. Runs and logged models inherit their
+ * A resource a request touches, as its route names it. Runs, logged models and traces inherit their
  * experiment's grants; an endpoint its registered model's. `need`, when set, is what this resource
  * needs instead of the rule's (a request that changes one resource and reads another).
  */
@@ -13,7 +13,9 @@ export type ResourceRef = (
   | { kind: ResourceKind; id: string }
   | { kind: 'run'; id: string }
   | { kind: 'logged_model'; id: string }
+  | { kind: 'trace'; id: string }
   | { kind: 'endpoint'; id: string }
+  | { kind: 'monitor'; id: string }
 ) & { need?: Need };
 
 // biome-ignore lint/suspicious/noExplicitAny: rules read fields of each route's own validated input.
@@ -96,11 +98,123 @@ const onArtifactPath = (need: Need): AccessRule => ({
   need,
   resources: (input) => artifactExperiment(input.artifact_path),
 });
+const trace = (input: Input): ResourceRef => ({
+  kind: 'trace',
+  id: String(input.trace_id ?? input.request_id ?? ''),
+});
+const onTrace = (need: Need): AccessRule => ({
+  kind: 'resources',
+  need,
+  resources: (input) => [trace(input)],
+});
+/** The experiments of the traces an answer holds (batch reads): each must be readable. */
+const tracesRead = (items: (output: Input) => unknown[]): AccessRule => ({
+  kind: 'result',
+  need: 'read',
+  resources: (output) =>
+    [
+      ...new Set(
+        items(output).map((info) =>
+          String((info as Input)?.trace_location?.mlflow_experiment?.experiment_id ?? ''),
+        ),
+      ),
+    ].map(experiment),
+});
+
+/**
+ * MLflow 3 tracing (`shared/tracking/traces/`): traces follow their experiment's grants. MLflow's own
+ * auth app checks none of these routes; Runway checks them as it checks runs: READ to read, EDIT
+ * (`update`) to create, tag, assess and link, MANAGE (`delete`) to delete.
+ */
+function traceRules(): Record<string, AccessRule> {
+  const assessments = (path: string): Record<string, AccessRule> => ({
+    [`POST ${path}/{trace_id}/assessments`]: onTrace('update'),
+    [`GET ${path}/{trace_id}/assessments/{assessment_id}`]: onTrace('read'),
+    [`PATCH ${path}/{trace_id}/assessments/{assessment_id}`]: onTrace('update'),
+    [`DELETE ${path}/{trace_id}/assessments/{assessment_id}`]: onTrace('update'),
+  });
+  const rules: Record<string, AccessRule> = {
+    // MLflow 2.x's trace API, and what MLflow 3's client still calls under /api/2.0.
+    'POST mlflow/traces': onExperiment('update'),
+    'GET mlflow/traces': {
+      kind: 'resources',
+      need: 'read',
+      resources: (input) => list(input.experiment_ids).map(experiment),
+    },
+    'POST mlflow/traces/delete-traces': onExperiment('delete'),
+    'POST mlflow/traces/link-to-run': {
+      kind: 'resources',
+      need: 'update',
+      resources: (input) => [run(input), ...list(input.trace_ids).map((id) => trace({ trace_id: id }))],
+    },
+    'POST mlflow/traces/link-prompts': { kind: 'authenticated' },
+    'GET mlflow/traces/{request_id}/info': onTrace('read'),
+    'PATCH mlflow/traces/{request_id}': onTrace('update'),
+    'GET mlflow/traces/{trace_id}': onTrace('read'),
+    'PATCH mlflow/traces/{request_id}/tags': onTrace('update'),
+    'DELETE mlflow/traces/{request_id}/tags': onTrace('update'),
+    ...assessments('mlflow/traces'),
+    'GET /ajax-api/2.0/mlflow/get-trace-artifact': onTrace('read'),
+    // OTLP: the experiment named by the `x-mlflow-experiment-id` header (MLflow's auth: EDIT).
+    'POST /v1/traces': onExperiment('update'),
+  };
+  for (const prefix of ['/api/3.0/', '/ajax-api/3.0/']) {
+    const path = `${prefix}mlflow/traces`;
+    Object.assign(rules, {
+      [`POST ${path}`]: {
+        kind: 'resources',
+        need: 'update',
+        resources: (input: Input) => [
+          experiment(input.trace?.trace_info?.trace_location?.mlflow_experiment?.experiment_id),
+        ],
+      },
+      [`GET ${path}/get`]: onTrace('read'),
+      [`GET ${path}/batchGet`]: tracesRead((output) =>
+        (output?.traces ?? []).map((t: Input) => t?.trace_info),
+      ),
+      [`POST ${path}/batchGetInfos`]: tracesRead((output) => output?.trace_infos ?? []),
+      [`POST ${path}/search`]: {
+        kind: 'resources',
+        need: 'read',
+        resources: (input: Input) =>
+          list(input.locations).flatMap((location: Input) =>
+            location?.mlflow_experiment ? [experiment(location.mlflow_experiment.experiment_id)] : [],
+          ),
+      },
+      [`POST ${path}/delete-traces`]: onExperiment('delete'),
+      [`POST ${path}/calculate-filter-correlation`]: { kind: 'authenticated' },
+      [`POST ${path}/metrics`]: { kind: 'authenticated' },
+      [`GET ${path}/{trace_id}`]: onTrace('read'),
+      [`PATCH ${path}/{trace_id}/tags`]: onTrace('update'),
+      [`DELETE ${path}/{trace_id}/tags`]: onTrace('update'),
+      ...assessments(path),
+    } satisfies Record<string, AccessRule>);
+  }
+  return rules;
+}
+
 const onEndpoint = (need: Need): AccessRule => ({
   kind: 'resources',
   need,
   resources: (input) => [{ kind: 'endpoint', id: String(input.name) }],
 });
+const onMonitor = (need: Need): AccessRule => ({
+  kind: 'resources',
+  need,
+  resources: (input) => [{ kind: 'monitor', id: String(input.name) }],
+});
+
+/**
+ * The experiment a pipeline's dataset belongs to: a `mlflow-artifacts:/<experiment id>/...` path is
+ * that experiment's; any other location (`mlflow-artifacts:/datasets/...`, `s3://...`) is outside
+ * every experiment and gets the default permission, as artifact paths of that shape do.
+ */
+const datasetExperiment = (uri: unknown): ResourceRef[] => {
+  const text = String(uri ?? '');
+  return artifactExperiment(
+    text.startsWith('mlflow-artifacts:') ? text.slice('mlflow-artifacts:'.length) : '',
+  );
+};
 
 /** Rules by `METHOD path`, with the path as the operation declares it (below `/api/2.0/`). */
 export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
@@ -263,7 +377,32 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   },
   'DELETE runway/endpoints/{name}': onEndpoint('delete'),
   'GET runway/endpoints/{name}/deployments': onEndpoint('read'),
+  'GET runway/endpoints/{name}/statistics': onEndpoint('read'),
   'POST runway/endpoints/{name}/deploy': onEndpoint('update'),
+
+  // Monitors belong to the endpoint they watch, so to its registered model: reading one (and its reports)
+  // needs READ on the model; creating, changing and running one EDIT; deleting one MANAGE. Feedback
+  // changes what monitors measure (and may retrain the model): EDIT on the endpoint's model.
+  'POST runway/monitors': {
+    kind: 'resources',
+    need: 'update',
+    resources: (input) => [{ kind: 'endpoint', id: String(input.endpoint_name) }],
+  },
+  'GET runway/monitors': {
+    kind: 'search',
+    filter: { items: 'monitors', kind: 'registered_model', resourceOf: (item) => String(item.model_name) },
+  },
+  'GET runway/monitors/{name}': {
+    kind: 'result',
+    need: 'read',
+    resources: (output) => [model(output.monitor?.model_name)],
+  },
+  'PATCH runway/monitors/{name}': onMonitor('update'),
+  'DELETE runway/monitors/{name}': onMonitor('delete'),
+  'POST runway/monitors/{name}/run': onMonitor('update'),
+  'GET runway/monitors/{name}/reports': onMonitor('read'),
+  'GET runway/monitors/{name}/reports/{run_id}': onMonitor('read'),
+  'POST /endpoints/{name}/feedback': onEndpoint('update'),
 
   // Webhooks send registry data to any URL: admins only.
   'POST mlflow/webhooks': { kind: 'admin' },
@@ -274,6 +413,30 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   'POST mlflow/webhooks/{webhook_id}/test': { kind: 'admin' },
 
   // Runway's tokens: the token service lets admins do anything and users see and revoke their own.
+  // The training pipeline (`runway/pipelines/...`): starting one registers a version of the model
+  // it names (EDIT, as creating a version is) from a dataset the caller may edit too; an execution is
+  // read as its model is, and a listing holds only executions of readable models.
+  'POST runway/pipelines/executions': {
+    kind: 'resources',
+    need: 'update',
+    resources: (input) => [model(input.input?.modelName), ...datasetExperiment(input.input?.datasetUri)],
+  },
+  'GET runway/pipelines/executions': {
+    kind: 'search',
+    filter: {
+      items: 'executions',
+      kind: 'registered_model',
+      resourceOf: (item) => String(item.model_name ?? ''),
+    },
+  },
+  'GET runway/pipelines/executions/{name}': {
+    kind: 'result',
+    need: 'read',
+    resources: (output) => [model(output.execution?.model_name ?? '')],
+  },
+
+  // Who the caller is: every authenticated caller may ask about themselves.
+  'GET runway/whoami': { kind: 'authenticated' },
   'POST runway/tokens/create': { kind: 'authenticated' },
   'GET runway/tokens/list': { kind: 'authenticated' },
   'POST runway/tokens/revoke': { kind: 'authenticated' },
@@ -286,6 +449,8 @@ export const ACCESS_RULES: Readonly<Record<string, AccessRule>> = {
   'GET mlflow/registered-models/permissions/get': onModel('manage'),
   'PATCH mlflow/registered-models/permissions/update': onModel('manage'),
   'DELETE mlflow/registered-models/permissions/delete': onModel('manage'),
+
+  ...traceRules(),
 
   // Endpoints Runway answers 501: nothing to protect beyond authentication.
   ...Object.fromEntries(

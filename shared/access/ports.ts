@@ -28,12 +28,18 @@ export interface GrantStore {
 }
 
 /**
- * What authorization needs to know of other contexts' data: the experiment a run or a logged model
- * belongs to (MLflow: "run permissions inherit from the experiment"), the registered model an
+ * What authorization needs to know of other contexts' data: the experiment a run, a logged model or
+ * a trace belongs to (MLflow: "run permissions inherit from the experiment"), the registered model an
  * endpoint serves (its grants are the model's).
  */
 export interface ResourceLocator {
   experimentOfRun(runId: string): Promise<string | undefined>;
   experimentOfLoggedModel(modelId: string): Promise<string | undefined>;
+  /** MLflow 3 traces follow their experiment's grants. */
+  experimentOfTrace(traceId: string): Promise<string | undefined>;
+  /** The experiments of many traces in one read (unknown traces left out). */
+  experimentsOfTraces(traceIds: readonly string[]): Promise<Map<string, string>>;
   modelOfEndpoint(name: string): Promise<string | undefined>;
+  /** The registered model of the endpoint a monitor watches (recorded on the monitor). */
+  modelOfMonitor(name: string): Promise<string | undefined>;
 }

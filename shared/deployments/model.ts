@@ -91,6 +91,12 @@ export const endpoint = z.object({
   target,
   rolloutPolicy,
   description: z.string().max(5000).optional(),
+  /**
+   * The fraction (0..1) of invocations the model server captures for monitoring; absent: the model
+   * server's default (`CAPTURE_SAMPLE_RATE`, 0.1). Quality monitoring joins feedback with captured
+   * invocations only, so a monitor of live accuracy wants 1.
+   */
+  captureSampleRate: z.number().min(0).max(1).optional(),
   /** SageMaker target only: instance type and count for the endpoint's production variants. */
   sagemaker: z
     .object({

@@ -1,25 +1,23 @@
+import type { Page, PageRequest } from '../platform/dynamodb/query-page.ts';
 import type { Deployment, Endpoint, Follows, RolloutPolicy, Traffic } from './model.ts';
 
 /** The lifecycle states of an endpoint (`Endpoint['status']`). */
 export type EndpointStatus = Endpoint['status'];
 export type DeploymentStatus = Deployment['status'];
 
-/** A page of a listing; `nextPageToken` only when there is a next page (never an empty last page). */
-export interface Page<T> {
-  items: T[];
-  nextPageToken?: string;
-}
-
-export interface PageRequest {
-  maxResults: number;
-  /** A token from a previous page of the same listing; anything else is 400 INVALID_PARAMETER_VALUE. */
-  pageToken?: string | undefined;
-}
+export type { Page, PageRequest };
 
 /** What a new endpoint is made of; the store gives it empty traffic (revision 0) and its timestamps. */
 export type NewEndpoint = Pick<
   Endpoint,
-  'name' | 'modelName' | 'follows' | 'target' | 'rolloutPolicy' | 'description' | 'sagemaker'
+  | 'name'
+  | 'modelName'
+  | 'follows'
+  | 'target'
+  | 'rolloutPolicy'
+  | 'description'
+  | 'sagemaker'
+  | 'captureSampleRate'
 > & { status?: EndpointStatus };
 
 /** Configuration an update sets; an absent field keeps its value. The target never changes. */
@@ -28,6 +26,7 @@ export interface EndpointChanges {
   rolloutPolicy?: RolloutPolicy | undefined;
   description?: string | undefined;
   sagemaker?: Endpoint['sagemaker'];
+  captureSampleRate?: number | undefined;
 }
 
 /** The next traffic of an endpoint; the store sets its revision (the expected one plus 1). */
@@ -161,6 +160,22 @@ export interface DeployStarter {
   start(
     request: DeployRequest,
   ): Promise<{ deploymentId: string; executionArn: string | null; version: string }>;
+}
+
+/** A variant's serving statistics in one interval (what the model server recorded). */
+export interface StatsPoint {
+  start: number;
+  invocations: number;
+  errors: number;
+  clientErrors: number;
+  errorRate: number;
+  p50LatencyMs: number | null;
+  p99LatencyMs: number | null;
+}
+
+/** Reads the model server's per-version statistics of an endpoint over time (`shared/serving/variant-stats.ts`). */
+export interface StatsReader {
+  series(endpointName: string, version: string, sinceMs: number, resolutionMs: number): Promise<StatsPoint[]>;
 }
 
 export interface Clock {

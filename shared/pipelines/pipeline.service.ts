@@ -567,22 +567,8 @@ export class PipelineService {
     }
   }
 
-  private async experimentId(name: string): Promise<string> {
-    try {
-      return (await this.tracking.experiments.getByName(name)).experimentId;
-    } catch (error) {
-      if (!(error instanceof ResourceDoesNotExistError)) throw error;
-    }
-    try {
-      return await this.tracking.experiments.create({
-        name,
-        tags: [{ key: 'mlflow.note.content', value: 'Runs of a Runway training pipeline' }],
-      });
-    } catch (error) {
-      // Another execution created it first.
-      if (!(error instanceof ResourceAlreadyExistsError)) throw error;
-      return (await this.tracking.experiments.getByName(name)).experimentId;
-    }
+  private experimentId(name: string): Promise<string> {
+    return experimentIdByName(this.tracking, name, 'Runs of a Runway training pipeline');
   }
 
   private async readDataset(uri: string): Promise<{ bytes: Uint8Array; digest: string }> {
@@ -774,6 +760,26 @@ export class PipelineService {
   }
 }
 
+/** The id of the experiment named `name`, created (with `note` as its description) when there is none. */
+export async function experimentIdByName(
+  tracking: Pick<Tracking, 'experiments'>,
+  name: string,
+  note: string,
+): Promise<string> {
+  try {
+    return (await tracking.experiments.getByName(name)).experimentId;
+  } catch (error) {
+    if (!(error instanceof ResourceDoesNotExistError)) throw error;
+  }
+  try {
+    return await tracking.experiments.create({ name, tags: [{ key: 'mlflow.note.content', value: note }] });
+  } catch (error) {
+    // Another execution created it first.
+    if (!(error instanceof ResourceAlreadyExistsError)) throw error;
+    return (await tracking.experiments.getByName(name)).experimentId;
+  }
+}
+
 function parseInput(input: unknown): PipelineConfig {
   const parsed = PipelineInputSchema.safeParse(input);
   if (!parsed.success) {
@@ -790,7 +796,7 @@ function parseInput(input: unknown): PipelineConfig {
   };
 }
 
-function parseDataset(bytes: Uint8Array, uri: string): Table {
+export function parseDataset(bytes: Uint8Array, uri: string): Table {
   try {
     return parseCsv(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (error) {
@@ -851,7 +857,7 @@ function contentTypeOf(name: string): string {
 }
 
 /** A Lambda error's cause is its JSON payload; a person wants the message. */
-function causeText(cause: string | undefined): string {
+export function causeText(cause: string | undefined): string {
   if (!cause) return 'no cause was reported';
   try {
     const parsed = JSON.parse(cause) as { errorMessage?: unknown };

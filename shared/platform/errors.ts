@@ -42,6 +42,12 @@ export class InvalidParameterError extends RunwayError {
   readonly httpStatus = 400;
 }
 
+/** A request MLflow answers BAD_REQUEST (400): a malformed OTLP body, a missing required header. */
+export class BadRequestError extends RunwayError {
+  readonly errorCode = 'BAD_REQUEST';
+  readonly httpStatus = 400;
+}
+
 /** Creating something whose unique name is taken (MLflow answers 400, not 409). */
 export class ResourceAlreadyExistsError extends RunwayError {
   readonly errorCode = 'RESOURCE_ALREADY_EXISTS';

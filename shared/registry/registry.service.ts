@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import { mapLimited } from '../platform/concurrency.ts';
 import { InvalidParameterError, ResourceDoesNotExistError } from '../platform/errors.ts';
 import {
   type Clause,
@@ -763,22 +764,4 @@ function loggedModelNotFound(modelId: string): ResourceDoesNotExistError {
 
 function modelNotFound(name: string): ResourceDoesNotExistError {
   return new ResourceDoesNotExistError(`Registered Model with name=${name} not found`);
-}
-
-/** Maps with at most `limit` calls in flight, keeping the order. */
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  map: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await map(items[index] as T);
-    }
-  });
-  await Promise.all(workers);
-  return results;
 }

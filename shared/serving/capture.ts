@@ -14,7 +14,8 @@ import type { Logger } from '../platform/logger.ts';
  * due: one invocation a minute per container (at most) pays a PutObject.
  *
  * A record (one line):
- *   {"capturedAt": ISO-8601, "requestId", "endpoint", "version", "variant": "primary"|"canary",
+ *   {"capturedAt": ISO-8601, "requestId", "inferenceId" (the `x-runway-inference-id` answered, a
+ *    UUIDv7: what feedback names), "endpoint", "version", "variant": "primary"|"canary",
  *    "status": HTTP status, "latencyMs", "contentType", "request": the JSON body as sent (CSV as a
  *    string), "response": the answer body ({"predictions": ...} or the error)}
  * A request larger than `maxRecordBytes` is captured without its body (`"request": null,
@@ -24,6 +25,7 @@ import type { Logger } from '../platform/logger.ts';
 export interface CaptureRecord {
   capturedAt: string;
   requestId: string;
+  inferenceId: string;
   endpoint: string;
   version: string;
   variant: 'primary' | 'canary';
@@ -64,9 +66,13 @@ export class CaptureBuffer {
 
   constructor(private readonly options: CaptureOptions) {}
 
-  /** Whether this invocation is captured (decide before building the record). */
-  sampled(): boolean {
-    return this.options.sampleRate > 0 && (this.options.random ?? Math.random)() < this.options.sampleRate;
+  /**
+   * Whether this invocation is captured (decide before building the record): with the endpoint's own
+   * rate when it sets one, else the server's.
+   */
+  sampled(endpointRate?: number): boolean {
+    const rate = endpointRate ?? this.options.sampleRate;
+    return rate > 0 && (this.options.random ?? Math.random)() < rate;
   }
 
   /**

@@ -11,7 +11,13 @@ import { target, traffic } from '../deployments/model.ts';
  * so a flood of requests to a wrong name does not become a flood of reads.
  */
 
-const route = z.object({ traffic, status: z.string(), target, modelName: z.string().min(1) });
+const route = z.object({
+  traffic,
+  status: z.string(),
+  target,
+  modelName: z.string().min(1),
+  captureSampleRate: z.number().min(0).max(1).optional(),
+});
 export type EndpointRoute = z.infer<typeof route>;
 
 export const ENDPOINT_CACHE_TTL_MS = 1000;
@@ -51,13 +57,14 @@ export class EndpointRoutes {
       new GetCommand({
         TableName: this.options.tableName,
         Key: deploymentKeys.endpoint(name),
-        ProjectionExpression: '#traffic, #revision, #status, #target, #modelName',
+        ProjectionExpression: '#traffic, #revision, #status, #target, #modelName, #capture',
         ExpressionAttributeNames: {
           '#traffic': 'traffic',
           '#revision': 'trafficRevision',
           '#status': 'status',
           '#target': 'target',
           '#modelName': 'modelName',
+          '#capture': 'captureSampleRate',
         },
       }),
     );

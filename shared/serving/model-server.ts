@@ -13,6 +13,7 @@ import type { Logger } from '../platform/logger.ts';
 import type { CaptureBuffer } from './capture.ts';
 import type { EndpointRoutes } from './endpoint-routes.ts';
 import { ModelEvaluationError, ModelLoadError } from './errors.ts';
+import { INFERENCE_ID_HEADER, newInferenceId } from './inference-id.ts';
 import type { InvocationAccess } from './invocation-access.ts';
 import type { ModelCache } from './model-cache.ts';
 import type { SageMakerInvoker } from './sagemaker-invoker.ts';
@@ -47,6 +48,8 @@ export interface ModelServerDeps {
   sageMaker?: SageMakerInvoker;
   /** @default Math.random */
   random?: () => number;
+  /** @default newInferenceId */
+  inferenceId?: () => string;
 }
 
 /**
@@ -70,7 +73,10 @@ export class ModelServer {
     const route = await this.deps.endpoints.get(endpointName);
     if (!route) throw new ResourceDoesNotExistError(`Endpoint '${endpointName}' does not exist`);
     await this.deps.access.authorize(invocation.caller, endpointName, route.modelName);
-    if (route.target === 'sagemaker') return this.invokeSageMaker(invocation, route.traffic, started);
+    const inferenceId = (this.deps.inferenceId ?? newInferenceId)();
+    const capture = { inferenceId, sampleRate: route.captureSampleRate };
+    if (route.target === 'sagemaker')
+      return this.invokeSageMaker(invocation, route.traffic, started, capture);
     const { primary, canary, canaryWeight } = route.traffic;
     if (!primary) {
       throw new TemporarilyUnavailableError(
@@ -81,7 +87,11 @@ export class ModelServer {
       canary !== null && canaryWeight > 0 && (this.deps.random ?? Math.random)() * 100 < canaryWeight;
     const served: ServedVersion = useCanary && canary ? canary : primary;
     const variant = useCanary ? 'canary' : 'primary';
-    const headers = { [VERSION_HEADER]: served.version, [VARIANT_HEADER]: variant };
+    const headers = {
+      [VERSION_HEADER]: served.version,
+      [VARIANT_HEADER]: variant,
+      [INFERENCE_ID_HEADER]: inferenceId,
+    };
 
     let response: ApiResponse;
     let outcome: Outcome;
@@ -120,6 +130,7 @@ export class ModelServer {
       response.headers = { ...response.headers, ...headers };
     }
     await this.finish(invocation, served.version, variant, outcome, response, started, {
+      ...capture,
       requestIsJson: () => requestIsJson,
       response: () => response.body,
     });
@@ -135,6 +146,7 @@ export class ModelServer {
     invocation: Invocation,
     traffic: { primary: ServedVersion | null },
     started: number,
+    capture: { inferenceId: string; sampleRate: number | undefined },
   ): Promise<ApiResponse> {
     const { sageMaker } = this.deps;
     if (!sageMaker) {
@@ -148,8 +160,14 @@ export class ModelServer {
       invocation.body,
       invocation.contentType,
     );
-    response.headers = { ...response.headers, [VERSION_HEADER]: version, [VARIANT_HEADER]: 'primary' };
+    response.headers = {
+      ...response.headers,
+      [VERSION_HEADER]: version,
+      [VARIANT_HEADER]: 'primary',
+      [INFERENCE_ID_HEADER]: capture.inferenceId,
+    };
     await this.finish(invocation, version, 'primary', outcome, response, started, {
+      ...capture,
       requestIsJson: () => isJson(invocation.body),
       response: () => capturedResponse(response),
     });
@@ -164,15 +182,24 @@ export class ModelServer {
     outcome: Outcome,
     response: ApiResponse,
     started: number,
-    /** What capture stores, asked only of a sampled invocation: whether the request is JSON, the answer as JSON. */
-    captured: { requestIsJson: () => boolean; response: () => string },
+    /**
+     * What capture stores: the invocation's id, the endpoint's own sampling rate, and (asked only of a
+     * sampled invocation) whether the request is JSON and the answer as JSON.
+     */
+    captured: {
+      inferenceId: string;
+      sampleRate: number | undefined;
+      requestIsJson: () => boolean;
+      response: () => string;
+    },
   ): Promise<void> {
     const latencyMs = performance.now() - started;
     this.deps.stats.record(invocation.endpointName, version, outcome, latencyMs);
-    if (this.deps.capture.sampled()) {
+    if (this.deps.capture.sampled(captured.sampleRate)) {
       this.deps.capture.append(
         {
           requestId: invocation.requestId,
+          inferenceId: captured.inferenceId,
           endpoint: invocation.endpointName,
           version,
           variant,

@@ -74,6 +74,14 @@ function parseJsonRequest(body: string | undefined): ScoringRequest {
       `Failed to parse input from JSON. Ensure that input is a valid JSON formatted string. Error: '${(error as Error).message}'`,
     );
   }
+  return scoringRequestOf(decoded);
+}
+
+/**
+ * A scoring request from its decoded JSON: what `parseJsonRequest` does after `JSON.parse`, also
+ * for readers of captured invocations (capture stores the request as JSON, already decoded).
+ */
+export function scoringRequestOf(decoded: unknown): ScoringRequest {
   if (Array.isArray(decoded)) throw new ScoringFormatError(`${REQUIRED_INPUT_FORMAT}. Received a list.`);
   if (decoded === null || typeof decoded !== 'object') {
     throw new ScoringFormatError(

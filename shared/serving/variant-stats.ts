@@ -216,30 +216,48 @@ export interface VariantStats {
   buckets: number;
 }
 
+/** One stats item as the model server writes it (see `VariantStatsRecorder.write`). */
+interface StatsItem {
+  bucketStart?: number;
+  invocations?: number;
+  clientErrors?: number;
+  modelErrors?: number;
+  [histogramBucket: `h${number}`]: number | undefined;
+}
+
 /**
- * Sums a variant's stats buckets from the 10-second bucket holding `sinceMs` on: one Query on the
- * endpoint's `STATS#<version>#` range (paged; an hour is 360 small items).
+ * Reads a variant's stats items from the 10-second bucket holding `sinceMs` on, oldest first: one
+ * Query on the endpoint's `STATS#<version>#` range (paged; an hour is 360 small items).
  */
-export async function readVariantStats(
+async function forEachStatsItem(
   endpointName: string,
   version: string,
   sinceMs: number,
-  options: { tableName?: string; client?: DynamoDBDocumentClient } = {},
-): Promise<VariantStats> {
+  options: {
+    tableName?: string;
+    client?: DynamoDBDocumentClient;
+    /** The end of the period (exclusive, to the bucket): monitors read a window. @default now and on */
+    untilMs?: number;
+  },
+  onItem: (item: StatsItem) => void,
+): Promise<void> {
   const tableName = options.tableName ?? process.env.DEPLOYMENTS_TABLE_NAME;
-  if (!tableName) throw new Error('readVariantStats needs a table name (DEPLOYMENTS_TABLE_NAME)');
+  if (!tableName) throw new Error('reading serving statistics needs a table name (DEPLOYMENTS_TABLE_NAME)');
   const client = options.client ?? dynamoDocumentClient();
   const from = deploymentKeys.stats(
     endpointName,
     version,
     Math.max(0, sinceMs - (sinceMs % STATS_BUCKET_MS)),
   );
-  const to = `${deploymentKeys.statsPrefix(version)}9999999999999`;
-  const histogram = new LatencyHistogram();
-  let invocations = 0;
-  let clientErrors = 0;
-  let modelErrors = 0;
-  let buckets = 0;
+  const to =
+    options.untilMs === undefined
+      ? `${deploymentKeys.statsPrefix(version)}9999999999999`
+      : // The last bucket that starts before the end.
+        deploymentKeys.stats(
+          endpointName,
+          version,
+          Math.max(0, options.untilMs - 1 - ((options.untilMs - 1) % STATS_BUCKET_MS)),
+        ).sk;
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await client.send(
@@ -250,26 +268,88 @@ export async function readVariantStats(
         ExclusiveStartKey: startKey,
       }),
     );
-    for (const item of page.Items ?? []) {
-      buckets++;
-      invocations += Number(item.invocations ?? 0);
-      clientErrors += Number(item.clientErrors ?? 0);
-      modelErrors += Number(item.modelErrors ?? 0);
-      for (let i = 0; i < BUCKET_COUNT; i++) {
-        const count = item[`h${i}`];
-        if (count !== undefined) histogram.addBucket(i, Number(count));
-      }
-    }
+    for (const item of page.Items ?? []) onItem(item as StatsItem);
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  return {
-    invocations,
-    errors: modelErrors,
-    clientErrors,
-    errorRate: invocations === 0 ? 0 : modelErrors / invocations,
-    clientErrorRate: invocations === 0 ? 0 : clientErrors / invocations,
-    p99LatencyMs: histogram.quantile(0.99),
-    p50LatencyMs: histogram.quantile(0.5),
-    buckets,
-  };
+}
+
+/** Counts and a latency histogram summed over stats items. */
+class StatsSum {
+  invocations = 0;
+  clientErrors = 0;
+  modelErrors = 0;
+  buckets = 0;
+  readonly histogram = new LatencyHistogram();
+
+  add(item: StatsItem): void {
+    this.buckets++;
+    this.invocations += Number(item.invocations ?? 0);
+    this.clientErrors += Number(item.clientErrors ?? 0);
+    this.modelErrors += Number(item.modelErrors ?? 0);
+    for (let i = 0; i < BUCKET_COUNT; i++) {
+      const count = item[`h${i}`];
+      if (count !== undefined) this.histogram.addBucket(i, Number(count));
+    }
+  }
+
+  toStats(): VariantStats {
+    const { invocations, clientErrors, modelErrors } = this;
+    return {
+      invocations,
+      errors: modelErrors,
+      clientErrors,
+      errorRate: invocations === 0 ? 0 : modelErrors / invocations,
+      clientErrorRate: invocations === 0 ? 0 : clientErrors / invocations,
+      p99LatencyMs: this.histogram.quantile(0.99),
+      p50LatencyMs: this.histogram.quantile(0.5),
+      buckets: this.buckets,
+    };
+  }
+}
+
+/** Sums a variant's stats buckets from the 10-second bucket holding `sinceMs` on (up to `untilMs`). */
+export async function readVariantStats(
+  endpointName: string,
+  version: string,
+  sinceMs: number,
+  options: { tableName?: string; client?: DynamoDBDocumentClient; untilMs?: number } = {},
+): Promise<VariantStats> {
+  const sum = new StatsSum();
+  await forEachStatsItem(endpointName, version, sinceMs, options, (item) => sum.add(item));
+  return sum.toStats();
+}
+
+/** A variant's statistics over one interval of a series. */
+export interface VariantStatsPoint extends VariantStats {
+  /** The interval's start (epoch ms, a multiple of the resolution). */
+  start: number;
+}
+
+/**
+ * A variant's statistics over time, from `sinceMs` on, in intervals of `resolutionMs` (a multiple of
+ * the 10-second bucket): the same items and sums as {@link readVariantStats}, grouped by interval.
+ * Intervals without invocations are left out.
+ */
+export async function readVariantStatsSeries(
+  endpointName: string,
+  version: string,
+  sinceMs: number,
+  resolutionMs: number,
+  options: { tableName?: string; client?: DynamoDBDocumentClient } = {},
+): Promise<VariantStatsPoint[]> {
+  const sums = new Map<number, StatsSum>();
+  await forEachStatsItem(endpointName, version, sinceMs, options, (item) => {
+    const bucket = Number(item.bucketStart ?? 0);
+    const start = bucket - (bucket % resolutionMs);
+    let sum = sums.get(start);
+    if (!sum) {
+      sum = new StatsSum();
+      sums.set(start, sum);
+    }
+    sum.add(item);
+  });
+  return [...sums]
+    .sort(([a], [b]) => a - b)
+    .map(([start, sum]) => ({ start, ...sum.toStats() }))
+    .filter((point) => point.invocations > 0);
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- startup|api|bundles|tracking|search-scale|vs-mlflow|cost|artifacts|registry|serving|deploy|auth|pipeline|all]`: measures what the issues name and prints it. Nothing
+ * `npm run bench [-- startup|api|bundles|tracking|search-scale|vs-mlflow|cost|traces|artifacts|registry|serving|deploy|auth|pipeline|monitoring|console|all]`: measures what the issues name and prints it. Nothing
  * here asserts a time: a slow machine makes slow figures, not failed builds.
  */
 
@@ -12,14 +12,17 @@ import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { defineRunwayApp } from '../../infra/runway-app.ts';
 import { artifacts1GB } from './artifacts.bench.ts';
 import { authBench } from './auth.bench.ts';
+import { consoleBench } from './console.bench.ts';
 import { costBench } from './cost.bench.ts';
 import { deployBench } from './deploy.bench.ts';
+import { monitoringBench } from './monitoring.bench.ts';
 import { pipelineBench } from './pipeline.bench.ts';
 import { registryBench } from './registry.bench.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
 import { searchScaleBench } from './search-scale.bench.ts';
 import { servingBench } from './serving.bench.ts';
 import { pool, printTable, summarize } from './stats.ts';
+import { tracesBench } from './traces.bench.ts';
 import { trackingBench } from './tracking.bench.ts';
 import { vsMlflowBench } from './vs-mlflow.bench.ts';
 
@@ -32,6 +35,7 @@ const benches: Record<string, () => Promise<void>> = {
   bundles,
   tracking: trackingBench,
   'search-scale': searchScaleBench,
+  traces: tracesBench,
   artifacts: () => artifacts1GB(),
   registry: registryBench,
   deploy: deployBench,
@@ -40,6 +44,8 @@ const benches: Record<string, () => Promise<void>> = {
   pipeline: pipelineBench,
   'vs-mlflow': vsMlflowBench,
   cost: costBench,
+  monitoring: monitoringBench,
+  console: consoleBench,
 };
 
 async function main(): Promise<void> {

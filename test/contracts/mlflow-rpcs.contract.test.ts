@@ -5,6 +5,7 @@ import type { Operation } from '../../shared/platform/http/operation.ts';
 import { Router } from '../../shared/platform/http/router.ts';
 import { genAiOperations } from '../../shared/tracking/api/genai.routes.ts';
 import { mlflow3UnservedOperations } from '../../shared/tracking/api/mlflow3-unserved.routes.ts';
+import { unservedTraceOperations } from '../../shared/tracking/traces/api/traces.routes.ts';
 import { apiOperations } from '../support/api-operations.ts';
 
 /**
@@ -52,7 +53,9 @@ beforeAll(async () => {
     AWS_REGION: 'us-east-1',
   };
   router = new Router(Object.values(await apiOperations(env)).flat());
-  unserved = new Set([...genAiOperations(), ...mlflow3UnservedOperations()].map(keyOf));
+  unserved = new Set(
+    [...genAiOperations(), ...mlflow3UnservedOperations(), ...unservedTraceOperations()].map(keyOf),
+  );
 });
 
 /** A concrete request path for a proto path: `{name}` and `{name+}` filled with plausible values. */
@@ -115,6 +118,28 @@ describe('MLflow 3.11.1 RPCs', () => {
       'searchRuns',
       'logBatch',
       'deleteExperimentTag',
+      // MLflow 3 tracing, and the 2.x trace API the 2.22 client calls.
+      'startTraceV3',
+      'getTraceInfoV3',
+      'getTrace',
+      'batchGetTraces',
+      'batchGetTraceInfos',
+      'searchTracesV3',
+      'setTraceTag',
+      'setTraceTagV3',
+      'deleteTraceTag',
+      'deleteTraceTagV3',
+      'deleteTraces',
+      'deleteTracesV3',
+      'linkTracesToRun',
+      'createAssessment',
+      'GetAssessment',
+      'updateAssessment',
+      'deleteAssessment',
+      'startTrace',
+      'endTrace',
+      'getTraceInfo',
+      'searchTraces',
     ]) {
       expect(served, rpc).toContain(rpc);
     }

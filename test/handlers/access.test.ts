@@ -154,6 +154,25 @@ describe('the token authorizer', () => {
   });
 });
 
+describe('who am I (GET runway/whoami)', () => {
+  it('names the caller, as the token says, and refuses a request without credentials', async () => {
+    expect((await as({ user: 'ana', ceiling: 'READ' }, 'GET', 'runway/whoami')).json).toEqual({
+      user: 'ana',
+      kind: 'token',
+      admin: false,
+      read_only: true,
+    });
+    expect((await as(admin, 'GET', 'runway/whoami')).json).toMatchObject({
+      user: 'root',
+      admin: true,
+      read_only: false,
+    });
+    const nobody = await as('nobody', 'GET', 'runway/whoami');
+    expect(nobody.status).toBe(401);
+    expect(nobody.json.error_code).toBe('UNAUTHENTICATED');
+  });
+});
+
 describe('tokens API', () => {
   it('lets admins create, list and revoke; users list and revoke only their own', async () => {
     const user = unique('u');

@@ -125,6 +125,20 @@ describe('create', () => {
     });
   });
 
+  it('keeps a capture sample rate per endpoint: absent by default, set at creation, changed alone by PATCH', async () => {
+    const plain = await createEndpoint();
+    expect(plain.endpoint).not.toHaveProperty('capture_sample_rate');
+    const { endpoint } = await createEndpoint({ capture_sample_rate: 1 });
+    expect(endpoint.capture_sample_rate).toBe(1);
+    const patched = await call('PATCH', `endpoints/${endpoint.name}`, { capture_sample_rate: 0.25 });
+    expect(patched.status).toBe(200);
+    expect(patched.json.endpoint).toMatchObject({
+      capture_sample_rate: 0.25,
+      rollout_policy: endpoint.rollout_policy,
+      follows: endpoint.follows,
+    });
+  });
+
   it('answers 404 RESOURCE_DOES_NOT_EXIST for a registered model that does not exist, as MLflow', async () => {
     const response = await call('POST', 'endpoints', {
       name: `ep-${uid()}`,
@@ -159,6 +173,8 @@ describe('create', () => {
     [{ follows: { alias: 'a', stage: 'Production' } }, "'follows", ''],
     [{ target: 'ec2' }, "'target'", ''],
     [{ description: 'd'.repeat(5001) }, "'description'", '5000'],
+    [{ capture_sample_rate: 1.5 }, "'capture_sample_rate'", ''],
+    [{ capture_sample_rate: -0.1 }, "'capture_sample_rate'", ''],
     [
       { rollout_policy: { traffic_steps: [10, 50] } },
       "'rollout_policy.traffic_steps'",
@@ -468,5 +484,87 @@ describe('manual deploy', () => {
     const bad = await deploying('POST', `endpoints/${name}/deploy`, { version: 'latest' });
     expect(bad.status).toBe(400);
     expect(bad.json.message).toContain("'version'");
+  });
+});
+
+describe('statistics over time (GET runway/endpoints/{name}/statistics)', () => {
+  it("answers per version the model server's buckets, grouped by the resolution, from the versions it served", async () => {
+    const { DynamoEndpointStore } = await import(
+      '../../shared/deployments/adapters/dynamodb-endpoint-store.ts'
+    );
+    const { VariantStatsRecorder } = await import('../../shared/serving/variant-stats.ts');
+    const { name, model } = await createEndpoint();
+    const store = new DynamoEndpointStore(tableName('DeploymentsTable'));
+    const now = Date.now();
+    const t0 = now - (now % 60_000) - 120_000;
+    for (const [version, previous] of [
+      ['1', null],
+      ['2', '1'],
+    ] as const) {
+      await store.putDeployment({
+        deploymentId: `d${version}-${uid()}`,
+        endpointName: name,
+        modelName: model,
+        version,
+        previousVersion: previous,
+        trigger: 'event',
+        executionArn: null,
+        status: 'Succeeded',
+        reason: null,
+        steps: [],
+        startedAt: t0,
+        finishedAt: t0 + 1,
+      });
+    }
+    let clock = t0;
+    const recorder = new VariantStatsRecorder({
+      tableName: tableName('DeploymentsTable'),
+      emf: () => undefined,
+      now: () => clock,
+    });
+    // Version 1: 3 calls in the first minute (one a model error), 1 in the second; version 2: 2 calls in the second.
+    recorder.record(name, '1', 'ok', 5);
+    recorder.record(name, '1', 'modelError', 7);
+    clock = t0 + 30_000;
+    recorder.record(name, '1', 'ok', 900);
+    clock = t0 + 60_000;
+    recorder.record(name, '1', 'ok', 5);
+    recorder.record(name, '2', 'ok', 3);
+    recorder.record(name, '2', 'clientError', 3);
+    await recorder.flush();
+
+    const answer = await call('GET', `endpoints/${name}/statistics?since=${t0}&resolution_ms=60000`);
+    expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+    expect(answer.json).toMatchObject({ resolution_ms: 60_000, since: t0 });
+    const [v1, v2] = answer.json.versions;
+    expect(v1.version).toBe('1');
+    expect(v1.points).toHaveLength(2);
+    expect(v1.points[0]).toMatchObject({ time: t0, invocations: 3, model_errors: 1, client_errors: 0 });
+    expect(v1.points[0].error_rate).toBeCloseTo(1 / 3);
+    expect(v1.points[0].p99_latency_ms).toBeGreaterThanOrEqual(900);
+    expect(v1.points[1]).toMatchObject({ time: t0 + 60_000, invocations: 1 });
+    expect(v2).toMatchObject({
+      version: '2',
+      points: [{ time: t0 + 60_000, invocations: 2, client_errors: 1 }],
+    });
+
+    // The default resolution keeps a series at 360 points or fewer: a day is 240 s buckets.
+    const day = await call('GET', `endpoints/${name}/statistics?since=0`);
+    expect(day.json.resolution_ms).toBe(240_000);
+    expect(day.json.since).toBeGreaterThan(now - 25 * 3600 * 1000);
+  });
+
+  it('refuses a resolution that is not a multiple of 10 s, and unknown endpoints', async () => {
+    const { name } = await createEndpoint();
+    const odd = await call('GET', `endpoints/${name}/statistics?resolution_ms=15000`);
+    expect(odd.status).toBe(400);
+    expect(odd.json).toEqual({
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: 'resolution_ms must be a multiple of 10000; got 15000',
+    });
+    expect((await call('GET', `endpoints/${name}/statistics?resolution_ms=5`)).status).toBe(400);
+    const missing = await call('GET', `endpoints/nope-${uid()}/statistics`);
+    expect(missing.status).toBe(404);
+    expect(missing.json.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
   });
 });

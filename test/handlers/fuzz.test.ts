@@ -5,16 +5,18 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalAwsEndpoint } from '../../infra/local/aws-api-server.ts';
 import { CloudTemplate } from '../../infra/local/cloud-template.ts';
 import { type DynamoEmulator, startDynamoEmulator } from '../../infra/local/emulators/dynamodb.ts';
 import { type S3Emulator, startS3Emulator } from '../../infra/local/emulators/s3.ts';
 import { provisionTables } from '../../infra/local/provision.ts';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../../infra/local/runtime.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION, stateMachineDefinition } from '../../infra/local/runtime.ts';
+import { LocalStepFunctions } from '../../infra/local/stepfunctions/local-step-functions.ts';
 import { synthesize } from '../../infra/local/synth.ts';
 import { defineRunwayApp } from '../../infra/runway-app.ts';
 import type { Operation } from '../../shared/platform/http/operation.ts';
 import { apiEvent, lambdaContext } from '../support/api-event.ts';
-import { apiOperations } from '../support/api-operations.ts';
+import { apiOperations, MONITORING_DEFAULTS } from '../support/api-operations.ts';
 import { EventRecorder, TEST_BUS } from '../support/event-recorder.ts';
 import { unique } from '../support/handler-call.ts';
 import { tableName, useEmulators } from '../support/handler-env.ts';
@@ -57,6 +59,8 @@ let rawS3: S3Client;
 let rawDynamo: DynamoDBClient;
 let tables: string[] = [];
 const BUCKET = 'runway-fuzz-artifacts';
+let sfn: LocalAwsEndpoint | undefined;
+let closeStepFunctions: (() => Promise<void> | void) | undefined;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'runway-fuzz-'));
@@ -77,14 +81,41 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   const env = { account: LOCAL_ACCOUNT, region: LOCAL_REGION };
-  tables = await provisionTables(
-    new CloudTemplate(
-      synthesize((app, e) => defineRunwayApp(app, { env: e }), env),
-      env.region,
-      env.account,
-    ),
-    rawDynamo,
+  const template = new CloudTemplate(
+    synthesize((app, e) => defineRunwayApp(app, { env: e }), env),
+    env.region,
+    env.account,
   );
+  tables = await provisionTables(template, rawDynamo);
+  // The pipelines API calls Step Functions: the runtime's own, with the app's training pipeline and no
+  // functions (an execution a request starts fails at its first step, writing nothing).
+  const machine = template
+    .resourcesOfType('AWS::StepFunctions::StateMachine')
+    .find((resource) => resource.logicalId.startsWith('TrainingStateMachine'));
+  if (!machine) throw new Error('no training pipeline in the app');
+  const stepFunctions = new LocalStepFunctions({
+    region: LOCAL_REGION,
+    accountId: LOCAL_ACCOUNT,
+    env: {
+      invokeLambda: async () => {
+        throw new Error('the fuzz runs no pipeline step');
+      },
+    },
+  });
+  stepFunctions.register({
+    arn: template.arn(machine),
+    name: template.physicalName(machine),
+    definition: stateMachineDefinition(template, machine),
+    type: 'STANDARD',
+  });
+  sfn = new LocalAwsEndpoint([]);
+  sfn.addService({
+    targetPrefix: 'AWSStepFunctions',
+    contentType: 'application/x-amz-json-1.0',
+    handleApiRequest: (target, body) => stepFunctions.handleApiRequest(target, body),
+  });
+  const sfnEndpoint = await sfn.listen();
+  closeStepFunctions = () => stepFunctions.close();
   const started = await EventRecorder.start();
   recorder = started.recorder;
   useEmulators({
@@ -94,8 +125,12 @@ beforeAll(async () => {
     SAGEMAKER_TARGET_ENABLED: 'false',
     EVENT_BUS_NAME: TEST_BUS,
     AWS_ENDPOINT_URL_EVENTBRIDGE: started.endpoint,
+    ...MONITORING_DEFAULTS,
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     ARTIFACT_BUCKET_NAME: BUCKET,
+    MONITORING_TABLE_NAME: tableName('MonitoringTable'),
+    PIPELINE_STATE_MACHINE_ARN: template.arn(machine),
+    AWS_ENDPOINT_URL_SFN: sfnEndpoint,
   });
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
   const operations = await apiOperations();
@@ -103,9 +138,12 @@ beforeAll(async () => {
     tracking: import('../../functions/tracking-api.ts'),
     registry: import('../../functions/registry-api.ts'),
     artifacts: import('../../functions/artifacts-api.ts'),
+    traces: import('../../functions/traces-api.ts'),
     webhooks: import('../../functions/webhook-api.ts'),
     access: import('../../functions/access-api.ts'),
     deployments: import('../../functions/deployments-api.ts'),
+    monitoring: import('../../functions/monitoring-api.ts'),
+    pipelines: import('../../functions/pipelines-api.ts'),
     platform: import('../../functions/platform-api.ts'),
   };
   targets = await Promise.all(
@@ -118,6 +156,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await closeStepFunctions?.();
+  await sfn?.close();
   await recorder?.close();
   rawS3?.destroy();
   rawDynamo?.destroy();

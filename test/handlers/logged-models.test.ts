@@ -614,29 +614,18 @@ describe('GenAI endpoints answer 501 NOT_IMPLEMENTED', () => {
     return paths.map((target) => [operation.method, concrete(target)] as const);
   });
 
-  it('covers the 2.x trace, assessment and GenAI routes and MLflow 3 traces under /api/3.0', () => {
+  it("covers the GenAI routes Runway does not serve (traces are the traces function's)", () => {
     const routes = cases.map(([method, target]) => `${method} ${target}`);
     for (const expected of [
-      'POST /api/2.0/mlflow/traces',
-      'GET /api/2.0/mlflow/traces',
-      'PATCH /api/2.0/mlflow/traces/tr-123',
-      'GET /ajax-api/2.0/mlflow/traces/tr-123/info',
-      'POST /api/2.0/mlflow/traces/delete-traces',
-      'DELETE /api/2.0/mlflow/traces/tr-123/tags',
-      'POST /api/2.0/mlflow/traces/tr-123/assessments',
       'POST /api/2.0/mlflow/experiments/search-datasets',
       'POST /ajax-api/2.0/mlflow/experiments/search-datasets',
-      'GET /ajax-api/2.0/mlflow/get-trace-artifact',
+      'GET /api/2.0/mlflow/unified-traces',
       'POST /ajax-api/2.0/mlflow/gateway-proxy',
       'POST /ajax-api/2.0/mlflow/runs/create-promptlab-run',
-      'POST /api/3.0/mlflow/traces',
-      'POST /api/3.0/mlflow/traces/search',
-      'GET /api/3.0/mlflow/traces/get',
-      'GET /ajax-api/3.0/mlflow/traces/tr-123',
-      'GET /api/3.0/mlflow/traces/tr-123/assessments/a-1',
     ]) {
       expect(routes).toContain(expected);
     }
+    expect(routes.filter((route) => route.includes('mlflow/traces'))).toEqual([]);
   });
 
   it.each(cases)('%s %s', async (method, target) => {
@@ -647,10 +636,12 @@ describe('GenAI endpoints answer 501 NOT_IMPLEMENTED', () => {
   });
 
   it('answers 501 whatever the body, even one that is not JSON', async () => {
-    const answer = await call('POST', '/api/3.0/mlflow/traces', 'x', { 'content-type': 'text/plain' });
+    const answer = await call('POST', '/api/2.0/mlflow/experiments/search-datasets', 'x', {
+      'content-type': 'text/plain',
+    });
     expectError(answer, 501, 'NOT_IMPLEMENTED');
     expect(answer.json.message).toBe(
-      "POST /api/3.0/mlflow/traces (MLflow's startTraceV3) is not implemented: Runway does not serve traces yet.",
+      "POST /api/2.0/mlflow/experiments/search-datasets (MLflow's searchDatasets) is not implemented: Runway does not serve GenAI features.",
     );
   });
 });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type S3Emulator, startS3Emulator } from '../../infra/local/emulators/s3.ts';
 import { deploymentKeys } from '../../shared/deployments/keys.ts';
 import type { Endpoint, Traffic } from '../../shared/deployments/model.ts';
+import { inferenceTimeOf } from '../../shared/serving/inference-id.ts';
 import { apiEvent, lambdaContext } from '../support/api-event.ts';
 import { readCaptureLines } from '../support/capture.ts';
 import type { ApiHandler } from '../support/handler-call.ts';
@@ -51,9 +52,11 @@ async function putEndpoint(
   name: string,
   traffic: Partial<Traffic>,
   target: 'lambda' | 'sagemaker' = 'lambda',
+  extra: Partial<Endpoint> = {},
 ) {
   const now = Date.now();
   const item: Endpoint = {
+    ...extra,
     name,
     modelName: 'churn',
     follows: { alias: 'production' },
@@ -263,7 +266,11 @@ describe('POST /endpoints/{name}/invocations', () => {
   it('captures invocations as JSON lines under serving-capture/<endpoint>/<yyyy>/<mm>/<dd>/<hh>/', async () => {
     const name = `capture-${run}`;
     await putEndpoint(name, { primary: version('1', v1) });
-    await invoke(name, JSON.stringify({ inputs: EXPECTED.x }, null, 2));
+    const first = await invoke(name, JSON.stringify({ inputs: EXPECTED.x }, null, 2));
+    const inferenceId = first.headers['x-runway-inference-id'] as string;
+    // A UUIDv7 whose time is the invocation's.
+    expect(inferenceId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(Math.abs(inferenceTimeOf(inferenceId)! - Date.now())).toBeLessThan(60_000);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await invoke(name, { inputs: [[1]] });
     await new Promise((resolve) => setTimeout(resolve, 1100));
@@ -279,6 +286,7 @@ describe('POST /endpoints/{name}/invocations', () => {
     const lines = await readCaptureLines(raw, BUCKET, keys);
     expect(lines.length).toBeGreaterThanOrEqual(2);
     expect(lines[0]).toMatchObject({
+      inferenceId,
       endpoint: name,
       version: '1',
       variant: 'primary',
@@ -292,5 +300,20 @@ describe('POST /endpoints/{name}/invocations', () => {
       request: { inputs: [[1]] },
       response: { error_code: 'INVALID_PARAMETER_VALUE' },
     });
+    expect(lines[1]?.inferenceId).not.toBe(inferenceId);
+  });
+
+  it("captures nothing of an endpoint whose own capture_sample_rate is 0, whatever the server's rate", async () => {
+    const name = `nocapture-${run}`;
+    await putEndpoint(name, { primary: version('1', v1) }, 'lambda', { captureSampleRate: 0 });
+    const answered = await invoke(name, { inputs: EXPECTED.x });
+    expect(answered.statusCode).toBe(200);
+    expect(answered.headers['x-runway-inference-id']).toMatch(/^[0-9a-f-]{36}$/);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await invoke(name, { inputs: EXPECTED.x });
+    const listed = await raw.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `serving-capture/${name}/` }),
+    );
+    expect(listed.Contents ?? []).toEqual([]);
   });
 });

@@ -1,9 +1,11 @@
 import { grantKeys, tokenKeys } from '../../shared/access/keys.ts';
 import { deploymentKeys } from '../../shared/deployments/keys.ts';
+import { monitoringKeys } from '../../shared/monitoring/keys.ts';
 import { registryKeys } from '../../shared/registry/keys.ts';
 import { webhookKeys } from '../../shared/registry/webhooks/keys.ts';
 import { experimentKeys, runKeys } from '../../shared/tracking/keys.ts';
 import { loggedModelKeys } from '../../shared/tracking/logged-models/keys.ts';
+import { traceKeys } from '../../shared/tracking/traces/keys.ts';
 
 /**
  * The least-privilege rules as data: what `least-privilege.test.ts` holds every role of every
@@ -45,6 +47,8 @@ export const TABLES: Record<string, TableKeys> = {
       runKeys.partition(''),
       prefixOf(runKeys.history('x', 'y')),
       prefixOf(loggedModelKeys.item('x').pk),
+      // Traces and their run links; their index partitions (EXP#<id>#TRACES, RUN#<id>#TRACES) are EXP# and RUN#.
+      prefixOf(traceKeys.item('x').pk),
     ],
   },
   RegistryTable: {
@@ -63,6 +67,13 @@ export const TABLES: Record<string, TableKeys> = {
       deploymentKeys.endpointsPartition,
       deploymentKeys.deletingPartition,
       deploymentKeys.modelPartition(''),
+    ],
+  },
+  MonitoringTable: {
+    prefixes: [
+      monitoringKeys.partition(''),
+      monitoringKeys.monitorsPartition,
+      monitoringKeys.endpointPartition(''),
     ],
   },
   AccessTable: {
@@ -85,6 +96,12 @@ export const WHOLE_TABLE_GRANTS: ReadonlyArray<{ table: string; role: RegExp; re
       'The tracking API owns every entity of its table: experiments, their name claims and id counter, runs, metric histories, logged models',
   },
   {
+    table: 'MonitoringTable',
+    role: /\/MonitoringFunctionRole$/,
+    reason:
+      'The monitors API owns every entity of its table: monitors, their runs, and their listings (all monitors, by endpoint)',
+  },
+  {
     table: 'AccessTable',
     role: /\/AccessFunctionRole$/,
     reason: 'The access API owns every entity of its table: tokens and grants, and their listings',
@@ -98,6 +115,13 @@ export const OBJECT_DELETERS: ReadonlyArray<{ role: RegExp; reason: string; file
     reason: "MLflow's artifact API deletes artifacts (DELETE mlflow-artifacts/artifacts/<path>, deleteTree)",
     file: 'shared/tracking/artifacts/adapters/artifact.s3-store.ts',
     call: 'new DeleteObjectCommand(',
+  },
+  {
+    role: /\/TracesFunctionRole$/,
+    reason:
+      "MLflow's DeleteTraces removes the traces' span files (the trace's traces/<id>/ folder, deleteTree)",
+    file: 'shared/tracking/artifacts/adapters/artifact.s3-store.ts',
+    call: 'new DeleteObjectsCommand(',
   },
 ];
 
@@ -135,6 +159,44 @@ const ARTIFACT_OBJECT_ACTIONS = [
   's3:DeleteObject',
   's3:AbortMultipartUpload',
   's3:ListMultipartUploadParts',
+];
+
+/** CDK's BucketDeployment provider: uploads the console's bundle at deploy time (aws-cdk-lib's, not Runway's code). */
+const CONSOLE_UPLOADER = /\/CustomCDKBucketDeployment[0-9A-F]+[0-9]+MiBServiceRole$/;
+
+/** The console's upload and the pipelines API's reads of its executions. */
+const CONSOLE_WILDCARDS: readonly WildcardEntry[] = [
+  {
+    actions: ['s3:GetObject*', 's3:GetBucket*', 's3:List*'],
+    resource: /:s3:::cdk-hnb659fds-assets-[^/]+(\/\*)?$/,
+    roles: CONSOLE_UPLOADER,
+    reason:
+      "The console upload reads the bundle's zip from CDK's bootstrap asset bucket (a content-hashed key)",
+  },
+  {
+    actions: [
+      's3:GetObject*',
+      's3:GetBucket*',
+      's3:List*',
+      's3:DeleteObject*',
+      's3:PutObject',
+      's3:PutObjectLegalHold',
+      's3:PutObjectRetention',
+      's3:PutObjectTagging',
+      's3:PutObjectVersionTagging',
+      's3:Abort*',
+    ],
+    resource: /^<ConsoleBucket\.Arn>(\/\*)?$/,
+    roles: CONSOLE_UPLOADER,
+    reason:
+      "The console upload (aws-cdk-lib's grant) replaces the files of the console's own bucket, which holds nothing else",
+  },
+  {
+    actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+    resource: /:states:[^:]*:[^:]*:execution:<TrainingStateMachine\.Name>:\*$/,
+    roles: /\/PipelinesApiFunctionRole$/,
+    reason: "The pipelines API reads the training pipeline's executions, which are named per run",
+  },
 ];
 
 export const WILDCARDS: readonly WildcardEntry[] = [
@@ -219,15 +281,42 @@ export const WILDCARDS: readonly WildcardEntry[] = [
     reason: 'The model server writes invocation captures under serving-capture/ only',
   },
   {
-    actions: ['s3:GetObject', 's3:PutObject'],
-    resource: /^<ArtifactBucket\.Arn>\/\*\/artifacts\/(\*|data\/\*|sagemaker\/\*)$/,
+    actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+    resource: /^<ArtifactBucket\.Arn>\/\*\/traces\/\*$/,
+    roles: /\/TracesFunctionRole$/,
     reason:
-      "Runs' and logged models' files (what pipelines write, SageMaker reads and writes) sit under their artifacts/ folder",
+      "Traces' span files sit below a traces/ folder of each experiment's artifact root (<root>/traces/<trace id>/artifacts/), whose keys the experiments choose",
   },
+  {
+    actions: ['s3:GetObject', 's3:PutObject'],
+    resource: /^<ArtifactBucket\.Arn>\/\*\/artifacts\/(\*|data\/\*|sagemaker\/\*|monitoring\/\*)$/,
+    reason:
+      "Runs' and logged models' files (what pipelines write, SageMaker reads and writes, monitor runs report) sit under their artifacts/ folder",
+  },
+  {
+    actions: ['s3:PutObject'],
+    resource: /^<ArtifactBucket\.Arn>\/(serving-feedback|monitoring)\/\*$/,
+    roles: /\/Monitor(ing|Steps)FunctionRole$/,
+    reason:
+      'Ground-truth feedback (the monitors API) and monitor state (monitor runs) live under their own prefixes',
+  },
+  {
+    actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+    resource: /:scheduler:[^:]*:[^:]*:schedule\/[A-Za-z0-9-]+-Monitoring\/\*$/,
+    roles: /\/MonitoringFunctionRole$/,
+    reason: "A monitor's schedule, one per monitor, in the monitoring stack's own schedule group",
+  },
+  ...CONSOLE_WILDCARDS,
 ];
 
 /** Services whose roles must be conditioned on the source account and resource (confused deputy). */
 export const SOURCE_CONDITIONED = ['sagemaker.amazonaws.com', 'states.amazonaws.com'];
 
-/** AWS managed policies a role may attach, with why (none so far). */
-export const AWS_MANAGED_POLICIES: ReadonlyArray<{ arn: RegExp; reason: string }> = [];
+/** AWS managed policies a role may attach, with why. */
+export const AWS_MANAGED_POLICIES: ReadonlyArray<{ arn: RegExp; roles?: RegExp; reason: string }> = [
+  {
+    arn: /:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole$/,
+    roles: CONSOLE_UPLOADER,
+    reason: "CDK's BucketDeployment provider writes its own logs with it; aws-cdk-lib sets its role",
+  },
+];

@@ -115,6 +115,16 @@ describe('stateful stack', () => {
   });
 });
 
+/**
+ * CDK's BucketDeployment provider (uploads the console's bundle at deploy time; created by aws-cdk-lib,
+ * not a Runway function): what it may do is pinned in `test/infra/console.test.ts`.
+ */
+const isCdkUploader = (logicalId: string) => logicalId.startsWith('CustomCDKBucketDeployment');
+const runwayOwned = <T>(resources: Record<string, T>): T[] =>
+  Object.entries(resources)
+    .filter(([id]) => !isCdkUploader(id))
+    .map(([, resource]) => resource);
+
 describe('API stack', () => {
   it('requires IAM on one API and a token on the other, on every route but /health and /version', () => {
     const routes = api.findResources('AWS::ApiGatewayV2::Route');
@@ -230,9 +240,9 @@ describe('API stack', () => {
   });
 
   it('runs functions on the latest Node.js runtime on arm64 with tracing and a log retention', () => {
-    const functions = api.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(8);
-    for (const fn of Object.values(functions)) {
+    const functions = runwayOwned(api.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(9);
+    for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
@@ -244,10 +254,8 @@ describe('API stack', () => {
   });
 
   it('grants the tracking function its table and named index only, with no wildcard action', () => {
-    const policies = api.findResources('AWS::IAM::Policy');
-    const statements = Object.values(policies).flatMap(
-      (policy) => policy.Properties.PolicyDocument.Statement,
-    );
+    const policies = runwayOwned(api.findResources('AWS::IAM::Policy'));
+    const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement);
     for (const statement of statements) {
       for (const action of [statement.Action].flat()) expect(action).not.toMatch(/\*/);
     }
@@ -291,15 +299,74 @@ describe('API stack', () => {
     expect(JSON.stringify(dynamo[0]?.Resource)).not.toContain('index');
   });
 
+  it('lets the traces function touch trace items, index partitions and span files only', () => {
+    const policies = Object.entries(api.findResources('AWS::IAM::Policy'));
+    const [, traces] = policies.find(([id]) => id.startsWith('TracesFunction')) ?? [];
+    const statements = traces?.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>;
+    const dynamo = statements.filter(
+      (statement) =>
+        JSON.stringify(statement.Action).includes('dynamodb:') &&
+        !JSON.stringify(statement.Resource).includes('AccessTable'),
+    );
+    const keysOf = (statement: Record<string, unknown>) =>
+      (statement.Condition as Record<string, Record<string, string[]>>)['ForAllValues:StringLike']?.[
+        'dynamodb:LeadingKeys'
+      ];
+    // Every DynamoDB statement is bound to key prefixes: no statement reaches the whole table.
+    for (const statement of dynamo) expect(keysOf(statement)?.length).toBeGreaterThan(0);
+    const writes = dynamo.filter((statement) =>
+      [statement.Action].flat().some((action) => /Put|Update|Delete|Write/.test(String(action))),
+    );
+    expect(writes.map(keysOf)).toEqual([
+      ['TRACE#*'],
+      // The default experiment (and its name claim), which a first trace can create as MLflow does.
+      ['EXP#0', expect.stringMatching(/^EXPNAME#[A-Za-z0-9_-]+$/)],
+    ]);
+    const query = dynamo.find((statement) => statement.Action === 'dynamodb:Query');
+    expect(keysOf(query ?? {})).toEqual(['EXP#*#TRACES', 'RUN#*#TRACES']);
+    expect(JSON.stringify(query?.Resource)).toContain('/index/gsi1');
+    const reads = dynamo.find((statement) => JSON.stringify(keysOf(statement)) === '["EXP#*","RUN#*"]');
+    expect(reads?.Action).toBe('dynamodb:GetItem');
+    // Span files: objects below traces/ folders, through the stateful stack's policy.
+    const role = Object.values(api.findResources('AWS::IAM::Role')).find((r) =>
+      JSON.stringify(r.Properties.Description ?? '').includes('traces-api'),
+    );
+    expect(JSON.stringify(role?.Properties.ManagedPolicyArns)).toContain('TraceSpansPolicy');
+    const spans = Object.entries(stateful.findResources('AWS::IAM::ManagedPolicy')).find(([id]) =>
+      id.startsWith('TraceSpansPolicy'),
+    )?.[1];
+    const objectStatement = spans?.Properties.PolicyDocument.Statement.find(
+      (statement: Record<string, unknown>) => JSON.stringify(statement.Action).includes('GetObject'),
+    );
+    expect(objectStatement.Action).toEqual(['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
+    expect(JSON.stringify(objectStatement.Resource)).toContain('/*/traces/*');
+  });
+
+  it('routes MLflow trace paths and OTLP to the traces function', () => {
+    const routes = Object.values(api.findResources('AWS::ApiGatewayV2::Route')).map(
+      (route) => route.Properties.RouteKey as string,
+    );
+    for (const key of [
+      'ANY /api/2.0/mlflow/traces',
+      'ANY /api/2.0/mlflow/traces/{proxy+}',
+      'ANY /api/3.0/mlflow/traces/{proxy+}',
+      'ANY /ajax-api/3.0/mlflow/traces',
+      'ANY /ajax-api/2.0/mlflow/get-trace-artifact',
+      'ANY /v1/traces',
+    ]) {
+      expect(routes).toContain(key);
+    }
+  });
+
   it('gives functions roles without AWS managed policies', () => {
-    for (const role of Object.values(api.findResources('AWS::IAM::Role'))) {
+    for (const role of runwayOwned(api.findResources('AWS::IAM::Role'))) {
       expect(JSON.stringify(role.Properties.ManagedPolicyArns ?? [])).not.toContain('iam::aws:policy');
     }
   });
 
   it('has no wildcard action, and wildcard resources only where justified', () => {
     const policies = [
-      ...Object.values(api.findResources('AWS::IAM::Policy')),
+      ...runwayOwned(api.findResources('AWS::IAM::Policy')),
       ...Object.values(stateful.findResources('AWS::IAM::ManagedPolicy')),
     ];
     const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement);
@@ -309,8 +376,10 @@ describe('API stack', () => {
         const text = JSON.stringify(resource);
         if (!text.includes('*')) continue;
         const xray = [statement.Action].flat().every((action: string) => action.startsWith('xray:'));
+        // Objects of the artifact bucket: all of them, or one prefix (capture, feedback, run artifacts,
+        // monitor reports among them, monitor state).
         const bucketObjects =
-          /ArtifactBucket[0-9A-F]+.*"\/(serving-capture\/|\*\/artifacts\/(data\/|sagemaker\/)?)?\*"/.test(
+          /ArtifactBucket[0-9A-F]+.*"\/(serving-capture\/|serving-feedback\/|monitoring\/|\*\/traces\/|\*\/artifacts\/(data\/|sagemaker\/|monitoring\/)?)?\*"/.test(
             text,
           );
         expect({ resource: text, justified: xray || bucketObjects }).toEqual({

@@ -185,7 +185,9 @@ export function auditIam(stacks: readonly Stack[], root?: IConstruct): Violation
   for (const grant of grants) {
     if (grant.json.managedPolicy !== undefined) {
       const arn = renderer.render(grant.stack, grant.json.managedPolicy);
-      if (!AWS_MANAGED_POLICIES.some((entry) => entry.arn.test(arn))) {
+      if (
+        !AWS_MANAGED_POLICIES.some((entry) => entry.arn.test(arn) && (entry.roles?.test(grant.role) ?? true))
+      ) {
         fail(
           grant,
           'aws-managed-policy',

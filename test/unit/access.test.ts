@@ -243,6 +243,7 @@ describe('AccessControl', () => {
         experimentOfRun: async () => '7',
         experimentOfLoggedModel: unreachable,
         modelOfEndpoint: unreachable,
+        modelOfMonitor: unreachable,
       } as never,
     });
   };

@@ -45,7 +45,7 @@ describe('EndpointRoutes', () => {
     expect(reads).toHaveLength(2);
     expect(reads[0]).toMatchObject({
       Key: { pk: 'ENDPOINT#churn', sk: 'ENDPOINT' },
-      ProjectionExpression: '#traffic, #revision, #status, #target, #modelName',
+      ProjectionExpression: '#traffic, #revision, #status, #target, #modelName, #capture',
     });
     stored = undefined;
     expect(await routes.get('ghost')).toBeUndefined();
@@ -174,6 +174,7 @@ describe('CaptureBuffer', () => {
   }
   const meta = (endpoint: string) => ({
     requestId: 'r',
+    inferenceId: '0190a0b2-0000-7000-8000-000000000000',
     endpoint,
     version: '1',
     variant: 'primary' as const,

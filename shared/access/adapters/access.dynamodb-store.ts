@@ -4,11 +4,10 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
+import { queryAll } from '../../platform/dynamodb/query-page.ts';
 import { ACCESS_INDEXES, grantKeys, tokenKeys } from '../keys.ts';
 import {
   type Grant,
@@ -19,8 +18,6 @@ import {
 } from '../model.ts';
 import { type Permission, permissionSchema } from '../permissions.ts';
 import type { GrantStore, TokenStore } from '../ports.ts';
-
-type Item = Record<string, unknown>;
 
 /** Tokens in the access table: one item per token, keyed by its public id. */
 export class DynamoTokenStore implements TokenStore {
@@ -182,15 +179,4 @@ export class DynamoGrantStore implements GrantStore {
       throw error;
     }
   }
-}
-
-async function queryAll(client: DynamoDBDocumentClient, input: QueryCommandInput): Promise<Item[]> {
-  const items: Item[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-    items.push(...((page.Items ?? []) as Item[]));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
 }

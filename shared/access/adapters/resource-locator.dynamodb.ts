@@ -1,8 +1,10 @@
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { deploymentKeys } from '../../deployments/keys.ts';
+import { monitoringKeys } from '../../monitoring/keys.ts';
 import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
 import { runKeys } from '../../tracking/keys.ts';
 import { loggedModelKeys } from '../../tracking/logged-models/keys.ts';
+import { traceKeys } from '../../tracking/traces/keys.ts';
 import type { ResourceLocator } from '../ports.ts';
 
 /**
@@ -13,7 +15,11 @@ import type { ResourceLocator } from '../ports.ts';
  */
 export class DynamoResourceLocator implements ResourceLocator {
   constructor(
-    private readonly tables: { tracking?: string | undefined; deployments?: string | undefined },
+    private readonly tables: {
+      tracking?: string | undefined;
+      deployments?: string | undefined;
+      monitoring?: string | undefined;
+    },
     private readonly client: DynamoDBDocumentClient = dynamoDocumentClient(),
   ) {}
 
@@ -25,12 +31,47 @@ export class DynamoResourceLocator implements ResourceLocator {
     return this.attributeOf('tracking', loggedModelKeys.item(modelId), 'experimentId');
   }
 
+  experimentOfTrace(traceId: string): Promise<string | undefined> {
+    return this.attributeOf('tracking', traceKeys.item(traceId), 'experimentId');
+  }
+
+  async experimentsOfTraces(traceIds: readonly string[]): Promise<Map<string, string>> {
+    const tableName = this.tables.tracking;
+    if (!tableName) throw new Error('TRACKING_TABLE_NAME is not set');
+    const found = new Map<string, string>();
+    const ids = [...new Set(traceIds)].filter((id) => Buffer.byteLength(id, 'utf8') <= 1024);
+    for (let i = 0; i < ids.length; i += 100) {
+      let keys: Array<Record<string, unknown>> = ids.slice(i, i + 100).map((id) => traceKeys.item(id));
+      while (keys.length > 0) {
+        const output = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [tableName]: {
+                Keys: keys,
+                ProjectionExpression: 'traceId, experimentId',
+                ConsistentRead: true,
+              },
+            },
+          }),
+        );
+        for (const item of output.Responses?.[tableName] ?? [])
+          found.set(String(item.traceId), String(item.experimentId));
+        keys = (output.UnprocessedKeys?.[tableName]?.Keys ?? []) as Array<Record<string, unknown>>;
+      }
+    }
+    return found;
+  }
+
   modelOfEndpoint(name: string): Promise<string | undefined> {
     return this.attributeOf('deployments', deploymentKeys.endpoint(name), 'modelName');
   }
 
+  modelOfMonitor(name: string): Promise<string | undefined> {
+    return this.attributeOf('monitoring', monitoringKeys.monitor(name), 'modelName');
+  }
+
   private async attributeOf(
-    table: 'tracking' | 'deployments',
+    table: 'tracking' | 'deployments' | 'monitoring',
     key: { pk: string; sk: string },
     attribute: string,
   ): Promise<string | undefined> {

@@ -30,6 +30,16 @@ export function tokenToWire(info: TokenInfo) {
   };
 }
 
+/** Who the caller is (`GET runway/whoami`): what the console shows, and how it checks a token. */
+export interface WhoAmIWire {
+  user: string;
+  /** `token` (the token API) or `iam` (SigV4, or the local runtime without `--auth`). */
+  kind: 'token' | 'iam';
+  admin: boolean;
+  read_only: boolean;
+  token_id?: string;
+}
+
 /**
  * Runway's token API (`runway/tokens/...`) and MLflow's permission endpoints
  * (`mlflow/experiments/permissions/...`, `mlflow/registered-models/permissions/...`, with MLflow's
@@ -42,6 +52,21 @@ export function accessOperations(deps: { tokens: TokenService; grants: GrantStor
     return request.principal;
   };
   return [
+    defineOperation({
+      method: 'GET',
+      path: 'runway/whoami',
+      input: z.object({}),
+      handle: (_input, request): WhoAmIWire => {
+        const principal = caller(request);
+        return {
+          user: principal.name,
+          kind: principal.kind,
+          admin: principal.admin,
+          read_only: principal.ceiling === 'READ',
+          ...(principal.tokenId ? { token_id: principal.tokenId } : {}),
+        };
+      },
+    }),
     defineOperation({
       method: 'POST',
       path: 'runway/tokens/create',

@@ -8,8 +8,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
+import { decodeKeyToken, queryPage } from '../../platform/dynamodb/query-page.ts';
 import {
-  InvalidParameterError,
   InvalidStateError,
   ResourceAlreadyExistsError,
   ResourceDoesNotExistError,
@@ -89,6 +89,7 @@ export class DynamoEndpointStore implements EndpointStore {
       rolloutPolicy: input.rolloutPolicy,
       ...(input.description !== undefined ? { description: input.description } : {}),
       ...(input.sagemaker !== undefined ? { sagemaker: input.sagemaker } : {}),
+      ...(input.captureSampleRate !== undefined ? { captureSampleRate: input.captureSampleRate } : {}),
       traffic: { primary: null, canary: null, canaryWeight: 0, revision: 0 },
       status: input.status ?? 'Creating',
       createdAt: now,
@@ -398,31 +399,25 @@ export class DynamoEndpointStore implements EndpointStore {
 
   async listDeployments(endpointName: string, page: PageRequest): Promise<Page<Deployment>> {
     const pk = deploymentKeys.partition(endpointName);
-    let start: Record<string, unknown> | undefined;
-    if (page.pageToken !== undefined) {
-      start = { pk, sk: decodePageToken(page.pageToken, 'deployments') };
-    }
-    // One more than asked: a next page is announced only when there is one.
-    const { Items = [] } = await this.client.send(
-      new QueryCommand({
+    return queryPage(
+      this.client,
+      {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
         ExpressionAttributeValues: { ':pk': pk, ':prefix': deploymentKeys.deploymentPrefix },
         // The sort key holds the reversed start time: ascending order is newest first.
         ScanIndexForward: true,
         ConsistentRead: true,
-        Limit: page.maxResults + 1,
-        ExclusiveStartKey: start,
-      }),
+      },
+      {
+        maxResults: page.maxResults,
+        start:
+          page.pageToken === undefined ? undefined : { pk, sk: decodeToken(page.pageToken, 'deployments') },
+        kind: 'deployments',
+        map: fromDeploymentItem,
+        tokenOf: (item) => String(item.sk),
+      },
     );
-    const items = Items.slice(0, page.maxResults);
-    const last = items.at(-1);
-    return {
-      items: items.map(fromDeploymentItem),
-      ...(Items.length > page.maxResults && last
-        ? { nextPageToken: encodePageToken('deployments', String(last.sk)) }
-        : {}),
-    };
   }
 
   private async listIndex(
@@ -435,26 +430,26 @@ export class DynamoEndpointStore implements EndpointStore {
     const sortAttribute = partitionAttribute === 'gsi1pk' ? 'gsi1sk' : 'gsi2sk';
     let start: Record<string, unknown> | undefined;
     if (page.pageToken !== undefined) {
-      const name = decodePageToken(page.pageToken, kind);
+      const name = decodeToken(page.pageToken, kind);
       start = { ...deploymentKeys.endpoint(name), [partitionAttribute]: partition, [sortAttribute]: name };
     }
-    const { Items = [] } = await this.client.send(
-      new QueryCommand({
+    return queryPage(
+      this.client,
+      {
         TableName: this.tableName,
         IndexName: indexName,
         KeyConditionExpression: '#pk = :pk',
         ExpressionAttributeNames: { '#pk': partitionAttribute },
         ExpressionAttributeValues: { ':pk': partition },
-        Limit: page.maxResults + 1,
-        ExclusiveStartKey: start,
-      }),
+      },
+      {
+        maxResults: page.maxResults,
+        start,
+        kind,
+        map: fromEndpointItem,
+        tokenOf: (item) => String(item.name),
+      },
     );
-    const items = Items.slice(0, page.maxResults).map(fromEndpointItem);
-    const last = items.at(-1);
-    return {
-      items,
-      ...(Items.length > page.maxResults && last ? { nextPageToken: encodePageToken(kind, last.name) } : {}),
-    };
   }
 
   /**
@@ -586,6 +581,7 @@ export function fromEndpointItem(item: Item): Endpoint {
     rolloutPolicy: item.rolloutPolicy as Endpoint['rolloutPolicy'],
     ...(typeof item.description === 'string' ? { description: item.description } : {}),
     ...(item.sagemaker !== undefined ? { sagemaker: item.sagemaker as Endpoint['sagemaker'] } : {}),
+    ...(typeof item.captureSampleRate === 'number' ? { captureSampleRate: item.captureSampleRate } : {}),
     traffic: {
       primary: (traffic.primary ?? null) as Endpoint['traffic']['primary'],
       canary: (traffic.canary ?? null) as Endpoint['traffic']['canary'],
@@ -625,26 +621,11 @@ const deploymentNotFound = (ref: DeploymentRef) =>
  * Page tokens name the listing they belong to and the last item of their page; a token of another
  * listing, or anything else, is refused before a read.
  */
-function encodePageToken(kind: 'all' | 'model' | 'deleting' | 'deployments', last: string): string {
-  return Buffer.from(JSON.stringify({ k: kind, l: last }), 'utf8').toString('base64url');
+/** A page token of one of the endpoint listings; a token of another listing is 400. */
+function decodeToken(token: string, kind: 'all' | 'model' | 'deleting' | 'deployments'): string {
+  return decodeKeyToken(token, kind, (last) =>
+    kind === 'deployments'
+      ? last.startsWith(deploymentKeys.deploymentPrefix)
+      : endpointName.safeParse(last).success,
+  );
 }
-
-function decodePageToken(token: string, kind: 'all' | 'model' | 'deleting' | 'deployments'): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
-      k?: unknown;
-      l?: unknown;
-    };
-    const valid =
-      kind === 'deployments'
-        ? typeof parsed.l === 'string' && parsed.l.startsWith(deploymentKeys.deploymentPrefix)
-        : endpointName.safeParse(parsed.l).success;
-    if (parsed.k === kind && valid) return parsed.l as string;
-  } catch {
-    // Falls through to the 400 below.
-  }
-  throw invalidPageToken(token);
-}
-
-const invalidPageToken = (token: string) =>
-  new InvalidParameterError(`Invalid page token: ${token.slice(0, 100)}`);

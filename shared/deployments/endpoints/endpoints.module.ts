@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { envVar, parseConfig } from '../../platform/config.ts';
 import type { Operation } from '../../platform/http/operation.ts';
+import { readVariantStatsSeries } from '../../serving/variant-stats.ts';
 import { DynamoEndpointStore } from '../adapters/dynamodb-endpoint-store.ts';
 import { RegistryModelReader } from '../adapters/registry-model-reader.ts';
 import { createEndpointDeletion } from '../deploy/deploy.module.ts';
@@ -46,6 +47,12 @@ export function createEndpointsApi(
     sagemakerEnabled: config.SAGEMAKER_TARGET_ENABLED,
     sagemakerLimits: sageMakerLimits(config),
     teardown,
+    stats: {
+      series: (endpoint, version, sinceMs, resolutionMs) =>
+        readVariantStatsSeries(endpoint, version, sinceMs, resolutionMs, {
+          tableName: config.DEPLOYMENTS_TABLE_NAME,
+        }),
+    },
   });
   return { service, operations: endpointOperations(service) };
 }

@@ -1,10 +1,13 @@
 import * as z from 'zod';
 import { defineOperation, HttpResponse, type Operation } from '../../platform/http/operation.ts';
+import { int64 } from '../../platform/http/wire.ts';
 import type { Page } from '../ports.ts';
 import type { EndpointsService } from './endpoints.service.ts';
 import {
+  captureSampleRateInput,
   deploymentToWire,
   descriptionInput,
+  type EndpointStatisticsWire,
   endpointNameInput,
   endpointToWire,
   followsInput,
@@ -38,6 +41,7 @@ function pageToWire<T, W>(key: string, page: Page<T>, toWire: (item: T) => W) {
  * - `runway/endpoints`: POST creates, GET lists (`max_results`, `page_token`, `model_name`);
  * - `runway/endpoints/{name}`: GET, PATCH (follows, rollout policy, description), DELETE;
  * - `runway/endpoints/{name}/deployments`: GET, the deployment history, newest first;
+ * - `runway/endpoints/{name}/statistics`: GET, the model server's per-version statistics over time;
  * - `runway/endpoints/{name}/deploy`: POST, a manual deploy (202 with the deployment started).
  * The name in the path wins over one in the body. Errors are MLflow's `{"error_code", "message"}`.
  */
@@ -56,11 +60,13 @@ export function endpointOperations(service: EndpointsService): Operation[] {
           rollout_policy: rolloutPolicyInput.optional(),
           description: descriptionInput.optional(),
           sagemaker: sagemakerInput.optional(),
+          capture_sample_rate: captureSampleRateInput.optional(),
         })
         .strict(),
       handle: async (input) => ({
         endpoint: endpointToWire(
           await service.create({
+            captureSampleRate: input.capture_sample_rate,
             name: input.name,
             modelName: input.model_name,
             follows: input.follows,
@@ -103,11 +109,13 @@ export function endpointOperations(service: EndpointsService): Operation[] {
           target: targetInput.optional(),
           model_name: modelNameInput.optional(),
           sagemaker: sagemakerInput.optional(),
+          capture_sample_rate: captureSampleRateInput.optional(),
         })
         .strict(),
       handle: async (input) => ({
         endpoint: endpointToWire(
           await service.update(input.name, {
+            captureSampleRate: input.capture_sample_rate,
             modelName: input.model_name,
             follows: input.follows,
             rolloutPolicy: input.rollout_policy && policyChanges(input.rollout_policy),
@@ -139,6 +147,42 @@ export function endpointOperations(service: EndpointsService): Operation[] {
           pageToken: page_token,
         });
         return pageToWire('deployments', result, deploymentToWire);
+      },
+    }),
+    defineOperation({
+      method: 'GET',
+      path: 'runway/endpoints/{name}/statistics',
+      input: z
+        .object({
+          name: endpointNameInput,
+          /** Epoch ms; at most a day back (what the server keeps). @default an hour ago */
+          since: int64().optional(),
+          resolution_ms: int64().pipe(z.number().int().min(10_000).max(3_600_000)).optional(),
+        })
+        .strict(),
+      handle: async ({ name, since, resolution_ms }): Promise<EndpointStatisticsWire> => {
+        const now = Date.now();
+        const result = await service.statistics(name, {
+          sinceMs: since ?? now - 3_600_000,
+          resolutionMs: resolution_ms,
+          now,
+        });
+        return {
+          resolution_ms: result.resolutionMs,
+          since: result.sinceMs,
+          versions: result.versions.map(({ version, points }) => ({
+            version,
+            points: points.map((point) => ({
+              time: point.start,
+              invocations: point.invocations,
+              model_errors: point.errors,
+              client_errors: point.clientErrors,
+              error_rate: point.errorRate,
+              p50_latency_ms: point.p50LatencyMs,
+              p99_latency_ms: point.p99LatencyMs,
+            })),
+          })),
+        };
       },
     }),
     defineOperation({

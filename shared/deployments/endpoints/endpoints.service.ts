@@ -13,6 +13,8 @@ import type {
   Page,
   RegisteredModelReader,
   RegisteredModelView,
+  StatsPoint,
+  StatsReader,
 } from '../ports.ts';
 import { type SageMakerLimits, sageMakerSettingsProblem } from '../sagemaker-limits.ts';
 import { PAGE_LIMITS, policyFieldName } from './endpoints.wire.ts';
@@ -35,7 +37,19 @@ export interface EndpointsServiceDeps {
   sagemakerLimits: SageMakerLimits;
   /** Tears a deleted SageMaker endpoint's resources down (first pass; the reconciler runs the rest). */
   teardown: EndpointTeardown;
+  /** The model server's statistics, for `statistics`. @default none: `statistics` answers 501 */
+  stats?: StatsReader | undefined;
 }
+
+/** Statistics are kept a day (`STATS_RETENTION_MS`); a series has at most this many intervals. */
+export const STATISTICS_LIMITS = {
+  windowMs: 24 * 3600 * 1000,
+  maxPoints: 360,
+  minResolutionMs: 10_000,
+} as const;
+
+/** How many recent deployments name the versions a statistics answer covers (besides live traffic). */
+const STATISTICS_DEPLOYMENTS = 20;
 
 export interface CreateEndpointInput {
   name: string;
@@ -45,6 +59,7 @@ export interface CreateEndpointInput {
   rolloutPolicy?: Partial<Endpoint['rolloutPolicy']> | undefined;
   description?: string | undefined;
   sagemaker?: Endpoint['sagemaker'];
+  captureSampleRate?: number | undefined;
 }
 
 export interface UpdateEndpointInput {
@@ -57,6 +72,7 @@ export interface UpdateEndpointInput {
   /** Only the current model is accepted: an endpoint serves one registered model for its life. */
   modelName?: string | undefined;
   sagemaker?: Endpoint['sagemaker'];
+  captureSampleRate?: number | undefined;
 }
 
 export interface PageInput {
@@ -84,6 +100,7 @@ export class EndpointsService {
       rolloutPolicy: policy,
       description: input.description,
       sagemaker: input.sagemaker,
+      captureSampleRate: input.captureSampleRate,
     });
   }
 
@@ -128,6 +145,7 @@ export class EndpointsService {
         rolloutPolicy: policy,
         description: input.description,
         sagemaker: input.sagemaker,
+        captureSampleRate: input.captureSampleRate,
       };
       try {
         // A policy is merged over what was read: conditional on it, so a concurrent change is not
@@ -165,6 +183,53 @@ export class EndpointsService {
       maxResults: input.maxResults ?? PAGE_LIMITS.default,
       pageToken: input.pageToken || undefined,
     });
+  }
+
+  /**
+   * The endpoint's serving statistics per version since `sinceMs` (at most a day back): the versions it
+   * serves now and those of its recent deployments, each a series of intervals of `resolutionMs`
+   * (default: the smallest multiple of 10 s that keeps a series at 360 intervals or fewer).
+   */
+  async statistics(
+    name: string,
+    input: { sinceMs: number; resolutionMs?: number | undefined; now: number },
+  ): Promise<{
+    resolutionMs: number;
+    sinceMs: number;
+    versions: Array<{ version: string; points: StatsPoint[] }>;
+  }> {
+    if (!this.deps.stats)
+      throw new NotImplementedError('Serving statistics are not available in this deployment');
+    const endpoint = await this.get(name);
+    const sinceMs = Math.max(input.sinceMs, input.now - STATISTICS_LIMITS.windowMs);
+    const step = STATISTICS_LIMITS.minResolutionMs;
+    const resolutionMs =
+      input.resolutionMs ??
+      Math.max(step, Math.ceil((input.now - sinceMs) / STATISTICS_LIMITS.maxPoints / step) * step);
+    if (resolutionMs % step !== 0) {
+      throw new InvalidParameterError(`resolution_ms must be a multiple of ${step}; got ${resolutionMs}`);
+    }
+    const recent = await this.deps.store.listDeployments(name, { maxResults: STATISTICS_DEPLOYMENTS });
+    const versions = [
+      ...new Set(
+        [
+          endpoint.traffic.primary?.version,
+          endpoint.traffic.canary?.version,
+          ...recent.items.flatMap((deployment) => [deployment.version, deployment.previousVersion]),
+        ].filter((version): version is string => typeof version === 'string'),
+      ),
+    ].sort((a, b) => Number(a) - Number(b));
+    const stats = this.deps.stats;
+    return {
+      resolutionMs,
+      sinceMs,
+      versions: await Promise.all(
+        versions.map(async (version) => ({
+          version,
+          points: await stats.series(name, version, sinceMs, resolutionMs),
+        })),
+      ),
+    };
   }
 
   /**

@@ -94,6 +94,8 @@ export const modelNameInput = z.string().min(1).max(LIMITS.modelName);
 export const descriptionInput = z.string().max(LIMITS.description);
 export const endpointNameInput = endpointName;
 export const targetInput = target;
+/** The fraction of invocations captured for monitoring (0 turns capture off for this endpoint). */
+export const captureSampleRateInput = z.number().min(0).max(1);
 
 export const maxResultsInput = int64().pipe(z.number().int().min(1).max(PAGE_LIMITS.max));
 
@@ -119,6 +121,8 @@ export interface EndpointWire {
     min_invocations: number;
   };
   description?: string;
+  /** Absent: the model server's default (0.1). */
+  capture_sample_rate?: number;
   sagemaker?: { instance_type: string; initial_instance_count: number; image?: string };
   traffic: {
     primary: ServedVersionWire | null;
@@ -154,6 +158,27 @@ export interface DeploymentWire {
   end_time: number | null;
 }
 
+/** `GET runway/endpoints/{name}/statistics`: per version, the model server's statistics over time. */
+export interface EndpointStatisticsWire {
+  /** The interval of each point, in ms (a multiple of the server's 10-second buckets). */
+  resolution_ms: number;
+  /** The first interval's start (epoch ms). */
+  since: number;
+  versions: Array<{
+    version: string;
+    /** Intervals with invocations, oldest first. */
+    points: Array<{
+      time: number;
+      invocations: number;
+      model_errors: number;
+      client_errors: number;
+      error_rate: number;
+      p50_latency_ms: number | null;
+      p99_latency_ms: number | null;
+    }>;
+  }>;
+}
+
 const servedToWire = (served: ServedVersion | null): ServedVersionWire | null =>
   served && {
     version: served.version,
@@ -176,6 +201,7 @@ export function endpointToWire(endpoint: Endpoint): EndpointWire {
       min_invocations: policy.minInvocations,
     },
     ...(endpoint.description !== undefined ? { description: endpoint.description } : {}),
+    ...(endpoint.captureSampleRate !== undefined ? { capture_sample_rate: endpoint.captureSampleRate } : {}),
     ...(endpoint.sagemaker
       ? {
           sagemaker: {

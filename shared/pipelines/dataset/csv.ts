@@ -16,8 +16,11 @@ export class CsvError extends Error {
   }
 }
 
-/** Splits CSV text into records of fields; `line` numbers in errors are 1-based. */
-function records(text: string): string[][] {
+/**
+ * Splits CSV text into records of fields (`separator` a comma, or a tab for TSV); `line` numbers in
+ * errors are 1-based. The console's artifact preview reads CSV files with it too.
+ */
+export function records(text: string, separator = ','): string[][] {
   const out: string[][] = [];
   let field = '';
   let record: string[] = [];
@@ -48,7 +51,7 @@ function records(text: string): string[][] {
     if (char === '"') {
       if (field !== '') throw new CsvError(`line ${line}: a quote inside an unquoted field`);
       quoted = true;
-    } else if (char === ',') {
+    } else if (char === separator) {
       record.push(field);
       field = '';
     } else if (char === '\n' || char === '\r') {

@@ -6,17 +6,19 @@
  * of severity `error` rejects the dataset, with a report a person can act on.
  */
 import type { Table } from './csv.ts';
+import { jensenShannon, lInfinity } from './drift.ts';
 import {
-  binOf,
   type ColumnSchema,
   type DatasetSchema,
   type DatasetStatistics,
   frequenciesOf,
-  HISTOGRAM_BINS,
   isMissing,
+  NumericAccumulator,
   numberOf,
   presentValues,
 } from './statistics.ts';
+
+export { jensenShannon, lInfinity };
 
 export type AnomalyKind =
   | 'TOO_FEW_ROWS'
@@ -79,34 +81,6 @@ const quoteValues = (values: readonly string[], max = 3): string =>
     .join(', ') + (values.length > max ? `, ... (${values.length} distinct)` : '');
 
 const percent = (fraction: number): string => `${(fraction * 100).toFixed(1)}%`;
-
-/** Jensen-Shannon divergence (base 2) of two count vectors over the same bins. */
-export function jensenShannon(a: readonly number[], b: readonly number[]): number {
-  const sumA = a.reduce((s, x) => s + x, 0);
-  const sumB = b.reduce((s, x) => s + x, 0);
-  if (sumA === 0 || sumB === 0) return 0;
-  let divergence = 0;
-  for (let i = 0; i < a.length; i++) {
-    const p = (a[i] ?? 0) / sumA;
-    const q = (b[i] ?? 0) / sumB;
-    const m = (p + q) / 2;
-    if (p > 0) divergence += 0.5 * p * Math.log2(p / m);
-    if (q > 0) divergence += 0.5 * q * Math.log2(q / m);
-  }
-  return Math.max(0, Math.min(1, divergence));
-}
-
-/** L-infinity distance between two value -> count maps, as frequencies. */
-export function lInfinity(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): number {
-  const sumA = [...a.values()].reduce((s, x) => s + x, 0);
-  const sumB = [...b.values()].reduce((s, x) => s + x, 0);
-  if (sumA === 0 || sumB === 0) return 0;
-  let distance = 0;
-  for (const key of new Set([...a.keys(), ...b.keys()])) {
-    distance = Math.max(distance, Math.abs((a.get(key) ?? 0) / sumA - (b.get(key) ?? 0) / sumB));
-  }
-  return distance;
-}
 
 function checkRequirements(
   table: Table,
@@ -306,12 +280,9 @@ function checkNumericDrift(
   const base = baseline.statistics.columns.find((stats) => stats.name === column)?.numeric;
   if (!base || numbers.length === 0) return [];
   const { low, high, counts } = base.histogram;
-  const current = new Array<number>(HISTOGRAM_BINS).fill(0);
-  for (const value of numbers) {
-    const bin = binOf(value, low, high);
-    current[bin] = (current[bin] ?? 0) + 1;
-  }
-  const divergence = jensenShannon(current, counts);
+  const current = new NumericAccumulator({ histogramRange: { low, high } });
+  for (const value of numbers) current.add(value);
+  const divergence = jensenShannon(current.histogramCounts ?? [], counts);
   if (divergence <= options.maxNumericDrift) return [];
   return [
     {

@@ -61,8 +61,12 @@ export function rocAuc(actual: readonly number[], scores: readonly number[]): nu
   return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
 
-/** Binary classification metrics of positive-class probabilities, at a 0.5 decision threshold. */
-export function classificationMetrics(actual: readonly number[], probabilities: readonly number[]) {
+/** Binary classification metrics of positive-class probabilities, at a decision threshold (0.5 by default). */
+export function classificationMetrics(
+  actual: readonly number[],
+  probabilities: readonly number[],
+  threshold = 0.5,
+) {
   let tp = 0;
   let fp = 0;
   let fn = 0;
@@ -72,7 +76,7 @@ export function classificationMetrics(actual: readonly number[], probabilities: 
   for (let i = 0; i < actual.length; i++) {
     const p = Math.min(Math.max(probabilities[i] as number, eps), 1 - eps);
     const positive = actual[i] === 1;
-    const predicted = (probabilities[i] as number) >= 0.5;
+    const predicted = (probabilities[i] as number) >= threshold;
     if (predicted && positive) tp++;
     else if (predicted) fp++;
     else if (positive) fn++;

@@ -20,6 +20,11 @@ export interface Operation<S extends z.ZodType = z.ZodType> {
   /** Where the parameters come from; defaults to `query` for GET and `body` otherwise. */
   source?: 'query' | 'body';
   /**
+   * Request headers read as parameters: input field name -> header name (lower case), for APIs that
+   * carry a parameter in a header (OTLP's `x-mlflow-experiment-id`). Absent headers are left out.
+   */
+  headers?: Readonly<Record<string, string>>;
+  /**
    * The largest body the route accepts, in bytes; a larger one is refused with 413 before it is
    * parsed (`body-limit.ts`). JSON routes stay at or below `MAX_JSON_BODY_BYTES`.
    * @default DEFAULT_MAX_BODY_BYTES (1 MiB)

@@ -55,7 +55,11 @@ export class Router {
     }
     const { operation } = match.route;
     checkBodySize(operation, request);
-    const raw = { ...readParameters(operation, request), ...match.params };
+    const raw = {
+      ...readParameters(operation, request),
+      ...readHeaders(operation, request),
+      ...match.params,
+    };
     return { operation, input: parseInput(operation.input, raw) };
   }
 
@@ -96,6 +100,15 @@ function matchSegments(pattern: string[], actual: string[]): Record<string, stri
 function readParameters(operation: Operation, request: HttpRequest): Record<string, unknown> {
   const source = operation.source ?? (operation.method === 'GET' ? 'query' : 'body');
   return source === 'query' ? queryToObject(request.query) : parseJsonBody(request);
+}
+
+function readHeaders(operation: Operation, request: HttpRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [field, header] of Object.entries(operation.headers ?? {})) {
+    const value = request.headers[header];
+    if (value !== undefined) out[field] = value;
+  }
+  return out;
 }
 
 function queryToObject(query: Record<string, string[]>): Record<string, unknown> {

@@ -58,5 +58,20 @@ export const viewType = () =>
     z.enum(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL']),
   );
 
+/**
+ * A protobuf enum as protobuf JSON accepts it: by name, or by number (as a number or a string of
+ * digits); `first` is the number of `values[0]` (1 for enums without an UNSPECIFIED value 0).
+ */
+export const protoEnum = <T extends readonly [string, ...string[]]>(values: T, first = 0) =>
+  z.preprocess((value) => {
+    const number =
+      typeof value === 'number'
+        ? value
+        : typeof value === 'string' && /^\d+$/.test(value)
+          ? Number(value)
+          : undefined;
+    return number === undefined ? value : (values[number - first] ?? value);
+  }, z.enum(values));
+
 /** A key/value tag as MLflow sends it. */
 export const tagInput = () => z.object({ key: z.string(), value: z.string().default('') });

@@ -10,6 +10,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../../platform/aws/dynamodb.ts';
+import { jitter, mapLimited } from '../../platform/concurrency.ts';
 import { NameClaims } from '../../platform/dynamodb/name-claims.ts';
 import {
   InvalidParameterError,
@@ -974,23 +975,4 @@ function modelNotFound(name: string): ResourceDoesNotExistError {
 
 function versionNotFound(name: string, version: number): ResourceDoesNotExistError {
   return new ResourceDoesNotExistError(`Model Version (name=${name}, version=${version}) not found`);
-}
-
-/** A short random pause after a lost race, so racers spread out instead of colliding again. */
-function jitter(attempt: number): Promise<void> {
-  const ms = Math.random() * Math.min(50, 2 + attempt * 5);
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Maps with at most `limit` calls in flight. */
-async function mapLimited<T>(
-  items: readonly T[],
-  limit: number,
-  run: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await run(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

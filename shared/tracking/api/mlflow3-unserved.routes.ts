@@ -12,7 +12,7 @@ interface Family {
 
 /**
  * The RPCs of MLflow 3.11.1's service.proto that belong to its GenAI and platform features Runway has
- * no counterpart for (traces and assessments answer 501 from `genai.routes.ts`). MLflow 3 serves them
+ * no counterpart for (traces and assessments are served by the traces function, `../traces/`). MLflow 3 serves them
  * under `/api/3.0/` and `/ajax-api/3.0/` only; each answers 501 NOT_IMPLEMENTED naming the RPC and
  * why, so a client fails clearly instead of on a 404 it could take for a wrong URL.
  */
@@ -38,7 +38,7 @@ const FAMILIES: readonly Family[] = [
   },
   {
     what: 'GenAI scorers',
-    why: 'scorers judge traces, which Runway does not store yet',
+    why: 'scorers run judges over traces as server-side jobs, which Runway does not run (traces themselves are stored, searched and assessed)',
     rpcs: [
       'POST mlflow/scorers/register registerScorer',
       'GET mlflow/scorers/list listScorers',
@@ -106,7 +106,7 @@ const FAMILIES: readonly Family[] = [
   },
   {
     what: 'GenAI issues',
-    why: 'issues are found in traces, which Runway does not store yet',
+    why: 'issues group what judges find in traces, a server-side job Runway does not run',
     rpcs: [
       'POST mlflow/issues createIssue',
       'POST mlflow/issues/search searchIssues',

@@ -292,22 +292,8 @@ export class ArtifactService {
     };
   }
 
-  /**
-   * Where an artifact root lies in this proxy's store: a proxied URI (`mlflow-artifacts:/...`, the
-   * default root) or a URI of the store itself (an experiment created with `s3://<bucket>/...`).
-   * MLflow's server lists any other location through an artifact repository with its own
-   * credentials; Runway's functions may read only their own bucket, so that is a 501 naming why.
-   */
   private storePathOf(rootUri: string, owner: string): string {
-    const path = proxyPathOfArtifactUri(rootUri) ?? this.store.pathOf(rootUri);
-    if (path === undefined) {
-      throw new NotImplementedError(
-        `${owner} keeps its artifacts at '${preview(rootUri)}', outside Runway's artifact store: Runway serves ` +
-          "mlflow-artifacts:/ URIs and s3:// URIs under its own artifact bucket's root. Read this location " +
-          'directly with credentials for it.',
-      );
-    }
-    return validateDirectoryPath(path);
+    return storePathOfRoot(this.store, rootUri, owner);
   }
 
   /**
@@ -398,4 +384,27 @@ export function multipartUploadHint(limit: number): string {
     `MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true and MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE=${limit} ` +
     "in the client's environment."
   );
+}
+
+/**
+ * Where an artifact root lies in `store`: a proxied URI (`mlflow-artifacts:/...`, the default root)
+ * or a URI of the store itself (an experiment created with `s3://<bucket>/...`). MLflow's server
+ * reads any other location through an artifact repository with its own credentials; Runway's
+ * functions may touch only their own bucket, so that is a 501 naming why, and the client reads the
+ * location directly.
+ */
+export function storePathOfRoot(
+  store: Pick<ArtifactStore, 'pathOf'>,
+  rootUri: string,
+  owner: string,
+): string {
+  const path = proxyPathOfArtifactUri(rootUri) ?? store.pathOf(rootUri);
+  if (path === undefined) {
+    throw new NotImplementedError(
+      `${owner} keeps its artifacts at '${preview(rootUri)}', outside Runway's artifact store: Runway serves ` +
+        "mlflow-artifacts:/ URIs and s3:// URIs under its own artifact bucket's root. Read this location " +
+        'directly with credentials for it.',
+    );
+  }
+  return validateDirectoryPath(path);
 }

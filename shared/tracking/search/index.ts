@@ -6,7 +6,9 @@
 
 export { compareEntities, effectiveOrder, type OrderTerm, parseOrderBy, sortEntities } from './order-by.ts';
 export {
+  decodeCursorPageToken,
   decodePageToken,
+  encodeCursorPageToken,
   encodePageToken,
   type PageTokenState,
   paginate,

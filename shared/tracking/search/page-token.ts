@@ -45,6 +45,16 @@ function invalid(reason: string): InvalidParameterError {
  */
 export function decodePageToken(token: string | undefined, fingerprint: string): { offset: number } {
   if (token === undefined || token === '') return { offset: 0 };
+  const { offset, fp } = readToken(token) as { offset?: unknown; fp?: unknown };
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0 || typeof fp !== 'string') {
+    throw invalid('it was not issued by this server');
+  }
+  checkFingerprint(fp, fingerprint);
+  return { offset };
+}
+
+/** The JSON object a token of ours carries, or the 400 for anything else. */
+function readToken(token: string): Record<string, unknown> {
   if (token.length > MAX_TOKEN_LENGTH || !BASE64URL.test(token)) {
     throw invalid('could not base64-decode it');
   }
@@ -55,17 +65,38 @@ export function decodePageToken(token: string | undefined, fingerprint: string):
     throw invalid('it was not issued by this server');
   }
   if (typeof parsed !== 'object' || parsed === null) throw invalid('it was not issued by this server');
-  const { offset, fp } = parsed as { offset?: unknown; fp?: unknown };
-  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0 || typeof fp !== 'string') {
-    throw invalid('it was not issued by this server');
-  }
-  if (fp !== fingerprint) {
+  return parsed as Record<string, unknown>;
+}
+
+function checkFingerprint(found: unknown, fingerprint: string): void {
+  if (found !== fingerprint) {
     throw invalid(
       'it belongs to a different query (filter, order_by or another parameter changed); ' +
         'repeat the search without page_token',
     );
   }
-  return { offset };
+}
+
+/**
+ * Encodes a cursor page token: where a keyset-paged query stopped (for example the sort key of the
+ * last item answered), with the query's fingerprint, for searches that page by key rather than by
+ * offset.
+ */
+export function encodeCursorPageToken(cursor: unknown, fingerprint: string): string {
+  return Buffer.from(JSON.stringify({ cursor, fp: fingerprint }), 'utf8').toString('base64url');
+}
+
+/**
+ * Decodes a token of {@link encodeCursorPageToken}: the cursor, or `undefined` for the first page.
+ * The caller validates the cursor's shape.
+ * @throws InvalidParameterError for tokens that are not ours or belong to another query.
+ */
+export function decodeCursorPageToken(token: string | undefined, fingerprint: string): unknown {
+  if (token === undefined || token === '') return undefined;
+  const parsed = readToken(token);
+  if (!('cursor' in parsed)) throw invalid('it was not issued by this server');
+  checkFingerprint(parsed.fp, fingerprint);
+  return parsed.cursor;
 }
 
 /** JSON with sorted object keys, so equal queries give equal text whatever the key order. */

@@ -13,7 +13,7 @@
  *   and uses `BINARY` on MySQL); `ILIKE` is not.
  * - Dataset clauses match when any one of the run's dataset inputs satisfies them.
  */
-import type { Clause, Comparator } from './search-filter.parser.ts';
+import type { Clause } from './search-filter.parser.ts';
 
 /** A dataset a run used, as far as search can see it (`context` is the `mlflow.data.context` input tag). */
 export interface DatasetSummary {
@@ -131,7 +131,8 @@ export function storedMetricValue(value: number): number {
   return value;
 }
 
-function numberTest(comparator: Comparator, expected: number): (actual: number) => boolean {
+/** A numeric comparison, compiled once (`=`, `!=`, `<`, `<=`, `>`, `>=`). */
+export function numberTest(comparator: string, expected: number): (actual: number) => boolean {
   switch (comparator) {
     case '=':
       return (actual) => actual === expected;
@@ -150,7 +151,11 @@ function numberTest(comparator: Comparator, expected: number): (actual: number) 
   }
 }
 
-function stringTest(comparator: Comparator, expected: Clause['value']): (actual: string) => boolean {
+/** A string comparison, compiled once (`=`, `!=`, `LIKE`, `ILIKE`, `IN`, `NOT IN`). */
+export function stringTest(
+  comparator: string,
+  expected: Clause['value'] | null,
+): (actual: string) => boolean {
   if (comparator === 'IN' || comparator === 'NOT IN') {
     if (!Array.isArray(expected)) throw new TypeError(`${comparator} needs a list value`);
     const values = new Set(expected);

@@ -7,7 +7,7 @@ import { type ArtifactPathKind, artifactPathProblem } from '../artifact-path.ts'
 import type { ArtifactEntry, Download } from '../model.ts';
 
 /** MLflow's `FileInfo` in protobuf JSON: `file_size` (an int64 MLflow sends as a number) only for files. */
-interface FileInfoWire {
+export interface FileInfoWire {
   path: string;
   is_dir: boolean;
   file_size?: number;

@@ -1,12 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../../../platform/aws/dynamodb.ts';
+import { queryAll } from '../../../platform/dynamodb/query-page.ts';
 import { InvalidParameterError } from '../../../platform/errors.ts';
 import { TRACKING_INDEXES } from '../../keys.ts';
 import { loggedModelKeys } from '../keys.ts';
@@ -58,26 +53,14 @@ export class DynamoLoggedModelRepository implements LoggedModelRepository {
   }
 
   async listActive(experimentId: string): Promise<LoggedModel[]> {
-    const models: LoggedModel[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TRACKING_INDEXES.gsi1,
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': loggedModelKeys.experimentPartition(experimentId) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const model = fromItem(item);
-        // The index is eventually consistent: a model deleted a moment ago may still be listed.
-        if (model.lifecycleStage === 'active') models.push(model);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return models;
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      IndexName: TRACKING_INDEXES.gsi1,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': loggedModelKeys.experimentPartition(experimentId) },
+    });
+    // The index is eventually consistent: a model deleted a moment ago may still be listed.
+    return items.map(fromItem).filter((model) => model.lifecycleStage === 'active');
   }
 
   async setTags(modelId: string, tags: Record<string, string>): Promise<boolean> {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { defineOperation, type Operation } from '../../../platform/http/operation.ts';
-import { bodyList, idString, int64 } from '../../../platform/http/wire.ts';
+import { bodyList, idString, int64, protoEnum } from '../../../platform/http/wire.ts';
 import type { LoggedModelService } from '../logged-model.service.ts';
 import { LOGGED_MODEL_STATUSES } from '../model.ts';
 import { loggedModelToWire } from './logged-model.wire.ts';
@@ -8,17 +8,8 @@ import { loggedModelToWire } from './logged-model.wire.ts';
 /** A param or tag as MLflow sends them; MLflow's tables refuse a missing key or value, so do we. */
 const keyValue = () => z.object({ key: z.string(), value: z.string() });
 
-/** `LoggedModelStatus` by name or by number, as protobuf JSON accepts enums. */
-const status = () =>
-  z.preprocess((value) => {
-    const number =
-      typeof value === 'number'
-        ? value
-        : typeof value === 'string' && /^\d+$/.test(value)
-          ? Number(value)
-          : undefined;
-    return number === undefined ? value : (LOGGED_MODEL_STATUSES[number - 1] ?? value);
-  }, z.enum(LOGGED_MODEL_STATUSES));
+/** `LoggedModelStatus` by name or by number (PENDING is 1), as protobuf JSON accepts enums. */
+const status = () => protoEnum(LOGGED_MODEL_STATUSES, 1);
 
 /** MLflow reads `allow_deleted` as true only when it says `true` (any case). */
 const queryFlag = () =>
