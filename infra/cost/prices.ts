@@ -23,6 +23,8 @@ export const PRICES = {
   stepFunctions: { perThousandTransitions: 0.025 },
   /** https://aws.amazon.com/eventbridge/pricing/ (custom events; archive processing). */
   eventBridge: { perMillionEvents: 1.0, archivePerGb: 0.1 },
+  /** https://aws.amazon.com/eventbridge/pricing/ (EventBridge Scheduler: the first 14 million a month free). */
+  scheduler: { perMillionInvocations: 1.0, freeInvocationsPerMonth: 14_000_000 },
   /** https://aws.amazon.com/cloudwatch/pricing/ (standard log class; standard-resolution alarms). */
   cloudWatch: {
     logsIngestedPerGb: 0.5,
@@ -55,6 +57,8 @@ export const PRICES = {
   sagemakerMlflow: { smallHour: 0.642 },
   /** https://aws.amazon.com/sagemaker/pricing/ (real-time inference, ml.m5.large). */
   sagemakerEndpoint: { mlM5LargeHour: 0.115 },
+  /** https://aws.amazon.com/sagemaker/pricing/ (Processing, ml.m5.xlarge: Model Monitor's default instance). */
+  sagemakerProcessing: { mlM5XlargeHour: 0.23 },
 } as const;
 
 /** Hours in a month, as AWS's pricing examples count them. */

@@ -17,7 +17,11 @@ import { iris } from '../support/iris.ts';
 import { LocalDeployDriver } from '../support/local-deploy.ts';
 import { metersOf } from './deploy.bench.ts';
 import { jsonClient } from './http-client.ts';
+import { deployTrainedModel, generateCapture, ENDPOINT as MONITORED_ENDPOINT } from './monitoring.bench.ts';
 import { printTable } from './stats.ts';
+
+/** Captured rows in the hour a monitor run reads (one a model invocation). */
+const MONITOR_ROWS = 10_000;
 
 /** S3 requests billed at the write tier (PUT, COPY, POST, LIST); the rest but DELETE at the read tier. */
 const S3_WRITES = /^(Put|Copy|Post|List|CreateMultipartUpload|UploadPart|CompleteMultipartUpload)/;
@@ -310,7 +314,39 @@ export async function costBench(): Promise<void> {
         cost: operationCost(usage),
       };
     }
-    perRun['monitor run'] = { usage: emptyUsage(), cost: operationCost(emptyUsage()) };
+    // A monitor run over an hour of captured traffic, on an endpoint the training pipeline deployed.
+    // Started through the API here; a scheduled run is started by EventBridge Scheduler instead.
+    const monitorDriver = new LocalDeployDriver(runtime);
+    try {
+      await deployTrainedModel(runtime, monitorDriver);
+      const hour = Date.now() - (Date.now() % 3_600_000) - 3_600_000;
+      await generateCapture(runtime, monitorDriver, hour, 1, MONITOR_ROWS);
+      await monitorDriver.ok('POST', 'runway/monitors', {
+        name: 'cost-monitor',
+        endpoint_name: MONITORED_ENDPOINT,
+        quality: { limits: { accuracy: 0.5 } },
+      });
+      for (const measured of [false, true]) {
+        const before = snapshot();
+        const body = { window_start: hour, window_end: hour + 3_600_000 };
+        const started = await monitorDriver.http('POST', 'runway/monitors/cost-monitor/run', body);
+        if (started.status !== 202) throw new Error(`monitor run: ${started.status}`);
+        const executionArn = started.json.execution_arn as string;
+        const result = await runtime.stepFunctions.waitForExecution(executionArn, 300_000);
+        if (result.status !== 'SUCCEEDED') throw new Error(`monitor run: ${result.status} ${result.cause}`);
+        if (!measured) continue;
+        const usage = usageBetween(before, snapshot(), 1, {
+          apiRequests: 1,
+          requestBytes: Buffer.byteLength(JSON.stringify(body)),
+          stateTransitions: (await metersOf(runtime, executionArn)).transitions,
+        });
+        perRun[
+          `monitor run (an hour of ${MONITOR_ROWS.toLocaleString('en')} captured rows, feedback for a tenth)`
+        ] = { usage, cost: operationCost(usage) };
+      }
+    } finally {
+      monitorDriver.close();
+    }
 
     // Idle: what the templates bill by the hour or the month, and each schedule's runs.
     idle = idleCharges(synthesizedStacks()).map((charge) => [
@@ -343,19 +379,15 @@ export async function costBench(): Promise<void> {
   printTable(
     'per deploy, per pipeline run, per monitor run (USD)',
     ['run', 'state transitions', 'Lambda invocations', 'DynamoDB RRU / WRU', 'S3 requests', 'events', 'USD'],
-    Object.entries(perRun).map(([name, { usage, cost }]) =>
-      name === 'monitor run'
-        ? [name, '-', '-', '-', '-', '-', 'not measured: monitoring (issue 13) is not on main yet']
-        : [
-            name,
-            String(usage.stateTransitions),
-            usage.functions.reduce((sum, f) => sum + f.invocations, 0).toFixed(0),
-            `${usage.dynamodb.readUnits.toFixed(1)} / ${usage.dynamodb.writeUnits.toFixed(1)}`,
-            (usage.s3.reads + usage.s3.writes).toFixed(0),
-            usage.events.toFixed(0),
-            cost.total.toFixed(6),
-          ],
-    ),
+    Object.entries(perRun).map(([name, { usage, cost }]) => [
+      name,
+      String(usage.stateTransitions),
+      usage.functions.reduce((sum, f) => sum + f.invocations, 0).toFixed(0),
+      `${usage.dynamodb.readUnits.toFixed(1)} / ${usage.dynamodb.writeUnits.toFixed(1)}`,
+      (usage.s3.reads + usage.s3.writes).toFixed(0),
+      usage.events.toFixed(0),
+      cost.total.toFixed(6),
+    ]),
   );
   const fixed = idle.reduce((sum, [, , monthly]) => sum + (monthly ?? 0), 0);
   printTable(
@@ -460,19 +492,6 @@ function largestPart(cost: OperationCost): string {
 function describe(usage: OperationUsage, cost: OperationCost): string {
   const ms = usage.functions.map((f) => `${billedMilliseconds(f)} ms at ${f.memoryMb} MB`).join(', ');
   return `${ms}, ${usage.dynamodb.readUnits.toFixed(1)} RRU, ${Math.round(logBytesOf(usage))} log bytes = $${cost.total.toExponential(2)}`;
-}
-
-function emptyUsage(): OperationUsage {
-  return {
-    functions: [],
-    apiRequests: 0,
-    requestBytes: 0,
-    accessLogBytes: 0,
-    dynamodb: { readUnits: 0, writeUnits: 0 },
-    s3: { writes: 0, reads: 0 },
-    stateTransitions: 0,
-    events: 0,
-  };
 }
 
 /** The app's stacks as `cdk synth` writes them (without bundling: only the templates count here). */
