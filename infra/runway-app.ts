@@ -47,13 +47,22 @@ export interface RunwayAppOptions {
   trainingImageRepositories?: readonly string[];
   /** An email address subscribed to the alarms topic (`-c alarmEmail=ops@example.com`). @default none */
   alarmEmail?: string;
+  /** The console's built bundle, uploaded to its bucket (served from there locally). @default `console/dist` */
+  consoleBundleDir?: string;
 }
 
 /** The stacks of one Runway deployment: the stateful stack first, stateless stacks taking its resources. */
 export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
   const prefix = options.prefix ?? 'Runway';
   const env = options.env;
-  const stateful = new StatefulStack(app, `${prefix}-Stateful`, { env, alarmEmail: options.alarmEmail });
+  // Lambda@Edge lives in us-east-1 and is named there literally; the region keeps two Runways of one
+  // prefix in two regions apart.
+  const edgeName = `${prefix}-ArtifactEdge-${env?.region ?? 'local'}`;
+  const stateful = new StatefulStack(app, `${prefix}-Stateful`, {
+    env,
+    alarmEmail: options.alarmEmail,
+    artifactEdgePolicyName: edgeName,
+  });
   const sagemaker = {
     instanceTypes: options.sagemakerInstanceTypes ?? DEFAULT_SAGEMAKER_LIMITS.instanceTypes,
     maxInstances: options.sagemakerMaxInstances ?? DEFAULT_SAGEMAKER_LIMITS.maxInstances,
@@ -65,10 +74,13 @@ export function defineRunwayApp(app: App, options: RunwayAppOptions = {}) {
     registryTable: stateful.registryTable,
     artifactBucket: stateful.artifactBucket,
     accessLogBucket: stateful.accessLogBucket,
+    ...(options.consoleBundleDir ? { consoleBundleDir: options.consoleBundleDir } : {}),
     artifactAccessPolicy: stateful.artifactAccessPolicy,
     traceSpansPolicy: stateful.traceSpansPolicy,
     eventBus: stateful.eventBus,
     accessTable: stateful.accessTable,
+    artifactEdgePolicy: stateful.artifactEdgePolicy,
+    edge: { stackId: `${prefix}-Edge`, functionName: edgeName },
     adminPrincipals: options.adminPrincipals,
     defaultPermission: options.defaultPermission,
     rateLimit: options.apiRateLimit,

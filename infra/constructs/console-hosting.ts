@@ -6,14 +6,11 @@ import {
   type BehaviorOptions,
   CachePolicy,
   Function as CloudFrontFunction,
-  Distribution,
   FunctionCode,
   FunctionEventType,
   FunctionRuntime,
   HeadersFrameOption,
   HeadersReferrerPolicy,
-  HttpVersion,
-  type IDistribution,
   ResponseHeadersPolicy,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
@@ -28,30 +25,42 @@ import {
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { REPO_ROOT } from '../repo-root.ts';
+import { type BucketContent, recordBucketContent } from './bucket-content.ts';
+
+type ContentRule = BucketContent['rules'][number];
 
 /** Where `npm run build` (run by `npm install`) writes the console's bundle. */
 export const CONSOLE_BUNDLE = path.join(REPO_ROOT, 'console', 'dist');
+
+/**
+ * How the bundle is stored: hashed `assets/` for a year (a changed file is a new name; old ones stay
+ * for pages still open), everything else (`index.html`, which names the current assets) revalidated
+ * on every load, so a deploy shows at once without an invalidation. Sourcemaps stay home.
+ */
+export const CONSOLE_CONTENT: Omit<BucketContent, 'directory'> = {
+  rules: [
+    { prefix: 'assets/', cacheControl: 'public, max-age=31536000, immutable' },
+    { prefix: '', cacheControl: 'no-cache' },
+  ],
+  excludeSuffixes: ['.map'],
+};
 
 export interface ConsoleHostingProps {
   /** The built bundle. @default `console/dist` */
   bundleDir?: string;
   /** Where the bucket's server access logs go (`StatefulStack.accessLogBucket`). */
   logBucket: IBucket;
-  /**
-   * The API origin the console calls, when it is not the console's own (e.g. the token API's
-   * `https://<id>.execute-api.<region>.amazonaws.com`): allowed by the page's CSP. @default none:
-   * the API is behind the same distribution
-   */
-  apiOrigin?: string;
 }
 
 /**
  * The console on AWS: its prebuilt bundle in a private bucket (no public access, no website
  * endpoint) that only CloudFront reads, through origin access control. {@link behavior} is the
- * distribution behaviour that serves it, for any distribution: with a CloudFront Function that
- * answers the client's routes with `index.html` (the SPA fallback, on this behaviour only, so the
- * API's own 403s and 404s on its behaviours are never rewritten), and the console's security
- * headers. {@link deploy} uploads the bundle and a `config.json` naming the API.
+ * behaviour that serves it as the default of Runway's public distribution (`RunwayDistribution`),
+ * beside the API's and the artifacts' own behaviours, so the console calls the API on its own
+ * origin. A CloudFront Function on this behaviour only ({@link CONSOLE_ROUTER}) answers a browser's
+ * page loads of the client's routes with `index.html` and any other request with the API's JSON 404
+ * (the API's own 403s and 404s on its behaviours are never rewritten); a response headers policy
+ * adds the console's CSP and HSTS. {@link deploy} uploads the bundle.
  */
 export class ConsoleHosting extends Construct {
   readonly bucket: Bucket;
@@ -71,15 +80,20 @@ export class ConsoleHosting extends Construct {
       // Built files only: `cdk deploy` writes them again; a deleted stack leaves the bucket for its owner.
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const fallback = new CloudFrontFunction(this, 'SpaFallback', {
-      comment: 'Runway console: client routes get index.html (this behaviour only)',
+    // The local runtime serves this bucket from the bundle folder itself (nothing is uploaded there).
+    recordBucketContent(this.bucket.node.defaultChild as CfnBucket, {
+      directory: this.bundleDir,
+      ...CONSOLE_CONTENT,
+    });
+    const router = new CloudFrontFunction(this, 'SpaFallback', {
+      comment: 'Runway console: page loads get index.html, other requests a JSON 404 (this behaviour only)',
       runtime: FunctionRuntime.JS_2_0,
-      code: FunctionCode.fromInline(SPA_FALLBACK),
+      code: FunctionCode.fromInline(CONSOLE_ROUTER),
     });
     const headers = new ResponseHeadersPolicy(this, 'Headers', {
       comment: 'Runway console: CSP and the usual security headers',
       securityHeadersBehavior: {
-        contentSecurityPolicy: { contentSecurityPolicy: consoleCsp(props.apiOrigin), override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: CONSOLE_CSP, override: true },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
         referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
@@ -93,80 +107,51 @@ export class ConsoleHosting extends Construct {
     this.behavior = {
       origin: S3BucketOrigin.withOriginAccessControl(this.bucket),
       viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-      allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
-      // Honours the files' Cache-Control: hashed assets for a year, index.html and config.json revalidated.
+      // Every method reaches the router, so a POST to a path no API behaviour takes gets the API's
+      // JSON 404 rather than CloudFront's own 403 page. Only GET and HEAD ever reach the bucket, whose
+      // policy lets CloudFront read (s3:GetObject) and nothing else.
+      allowedMethods: AllowedMethods.ALLOW_ALL,
+      // Honours the files' Cache-Control: hashed assets for a year, index.html revalidated.
       cachePolicy: CachePolicy.CACHING_OPTIMIZED,
       compress: true,
       responseHeadersPolicy: headers,
-      functionAssociations: [{ function: fallback, eventType: FunctionEventType.VIEWER_REQUEST }],
+      functionAssociations: [{ function: router, eventType: FunctionEventType.VIEWER_REQUEST }],
     };
   }
 
   /**
-   * A distribution of the console's own, for a Runway whose public distribution does not carry it:
-   * the console at its default behaviour, nothing else.
+   * Uploads the bundle by {@link CONSOLE_CONTENT}'s rules, the hashed assets first (the page must
+   * never name assets that are not there yet). No invalidation is needed, so the upload's role holds
+   * no CloudFront permission.
    */
-  ownDistribution(logBucket: IBucket): Distribution {
-    const distribution = new Distribution(this, 'Distribution', {
-      comment: `Runway ${Stack.of(this).stackName}: console`,
-      defaultBehavior: this.behavior,
-      defaultRootObject: 'index.html',
-      httpVersion: HttpVersion.HTTP2_AND_3,
-      enableLogging: true,
-      logBucket,
-      logFilePrefix: 'cloudfront-console/',
-    });
-    Validations.of(distribution).acknowledge(
-      {
-        id: 'AwsSolutions-CFR4',
-        reason:
-          "The console's distribution uses CloudFront's own domain and certificate, whose minimum TLS version CloudFront sets; a custom domain with its own certificate can require TLS 1.2",
-      },
-      {
-        id: 'AwsSolutions-CFR1',
-        reason:
-          "The console's static files are served wherever its users work; geo restriction is a deployment choice",
-      },
-      {
-        id: 'AwsSolutions-CFR2',
-        reason:
-          'The distribution serves public static files only (the console bundle); every API call the console makes is authenticated by the token API',
-      },
-    );
-    return distribution;
-  }
-
-  /**
-   * Uploads the bundle: hashed `assets/` (cached a year; old ones kept for pages still open) and
-   * `index.html` with `config.json` (`{"apiUrl": ...}`, revalidated on every load, so a deploy shows
-   * within CloudFront's one-second minimum). No invalidation is needed, so the upload's role holds no
-   * CloudFront permission.
-   */
-  deploy(options: { apiUrl: string; distribution?: IDistribution }): void {
+  deploy(): void {
     if (!existsSync(path.join(this.bundleDir, 'index.html'))) {
       throw new Error(
         `The console is not built (${this.bundleDir}): run npm run build (npm install runs it)`,
       );
     }
-    const assets = new BucketDeployment(this, 'DeployAssets', {
+    const source = Source.asset(this.bundleDir, {
+      exclude: CONSOLE_CONTENT.excludeSuffixes.map((suffix) => `**/*${suffix}`),
+    });
+    const [assets, entry] = CONSOLE_CONTENT.rules as [ContentRule, ContentRule];
+    const uploadAssets = new BucketDeployment(this, 'DeployAssets', {
       destinationBucket: this.bucket,
-      sources: [Source.asset(this.bundleDir, { exclude: ['index.html', '**/*.map'] })],
-      cacheControl: [CacheControl.fromString('public, max-age=31536000, immutable')],
+      sources: [source],
+      exclude: ['*'],
+      include: [`${assets.prefix}*`],
+      cacheControl: [CacheControl.fromString(assets.cacheControl)],
       prune: false,
       memoryLimit: 256,
     });
-    const entry = new BucketDeployment(this, 'DeployEntry', {
+    const uploadEntry = new BucketDeployment(this, 'DeployEntry', {
       destinationBucket: this.bucket,
-      sources: [
-        Source.asset(this.bundleDir, { exclude: ['assets', 'assets/**'] }),
-        Source.jsonData('config.json', { apiUrl: options.apiUrl }),
-      ],
-      cacheControl: [CacheControl.noCache()],
+      sources: [source],
+      exclude: [`${assets.prefix}*`],
+      cacheControl: [CacheControl.fromString(entry.cacheControl)],
       prune: false,
       memoryLimit: 256,
     });
-    // The page must never name assets that are not there yet.
-    entry.node.addDependency(assets);
+    uploadEntry.node.addDependency(uploadAssets);
     this.acknowledgeDeploymentProvider();
   }
 
@@ -224,20 +209,42 @@ function bootstrapAssetArns(stack: Stack): string[] {
   return [...new Set(arns)];
 }
 
-/** CloudFront Function (viewer request): files are served as they are, anything else is a client route. */
-const SPA_FALLBACK = `function handler(event) {
+/**
+ * The console behaviour's viewer-request function (CloudFront Functions, JavaScript 2.0). A browser's
+ * page load (GET or HEAD accepting `text/html`) of any path gets `index.html`, so the client's routes
+ * (`/experiments/1`, `/endpoints/fraud`) load the app; the bundle's files are served as they are. Any
+ * other request reached this behaviour because no API behaviour takes its path: it gets the JSON 404
+ * the API's `$default` route answers (`ENDPOINT_NOT_FOUND`), so the MLflow client and curl never see
+ * HTML or the bucket's own errors.
+ */
+export const CONSOLE_ROUTER = `function handler(event) {
   var request = event.request;
   var uri = request.uri;
-  if (uri.indexOf('/assets/') === 0 || uri === '/config.json' || uri === '/index.html') return request;
-  request.uri = '/index.html';
-  return request;
+  var read = request.method === 'GET' || request.method === 'HEAD';
+  if (read && (uri.indexOf('/assets/') === 0 || uri === '/index.html')) return request;
+  var accept = request.headers.accept ? request.headers.accept.value : '';
+  if (read && accept.indexOf('text/html') !== -1) {
+    request.uri = '/index.html';
+    return request;
+  }
+  return {
+    statusCode: 404,
+    statusDescription: 'Not Found',
+    headers: { 'content-type': { value: 'application/json' }, 'cache-control': { value: 'no-store' } },
+    body: {
+      encoding: 'text',
+      data: JSON.stringify({
+        error_code: 'ENDPOINT_NOT_FOUND',
+        message: 'No API endpoint matches ' + request.method + ' ' + uri,
+      }),
+    },
+  };
 }`;
 
-/** The console's CSP: its own files, calls to its origin (and the API's, when elsewhere), no framing. */
-export function consoleCsp(apiOrigin?: string): string {
-  const connect = apiOrigin ? `'self' ${apiOrigin}` : "'self'";
-  return (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; " +
-    `connect-src ${connect}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`
-  );
-}
+/**
+ * The console's CSP: scripts and styles from its own files only (no `eval`, no inline scripts), calls
+ * to its own origin (the API and artifacts share it), images as blobs (artifact previews), no framing.
+ */
+export const CONSOLE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; " +
+  "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";

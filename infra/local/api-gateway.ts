@@ -86,18 +86,34 @@ export class LocalApiGateway {
     const route = this.match(method, path);
     if (!route) return send(response, 404, { message: 'Not Found' });
     const body = await readBody(request, MAX_BODY_BYTES);
-    if (body === 'too-large') return send(response, 413, { message: 'Request Entity Too Large' });
+    if (body === 'too-large') {
+      const declared = request.headers['content-length'];
+      const size =
+        declared && /^\d+$/.test(declared) ? `${declared} bytes` : `more than ${MAX_BODY_BYTES} bytes`;
+      return tooLarge(
+        response,
+        `The request body is ${size}; API Gateway accepts at most ${MAX_BODY_BYTES} bytes.`,
+      );
+    }
     const event = this.toEvent(request, method, url, path, route, body);
+    // The event the function gets, serialized once (again only if an authorizer adds its context),
+    // and measured in bytes, not characters: a multi-byte text body weighs more than its length says.
+    let payload = JSON.stringify(event);
+    const eventBytes = Buffer.byteLength(payload);
+    if (eventBytes > MAX_EVENT_BYTES) {
+      return tooLarge(
+        response,
+        `The request is ${eventBytes} bytes as Lambda receives it (a binary body grows by a third in base64); ` +
+          `Lambda accepts at most ${MAX_EVENT_BYTES} bytes.`,
+      );
+    }
     const identity = await this.identify(route, event);
     if (identity === 'unauthorized') return send(response, 401, { message: 'Unauthorized' });
     if (identity === 'forbidden') return send(response, 403, { message: 'Forbidden' });
     if (identity === 'failed') return send(response, 500, { message: 'Internal Server Error' });
-    if (identity) (event.requestContext as Record<string, unknown>).authorizer = identity;
-    // The event the function gets, serialized once: measured here against Lambda's limit (in bytes,
-    // not characters: a multi-byte text body weighs more than its length says) and sent as it is.
-    const payload = JSON.stringify(event);
-    if (Buffer.byteLength(payload) > MAX_EVENT_BYTES) {
-      return send(response, 413, { message: 'Request Entity Too Large' });
+    if (identity) {
+      (event.requestContext as Record<string, unknown>).authorizer = identity;
+      payload = JSON.stringify(event);
     }
     let result: unknown;
     try {
@@ -380,6 +396,20 @@ function writeResult(response: ServerResponse, result: unknown): void {
     return;
   }
   send(response, 200, result ?? null);
+}
+
+/**
+ * API Gateway's 413, in MLflow's error shape (a bare `{"message"}` tells an MLflow client nothing):
+ * the size, the limit, and what to do instead.
+ */
+function tooLarge(response: ServerResponse, what: string): void {
+  send(response, 413, {
+    error_code: 'INVALID_PARAMETER_VALUE',
+    message:
+      `${what} Files go as artifacts: PUT /api/2.0/mlflow-artifacts/artifacts/<path> at Runway's URL takes ` +
+      "one file of up to 5 GiB (what MLflow's log_artifact sends); larger files by multipart upload " +
+      '(MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true).',
+  });
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {

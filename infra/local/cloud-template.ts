@@ -152,6 +152,12 @@ export class CloudTemplate {
         return this.arn(ref);
       case 'AWS::SQS::Queue':
         return `http://sqs.local/${this.accountId}/${this.physicalName(ref)}`;
+      case 'AWS::Lambda::Version': {
+        // A version's Ref is its ARN: the function's, qualified (the local runtime runs one version).
+        const fn = this.resolve(ref.stackName, ref.properties.FunctionName);
+        const name = String(fn).split(':').pop();
+        return `arn:${PARTITION}:lambda:${this.region}:${this.accountId}:function:${name}:1`;
+      }
       case 'AWS::ApiGatewayV2::Api':
       case 'AWS::ApiGatewayV2::Integration':
       case 'AWS::ApiGatewayV2::Route':

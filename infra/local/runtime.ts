@@ -13,7 +13,7 @@ import { LocalApiGateway } from './api-gateway.ts';
 import { LocalAwsEndpoint } from './aws-api-server.ts';
 import { createAwsSdkCaller } from './aws-sdk-call.ts';
 import { CloudTemplate } from './cloud-template.ts';
-import { ConsoleAssets } from './console-assets.ts';
+import { LocalCloudFront } from './cloudfront.ts';
 import { type DynamoEmulator, startDynamoEmulator } from './emulators/dynamodb.ts';
 import { type S3Emulator, startS3Emulator } from './emulators/s3.ts';
 import { LocalEventBus } from './events/local-event-bus.ts';
@@ -61,10 +61,10 @@ export interface LocalRuntimeOptions {
   /** Stops a job `runJob` runs, when its execution is stopped or times out. @default none */
   stopJob?: TaskEnvironment['stopJob'];
   /**
-   * The console's built bundle, served at `/` beside the API (`infra/local/console-assets.ts`);
-   * `false` serves the API alone. @default `console/dist`
+   * The console's built bundle: the content of the console bucket, which the distribution serves at
+   * `/` (Runway's app only; `define` gives its own). @default `console/dist`
    */
-  consoleDir?: string | false;
+  consoleDir?: string;
 }
 
 /** A start-up failure the user can act on; its message is one line. */
@@ -132,18 +132,16 @@ export class LocalRuntime {
 
     // Bind the API port first, so a port in use fails fast; answer 503 until everything is up.
     let gateway: LocalApiGateway | undefined;
-    const consoleAssets = options.consoleDir === false ? undefined : new ConsoleAssets(options.consoleDir);
-    // A path is the API's when a route other than `$default` matches it (the console never shadows one).
-    const claimedByApi = (method: string, pathname: string) =>
-      gateway?.match(method, pathname)?.routeKey !== '$default';
-    const server = createServer((request, response) => {
-      if (consoleAssets?.serve(request, response, claimedByApi)) return;
+    let distribution: LocalCloudFront | undefined;
+    // No request timeout (Node's default is 5 minutes): a single PUT of a few GB through the
+    // distribution's edge path may take longer on a slow disk, as the S3 emulator allows.
+    const server = createServer({ requestTimeout: 0 }, (request, response) => {
       if (!gateway) {
         response.writeHead(503, { 'content-type': 'application/json' });
         response.end('{"message":"Runway is starting"}');
         return;
       }
-      gateway.handle(request, response).catch((error: unknown) => {
+      (distribution ?? gateway).handle(request, response).catch((error: unknown) => {
         log(`api: ${error instanceof Error ? error.message : String(error)}`);
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
         response.end('{"message":"Internal Server Error"}');
@@ -155,7 +153,15 @@ export class LocalRuntime {
 
     const env = { account: LOCAL_ACCOUNT, region: LOCAL_REGION };
     const template = new CloudTemplate(
-      synthesize(options.define ?? ((app, e) => defineRunwayApp(app, { env: e })), env),
+      synthesize(
+        options.define ??
+          ((app, e) =>
+            defineRunwayApp(app, {
+              env: e,
+              ...(options.consoleDir ? { consoleBundleDir: options.consoleDir } : {}),
+            })),
+        env,
+      ),
       env.region,
       env.account,
     );
@@ -287,11 +293,24 @@ export class LocalRuntime {
     eventBus.startSchedules();
     scheduler.start();
 
-    if (options.auth) await ensureAdminToken(template, environment, dataDir, log);
-    gateway = new LocalApiGateway(template, invokeFunction, {
+    // Without --auth every request is served as an admin: the API's as an IAM admin, the edge
+    // functions' (which know callers by token only) with the local admin token.
+    const adminToken = await ensureAdminToken(template, environment, dataDir, log);
+    const api = new LocalApiGateway(template, invokeFunction, {
       auth: options.auth ?? false,
       iamPrincipal: LOCAL_IAM_PRINCIPAL,
     });
+    distribution = LocalCloudFront.fromTemplate(template, {
+      s3: (request, response) => s3.handle(request, response),
+      api: (request, response) => api.handle(request, response),
+      invoke: invokeFunction,
+      region: LOCAL_REGION,
+      ...(options.auth || !adminToken ? {} : { authorization: `Bearer ${adminToken}` }),
+    });
+    for (const { directory } of distribution?.missingContent() ?? []) {
+      log(`The console is not built (${directory}): run npm run build. The API works regardless.`);
+    }
+    gateway = api;
     // Containers warm up in the background, a few at a time, once the rest is up: the app has dozens
     // of functions, and starting them all at once starved start-up itself of CPU (40 s instead of 5 on
     // 2 cores). An invocation starts its own function at once, queued or not; a request that reaches

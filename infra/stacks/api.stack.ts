@@ -1,7 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
-  CorsHttpMethod,
-  type CorsPreflightOptions,
   HttpApi,
   HttpAuthorizer,
   HttpMethod,
@@ -38,6 +36,7 @@ import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME } from '../../shared/tra
 import { traceKeys } from '../../shared/tracking/traces/keys.ts';
 import { type Alarms, alarmOnDeadLetters } from '../constructs/alarms.ts';
 import { ConsoleHosting } from '../constructs/console-hosting.ts';
+import { RunwayDistribution } from '../constructs/runway-distribution.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
 
 /** The MLflow API prefixes; every MLflow route is served under both, as MLflow's server does. */
@@ -122,10 +121,14 @@ export function bindAccessChecks(
   }
 }
 
+/** True when the local runtime synthesizes the app (`LOCAL_CONTEXT`). */
+function isLocal(scope: Construct): boolean {
+  return [true, 'true'].includes(scope.node.tryGetContext(LOCAL_CONTEXT));
+}
+
 /** The admins functions are told of: the configured ones, and the local runtime's IAM identity there. */
 function adminPrincipals(scope: Construct, configured: readonly string[] | undefined): string[] {
-  const local = [true, 'true'].includes(scope.node.tryGetContext(LOCAL_CONTEXT));
-  return [...(configured ?? []), ...(local ? [LOCAL_IAM_PRINCIPAL] : [])];
+  return [...(configured ?? []), ...(isLocal(scope) ? [LOCAL_IAM_PRINCIPAL] : [])];
 }
 
 /**
@@ -178,8 +181,17 @@ export interface ApiStackProps extends StackProps {
   trackingTable: ITable;
   registryTable: ITable;
   artifactBucket: IBucket;
-  /** Where the public distribution writes its logs (`StatefulStack.accessLogBucket`). */
+  /** Where the public distribution and the console bucket write their logs (`StatefulStack.accessLogBucket`). */
   accessLogBucket: IBucket;
+  /** The console's built bundle. @default `console/dist` */
+  consoleBundleDir?: string;
+  /** The artifact edge function's permissions (`StatefulStack.artifactEdgePolicy`). */
+  artifactEdgePolicy: IManagedPolicy;
+  /**
+   * The us-east-1 stack id for the Lambda@Edge function and the function's literal name (unique per
+   * Runway and home region). @default `<stack name>-Edge` and `<stack name>-ArtifactEdge-<region>`
+   */
+  edge?: { stackId: string; functionName: string };
   artifactAccessPolicy: IManagedPolicy;
   /** Span files of traces (`StatefulStack.traceSpansPolicy`). */
   traceSpansPolicy: IManagedPolicy;
@@ -221,8 +233,10 @@ export class ApiStack extends Stack {
   readonly platformFunction: RunwayFunction;
   readonly webhooksFunction: RunwayFunction;
   readonly webhookDeliveryFunction: RunwayFunction;
-  /** The console's bucket and distribution (on AWS; the local runtime serves the console itself). */
-  readonly console: ConsoleHosting | undefined;
+  /** The console's bucket and behaviour (the public distribution's default). */
+  readonly console: ConsoleHosting;
+  /** Runway's public URL: the token API and artifacts of any size (`docs/artifacts.md`). */
+  readonly publicDistribution: RunwayDistribution;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -322,26 +336,6 @@ export class ApiStack extends Stack {
     this.api = this.defineApi('HttpApi', new HttpIamAuthorizer(), props, {
       description: 'Runway: MLflow-compatible tracking and registry API (IAM: SigV4-signed requests)',
     });
-    // The console (on AWS): static files behind CloudFront, calling the token API, whose CORS admits
-    // the console's origin and no other. The local runtime serves the console beside the API itself.
-    const local = [true, 'true'].includes(this.node.tryGetContext(LOCAL_CONTEXT));
-    this.console = local
-      ? undefined
-      : new ConsoleHosting(this, 'Console', { logBucket: props.accessLogBucket });
-    const consoleDistribution = this.console?.ownDistribution(props.accessLogBucket);
-    const tokenApiCors = consoleDistribution && {
-      allowOrigins: [`https://${consoleDistribution.distributionDomainName}`],
-      allowMethods: [
-        CorsHttpMethod.GET,
-        CorsHttpMethod.POST,
-        CorsHttpMethod.PUT,
-        CorsHttpMethod.PATCH,
-        CorsHttpMethod.DELETE,
-      ],
-      allowHeaders: ['authorization', 'content-type'],
-      exposeHeaders: ['x-request-id'],
-      maxAge: Duration.hours(1),
-    };
     const tokenAuthorizer = new HttpLambdaAuthorizer('TokenAuthorizer', this.authorizerFunction, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       // No identity source, so API Gateway calls the authorizer without an Authorization header too (it
@@ -352,24 +346,31 @@ export class ApiStack extends Stack {
     });
     this.tokenApi = this.defineApi('TokenApi', tokenAuthorizer, props, {
       description: 'Runway: MLflow-compatible tracking and registry API (Runway tokens)',
-      ...(tokenApiCors ? { cors: tokenApiCors } : {}),
     });
-    if (this.console && consoleDistribution) {
-      this.console.deploy({ apiUrl: this.tokenApi.apiEndpoint });
-      new CfnOutput(this, 'ConsoleUrl', {
-        value: `https://${consoleDistribution.distributionDomainName}`,
-        description: 'The Runway console (sign in with a Runway token)',
-      });
-    }
     // Bound by the token API's routes above, so its id exists.
     this.apis = { iam: this.api, token: this.tokenApi, tokenAuthorizerId: tokenAuthorizer.authorizerId };
+    // The console is the public distribution's default behaviour: served from Runway's own URL, it
+    // calls the API there, so nothing is cross-origin and the token API has no CORS. Locally the
+    // runtime serves the console bucket from the bundle folder (`runway:content`): nothing to upload.
+    this.console = new ConsoleHosting(this, 'Console', {
+      logBucket: props.accessLogBucket,
+      ...(props.consoleBundleDir ? { bundleDir: props.consoleBundleDir } : {}),
+    });
+    if (!isLocal(this)) this.console.deploy();
+    this.publicDistribution = new RunwayDistribution(this, 'Public', {
+      defaultBehavior: this.console.behavior,
+      api: this.tokenApi,
+      artifactBucket: props.artifactBucket,
+      accessTable: props.accessTable,
+      edgePolicy: props.artifactEdgePolicy,
+      defaultPermission: props.defaultPermission ?? 'READ',
+      logBucket: props.accessLogBucket,
+      edgeStackId: props.edge?.stackId ?? `${this.stackName}-Edge`,
+      edgeFunctionName: props.edge?.functionName ?? `${this.stackName}-ArtifactEdge-${this.region}`,
+    });
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.apiEndpoint,
       description: 'MLFLOW_TRACKING_URI for SigV4 clients (MLFLOW_TRACKING_AWS_SIGV4=true)',
-    });
-    new CfnOutput(this, 'TokenApiUrl', {
-      value: this.tokenApi.apiEndpoint,
-      description: 'MLFLOW_TRACKING_URI for token clients (MLFLOW_TRACKING_TOKEN)',
     });
   }
 
@@ -416,7 +417,7 @@ export class ApiStack extends Stack {
     id: string,
     authorizer: IHttpRouteAuthorizer,
     props: ApiStackProps,
-    options: { description: string; cors?: CorsPreflightOptions },
+    options: { description: string },
   ): HttpApi {
     // Construct ids of the first API stay as they were, so an update does not replace its integrations.
     const integration = (name: string, fn: RunwayFunction) =>
@@ -426,7 +427,6 @@ export class ApiStack extends Stack {
       createDefaultStage: false,
       defaultAuthorizer: authorizer,
       defaultIntegration: integration('DefaultIntegration', this.platformFunction),
-      ...(options.cors ? { corsPreflight: options.cors } : {}),
     });
     const accessLogs = new LogGroup(this, id === 'HttpApi' ? 'AccessLogs' : `${id}AccessLogs`, {
       retention: RetentionDays.THREE_MONTHS,
@@ -558,7 +558,7 @@ export class ApiStack extends Stack {
    * retries) lands in an SQS queue for an operator. Both functions may write only `WEBHOOK...` keys.
    */
   private defineWebhooks(props: ApiStackProps): { api: RunwayFunction; delivery: RunwayFunction } {
-    const local = [true, 'true'].includes(this.node.tryGetContext(LOCAL_CONTEXT));
+    const local = isLocal(this);
     // Unset on AWS: https only, public addresses only (the functions' defaults).
     const environment: Record<string, string> = local
       ? { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_ALLOWED_SCHEMES: 'http,https' }

@@ -8,7 +8,7 @@ import {
   type TableProps,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
-import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   BlockPublicAccess,
   Bucket,
@@ -17,6 +17,7 @@ import {
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { grantKeys, tokenKeys } from '../../shared/access/keys.ts';
 import { type Alarms, AlarmTopic, LambdaHealth } from '../constructs/alarms.ts';
 
 /**
@@ -36,6 +37,15 @@ export const TRAINING_OUTPUT_KEYS = '*/artifacts/sagemaker/*';
  * event bus. Termination protection is on and construct ids never change, because replacing any of
  * these resources would lose a team's experiments and models. Stateless stacks receive them as props.
  */
+export interface StatefulStackProps extends StackProps {
+  /**
+   * The literal name of {@link StatefulStack.artifactEdgePolicy}: the edge function's role lives in
+   * us-east-1 and attaches it by name. Unique per Runway and region (IAM names are account-wide).
+   * @default `<stack name>-ArtifactEdge-<region>`
+   */
+  artifactEdgePolicyName?: string;
+}
+
 export class StatefulStack extends Stack {
   /** Experiments, runs, params, metrics, tags (single-table design: `shared/tracking/keys.ts`). */
   readonly trackingTable: Table;
@@ -65,6 +75,13 @@ export class StatefulStack extends Stack {
   /** Read-only object access to the artifact bucket: what the deploy's model checks need of model files. */
   readonly artifactReadPolicy: ManagedPolicy;
   /**
+   * What the artifact edge function (Lambda@Edge, `functions/artifact-edge.ts`) reads and does: a
+   * token by its id and a grant on an experiment (nothing else of the access table), and a DELETE's
+   * listing and deletions in the artifact bucket. Uploads and downloads themselves go through
+   * CloudFront's origin access control, not this role.
+   */
+  readonly artifactEdgePolicy: ManagedPolicy;
+  /**
    * The traces function's access to spans: objects below a `traces/` folder of any artifact root
    * (`<root>/traces/<trace id>/artifacts/...`, MLflow's layout), nothing else of the bucket.
    */
@@ -93,8 +110,12 @@ export class StatefulStack extends Stack {
   /** The topic every Runway alarm goes to (`-c alarmEmail=` subscribes an address). */
   readonly alarms: Alarms;
 
-  constructor(scope: Construct, id: string, props: StackProps & { alarmEmail?: string | undefined } = {}) {
-    const { alarmEmail: _alarmEmail, ...stackProps } = props;
+  constructor(
+    scope: Construct,
+    id: string,
+    props: StatefulStackProps & { alarmEmail?: string | undefined } = {},
+  ) {
+    const { alarmEmail: _alarmEmail, artifactEdgePolicyName: _edgePolicyName, ...stackProps } = props;
     super(scope, id, { terminationProtection: true, ...stackProps });
 
     // GSI1 holds listings: every experiment, an experiment's runs (see shared/tracking/README.md).
@@ -160,6 +181,23 @@ export class StatefulStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // The public distribution (`RunwayDistribution`) reads and writes artifacts through origin access
+    // control, after its edge function checked the caller. Its ARN cannot be named here: the API
+    // stack that makes it depends on this one. So this admits CloudFront on behalf of this account's
+    // distributions only; making one is an administrator's act.
+    this.artifactBucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'RunwayDistributionArtifacts',
+        principals: [new ServicePrincipal('cloudfront.amazonaws.com')],
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [this.artifactBucket.arnForObjects('*')],
+        conditions: {
+          StringEquals: { 'AWS:SourceAccount': this.account },
+          ArnLike: { 'AWS:SourceArn': `arn:${this.partition}:cloudfront::${this.account}:distribution/*` },
+        },
+      }),
+    );
+
     this.artifactAccessPolicy = new ManagedPolicy(this, 'ArtifactAccessPolicy', {
       description: 'Read, write and delete run artifacts; list the artifact bucket',
       statements: [
@@ -224,6 +262,31 @@ export class StatefulStack extends Stack {
       reason: 'Model files are objects under the keys the registry chose in this one bucket; read only',
     });
 
+    this.artifactEdgePolicy = new ManagedPolicy(this, 'ArtifactEdgePolicy', {
+      managedPolicyName: props.artifactEdgePolicyName ?? `${this.stackName}-ArtifactEdge-${this.region}`,
+      description: 'Runway artifact edge: read tokens and experiment grants; list and delete artifacts',
+      statements: [
+        new PolicyStatement({
+          actions: ['dynamodb:GetItem'],
+          resources: [this.accessTable.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': {
+              'dynamodb:LeadingKeys': [`${tokenKeys.item('').pk}*`, grantKeys.leadingKeyPatterns.experiment],
+            },
+          },
+        }),
+        new PolicyStatement({
+          actions: ['s3:DeleteObject'],
+          resources: [this.artifactBucket.arnForObjects('*')],
+        }),
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.artifactBucket.bucketArn] }),
+      ],
+    });
+    Validations.of(this.artifactEdgePolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketArn}/*]`,
+      reason:
+        'A DELETE of an artifact directory deletes the objects under its keys in this one bucket; delete only',
+    });
     this.traceSpansPolicy = new ManagedPolicy(this, 'TraceSpansPolicy', {
       description: "Read, write and delete MLflow traces' span files (<artifact root>/traces/...)",
       statements: [

@@ -53,8 +53,12 @@ const REFUSALS: Record<RefusalReason, string> = {
 export function assertNotRefused(requestContext: AuthorizerContext | undefined): void {
   const lambda = requestContext?.authorizer?.lambda;
   if (!lambda || !('refused' in lambda)) return;
-  const reason = lambda.refused;
-  throw new UnauthenticatedError(
+  throw refusedError(lambda.refused);
+}
+
+/** The 401 for refused credentials, saying why (a reason it does not know is said generically). */
+export function refusedError(reason: unknown): UnauthenticatedError {
+  return new UnauthenticatedError(
     typeof reason === 'string' && Object.hasOwn(REFUSALS, reason)
       ? REFUSALS[reason as RefusalReason]
       : 'The credentials were refused',

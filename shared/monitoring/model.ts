@@ -9,6 +9,7 @@
 import * as z from 'zod';
 import { endpointName } from '../deployments/model.ts';
 import { PipelineInputSchema } from '../pipelines/model.ts';
+import { CATEGORICAL_METHODS, NUMERIC_METHODS } from './drift-methods.ts';
 
 /** Monitor names are path segments, like endpoint names. */
 export const monitorName = endpointName;
@@ -32,24 +33,14 @@ export const baselineSource = z.union([
 ]);
 export type BaselineSource = z.infer<typeof baselineSource>;
 
-export const NUMERIC_METHODS = ['psi', 'ks', 'wasserstein'] as const;
-export const CATEGORICAL_METHODS = ['jensen_shannon', 'l_infinity'] as const;
-export type NumericMethod = (typeof NUMERIC_METHODS)[number];
-export type CategoricalMethod = (typeof CATEGORICAL_METHODS)[number];
-export type DriftMethod = NumericMethod | CategoricalMethod;
-
-/**
- * Defaults: PSI above 0.2 is the industry's "significant shift"; a KS distance of 0.1 is a tenth of
- * the population moved; a Wasserstein distance is in baseline standard deviations (0.1); Jensen-Shannon
- * (base 2, 0..1) and L-infinity as TFDV reads them.
- */
-export const DEFAULT_THRESHOLDS: Record<DriftMethod, number> = {
-  psi: 0.2,
-  ks: 0.1,
-  wasserstein: 0.1,
-  jensen_shannon: 0.1,
-  l_infinity: 0.2,
-};
+export {
+  CATEGORICAL_METHODS,
+  type CategoricalMethod,
+  DEFAULT_THRESHOLDS,
+  type DriftMethod,
+  NUMERIC_METHODS,
+  type NumericMethod,
+} from './drift-methods.ts';
 
 const threshold = z.number().min(0).max(100);
 const thresholds = z
@@ -319,6 +310,16 @@ export const monitorSettingsWire = z
   })
   .strict();
 export type MonitorSettingsWire = z.infer<typeof monitorSettingsWire>;
+
+/**
+ * `POST runway/monitors` and `PATCH runway/monitors/{name}` (the name from the path): the API's input
+ * schemas, which the console's monitor form checks before it sends.
+ */
+export const createMonitorRequest = monitorSettingsWire
+  .extend({ name: monitorName, endpoint_name: endpointName })
+  .strict();
+export const updateMonitorRequest = monitorSettingsWire.extend({ name: monitorName }).strict();
+export type CreateMonitorRequest = z.input<typeof createMonitorRequest>;
 
 /** A monitor as the API answers it. */
 export const monitorWire = z.object({

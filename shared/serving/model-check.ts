@@ -24,7 +24,10 @@ export interface ModelCheckReport {
     modelUuid?: string;
     runId?: string;
     onnxPath: string;
+    /** The model's bytes: its ONNX file and its external data files together. */
     onnxBytes: number;
+    /** The files the graph keeps its tensors in, when it was saved with external data. */
+    externalData?: { files: string[]; bytes: number };
     signature: 'tensor' | 'column' | 'none';
     inputs: OnnxValueInfo[];
     outputs: OnnxValueInfo[];
@@ -82,6 +85,9 @@ export async function checkModel(
       runId: mlmodel.runId,
       onnxPath: mlmodel.onnxPath,
       onnxBytes: model.sizeBytes,
+      ...(model.externalData.files.length > 0
+        ? { externalData: { files: [...model.externalData.files], bytes: model.externalData.bytes } }
+        : {}),
       signature: mlmodel.signature?.inputs.kind ?? 'none',
       inputs: [...model.inputs],
       outputs: [...model.outputs],

@@ -47,7 +47,8 @@ class S3ModelFiles implements ModelFiles {
         object.Body?.transformToWebStream().cancel();
         throw tooLarge(this.location, relativePath, object.ContentLength ?? 0, maxBytes);
       }
-      return (await object.Body?.transformToByteArray()) ?? new Uint8Array();
+      if (!object.Body) return new Uint8Array();
+      return await readWhole(object.Body.transformToWebStream(), object.ContentLength, relativePath);
     } catch (error) {
       if (error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound'))
         return undefined;
@@ -75,8 +76,43 @@ class LocalModelFiles implements ModelFiles {
   }
 }
 
+/**
+ * A body read into one buffer of its declared length, chunk by chunk as it arrives: a model file of
+ * 100 MB costs 100 MB, not twice that (concatenating the chunks at the end would).
+ */
+async function readWhole(
+  body: ReadableStream<Uint8Array>,
+  declared: number | undefined,
+  file: string,
+): Promise<Uint8Array> {
+  if (declared === undefined) return new Uint8Array(await new Response(body).arrayBuffer());
+  const out = new Uint8Array(declared);
+  let at = 0;
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    if (at + chunk.byteLength > declared) {
+      throw new ModelLoadError(`${file} came with more than its declared ${declared} bytes`);
+    }
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  if (at !== declared) throw new ModelLoadError(`${file} ended after ${at} of its ${declared} bytes`);
+  return out;
+}
+
+/** A file of the model directory over what may be read of it. */
+export class ModelFileTooLargeError extends ModelLoadError {
+  constructor(
+    readonly file: string,
+    readonly size: number,
+    location: string,
+    max: number,
+  ) {
+    super(
+      `${file} in ${location} is ${size} bytes; the Lambda model server loads at most ${max} bytes (deploy larger models to SageMaker)`,
+    );
+  }
+}
+
 function tooLarge(location: string, file: string, size: number, max: number): ModelLoadError {
-  return new ModelLoadError(
-    `${file} in ${location} is ${size} bytes; the Lambda model server loads at most ${max} bytes (deploy larger models to SageMaker)`,
-  );
+  return new ModelFileTooLargeError(file, size, location, max);
 }

@@ -2,15 +2,22 @@ import * as ort from 'onnxruntime-node';
 import { ModelEvaluationError, ModelLoadError } from './errors.ts';
 import { type FittedInput, fitInput, type OnnxValueInfo } from './feeds.ts';
 import { type MlflowModel, MlmodelError, parseMlmodel } from './mlmodel.ts';
-import type { ModelFiles } from './model-files.ts';
+import { type ModelFiles, ModelFileTooLargeError } from './model-files.ts';
+import {
+  type ExternalTensor,
+  externalTensors,
+  inlineExternalData,
+  OnnxWireError,
+} from './onnx-external-data.ts';
 import type { ScoringRequest } from './scoring-request.ts';
 import { ELEMENT_TYPES, type ElementType, toNested } from './tensors.ts';
 
 /** The largest `MLmodel` file read (they are a few KB). */
 export const MAX_MLMODEL_BYTES = 1024 * 1024;
 /**
- * The largest ONNX file the Lambda target loads. A session needs about as much memory again as the
- * file, and a 1 GB function also holds the request; larger models belong on SageMaker.
+ * The largest ONNX model the Lambda target loads: its graph file and its external data files
+ * together. A session needs about as much memory again as the model, and loading holds the model's
+ * bytes once more until the session is made; larger models belong on SageMaker.
  */
 export const MAX_ONNX_BYTES = 200 * 1024 * 1024;
 
@@ -46,8 +53,10 @@ export class ServableModel {
     private readonly session: ort.InferenceSession,
     readonly inputs: readonly OnnxValueInfo[],
     readonly outputs: readonly OnnxValueInfo[],
-    /** Bytes of the ONNX file, what the model cache counts. */
+    /** Bytes of the ONNX model (its graph file and external data together), what the model cache counts. */
     readonly sizeBytes: number,
+    /** The external data files the graph reads its tensors from (none for a model saved whole). */
+    readonly externalData: { files: readonly string[]; bytes: number },
     /** Milliseconds from the first byte read to a ready session. */
     readonly loadMs: number,
   ) {}
@@ -64,11 +73,12 @@ export class ServableModel {
         throw new ModelLoadError(`The model in ${files.location}: ${error.message}`);
       throw error;
     }
-    const onnx = await files.read(mlmodel.onnxPath, MAX_ONNX_BYTES);
-    if (!onnx)
+    const graph = await files.read(mlmodel.onnxPath, MAX_ONNX_BYTES);
+    if (!graph)
       throw new ModelLoadError(
         `The onnx flavor's file ${mlmodel.onnxPath} is missing from ${files.location}`,
       );
+    const { onnx, externalData } = await withExternalData(files, mlmodel.onnxPath, graph);
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(onnx, SESSION_OPTIONS);
@@ -87,6 +97,7 @@ export class ServableModel {
       inputs,
       outputs,
       onnx.byteLength,
+      externalData,
       performance.now() - started,
     );
   }
@@ -117,6 +128,52 @@ export class ServableModel {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/**
+ * The model as one buffer: a graph that keeps tensors in external data files (MLflow 3's default)
+ * gets their bytes inlined (`onnx-external-data.ts`), each file read once, all within
+ * {@link MAX_ONNX_BYTES} with the graph file.
+ */
+async function withExternalData(
+  files: ModelFiles,
+  onnxPath: string,
+  graph: Uint8Array,
+): Promise<{ onnx: Uint8Array; externalData: { files: string[]; bytes: number } }> {
+  let tensors: ExternalTensor[];
+  try {
+    tensors = externalTensors(graph, onnxPath);
+  } catch (error) {
+    // Not a graph at all: ONNX Runtime, given it as it is, says what is wrong.
+    if (!(error instanceof OnnxWireError)) throw error;
+    tensors = [];
+  }
+  if (tensors.length === 0) return { onnx: graph, externalData: { files: [], bytes: 0 } };
+  const data = new Map<string, Uint8Array>();
+  let bytes = 0;
+  for (const { tensor, location } of tensors) {
+    if (data.has(location)) continue;
+    let file: Uint8Array | undefined;
+    try {
+      file = await files.read(location, MAX_ONNX_BYTES - graph.byteLength - bytes);
+    } catch (error) {
+      if (!(error instanceof ModelFileTooLargeError)) throw error;
+      throw new ModelLoadError(
+        `The ONNX model in ${files.location} is over ${MAX_ONNX_BYTES} bytes with its external data (${onnxPath}: ${graph.byteLength}, ${location}: ${error.size}${bytes ? `, the other data files: ${bytes}` : ''}); the Lambda model server loads at most ${MAX_ONNX_BYTES} bytes (deploy larger models to SageMaker)`,
+      );
+    }
+    if (!file) {
+      throw new ModelLoadError(
+        `The ONNX tensor '${tensor}' of ${onnxPath} is stored in ${location}, which is missing from ${files.location}`,
+      );
+    }
+    data.set(location, file);
+    bytes += file.byteLength;
+  }
+  return {
+    onnx: inlineExternalData(graph, data, onnxPath),
+    externalData: { files: [...data.keys()], bytes },
+  };
 }
 
 function formatOutputs(

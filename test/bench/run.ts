@@ -10,7 +10,7 @@ import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { defineRunwayApp } from '../../infra/runway-app.ts';
-import { artifacts1GB } from './artifacts.bench.ts';
+import { artifactsBench } from './artifacts.bench.ts';
 import { authBench } from './auth.bench.ts';
 import { consoleBench } from './console.bench.ts';
 import { costBench } from './cost.bench.ts';
@@ -36,7 +36,7 @@ const benches: Record<string, () => Promise<void>> = {
   tracking: trackingBench,
   'search-scale': searchScaleBench,
   traces: tracesBench,
-  artifacts: () => artifacts1GB(),
+  artifacts: artifactsBench,
   registry: registryBench,
   deploy: deployBench,
   serving: servingBench,

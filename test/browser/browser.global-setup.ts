@@ -5,6 +5,7 @@ import { build } from 'vite';
 import type { TestProject } from 'vitest/node';
 import { LocalRuntime } from '../../infra/local/runtime.ts';
 import { REPO_ROOT } from '../../infra/repo-root.ts';
+import { defineRunwayApp } from '../../infra/runway-app.ts';
 import { Api, type Seeded, seed } from './seed.ts';
 
 declare module 'vitest' {
@@ -27,6 +28,8 @@ export default async function setup(project: TestProject) {
     dataDir,
     functionLogs: 'silent',
     log: () => undefined,
+    // Capture is written at most a second old (default a minute), so a monitor run sees the seeded traffic.
+    define: (app, env) => defineRunwayApp(app, { env, captureFlushSeconds: 1 }),
   });
   try {
     const seeded = await seed(new Api(runtime.url));

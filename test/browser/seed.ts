@@ -1,15 +1,17 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
-import { IRIS_PATH } from '../support/iris.ts';
+import { IRIS_PATH, irisSample, PETAL_LENGTH_SD } from '../support/iris.ts';
 import { consistentLogreg } from '../support/onnx-models.ts';
 
 /**
  * The data the console tests look at, made through Runway's public HTTP API only (as the MLflow
  * client and `runway` would): an experiment of runs with metric histories and artifacts, a
  * registered model with two versions, an endpoint serving version 1 (deployed by setting the alias),
- * training pipeline executions, one that succeeds and one that fails data validation, and traces of
- * the experiment sent as MLflow 3.11's client sends them (spans over OTLP, then the trace's info).
+ * training pipeline executions, one that succeeds and one that fails data validation, traces of
+ * the experiment sent as MLflow 3.11's client sends them (spans over OTLP, then the trace's info),
+ * and a monitor on an endpoint serving the pipeline's model (with its training statistics) with two
+ * runs: one over in-distribution traffic (no drift) and one over traffic with petal_length shifted.
  */
 
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/models/mlflow-onnx-logreg');
@@ -23,6 +25,8 @@ export interface Seeded {
   endpointName: string;
   succeededExecution: string;
   failedExecution: string;
+  /** The monitor's first run (in-distribution traffic) and its last (petal_length shifted by two sd). */
+  monitorRuns: { steady: string; drifted: string };
   /** A trace made in the first run (3 spans, tagged, with feedback) and one whose child span failed. */
   traceIds: { ok: string; failed: string };
 }
@@ -34,6 +38,10 @@ export const SEED = {
   model: 'console-model',
   endpoint: 'console-endpoint',
   pipelineModel: 'iris-classifier',
+  monitoredEndpoint: 'iris-live',
+  monitor: 'iris-watch',
+  /** The feature the seed shifts by two standard deviations in the second window. */
+  driftedFeature: 'petal_length',
 } as const;
 
 // biome-ignore lint/suspicious/noExplicitAny: the seed reads whatever JSON the API answered.
@@ -248,7 +256,9 @@ export async function seed(api: Api): Promise<Seeded> {
       return execution.status === 'RUNNING' ? undefined : execution.status;
     });
   }
+  const monitorRuns = await seedMonitor(api);
   return {
+    monitorRuns,
     experimentId,
     runIds,
     adamRuns: Array.from({ length: SEED.runs }, (_, r) => r % 3).filter((i) => i === 0).length,
@@ -258,6 +268,82 @@ export async function seed(api: Api): Promise<Seeded> {
     failedExecution: failed,
     traceIds,
   };
+}
+
+/**
+ * Monitoring: an endpoint serving the pipeline's model (version 1, which carries its training
+ * statistics) that captures every invocation, a monitor on it, and two runs over windows of its
+ * traffic, each invocation's true species sent back as feedback: 300 rows like the training data,
+ * then 300 with petal_length shifted by a half, one and two standard deviations. The local runtime writes capture at most a second old (`captureFlushSeconds: 1`, the
+ * global setup), at the next invocation: one more call after each window writes it.
+ */
+async function seedMonitor(api: Api): Promise<Seeded['monitorRuns']> {
+  await api.api('POST', 'runway/endpoints', {
+    name: SEED.monitoredEndpoint,
+    model_name: SEED.pipelineModel,
+    follows: { alias: 'production' },
+    rollout_policy: { traffic_steps: [50, 100], bake_seconds: 0 },
+    capture_sample_rate: 1,
+  });
+  await api.api('POST', 'mlflow/registered-models/alias', {
+    name: SEED.pipelineModel,
+    alias: 'production',
+    version: '1',
+  });
+  await api.waitFor('the monitored endpoint to serve version 1', async () => {
+    const { endpoint } = await api.api('GET', `runway/endpoints/${SEED.monitoredEndpoint}`);
+    return endpoint.traffic.primary?.version === '1' && !endpoint.traffic.canary ? true : undefined;
+  });
+  await api.api('POST', 'runway/monitors', {
+    name: SEED.monitor,
+    endpoint_name: SEED.monitoredEndpoint,
+    description: 'Iris inputs against the training data',
+    min_samples: 100,
+    quality: { limits: { accuracy: 0.9 } },
+    health: { max_p99_ms: 10_000 },
+  });
+  /** One invocation; answers its inference id (the header every invocation carries). */
+  const invoke = async (rows: Array<{ x: number[] }>) => {
+    const response = await fetch(`${api.baseUrl}/endpoints/${SEED.monitoredEndpoint}/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: rows.map((r) => r.x) }),
+    });
+    if (!response.ok) throw new Error(`invocation: ${response.status} ${await response.text()}`);
+    return response.headers.get('x-runway-inference-id') as string;
+  };
+  const run = async (rows: Array<{ x: number[]; species: string }>) => {
+    const windowStart = Date.now();
+    // Each invocation's true species comes back as feedback, so the run measures live accuracy.
+    const feedback = [];
+    for (let i = 0; i < rows.length; i += 10) {
+      const part = rows.slice(i, i + 10);
+      feedback.push({ inference_id: await invoke(part), ground_truth: part.map((r) => r.species) });
+    }
+    await api.call('POST', `/endpoints/${SEED.monitoredEndpoint}/feedback`, { feedback });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const windowEnd = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await invoke(irisSample(99, 1));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = await api.api('POST', `runway/monitors/${SEED.monitor}/run`, {
+      window_start: windowStart,
+      window_end: windowEnd,
+    });
+    await api.waitFor(`monitor run ${started.run_id}`, async () => {
+      const { runs = [] } = await api.api('GET', `runway/monitors/${SEED.monitor}/reports`);
+      const found = runs.find((r: { run_id: string }) => r.run_id === started.run_id);
+      if (found?.status === 'Failed') throw new Error(`monitor run failed: ${found.error}`);
+      return found?.status === 'Completed' ? true : undefined;
+    });
+    return started.run_id as string;
+  };
+  // petal_length creeps away: 0, a half, one, then two standard deviations (the drift chart's story).
+  const steady = await run(irisSample(1, 300));
+  await run(irisSample(2, 300, 0.5 * PETAL_LENGTH_SD));
+  await run(irisSample(3, 300, PETAL_LENGTH_SD));
+  const drifted = await run(irisSample(4, 300, 2 * PETAL_LENGTH_SD));
+  return { steady, drifted };
 }
 
 const hex = (bytes: number) =>

@@ -74,3 +74,50 @@ it('a 401 shows the sign-in; a refused token shows the API message; a good one s
   expect(errors.every((line) => line.includes('401'))).toBe(true);
   await page.close();
 });
+
+it('a user without EDIT on the monitored model sees the monitor, and its refusals as the API words them', async () => {
+  const admin = readFileSync(path.join(dataDir, ADMIN_TOKEN_FILE), 'utf8').trim();
+  const call = async (token: string, method: string, route: string, body?: unknown) => {
+    const response = await fetch(`${runtime.url}/api/2.0/${route}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: the test reads whatever JSON the API answered.
+    return { status: response.status, json: (await response.json()) as any };
+  };
+  // The admin makes a model, an endpoint following it and a monitor; ana has the default READ.
+  await call(admin, 'POST', 'mlflow/registered-models/create', { name: 'watched' });
+  expect(
+    (
+      await call(admin, 'POST', 'runway/endpoints', {
+        name: 'watched-live',
+        model_name: 'watched',
+        follows: { alias: 'production' },
+      })
+    ).status,
+  ).toBe(200);
+  expect(
+    (await call(admin, 'POST', 'runway/monitors', { name: 'watched-drift', endpoint_name: 'watched-live' }))
+      .status,
+  ).toBe(200);
+  const ana = (await call(admin, 'POST', 'runway/tokens/create', { user: 'ana' })).json.token as string;
+
+  const { page, errors } = await watchedPage(context);
+  await page.goto(`${runtime.url}/monitors/watched-drift`);
+  await page.waitForSelector('form input[name=token]');
+  await page.fill('input[name=token]', ana);
+  await page.click('button[type=submit]');
+  await page.waitForSelector("text=the served version's training statistics");
+  await page.click('.page-head button:has-text("Delete")');
+  await page.click('[role=dialog] button.primary');
+  const shown = await page.waitForSelector('.error');
+  const refusal = (await call(ana, 'DELETE', 'runway/monitors/watched-drift')).json;
+  expect(refusal.error_code).toBe('PERMISSION_DENIED');
+  expect(await shown.textContent()).toBe(`${refusal.error_code} ${refusal.message}`);
+  expect((await call(admin, 'GET', 'runway/monitors/watched-drift')).status).toBe(200);
+  await screenshot(page, 'monitor-permission-denied');
+  // The browser logs the 401 before sign-in and the refused delete (403); nothing else went wrong.
+  expect(errors.every((line) => /status of (401|403)/.test(line))).toBe(true);
+  await page.close();
+});

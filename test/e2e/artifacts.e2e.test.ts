@@ -1,12 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { http, httpRawPath, mlflow, httpRaw as send, unique } from '../support/http-client.ts';
+import { http, httpRawPath, httpStream, mlflow, httpRaw as send, unique } from '../support/http-client.ts';
 
 /**
- * Artifacts over HTTP as MLflow's client moves them (mlflow/store/artifact/http_artifact_repo.py):
- * small files by PUT and GET through the API; large ones by multipart upload, each part PUT straight
- * to storage at a presigned URL, and downloaded by following a redirect to a presigned GET. A 64 MiB
- * file in 16 MiB parts is checked byte for byte (sha256) end to end; `npm run bench` does 1 GiB.
+ * Artifacts over HTTP as MLflow's client moves them (mlflow/store/artifact/http_artifact_repo.py): at
+ * its default settings one PUT of the whole file and one streamed GET, of any size, at Runway's URL
+ * (the distribution's edge path straight to storage, docs/artifacts.md); with multipart upload
+ * enabled, parts PUT straight to storage at presigned URLs. Every file is checked byte for byte
+ * (sha256) end to end; `npm run bench -- artifacts` measures 20 MB to 1 GiB.
  */
 
 const MiB = 1024 * 1024;
@@ -29,6 +34,185 @@ beforeAll(async () => {
 /** Each segment percent-encoded, as the MLflow client's `requests` sends paths. */
 const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/');
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+/** The client's requests at its default settings, recorded from MLflow 3.11.1 (test/fixtures/mlflow/). */
+const CLIENT = JSON.parse(
+  readFileSync(
+    path.join(
+      path.dirname(fileURLToPath(import.meta.url)),
+      '../fixtures/mlflow/artifact-requests-3.11.1.json',
+    ),
+    'utf8',
+  ),
+) as Record<
+  'upload' | 'list' | 'download',
+  { method: string; path: string; headers: Record<string, string> }
+>;
+
+/** A deterministic pseudo-random body of `size` bytes in 1 MiB chunks (xorshift32), and its sha256, never held whole. */
+function generatedBody(size: number, seed: number) {
+  const chunks = function* () {
+    let state = seed || 1;
+    for (let offset = 0; offset < size; offset += MiB) {
+      const words = new Uint32Array(Math.ceil(Math.min(MiB, size - offset) / 4));
+      for (let i = 0; i < words.length; i++) {
+        state ^= state << 13;
+        state ^= state >>> 17;
+        state ^= state << 5;
+        words[i] = state >>> 0;
+      }
+      yield new Uint8Array(words.buffer, 0, Math.min(MiB, size - offset));
+    }
+  };
+  const hash = createHash('sha256');
+  for (const chunk of chunks()) hash.update(chunk);
+  return { length: size, chunks: chunks(), sha256: hash.digest('hex') };
+}
+
+const fill = (template: string, values: Record<string, string>) =>
+  template.replace(/<(exp|run|file)>/g, (_m, key: string) => values[key] as string);
+
+describe('artifacts at the client defaults: one PUT, one GET, any size', () => {
+  it("replays MLflow 3.11.1's log_artifact and download of a 50 MB file: a single PUT, the listing, a streamed GET", async () => {
+    const run = (await mlflow('POST', 'runs/create', { experiment_id: experimentId })).json.run.info;
+    const values = { exp: experimentId, run: run.run_id as string, file: 'weights.bin' };
+    const body = generatedBody(50 * MiB, 50);
+
+    const put = await httpStream(
+      CLIENT.upload.method,
+      fill(CLIENT.upload.path, values),
+      CLIENT.upload.headers,
+      body,
+    );
+    expect({ status: put.status, body: put.head }).toEqual({ status: 200, body: '{}' });
+
+    // The client lists the file's own path first (a file lists as empty, as with MLflow's server), then GETs it.
+    const listed = await http(
+      CLIENT.list.method,
+      fill(CLIENT.list.path, values),
+      undefined,
+      CLIENT.list.headers,
+    );
+    expect({ status: listed.status, json: listed.json }).toEqual({ status: 200, json: {} });
+    const directory = await http(
+      'GET',
+      `${ARTIFACTS}?path=${encodeURIComponent(`${experimentId}/${values.run}/artifacts`)}`,
+    );
+    expect(directory.json).toEqual({ files: [{ path: 'weights.bin', is_dir: false, file_size: 50 * MiB }] });
+
+    const got = await httpStream(
+      CLIENT.download.method,
+      fill(CLIENT.download.path, values),
+      CLIENT.download.headers,
+    );
+    expect(got.status).toBe(200);
+    expect(got.headers['content-length']).toBe(String(50 * MiB));
+    expect(got.headers['content-type']).toBe('application/octet-stream');
+    expect(got.headers['content-disposition']).toBe('attachment; filename=weights.bin');
+    expect(got.headers['x-content-type-options']).toBe('nosniff');
+    expect({ size: got.size, sha256: got.sha256 }).toEqual({ size: 50 * MiB, sha256: body.sha256 });
+
+    // The run's own listing (the UI's) sees the same file.
+    const runListing = await mlflow('GET', `artifacts/list?run_id=${run.run_id}`);
+    expect(runListing.json.files).toEqual([{ path: 'weights.bin', is_dir: false, file_size: 50 * MiB }]);
+  });
+
+  it('replaces a file on a second PUT and serves HEAD with its length', async () => {
+    const file = `${ARTIFACTS}/${encodePath(`${experimentId}/${randomBytes(16).toString('hex')}/artifacts/model.pkl`)}`;
+    expect((await httpStream('PUT', file, {}, generatedBody(3 * MiB, 1))).status).toBe(200);
+    const second = generatedBody(5 * MiB + 7, 2);
+    expect((await httpStream('PUT', file, {}, second)).status).toBe(200);
+    const got = await httpStream('GET', file, {});
+    expect(got.sha256).toBe(second.sha256);
+    const head = await send('HEAD', file);
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(5 * MiB + 7));
+  });
+
+  it("refuses a single PUT over S3's 5 GiB before reading it: MLflow's 413 naming the size, the limit and multipart upload", async () => {
+    const declared = 6 * 1024 * MiB;
+    const answer = await sendHeadersOnly(`PUT ${ARTIFACTS}/${runDir}/huge.bin HTTP/1.1`, {
+      'content-type': 'application/octet-stream',
+      'content-length': String(declared),
+    });
+    expect(answer.status).toBe(413);
+    const error = JSON.parse(answer.body);
+    expect(error.error_code).toBe('INVALID_PARAMETER_VALUE');
+    expect(error.message).toContain(`is ${declared} bytes`);
+    expect(error.message).toContain(`limited to ${5 * 1024 * MiB} bytes`);
+    expect(error.message).toContain('MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true');
+    const listed = await http('GET', `${ARTIFACTS}?path=${encodeURIComponent(runDir)}`);
+    expect(JSON.stringify(listed.json)).not.toContain('huge.bin');
+  });
+
+  it('refuses a PUT without a declared length (chunked) before storing anything', async () => {
+    const answer = await sendHeadersOnly(`PUT ${ARTIFACTS}/${runDir}/chunked.bin HTTP/1.1`, {
+      'transfer-encoding': 'chunked',
+    });
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body).message).toContain('without a Content-Length');
+  });
+
+  it("refuses '..' in any encoding, and backslashes, before anything is stored", async () => {
+    for (const bad of [
+      '..%2F..%2Fescape.bin',
+      '%2e%2e/escape.bin',
+      '%252e%252e/escape.bin',
+      'a%5Cb.bin',
+      'a/../../b.bin',
+    ]) {
+      const answer = await sendHeadersOnly(
+        `PUT ${ARTIFACTS}/${runDir}/${bad} HTTP/1.1`,
+        {
+          'content-type': 'application/octet-stream',
+          'content-length': '4',
+        },
+        'evil',
+      );
+      expect({ bad, status: answer.status, code: JSON.parse(answer.body).error_code }).toEqual({
+        bad,
+        status: 400,
+        code: 'INVALID_PARAMETER_VALUE',
+      });
+    }
+    const listed = await http('GET', `${ARTIFACTS}?path=${encodeURIComponent(experimentId)}`);
+    expect(JSON.stringify(listed.json)).not.toContain('escape');
+  });
+});
+
+/**
+ * Sends a request line and headers (and an optional short body) on a raw connection and reads the
+ * answer: how a client that declares a body it has not sent yet meets a refusal.
+ */
+function sendHeadersOnly(
+  requestLine: string,
+  headers: Record<string, string>,
+  body = '',
+): Promise<{ status: number; body: string }> {
+  const base = new URL(inject('baseUrl'));
+  if (base.protocol !== 'http:') throw new Error('raw requests need the local runtime');
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(base.port), base.hostname);
+    let received = '';
+    socket.on('data', (chunk) => {
+      received += chunk.toString('utf8');
+      const end = received.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/content-length: (\d+)/i.exec(received.slice(0, end))?.[1] ?? 0);
+      if (received.length >= end + 4 + length) {
+        socket.destroy();
+        resolve({ status: Number(received.split(' ')[1]), body: received.slice(end + 4, end + 4 + length) });
+      }
+    });
+    socket.on('error', reject);
+    const lines = [
+      requestLine,
+      `host: ${base.host}`,
+      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    ];
+    socket.write(`${lines.join('\r\n')}\r\n\r\n${body}`);
+  });
+}
 
 describe('artifacts over HTTP', () => {
   it('uploads, lists, downloads and deletes small files through the API, binary intact', async () => {
@@ -78,7 +262,7 @@ describe('artifacts over HTTP', () => {
     expect(Buffer.from((await send('GET', path)).body).toString()).toBe('ajax');
   });
 
-  it('moves a 64 MiB file by multipart upload (16 MiB parts) and redirect, sha256 intact', async () => {
+  it('moves a 64 MiB file by multipart upload (16 MiB parts) and one streamed GET, sha256 intact', async () => {
     const partSize = 16 * MiB;
     const data = randomBytes(64 * MiB);
     const directory = `${runDir}/model/data`;
@@ -125,35 +309,15 @@ describe('artifacts over HTTP', () => {
       files: [{ path: 'model weights.bin', is_dir: false, file_size: 64 * MiB }],
     });
 
-    const download = await send(
+    // At Runway's URL one GET streams it, whatever its size (no redirect to follow).
+    const download = await httpStream(
       'GET',
       `${ARTIFACTS}/${encodePath(`${directory}/model weights.bin`)}`,
-      undefined,
-      {
-        redirect: 'manual',
-      },
+      {},
     );
-    expect(download.status).toBe(302);
-    const location = download.headers.get('location') ?? '';
-    expect(location).toMatch(/X-Amz-Signature=/);
-    // What the client's redirect-following does next: a plain GET of the presigned URL.
-    const fetched = await fetch(location);
-    expect(fetched.status).toBe(200);
-    expect(fetched.headers.get('content-length')).toBe(String(64 * MiB));
-    expect(await streamedSha256(fetched)).toBe(sha256(data));
-  });
-
-  it('refuses an inline upload above the limit with an MLflow 413 that names multipart upload', async () => {
-    const over = await send(
-      'PUT',
-      `${ARTIFACTS}/${encodePath(`${runDir}/too-big.bin`)}`,
-      Buffer.alloc(4 * MiB + 1, 7),
-      { 'content-type': 'application/octet-stream' },
-    );
-    expect(over.status).toBe(413);
-    const error = JSON.parse(Buffer.from(over.body).toString('utf8'));
-    expect(error.error_code).toBe('INVALID_PARAMETER_VALUE');
-    expect(error.message).toContain('MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true');
+    expect(download.status).toBe(200);
+    expect(download.headers['content-length']).toBe(String(64 * MiB));
+    expect(download.sha256).toBe(sha256(data));
   });
 
   it('answers client mistakes with JSON 4xx: traversal, missing files, unknown runs', async () => {
@@ -415,14 +579,3 @@ describe('artifacts over HTTP', () => {
     expect(root.status).toBeLessThan(500);
   });
 });
-
-async function streamedSha256(response: Response): Promise<string> {
-  const hash = createHash('sha256');
-  const reader = response.body?.getReader();
-  for (;;) {
-    const chunk = await reader?.read();
-    if (!chunk || chunk.done) break;
-    hash.update(chunk.value);
-  }
-  return hash.digest('hex');
-}

@@ -59,20 +59,17 @@ describe('request body limits over HTTP', () => {
     expect(over.json.message).toContain(`POST mlflow/runs/log-inputs accepts at most ${4 * MiB} bytes`);
   });
 
-  it('refuses an artifact upload over the inline limit with 413, pointing to multipart upload', async () => {
-    const runId = (await mlflow('POST', 'runs/create', {})).json.run.info.run_id as string;
-    const run = (await mlflow('GET', `runs/get?run_id=${runId}`)).json.run.info;
-    const dir = `${run.experiment_id}/${runId}/artifacts`;
-    const over = await httpRaw(
-      'PUT',
-      `/api/2.0/mlflow-artifacts/artifacts/${dir}/big.bin`,
-      new Uint8Array(4 * MiB + 1),
-      { 'content-type': 'application/octet-stream' },
-    );
+  it("answers a body over API Gateway's 10 MB on an API route with MLflow's 413 naming the size and the limit", async () => {
+    const size = 10 * MiB + 1;
+    const over = await httpRaw('POST', '/api/2.0/mlflow/runs/log-batch', new Uint8Array(size), {
+      'content-type': 'application/octet-stream',
+    });
     expect(over.status).toBe(413);
     const json = JSON.parse(Buffer.from(over.body).toString('utf8'));
     expect(json.error_code).toBe('INVALID_PARAMETER_VALUE');
-    expect(json.message).toContain(`The request body is ${4 * MiB + 1} bytes`);
-    expect(json.message).toContain('multipart upload (mlflow-artifacts/mpu/create)');
+    expect(json.message).toContain(
+      `The request body is ${size} bytes; API Gateway accepts at most ${10 * MiB} bytes.`,
+    );
+    expect(json.message).toContain('PUT /api/2.0/mlflow-artifacts/artifacts/<path>');
   });
 });

@@ -1,7 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Replayed, readRecording, replay } from '../support/client-replay.ts';
+import {
+  createEndpointFollowing,
+  type Replayed,
+  readRecording,
+  replay,
+  replayedMlmodel,
+} from '../support/client-replay.ts';
 import { http, mlflow, unique } from '../support/http-client.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -24,21 +30,11 @@ const EXPECTED = JSON.parse(
     'utf8',
   ),
 ) as { x: number[][]; expected: number[][] };
-/** The ids the fixture's MLmodel carries (the run and model it was logged with). */
-const FIXTURE_MODEL_ID = 'm-0e1284e7189041b69d4a0ce5ef21b7fb';
-const FIXTURE_RUN_ID = '892c4fb2fab4403e9455015139a67c56';
-
 /** The fixture's files as the client uploads them for this model: its MLmodel names this run and model. */
 function modelFile(artifactPath: string, vars: Record<string, string>): Uint8Array | undefined {
   const file = FILES.get(path.posix.basename(artifactPath));
   if (!file || path.posix.basename(artifactPath) !== 'MLmodel') return file;
-  return new TextEncoder().encode(
-    file
-      .toString('utf8')
-      .replaceAll(FIXTURE_MODEL_ID, vars.model_id as string)
-      .replaceAll(FIXTURE_RUN_ID, vars.run_id as string)
-      .replace('mlflow-artifacts:/1/', `mlflow-artifacts:/${vars.experiment_id}/`),
-  );
+  return replayedMlmodel(file, vars);
 }
 
 const q = encodeURIComponent;
@@ -109,13 +105,7 @@ describe('the MLflow 3.11.1 client’s requests, replayed', { timeout: 240_000 }
 
   it('an alias, then load_model("models:/<name>@champion"): the files the client downloads are the logged model’s, byte for byte', async () => {
     // The endpoint follows the alias before it is set, so setting it deploys (continuous deployment).
-    const endpoint = await http('POST', '/api/2.0/runway/endpoints', {
-      name: ENDPOINT,
-      model_name: vars.name,
-      follows: { alias: 'champion' },
-      rollout_policy: { traffic_steps: [100], bake_seconds: 0 },
-    });
-    expect(endpoint.status, endpoint.text).toBe(200);
+    await createEndpointFollowing(ENDPOINT, vars.name as string, 'champion');
 
     const done = await replay(recording.flows.alias_and_load ?? [], vars);
     const uri = answerOf(done, 'GET', '/mlflow/model-versions/get-download-uri');

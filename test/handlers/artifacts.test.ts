@@ -193,7 +193,8 @@ describe('artifacts handler: upload and download', () => {
     expect(over.json.error_code).toBe('INVALID_PARAMETER_VALUE');
     expect(over.json.message).toBe(
       `The request body is ${4 * MiB + 1} bytes; PUT mlflow-artifacts/artifacts/{artifact_path+} accepts at most ${4 * MiB} bytes. ` +
-        'Log larger files by multipart upload (mlflow-artifacts/mpu/create): set ' +
+        "At Runway's URL (the RunwayUrl output, CloudFront) one PUT takes up to 5 GiB. Here, " +
+        'log larger files by multipart upload (mlflow-artifacts/mpu/create): set ' +
         `MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true and MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE=${4 * MiB} in the client's environment.`,
     );
     const missing = await raw

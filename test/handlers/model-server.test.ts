@@ -13,7 +13,13 @@ import { apiEvent, lambdaContext } from '../support/api-event.ts';
 import { readCaptureLines } from '../support/capture.ts';
 import type { ApiHandler } from '../support/handler-call.ts';
 import { emulatorDocumentClient, tableName, useEmulators } from '../support/handler-env.ts';
-import { consistentLogreg } from '../support/onnx-models.ts';
+import {
+  consistentLogreg,
+  consistentLogregLayers,
+  denseNetworkOnnx,
+  denseNetworkWithExternalData,
+  randomMlpLayers,
+} from '../support/onnx-models.ts';
 
 type Handler = ApiHandler;
 
@@ -37,6 +43,31 @@ async function uploadModel(prefix: string, original = false): Promise<string> {
   for (const file of await readdir(FIXTURE)) {
     let body: Uint8Array = readFileSync(path.join(FIXTURE, file));
     if (file === 'model.onnx' && !original) body = consistentLogreg(body);
+    await raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${file}`, Body: body }));
+  }
+  return `s3://${BUCKET}/${prefix}`;
+}
+
+/**
+ * Uploads the fixture's directory under `prefix` with another graph (`write` gets the fixture's
+ * graph), its data file beside it when it has one, and the signature's width set to `width`.
+ */
+async function uploadModelWith(
+  prefix: string,
+  write: (fixtureOnnx: Uint8Array) => { onnx: Uint8Array; location?: string; data?: Uint8Array },
+  width = 10,
+  options: { withoutData?: boolean } = {},
+): Promise<string> {
+  const written = write(readFileSync(path.join(FIXTURE, 'model.onnx')));
+  const files: Array<[string, Uint8Array]> = [
+    [
+      'MLmodel',
+      Buffer.from(readFileSync(path.join(FIXTURE, 'MLmodel'), 'utf8').replace('[-1, 10]', `[-1, ${width}]`)),
+    ],
+    ['model.onnx', written.onnx],
+  ];
+  if (written.location && written.data && !options.withoutData) files.push([written.location, written.data]);
+  for (const [file, body] of files) {
     await raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${file}`, Body: body }));
   }
   return `s3://${BUCKET}/${prefix}`;
@@ -315,5 +346,68 @@ describe('POST /endpoints/{name}/invocations', () => {
       new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `serving-capture/${name}/` }),
     );
     expect(listed.Contents ?? []).toEqual([]);
+  });
+
+  it("serves models saved with external data, MLflow 3's default: the tensors read from the data file beside model.onnx", async () => {
+    // The fixture's logistic regression, every tensor in `<uuid>.data` (threshold 0): expected.json holds.
+    const logreg = await uploadModelWith('models/external-logreg', (fixtureOnnx) =>
+      denseNetworkWithExternalData(10, consistentLogregLayers(fixtureOnnx), {
+        location: '5b0e3a52-0000-11f1-8000-02fc00000001.data',
+        threshold: 0,
+      }),
+    );
+    const name = `external-${run}`;
+    await putEndpoint(name, { primary: version('1', logreg) });
+    const answer = await invoke(name, { inputs: EXPECTED.x });
+    expect(answer.statusCode).toBe(200);
+    const { predictions } = JSON.parse(answer.body) as { predictions: { p: number[][] } };
+    predictions.p.forEach((row, i) => {
+      expect(row[0]).toBeCloseTo(EXPECTED.expected[i]?.[0] as number, 6);
+    });
+
+    // A network of a few MB (weights over the 1 KB threshold in the data file, biases inline): the same
+    // answers as the same network saved whole.
+    const layers = randomMlpLayers(256, [1024, 1024], 3);
+    const whole = await uploadModelWith(
+      'models/mlp-whole',
+      () => ({ onnx: denseNetworkOnnx(256, layers) }),
+      256,
+    );
+    const split = await uploadModelWith(
+      'models/mlp-external',
+      () =>
+        denseNetworkWithExternalData(256, layers, { location: 'a1b2c3d4-0000-11f1-8000-02fc00000001.data' }),
+      256,
+    );
+    await putEndpoint(`mlp-whole-${run}`, { primary: version('1', whole) });
+    await putEndpoint(`mlp-external-${run}`, { primary: version('1', split) });
+    const x = Array.from({ length: 4 }, (_, row) =>
+      Array.from({ length: 256 }, (_, i) => Math.sin(row * 256 + i)),
+    );
+    const [a, b] = await Promise.all([
+      invoke(`mlp-whole-${run}`, { inputs: x }),
+      invoke(`mlp-external-${run}`, { inputs: x }),
+    ]);
+    expect(b.statusCode).toBe(200);
+    expect(JSON.parse(b.body)).toEqual(JSON.parse(a.body));
+  });
+
+  it('answers 500 naming the data file a model saved with external data is missing', async () => {
+    const location = 'c0ffee00-0000-11f1-8000-02fc00000001.data';
+    const storage = await uploadModelWith(
+      'models/external-missing',
+      (fixtureOnnx) =>
+        denseNetworkWithExternalData(10, consistentLogregLayers(fixtureOnnx), { location, threshold: 0 }),
+      10,
+      { withoutData: true },
+    );
+    const name = `external-missing-${run}`;
+    await putEndpoint(name, { primary: version('1', storage) });
+    const answer = await invoke(name, { inputs: EXPECTED.x });
+    expect(answer.statusCode).toBe(500);
+    expect(JSON.parse(answer.body)).toEqual({
+      error_code: 'INTERNAL_ERROR',
+      message: `The ONNX tensor 'w0' of model.onnx is stored in ${location}, which is missing from ${storage}`,
+    });
   });
 });

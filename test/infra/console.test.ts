@@ -1,5 +1,12 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BUCKET_CONTENT_METADATA } from '../../infra/constructs/bucket-content.ts';
+import { CONSOLE_CONTENT, CONSOLE_CSP, CONSOLE_ROUTER } from '../../infra/constructs/console-hosting.ts';
+import {
+  functionResponseBody,
+  LocalCloudFrontFunction,
+  toFunctionRequest,
+} from '../../infra/local/cloudfront-function.ts';
 import {
   type CfnResource,
   functionByEntry,
@@ -9,10 +16,11 @@ import {
 } from '../support/synth.ts';
 
 /**
- * The console on AWS (`infra/constructs/console-hosting.ts`): a private bucket read by CloudFront
- * only (origin access control), the SPA fallback on the console's behaviour only, its CSP, the
- * bundle uploaded with a `config.json` naming the token API, and the token API's CORS admitting the
- * console's origin and no other. And the pipelines API's role: its state machine, nothing more.
+ * The console on AWS (`infra/constructs/console-hosting.ts`): the default behaviour of Runway's one
+ * distribution, a private bucket read by CloudFront only (origin access control), the router function
+ * and the CSP on the console's behaviour only, the bundle uploaded by the same rules the local
+ * runtime serves it by, and no CORS anywhere (the console calls the API on its own origin). And the
+ * pipelines API's role: its state machine, nothing more.
  */
 
 let api: ReturnType<typeof templateOf>;
@@ -31,11 +39,14 @@ const one = (type: string): [string, CfnResource] => {
   return found[0] as [string, CfnResource];
 };
 
+const defaultBehavior = () =>
+  one('AWS::CloudFront::Distribution')[1].Properties.DistributionConfig.DefaultCacheBehavior;
+const consoleBucketId = () =>
+  Object.keys(api.findResources('AWS::S3::Bucket')).find((id) => id.startsWith('ConsoleBucket')) as string;
+
 describe('console hosting', () => {
   it('keeps the bundle in a private, encrypted, logged bucket that only the distribution reads', () => {
-    const [bucketId] =
-      Object.entries(api.findResources('AWS::S3::Bucket')).find(([id]) => id.startsWith('ConsoleBucket')) ??
-      [];
+    const bucketId = consoleBucketId();
     expect(bucketId).toBeDefined();
     api.hasResourceProperties('AWS::S3::Bucket', {
       PublicAccessBlockConfiguration: {
@@ -46,50 +57,88 @@ describe('console hosting', () => {
       },
       LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'console/' }),
     });
-    expect(JSON.stringify(api.findResources('AWS::S3::Bucket')[bucketId as string])).not.toContain(
+    expect(JSON.stringify(api.findResources('AWS::S3::Bucket')[bucketId])).not.toContain(
       'WebsiteConfiguration',
     );
-    const [, distribution] = one('AWS::CloudFront::Distribution');
+    const [distributionId, distribution] = one('AWS::CloudFront::Distribution');
     const policy = Object.values(
       api.findResources('AWS::S3::BucketPolicy') as Record<string, CfnResource>,
-    ).find((p) => JSON.stringify(p.Properties.Bucket).includes(bucketId as string));
+    ).find((p) => JSON.stringify(p.Properties.Bucket).includes(bucketId));
     const reads = policy?.Properties.PolicyDocument.Statement.filter(
       (s: { Principal?: { Service?: string } }) => s.Principal?.Service === 'cloudfront.amazonaws.com',
     );
     expect(reads).toHaveLength(1);
     expect(reads[0].Action).toBe('s3:GetObject');
-    expect(JSON.stringify(reads[0].Condition)).toContain('AWS:SourceArn');
-    expect(distribution.Properties.DistributionConfig.Origins[0].OriginAccessControlId).toBeDefined();
-    one('AWS::CloudFront::OriginAccessControl');
+    expect(JSON.stringify(reads[0].Condition)).toContain(distributionId);
+    const config = distribution.Properties.DistributionConfig;
+    const origin = config.Origins.find(
+      (o: { Id: string }) => o.Id === config.DefaultCacheBehavior.TargetOriginId,
+    );
+    expect(JSON.stringify(origin.DomainName)).toContain(bucketId);
+    expect(origin.OriginAccessControlId).toBeDefined();
   });
 
-  it('answers client routes with index.html on its own behaviour, with the CSP the local runtime sends', () => {
+  it("routes page loads to index.html and anything else to the API's JSON 404, on its own behaviour only", () => {
     const [fnId, fn] = one('AWS::CloudFront::Function');
-    expect(fn.Properties.FunctionCode).toContain("request.uri = '/index.html'");
-    const [, distribution] = one('AWS::CloudFront::Distribution');
-    const behavior = distribution.Properties.DistributionConfig.DefaultCacheBehavior;
+    expect(fn.Properties.FunctionCode).toBe(CONSOLE_ROUTER);
+    const behavior = defaultBehavior();
     expect(behavior.FunctionAssociations).toEqual([
       { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [fnId, 'FunctionARN'] } },
     ]);
-    expect(behavior.AllowedMethods).toEqual(['GET', 'HEAD']);
+    // Every method reaches the router (which answers all but GET and HEAD itself).
+    expect(behavior.AllowedMethods).toEqual(['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE']);
+    const [, distribution] = one('AWS::CloudFront::Distribution');
+    for (const other of distribution.Properties.DistributionConfig.CacheBehaviors) {
+      expect(other.FunctionAssociations).toBeUndefined();
+      expect(other.ResponseHeadersPolicyId).toBeUndefined();
+    }
     // No distribution-wide error pages: they would turn API 403s and 404s into the console's page.
     expect(distribution.Properties.DistributionConfig.CustomErrorResponses).toBeUndefined();
-    const [, headers] = one('AWS::CloudFront::ResponseHeadersPolicy');
-    const csp = JSON.stringify(
-      headers.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy,
-    );
-    expect(csp).toContain("script-src 'self'");
-    expect(csp).toContain("frame-ancestors 'none'");
+    const [headersId, headers] = one('AWS::CloudFront::ResponseHeadersPolicy');
+    expect(behavior.ResponseHeadersPolicyId).toEqual({ Ref: headersId });
+    const security = headers.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
+    expect(security.ContentSecurityPolicy.ContentSecurityPolicy).toBe(CONSOLE_CSP);
+    expect(CONSOLE_CSP).toContain("connect-src 'self';");
+    expect(security.StrictTransportSecurity).toMatchObject({
+      AccessControlMaxAgeSec: 31536000,
+      IncludeSubdomains: true,
+    });
   });
 
-  it('uploads the bundle without sourcemaps and a config.json naming the token API; the upload holds no CloudFront permission', () => {
+  it('answers as the function code says (run here as CloudFront runs it)', async () => {
+    const router = new LocalCloudFrontFunction('router', CONSOLE_ROUTER);
+    const run = (method: string, uri: string, accept?: string) =>
+      router.viewerRequest(toFunctionRequest(method, uri, '', accept ? { accept } : {}), {
+        distributionDomainName: 'd.cloudfront.net',
+        requestId: 'r',
+        viewerIp: '127.0.0.1',
+      });
+    expect(await run('GET', '/endpoints/fraud', 'text/html,*/*')).toMatchObject({ uri: '/index.html' });
+    expect(await run('GET', '/assets/index-abc.js', '*/*')).toMatchObject({ uri: '/assets/index-abc.js' });
+    const notFound = await run('POST', '/experiments/1', 'text/html');
+    expect(notFound).toMatchObject({ statusCode: 404 });
+    expect(JSON.parse(functionResponseBody(notFound as never).toString())).toEqual({
+      error_code: 'ENDPOINT_NOT_FOUND',
+      message: 'No API endpoint matches POST /experiments/1',
+    });
+    expect(await run('GET', '/experiments', 'application/json')).toMatchObject({ statusCode: 404 });
+  });
+
+  it('uploads the bundle by the rules the local runtime serves it by, with no CloudFront permission', () => {
     const deployments = Object.values(
       api.findResources('Custom::CDKBucketDeployment') as Record<string, CfnResource>,
     );
     expect(deployments).toHaveLength(2);
-    const config = JSON.stringify(deployments.map((d) => d.Properties.SourceMarkers));
-    // config.json's `apiUrl` is a deploy-time marker the upload replaces with the token API's URL.
-    expect(config).toMatch(/"Fn::GetAtt":\["TokenApi[0-9A-F]{8}","ApiEndpoint"\]/);
+    const [assets, entry] = CONSOLE_CONTENT.rules;
+    const byCacheControl = (rule: typeof assets) =>
+      deployments.find((d) => d.Properties.SystemMetadata?.['cache-control'] === rule?.cacheControl);
+    expect(byCacheControl(assets)?.Properties).toMatchObject({ Exclude: ['*'], Include: ['assets/*'] });
+    expect(byCacheControl(entry)?.Properties).toMatchObject({ Exclude: ['assets/*'] });
+    const bucket = api.findResources('AWS::S3::Bucket')[consoleBucketId()] as CfnResource;
+    expect(bucket.Metadata?.[BUCKET_CONTENT_METADATA]).toEqual({
+      directory: 'console/dist',
+      ...CONSOLE_CONTENT,
+    });
     expect(deployments.every((d) => d.Properties.DistributionId === undefined)).toBe(true);
     const statements = Object.values(api.findResources('AWS::IAM::Policy') as Record<string, CfnResource>)
       .filter((p) => JSON.stringify(p.Properties.Roles).includes('CDKBucketDeployment'))
@@ -97,9 +146,7 @@ describe('console hosting', () => {
     expect(JSON.stringify(statements)).not.toContain('cloudfront:');
     expect(JSON.stringify(statements)).not.toMatch(/"Resource":"\*"/);
     // Its S3 actions reach two buckets only: CDK's asset bucket (read) and the console bucket.
-    const [bucketId] = Object.keys(api.findResources('AWS::S3::Bucket')).filter((id) =>
-      id.startsWith('ConsoleBucket'),
-    );
+    const bucketId = consoleBucketId();
     for (const statement of statements.filter((s: { Action: string | string[] }) =>
       [s.Action].flat().some((a) => a.startsWith('s3:')),
     )) {
@@ -111,18 +158,13 @@ describe('console hosting', () => {
     }
   });
 
-  it("opens the token API's CORS to the console's origin only; the IAM API has none", () => {
+  it('has no CORS on either API (nothing is cross-origin), and one URL output beside the SigV4 one', () => {
     const apis = api.findResources('AWS::ApiGatewayV2::Api') as Record<string, CfnResource>;
-    const token = Object.entries(apis).find(([id]) => id.startsWith('TokenApi'))?.[1];
-    const iam = Object.entries(apis).find(([id]) => id.startsWith('HttpApi'))?.[1];
-    const [distributionId] = one('AWS::CloudFront::Distribution');
-    expect(token?.Properties.CorsConfiguration).toMatchObject({
-      AllowOrigins: [{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }]] }],
-      AllowHeaders: ['authorization', 'content-type'],
-    });
-    expect(token?.Properties.CorsConfiguration.AllowCredentials).toBeUndefined();
-    expect(iam?.Properties.CorsConfiguration).toBeUndefined();
-    api.hasOutput('ConsoleUrl', Match.anyValue());
+    expect(Object.keys(apis)).toHaveLength(2);
+    for (const [id, resource] of Object.entries(apis))
+      expect(resource.Properties.CorsConfiguration, id).toBeUndefined();
+    const outputs = Object.keys(api.findOutputs('*')).filter((name) => !name.startsWith('ExportsOutput'));
+    expect(outputs.sort()).toEqual(['ApiUrl', 'RunwayUrl']);
   });
 });
 

@@ -108,6 +108,9 @@ export const WHOLE_TABLE_GRANTS: ReadonlyArray<{ table: string; role: RegExp; re
   },
 ];
 
+/** CDK's deploy-time reader of the Lambda@Edge function's version ARN (an SSM parameter in us-east-1). */
+const EDGE_ARN_READER = /\/CustomCrossRegionStringParameterReaderCustomResourceProviderRole$/;
+
 /** Roles whose code deletes objects, with where it does. */
 export const OBJECT_DELETERS: ReadonlyArray<{ role: RegExp; reason: string; file: string; call: string }> = [
   {
@@ -115,6 +118,13 @@ export const OBJECT_DELETERS: ReadonlyArray<{ role: RegExp; reason: string; file
     reason: "MLflow's artifact API deletes artifacts (DELETE mlflow-artifacts/artifacts/<path>, deleteTree)",
     file: 'shared/tracking/artifacts/adapters/artifact.s3-store.ts',
     call: 'new DeleteObjectCommand(',
+  },
+  {
+    role: /\/ArtifactEdgeRole$/,
+    reason:
+      "The artifact edge answers a DELETE of an artifact file or folder at Runway's URL itself, with the API's service (MANAGE only), which deletes its objects (artifact.s3-store.ts)",
+    file: 'shared/tracking/artifacts/edge/artifact-edge.ts',
+    call: 'this.deps.service.delete(',
   },
   {
     role: /\/TracesFunctionRole$/,
@@ -200,6 +210,21 @@ const CONSOLE_WILDCARDS: readonly WildcardEntry[] = [
 ];
 
 export const WILDCARDS: readonly WildcardEntry[] = [
+  {
+    actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+    resource:
+      /^arn:(aws|\$\{AWS::Partition\}):logs:\*:[0-9]+:log-group:\/aws\/lambda\/us-east-1\.[A-Za-z0-9-]+(:\*)?$/,
+    roles: /\/ArtifactEdgeRole$/,
+    reason:
+      "Lambda@Edge writes its logs in the region of the edge location that ran it, to a log group it names /aws/lambda/us-east-1.<function>: the function's own log group (and its streams), in any region",
+  },
+  {
+    actions: ['ssm:GetParameter'],
+    resource: /:ssm:us-east-1:[^:]+:parameter\/cdk\/EdgeFunctionArn\/\*$/,
+    roles: EDGE_ARN_READER,
+    reason:
+      "CDK's reader of Lambda@Edge version ARNs reads the parameters EdgeFunction writes under /cdk/EdgeFunctionArn/ in us-east-1, at deploy time",
+  },
   {
     actions: [
       'xray:PutTraceSegments',
@@ -312,11 +337,17 @@ export const WILDCARDS: readonly WildcardEntry[] = [
 /** Services whose roles must be conditioned on the source account and resource (confused deputy). */
 export const SOURCE_CONDITIONED = ['sagemaker.amazonaws.com', 'states.amazonaws.com'];
 
-/** AWS managed policies a role may attach, with why. */
-export const AWS_MANAGED_POLICIES: ReadonlyArray<{ arn: RegExp; roles?: RegExp; reason: string }> = [
+/** AWS managed policies a role may attach (only the roles named), with why. */
+export const AWS_MANAGED_POLICIES: ReadonlyArray<{ arn: RegExp; roles: RegExp; reason: string }> = [
   {
-    arn: /:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole$/,
+    arn: /:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole"?\}?$/,
     roles: CONSOLE_UPLOADER,
     reason: "CDK's BucketDeployment provider writes its own logs with it; aws-cdk-lib sets its role",
+  },
+  {
+    arn: /:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole"?\}?$/,
+    roles: EDGE_ARN_READER,
+    reason:
+      "CDK's provider that reads the edge function's version ARN across regions runs only while CloudFormation deploys (EdgeFunction); its logs need nothing more",
   },
 ];

@@ -20,10 +20,11 @@ import { WILDCARDS } from './least-privilege.rules.ts';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
+/** The app and every stack in it: those `defineRunwayApp` returns and the us-east-1 edge stack it makes. */
 function runway() {
   const app = new App({ builtinCloudFormationValidation: false, context: { 'aws:cdk:bundling-stacks': [] } });
   const stacks = defineRunwayApp(app, { env: ENV });
-  return { app, stacks, all: Object.values(stacks) as Stack[] };
+  return { app, stacks, all: app.node.children.filter((child): child is Stack => Stack.isStack(child)) };
 }
 
 let violations: Violation[];
@@ -40,6 +41,8 @@ describe('least privilege, read from the synthesized policies', () => {
 
   it('walks the roles it should: functions, state machines and SageMaker roles of every stack', () => {
     const { app, all } = runway();
+    // The edge function's stack (us-east-1) is made by the distribution, not returned by the app.
+    expect(all.map((stack) => stack.stackName)).toContain('Runway-Edge');
     // A bad statement in each stack is found, so no stack escapes the walk.
     for (const stack of all) {
       new Role(stack, 'ProbeRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') }).addToPolicy(
@@ -96,6 +99,21 @@ describe('each rule fails when it is broken', () => {
       }),
     );
     expect(found.some((v) => v.message.includes("'MODLE#*' is not a partition of RegistryTable"))).toBe(true);
+  });
+
+  it("the edge role (us-east-1) is judged by the policy it attaches by name from the home region's stateful stack", () => {
+    const found = broken(({ stateful }) => {
+      stateful.artifactEdgePolicy.addStatements(
+        new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [stateful.trackingTable.tableArn] }),
+      );
+    });
+    expect(found).toEqual([
+      expect.objectContaining({
+        rule: 'table-grant-needs-leading-keys',
+        role: 'Runway-Edge/ArtifactEdgeRole',
+        resource: '<TrackingTable.Arn>',
+      }),
+    ]);
   });
 
   it('table-grant-needs-leading-keys: an action without keys (Scan) under a LeadingKeys condition', () => {

@@ -1,15 +1,17 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSOLE_CSP } from '../../infra/constructs/console-hosting.ts';
 import { ADMIN_TOKEN_FILE } from '../../infra/local/admin-token.ts';
-import { CONSOLE_CSP } from '../../infra/local/console-assets.ts';
 import { LocalRuntime } from '../../infra/local/runtime.ts';
 
 /**
- * The console beside the API on `runway start --auth` (a stand-in bundle in a temporary folder): the
- * page for browser loads of client routes, its files, and never a path the API serves; and the
- * pipelines API's refusals, as MLflow errors.
+ * The console as the local distribution's default behaviour on `runway start --auth` (a stand-in
+ * bundle in a temporary folder as the console bucket's content): the page for browser loads of
+ * client routes, its files with the headers the upload stores them with, the console's response
+ * headers policy, and never a path the API serves; and the pipelines API's refusals, as MLflow errors.
  */
 
 let runtime: LocalRuntime;
@@ -23,6 +25,7 @@ beforeAll(async () => {
   mkdirSync(path.join(bundle, 'assets'));
   writeFileSync(path.join(bundle, 'index.html'), '<!doctype html><title>console</title>');
   writeFileSync(path.join(bundle, 'assets', 'app-1234.js'), 'console.log(1)');
+  writeFileSync(path.join(bundle, 'assets', 'app-1234.js.map'), '{}');
   runtime = await LocalRuntime.start({
     port: 0,
     dataDir,
@@ -40,34 +43,66 @@ afterAll(async () => {
   rmSync(bundle, { recursive: true, force: true });
 });
 
+/** A GET with the path exactly as written (`fetch` would resolve `.` and `..` segments first). */
+function rawGet(rawPath: string): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(runtime.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, path: rawPath, method: 'GET' }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 const page = (pathname: string, init: RequestInit = {}) =>
   fetch(`${runtime.url}${pathname}`, { ...init, headers: { accept: 'text/html,*/*', ...init.headers } });
 
 describe('serving the console', () => {
-  it('answers a browser load of / and of client routes with index.html and its CSP, without a token', async () => {
+  it('answers a browser load of / and of client routes with index.html and its headers, without a token', async () => {
     for (const pathname of ['/', '/experiments/1/runs/abc', '/endpoints/fraud', '/pipelines/x?tab=1']) {
       const response = await page(pathname);
       expect(response.status, pathname).toBe(200);
       expect(await response.text()).toBe('<!doctype html><title>console</title>');
+      expect(response.headers.get('content-type')).toBe('text/html');
       expect(response.headers.get('content-security-policy')).toBe(CONSOLE_CSP);
+      expect(response.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
       expect(response.headers.get('cache-control')).toBe('no-cache');
     }
     expect((await page('/', { method: 'HEAD' })).status).toBe(200);
+    // A rebuilt bundle shows at the next load; an unchanged page revalidates to 304.
+    const first = await page('/');
+    const again = await page('/', { headers: { 'if-none-match': first.headers.get('etag') ?? '' } });
+    expect(again.status).toBe(304);
+    writeFileSync(path.join(bundle, 'index.html'), '<!doctype html><title>rebuilt</title>');
+    expect(await (await page('/')).text()).toContain('rebuilt');
+    writeFileSync(path.join(bundle, 'index.html'), '<!doctype html><title>console</title>');
   });
 
-  it('serves hashed assets for a year and config.json naming this origin; nothing outside the bundle', async () => {
+  it('serves hashed assets for a year; nothing the upload leaves out, nothing outside the bundle', async () => {
     const asset = await fetch(`${runtime.url}/assets/app-1234.js`);
     expect(asset.status).toBe(200);
-    expect(asset.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    expect(asset.headers.get('cache-control')).toContain('immutable');
-    expect(await (await fetch(`${runtime.url}/config.json`)).json()).toEqual({ apiUrl: '' });
-    expect((await fetch(`${runtime.url}/assets/missing.js`)).status).toBe(404);
-    const traversal = await fetch(`${runtime.url}/assets/..%2f..%2fpackage.json`);
-    expect(traversal.status).toBe(404);
-    expect(await traversal.text()).not.toContain('"name"');
+    expect(asset.headers.get('content-type')).toBe('text/javascript');
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    // As the bucket answers a key it does not hold (CloudFront may read, not list): 403.
+    expect((await fetch(`${runtime.url}/assets/missing.js`)).status).toBe(403);
+    expect((await fetch(`${runtime.url}/assets/app-1234.js.map`)).status).toBe(403);
+    for (const sneaky of [
+      '/assets/..%2f..%2fpackage.json',
+      '/assets/%2e%2e/%2e%2e/package.json',
+      '/assets/../../package.json',
+      '/assets/.%2fapp-1234.js',
+    ]) {
+      const traversal = await rawGet(sneaky);
+      expect(traversal.status, sneaky).toBe(403);
+      expect(traversal.text).not.toContain('"name"');
+    }
   });
 
-  it('never shadows the API: its routes answer as before, even to a browser', async () => {
+  it('never shadows the API: its routes answer as before, even to a browser; other requests get its JSON 404', async () => {
     const health = await page('/health');
     expect(await health.json()).toEqual({ status: 'OK' });
     const search = await page('/api/2.0/mlflow/experiments/search?max_results=1');
@@ -77,12 +112,20 @@ describe('serving the console', () => {
     expect(invocation.status).toBe(401);
     const ajax = await page('/ajax-api/2.0/nothing-here');
     expect(((await ajax.json()) as { error_code: string }).error_code).toBe('UNAUTHENTICATED');
-    // A client that does not ask for HTML (the MLflow client, curl) gets the API's answer on any path.
-    const api = await fetch(`${runtime.url}/experiments`, {
-      headers: { authorization: `Bearer ${adminToken}` },
-    });
-    expect(api.status).toBe(404);
-    expect(((await api.json()) as { error_code: string }).error_code).toBe('ENDPOINT_NOT_FOUND');
+    // A client that does not ask for HTML (the MLflow client, curl), or sends anything but GET or HEAD,
+    // gets the API's own 404 on any path the API does not serve.
+    for (const [method, pathname, accept] of [
+      ['GET', '/experiments', 'application/json'],
+      ['POST', '/experiments/1', 'text/html'],
+      ['PUT', '/assets/app-1234.js', '*/*'],
+    ] as const) {
+      const answer = await fetch(`${runtime.url}${pathname}`, { method, headers: { accept } });
+      expect(answer.status, `${method} ${pathname}`).toBe(404);
+      expect(await answer.json()).toEqual({
+        error_code: 'ENDPOINT_NOT_FOUND',
+        message: `No API endpoint matches ${method} ${pathname}`,
+      });
+    }
   });
 });
 

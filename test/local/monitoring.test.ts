@@ -7,9 +7,8 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, LocalRuntime } from '../../infra/local/run
 import { defineRunwayApp } from '../../infra/runway-app.ts';
 import { formatCsv } from '../../shared/pipelines/dataset/csv.ts';
 import { DEFAULT_PIPELINE_NAME } from '../../shared/pipelines/model.ts';
-import { IRIS_FEATURES, iris } from '../support/iris.ts';
+import { IRIS_FEATURES, iris, irisSample, PETAL_LENGTH_SD } from '../support/iris.ts';
 import { LocalDeployDriver } from '../support/local-deploy.ts';
-import { seededRandom } from '../support/random.ts';
 import { runRunwayCli } from '../support/runway-cli.ts';
 
 /**
@@ -25,7 +24,6 @@ const PIPELINE = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:$
 const MODEL = 'iris-monitored';
 const ENDPOINT = 'iris-live';
 const MONITOR = 'iris-watch';
-const PETAL_LENGTH_SD = 1.7585291834055208; // population sd of Iris petal_length (statistics.ts reports it so)
 
 const INPUT = {
   datasetUri: 'mlflow-artifacts:/datasets/iris.csv',
@@ -43,20 +41,6 @@ let runtime: LocalRuntime;
 let driver: LocalDeployDriver;
 const published: PutEventsEntry[] = [];
 
-const rows = iris().rows;
-const features = (row: string[]) => row.slice(0, 4).map(Number);
-
-/** Iris rows drawn with replacement; `shift` adds to petal_length (the third feature). */
-function sample(seed: number, count: number, shift = 0) {
-  const next = seededRandom(seed);
-  return Array.from({ length: count }, () => {
-    const row = rows[Math.floor(next() * rows.length)] as string[];
-    const x = features(row);
-    x[2] = (x[2] as number) + shift;
-    return { x, species: row[4] as string };
-  });
-}
-
 // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered.
 async function api(method: string, pathname: string, body?: unknown): Promise<{ status: number; json: any }> {
   const response = await fetch(`${runtime.url}${pathname}`, {
@@ -69,7 +53,7 @@ async function api(method: string, pathname: string, body?: unknown): Promise<{ 
 }
 
 /** Sends traffic in invocations of `batch` rows; answers each invocation's id with its rows. */
-async function traffic(data: ReturnType<typeof sample>, batch: number) {
+async function traffic(data: ReturnType<typeof irisSample>, batch: number) {
   const sent: Array<{ inferenceId: string; species: string[] }> = [];
   for (let i = 0; i < data.length; i += batch) {
     const part = data.slice(i, i + batch);
@@ -97,7 +81,7 @@ async function windowOf<T>(send: () => Promise<T>): Promise<{ start: number; end
   await new Promise((resolve) => setTimeout(resolve, 20));
   const end = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 1100));
-  await traffic(sample(99, 1), 1);
+  await traffic(irisSample(99, 1), 1);
   await new Promise((resolve) => setTimeout(resolve, 300));
   return { start, end, result };
 }
@@ -206,7 +190,7 @@ describe('monitoring an endpoint the pipeline deployed', () => {
   }, 180_000);
 
   it('reports no drift for in-distribution traffic', async () => {
-    const window = await windowOf(() => traffic(sample(1, 300), 10));
+    const window = await windowOf(() => traffic(irisSample(1, 300), 10));
     inDistribution = await runMonitor(MONITOR, window);
     const { run, report } = inDistribution;
     expect(run).toMatchObject({ status: 'Completed', rows: 300, drifted_features: [] });
@@ -229,7 +213,7 @@ describe('monitoring an endpoint the pipeline deployed', () => {
   }, 120_000);
 
   it('names the feature shifted by two standard deviations, publishes the drift event, and the MLflow run shows it', async () => {
-    const window = await windowOf(() => traffic(sample(2, 300, 2 * PETAL_LENGTH_SD), 10));
+    const window = await windowOf(() => traffic(irisSample(2, 300, 2 * PETAL_LENGTH_SD), 10));
     const { run, report } = await runMonitor(MONITOR, window);
     expect(run.drifted_features).toEqual(['petal_length']);
     const petal = report.drift.features.find((f: { name: string }) => f.name === 'petal_length');
@@ -273,7 +257,7 @@ describe('monitoring an endpoint the pipeline deployed', () => {
   }, 120_000);
 
   it('publishes a quality event when feedback drops live accuracy below the limit', async () => {
-    const window = await windowOf(() => traffic(sample(3, 120), 4));
+    const window = await windowOf(() => traffic(irisSample(3, 120), 4));
     const sent = window.result;
     // Every third invocation's labels are wrong: live accuracy falls well under 0.9.
     const feedback = sent.map((invocation, i) => ({
@@ -337,7 +321,7 @@ describe('monitoring an endpoint the pipeline deployed', () => {
       'mlflow-artifacts:/datasets/iris-2027.csv',
     );
 
-    const window = await windowOf(() => traffic(sample(4, 300, 2 * PETAL_LENGTH_SD), 10));
+    const window = await windowOf(() => traffic(irisSample(4, 300, 2 * PETAL_LENGTH_SD), 10));
     const { run } = await runMonitor(MONITOR, window);
     expect(run.drifted_features).toEqual(['petal_length']);
     const drift = eventsOf('monitoring.drift-detected').find((event) => event.runId === run.run_id);
@@ -508,7 +492,7 @@ describe('runway monitors against the local runtime', { timeout: 180_000 }, () =
     ]);
 
     // Version 2 now serves, trained on the shifted data: that is its baseline, and traffic like it is no drift.
-    const window = await windowOf(() => traffic(sample(5, 100, 2 * PETAL_LENGTH_SD), 10));
+    const window = await windowOf(() => traffic(irisSample(5, 100, 2 * PETAL_LENGTH_SD), 10));
     const ran = await runway(
       'run',
       'cli-watch',

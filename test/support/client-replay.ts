@@ -104,3 +104,32 @@ function tryJson(text: string): unknown {
 export function patternBytes(size: number): Uint8Array {
   return Uint8Array.from({ length: size }, (_, i) => (i * 31 + size) % 251);
 }
+
+/** The ids the `mlflow3-onnx-logreg` fixture's MLmodel carries (the run and model it was logged with). */
+const FIXTURE_MODEL_ID = 'm-0e1284e7189041b69d4a0ce5ef21b7fb';
+const FIXTURE_RUN_ID = '892c4fb2fab4403e9455015139a67c56';
+
+/**
+ * The `mlflow3-onnx-logreg` fixture's MLmodel as the client uploads it for the model being replayed:
+ * naming this run, this model and this experiment.
+ */
+export function replayedMlmodel(fixture: Buffer, vars: Record<string, string>): Uint8Array {
+  return new TextEncoder().encode(
+    fixture
+      .toString('utf8')
+      .replaceAll(FIXTURE_MODEL_ID, vars.model_id as string)
+      .replaceAll(FIXTURE_RUN_ID, vars.run_id as string)
+      .replace('mlflow-artifacts:/1/', `mlflow-artifacts:/${vars.experiment_id}/`),
+  );
+}
+
+/** Creates an endpoint that follows `alias` of `model`, deploying in one step with no bake. */
+export async function createEndpointFollowing(name: string, model: string, alias: string): Promise<void> {
+  const created = await http('POST', '/api/2.0/runway/endpoints', {
+    name,
+    model_name: model,
+    follows: { alias },
+    rollout_policy: { traffic_steps: [100], bake_seconds: 0 },
+  });
+  expect(created.status, created.text).toBe(200);
+}

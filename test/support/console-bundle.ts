@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CONSOLE_DIST } from '../../infra/local/console-assets.ts';
+import { CONSOLE_BUNDLE as CONSOLE_DIST } from '../../infra/constructs/console-hosting.ts';
 
 /** The built bundle's files with their sizes, plain and gzipped (what a browser downloads). */
 export function bundleSizes() {

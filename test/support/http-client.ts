@@ -1,7 +1,17 @@
-import { request as httpRequest } from 'node:http';
+import { createHash } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { inject } from 'vitest';
 import { signSigV4 } from '../../infra/local/sigv4.ts';
+
+/**
+ * Against a deployment's public URL (CloudFront, token API) requests carry `E2E_TOKEN` as a Bearer
+ * token, as the MLflow client does with MLFLOW_TRACKING_TOKEN; against its IAM API, `E2E_SIGV4=true`.
+ */
+function withCredentials(headers: Record<string, string>): Record<string, string> {
+  const token = process.env.E2E_TOKEN;
+  return token && !('authorization' in headers) ? { ...headers, authorization: `Bearer ${token}` } : headers;
+}
 
 export interface HttpResult {
   status: number;
@@ -32,7 +42,8 @@ export async function httpRaw(
 ): Promise<RawResult> {
   const { redirect, ...headers } = options;
   const url = new URL(pathAndQuery, `${inject('baseUrl')}/`);
-  const signed = process.env.E2E_SIGV4 === 'true' ? await signSigV4(url, method, headers, body) : headers;
+  const signed =
+    process.env.E2E_SIGV4 === 'true' ? await signSigV4(url, method, headers, body) : withCredentials(headers);
   const response = await fetch(url, { method, headers: signed, body, redirect: redirect ?? 'follow' });
   return {
     status: response.status,
@@ -87,7 +98,7 @@ export async function httpRawPath(
   const signed =
     process.env.E2E_SIGV4 === 'true'
       ? await signSigV4(new URL(rawPathAndQuery, base), method, allHeaders, body)
-      : allHeaders;
+      : withCredentials(allHeaders);
   const send = base.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(
@@ -119,5 +130,69 @@ export async function httpRawPath(
     );
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/** What a streamed exchange answered: the status, headers, and the body's size and sha256 (never kept whole). */
+export interface StreamedResult {
+  status: number;
+  headers: IncomingMessage['headers'];
+  size: number;
+  sha256: string;
+  /** The first 64 KiB of the body (for error bodies). */
+  head: string;
+}
+
+/**
+ * Sends a request whose body is produced chunk by chunk with its length declared, as `requests` sends
+ * a file (one `Content-Length`, no chunking), and reads the answer as a stream, hashing it: neither
+ * side ever holds a large body whole.
+ */
+export function httpStream(
+  method: string,
+  pathAndQuery: string,
+  headers: Record<string, string>,
+  body?: { length: number; chunks: Iterable<Uint8Array> },
+): Promise<StreamedResult> {
+  const url = new URL(pathAndQuery, `${inject('baseUrl')}/`);
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const outgoing = send(
+      url,
+      {
+        method,
+        headers: withCredentials({
+          ...headers,
+          ...(body ? { 'content-length': String(body.length) } : {}),
+        }),
+      },
+      (response) => {
+        const hash = createHash('sha256');
+        let size = 0;
+        let head = '';
+        response.on('data', (chunk: Buffer) => {
+          hash.update(chunk);
+          size += chunk.length;
+          if (head.length < 65536) head += chunk.toString('utf8');
+        });
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            size,
+            sha256: hash.digest('hex'),
+            head,
+          }),
+        );
+        response.on('error', reject);
+      },
+    );
+    outgoing.on('error', reject);
+    void (async () => {
+      for (const chunk of body?.chunks ?? []) {
+        if (!outgoing.write(chunk)) await new Promise((drained) => outgoing.once('drain', drained));
+      }
+      outgoing.end();
+    })();
   });
 }

@@ -104,12 +104,21 @@ function collect(stacks: StackJson[], renderer: Renderer) {
   const grants: Grant[] = [];
   const roles: Array<{ role: string; stack: StackJson; json: Json }> = [];
   const managed = new Map<string, { stack: StackJson; id: string; json: Json }>();
+  // Policies with literal names, which a role of another region attaches by ARN (the edge function's).
+  const managedByName = new Map<string, { stack: StackJson; id: string; json: Json }>();
   for (const stack of stacks) {
     for (const [id, resource] of Object.entries<Json>(stack.template.Resources ?? {})) {
-      if (resource.Type === 'AWS::IAM::ManagedPolicy')
-        managed.set(`${stack.name}/${id}`, { stack, id, json: resource });
+      if (resource.Type !== 'AWS::IAM::ManagedPolicy') continue;
+      managed.set(`${stack.name}/${id}`, { stack, id, json: resource });
+      const name = resource.Properties.ManagedPolicyName;
+      if (name !== undefined) managedByName.set(renderer.render(stack, name), { stack, id, json: resource });
     }
   }
+  /** The app's own policy an ARN names (`arn:...:iam::<account>:policy/<name>`), if it is one. */
+  const byArn = (stack: StackJson, arn: Json) => {
+    const name = /:iam::[^:]*:policy\/(.+)$/.exec(renderer.render(stack, arn))?.[1];
+    return name === undefined ? undefined : managedByName.get(name);
+  };
   const roleName = (stack: StackJson, id: string) => `${stack.name}/${stripHash(id)}`;
   const statementsOf = (policyId: string, document: Json, role: string, stack: StackJson) => {
     for (const [index, json] of list<Json>(document?.Statement).entries()) {
@@ -133,7 +142,7 @@ function collect(stacks: StackJson[], renderer: Renderer) {
                     const imported = renderer.imported(String(arn['Fn::ImportValue']));
                     return imported && managed.get(`${imported.stack.name}/${imported.value?.Ref}`);
                   })()
-                : undefined;
+                : byArn(stack, arn);
           if (found)
             statementsOf(stripHash(found.id), found.json.Properties.PolicyDocument, role, found.stack);
           else grants.push({ role, statement: 'ManagedPolicyArns', json: { managedPolicy: arn }, stack });
@@ -185,9 +194,7 @@ export function auditIam(stacks: readonly Stack[], root?: IConstruct): Violation
   for (const grant of grants) {
     if (grant.json.managedPolicy !== undefined) {
       const arn = renderer.render(grant.stack, grant.json.managedPolicy);
-      if (
-        !AWS_MANAGED_POLICIES.some((entry) => entry.arn.test(arn) && (entry.roles?.test(grant.role) ?? true))
-      ) {
+      if (!AWS_MANAGED_POLICIES.some((entry) => entry.arn.test(arn) && entry.roles.test(grant.role))) {
         fail(
           grant,
           'aws-managed-policy',

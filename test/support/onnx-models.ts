@@ -41,9 +41,30 @@ export interface DenseLayer {
   activation: 'relu' | 'sigmoid' | 'none';
 }
 
-function floatTensor(name: string, dims: number[], values: Float32Array): Field {
+/** Where tensors of at least `threshold` bytes go instead of the graph (ONNX external data). */
+interface ExternalData {
+  location: string;
+  threshold: number;
+  chunks: Uint8Array[];
+  size: number;
+}
+
+function floatTensor(name: string, dims: number[], values: Float32Array, external?: ExternalData): Field {
   const raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  return [...dims.flatMap((d) => int(1, d)), ...int(2, FLOAT), ...str(8, name), ...bytes(9, raw)];
+  const header = [...dims.flatMap((d) => int(1, d)), ...int(2, FLOAT), ...str(8, name)];
+  if (!external || raw.byteLength < external.threshold) return [...header, ...bytes(9, raw)];
+  // As onnx.save_model(..., save_as_external_data=True) writes it: location, offset, length; EXTERNAL.
+  const offset = external.size;
+  external.chunks.push(raw.slice());
+  external.size += raw.byteLength;
+  const entry = (key: string, value: string) => msg(13, str(1, key), str(2, value));
+  return [
+    ...header,
+    ...entry('location', external.location),
+    ...entry('offset', String(offset)),
+    ...entry('length', String(raw.byteLength)),
+    ...int(14, 1),
+  ];
 }
 
 function valueInfo(field: number, name: string, dims: Array<number | null>): Field {
@@ -56,6 +77,36 @@ const node = (op: string, inputs: string[], outputs: string[]): Field =>
 
 /** A feed-forward network `x: [N, width] -> p: [N, outputs]` (MatMul, Add, activation per layer). */
 export function denseNetworkOnnx(inputWidth: number, layers: DenseLayer[]): Uint8Array {
+  return denseNetwork(inputWidth, layers);
+}
+
+/**
+ * The same network with its tensors of `threshold` bytes or more in one external data file, as MLflow
+ * 3's `mlflow.onnx.log_model` saves by default (`onnx.save_model(..., save_as_external_data=True)`:
+ * one file beside `model.onnx`, 1 KB threshold).
+ */
+export function denseNetworkWithExternalData(
+  inputWidth: number,
+  layers: DenseLayer[],
+  options: { location?: string; threshold?: number } = {},
+): { onnx: Uint8Array; location: string; data: Uint8Array } {
+  const external: ExternalData = {
+    location: options.location ?? 'weights.data',
+    threshold: options.threshold ?? 1024,
+    chunks: [],
+    size: 0,
+  };
+  const onnx = denseNetwork(inputWidth, layers, external);
+  const data = new Uint8Array(external.size);
+  let at = 0;
+  for (const chunk of external.chunks) {
+    data.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return { onnx, location: external.location, data };
+}
+
+function denseNetwork(inputWidth: number, layers: DenseLayer[], external?: ExternalData): Uint8Array {
   const nodes: Field[] = [];
   const initializers: Field[] = [];
   let current = 'x';
@@ -64,8 +115,8 @@ export function denseNetworkOnnx(inputWidth: number, layers: DenseLayer[]): Uint
     const outputs = layer.bias.length;
     if (layer.weights.length !== width * outputs)
       throw new Error(`layer ${i}: weights must be ${width} x ${outputs}`);
-    initializers.push(msg(5, floatTensor(`w${i}`, [width, outputs], layer.weights)));
-    initializers.push(msg(5, floatTensor(`b${i}`, [outputs], layer.bias)));
+    initializers.push(msg(5, floatTensor(`w${i}`, [width, outputs], layer.weights, external)));
+    initializers.push(msg(5, floatTensor(`b${i}`, [outputs], layer.bias, external)));
     const last = i === layers.length - 1;
     nodes.push(node('MatMul', [current, `w${i}`], [`m${i}`]));
     const added = last && layer.activation === 'none' ? 'p' : `a${i}`;
@@ -166,15 +217,25 @@ function packedVarints(bytes: Uint8Array): number[] {
  * (the fixture's own first 10 weights and its bias).
  */
 export function consistentLogreg(fixtureOnnx: Uint8Array): Uint8Array {
+  return denseNetworkOnnx(10, consistentLogregLayers(fixtureOnnx));
+}
+
+/** The layer of {@link consistentLogreg}, for writing the same graph other ways (external data). */
+export function consistentLogregLayers(fixtureOnnx: Uint8Array): DenseLayer[] {
   const initializers = readFloatInitializers(fixtureOnnx);
   const w = initializers.get('w');
   const b = initializers.get('b');
   if (!w || !b) throw new Error('the fixture has no w and b initializers');
-  return denseNetworkOnnx(10, [{ weights: w.values.slice(0, 10), bias: b.values, activation: 'sigmoid' }]);
+  return [{ weights: w.values.slice(0, 10), bias: b.values, activation: 'sigmoid' }];
 }
 
 /** A seeded pseudo-random MLP `width -> hidden... -> 1`, for benchmarks of a model bigger than a logreg. */
 export function randomMlp(width: number, hidden: number[], seed = 1): Uint8Array {
+  return denseNetworkOnnx(width, randomMlpLayers(width, hidden, seed));
+}
+
+/** The layers of {@link randomMlp}, for writing the same network other ways. */
+export function randomMlpLayers(width: number, hidden: number[], seed = 1): DenseLayer[] {
   let state = seed;
   const random = () => {
     state = (state * 1103515245 + 12345) & 0x7fffffff;
@@ -189,5 +250,5 @@ export function randomMlp(width: number, hidden: number[], seed = 1): Uint8Array
       activation: i === sizes.length - 2 ? 'sigmoid' : 'relu',
     };
   });
-  return denseNetworkOnnx(width, layers);
+  return layers;
 }

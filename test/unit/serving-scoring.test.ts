@@ -1,11 +1,15 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkModel, loadModel, predict } from '../../shared/serving/model-check.ts';
-import type { ServableModel } from '../../shared/serving/onnx-model.ts';
+import { MAX_ONNX_BYTES, type ServableModel } from '../../shared/serving/onnx-model.ts';
 import { parseCsv, parseScoringRequest } from '../../shared/serving/scoring-request.ts';
-import { consistentLogreg } from '../support/onnx-models.ts';
+import {
+  consistentLogreg,
+  consistentLogregLayers,
+  denseNetworkWithExternalData,
+} from '../support/onnx-models.ts';
 
 const FIXTURE = path.join(import.meta.dirname, '../fixtures/models/mlflow-onnx-logreg');
 const EXPECTED = JSON.parse(
@@ -254,6 +258,60 @@ describe('checkModel', () => {
     writeFileSync(path.join(dir, 'broken/model.onnx'), 'not a protobuf');
     expect((await checkModel(path.join(dir, 'broken'))).problems[0]).toMatch(
       /ONNX Runtime cannot load model.onnx/,
+    );
+  });
+});
+
+describe('a model saved with external data (MLflow 3 `mlflow.onnx.log_model` at its defaults)', () => {
+  /** The fixture's directory with its graph's tensors in `<uuid>.data` beside `model.onnx`, as MLflow writes it. */
+  function externalModel(name: string, location = '3f1c2d9e-0000-11f1-8000-02fc00000001.data') {
+    const target = path.join(dir, name);
+    cpSync(path.join(dir, 'tensor'), target, { recursive: true });
+    const layers = consistentLogregLayers(readFileSync(path.join(FIXTURE, 'model.onnx')));
+    const written = denseNetworkWithExternalData(10, layers, { location, threshold: 0 });
+    writeFileSync(path.join(target, 'model.onnx'), written.onnx);
+    if (!location.includes('..')) writeFileSync(path.join(target, location), written.data);
+    return { target, location, data: written.data };
+  }
+
+  it('loads, checks and predicts as the model saved whole; the cache counts its data too', async () => {
+    const { target, location, data } = externalModel('external');
+    const model = await loadModel(target);
+    try {
+      const prediction = await predict(model, JSON.stringify({ inputs: EXPECTED.x }));
+      const rows = prediction.body.predictions as { p: number[][] };
+      rows.p.forEach((row, i) => {
+        expect(row[0]).toBeCloseTo(EXPECTED.expected[i]?.[0] as number, 6);
+      });
+      expect(model.externalData).toEqual({ files: [location], bytes: data.byteLength });
+      expect(model.sizeBytes).toBeGreaterThan(data.byteLength);
+    } finally {
+      await model.release();
+    }
+    const report = await checkModel(target);
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.model?.externalData).toEqual({ files: [location], bytes: data.byteLength });
+    expect(report.smokeTest).toMatchObject({ ok: true });
+  });
+
+  it('reports a missing data file, a location outside the model, and a model over the limit with its data', async () => {
+    const missing = externalModel('external-missing');
+    rmSync(path.join(missing.target, missing.location));
+    expect((await checkModel(missing.target)).problems).toEqual([
+      `The ONNX tensor 'w0' of model.onnx is stored in ${missing.location}, which is missing from ${missing.target}`,
+    ]);
+    const outside = externalModel('external-outside', '../tensor/model.onnx');
+    expect((await checkModel(outside.target)).problems).toEqual([
+      "The ONNX tensor 'w0' names external data '../tensor/model.onnx', which is not a file of the model directory",
+    ]);
+    // A sparse file: its size is over the limit without using the disk.
+    const big = externalModel('external-big');
+    truncateSync(path.join(big.target, big.location), MAX_ONNX_BYTES);
+    expect((await checkModel(big.target)).problems[0]).toMatch(
+      new RegExp(
+        `^The ONNX model in .*external-big is over ${MAX_ONNX_BYTES} bytes with its external data \\(model.onnx: \\d+, ${big.location}: ${MAX_ONNX_BYTES}\\); the Lambda model server loads at most`,
+      ),
     );
   });
 });

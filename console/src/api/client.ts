@@ -18,26 +18,8 @@ export class ApiError extends Error {
   }
 }
 
-/** Where the API is: `''` (the console's own origin, as `npm start` serves both) or the token API's URL. */
-let apiBase = '';
-
 /** True once a request was refused 401: the app shows the sign-in until a token is accepted. */
 export const signInNeeded = signal(false);
-
-/**
- * Reads `/config.json` once at start: on AWS the CDK app writes the token API's URL there; the local
- * runtime answers with its own origin.
- */
-export async function loadConfig(): Promise<void> {
-  try {
-    const response = await fetch('/config.json', { headers: { accept: 'application/json' } });
-    if (!response.ok) return;
-    const config = (await response.json()) as { apiUrl?: unknown };
-    if (typeof config.apiUrl === 'string') apiBase = config.apiUrl.replace(/\/+$/, '');
-  } catch {
-    // No configuration: the API is on the console's own origin.
-  }
-}
 
 type Query = Record<string, string | number | boolean | undefined | ReadonlyArray<string | number>>;
 
@@ -48,7 +30,8 @@ function url(path: string, query?: Query): string {
     for (const item of Array.isArray(value) ? value : [value]) params.append(key, String(item));
   }
   const search = params.toString();
-  return `${apiBase}${path}${search ? `?${search}` : ''}`;
+  // The API is the console's own origin: Runway's one URL serves both (`npm start`, CloudFront on AWS).
+  return `${path}${search ? `?${search}` : ''}`;
 }
 
 /** Sends one request; resolves with the raw response when it is 2xx, else throws the API's error. */

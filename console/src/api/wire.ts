@@ -10,6 +10,15 @@ import type {
   EndpointWire,
 } from '../../../shared/deployments/endpoints/endpoints.wire.ts';
 import type {
+  CreateMonitorRequest,
+  MonitorRunWire,
+  MonitorSettingsWire,
+  MonitorWire,
+} from '../../../shared/monitoring/model.ts';
+import type { FeatureReport } from '../../../shared/monitoring/run/feature-drift.ts';
+import type { QualityReport } from '../../../shared/monitoring/run/quality.ts';
+import type { HealthReport, MonitorReport } from '../../../shared/monitoring/run/report.ts';
+import type {
   PipelineExecutionSummaryWire,
   PipelineExecutionWire,
 } from '../../../shared/pipelines/api/pipelines.wire.ts';
@@ -33,17 +42,25 @@ import type {
 export type {
   AnyValueWire,
   AssessmentWire,
+  CreateMonitorRequest,
   DeploymentWire,
   EndpointStatisticsWire,
   EndpointWire,
   ExperimentWire,
+  FeatureReport,
   FileInfoWire,
+  HealthReport,
   KeyValueWire,
   LoggedModelWire,
   ModelVersionWire,
+  MonitorReport,
+  MonitorRunWire,
+  MonitorSettingsWire,
+  MonitorWire,
   OtelSpanWire,
   PipelineExecutionSummaryWire,
   PipelineExecutionWire,
+  QualityReport,
   RegisteredModelWire,
   TraceInfoWire,
   TraceWire,

@@ -10,6 +10,9 @@ import { ExperimentPage } from '../experiments/experiment-page.tsx';
 import { ExperimentsPage } from '../experiments/experiments-page.tsx';
 import { ModelPage } from '../models/model-page.tsx';
 import { ModelsPage } from '../models/models-page.tsx';
+import { MonitorPage } from '../monitoring/monitor-page.tsx';
+import { MonitorsPage } from '../monitoring/monitors-page.tsx';
+import { ReportPage } from '../monitoring/report-page.tsx';
 import { PipelineExecutionPage } from '../pipelines/execution-page.tsx';
 import { PipelinesPage } from '../pipelines/pipelines-page.tsx';
 import { RunPage } from '../runs/run-page.tsx';
@@ -34,6 +37,9 @@ const ROUTES: Array<[string, (params: Params) => VNode]> = [
   ['/models/:name', (a) => <ModelPage name={p(a, 'name')} />],
   ['/endpoints', () => <EndpointsPage />],
   ['/endpoints/:name', (a) => <EndpointPage name={p(a, 'name')} />],
+  ['/monitors', () => <MonitorsPage />],
+  ['/monitors/:name', (a) => <MonitorPage name={p(a, 'name')} />],
+  ['/monitors/:name/reports/:runId', (a) => <ReportPage monitor={p(a, 'name')} runId={p(a, 'runId')} />],
   ['/pipelines', () => <PipelinesPage />],
   ['/pipelines/:execution', (a) => <PipelineExecutionPage execution={p(a, 'execution')} />],
   ['/access', () => <AccessPage />],
@@ -43,6 +49,7 @@ const SECTIONS = [
   ['/experiments', 'Experiments'],
   ['/models', 'Models'],
   ['/endpoints', 'Endpoints'],
+  ['/monitors', 'Monitors'],
   ['/pipelines', 'Pipelines'],
   ['/access', 'Access'],
 ] as const;

@@ -6,6 +6,7 @@ import type { DeploymentWire, EndpointStatisticsWire, EndpointWire } from '../ap
 import { href } from '../app/router.ts';
 import { colorOf } from '../charts/series.ts';
 import { UPlotChart } from '../charts/uplot-chart.tsx';
+import { EndpointMonitors } from '../monitoring/endpoint-monitors.tsx';
 import {
   Card,
   ErrorBox,
@@ -96,6 +97,7 @@ export function EndpointPage({ name }: { name: string }) {
             <TryIt endpoint={data} />
           </div>
           <Statistics name={name} />
+          <EndpointMonitors endpoint={name} />
           <Card title="Deployment history">
             <ErrorBox error={deployments.error} />
             <Timeline deployments={deployments.data?.deployments ?? []} />

@@ -193,17 +193,27 @@ export class TempFile {
    */
   writable(): Writable {
     const handle = this.handle;
+    // Clients send bodies in small pieces (Python's http.client writes 8 KiB at a time): the file
+    // takes them in one writev per MiB, not one write and thread-pool round trip per piece.
+    let held: Buffer[] = [];
+    let heldBytes = 0;
+    const flush = (callback: (error?: Error | null) => void): void => {
+      const chunks = held;
+      held = [];
+      heldBytes = 0;
+      writeAllv(handle, chunks).then(() => callback(), callback);
+    };
     return new Writable({
       highWaterMark: COPY_BUFFER_BYTES,
       write(chunk: Buffer, _encoding, callback) {
-        writeAll(handle, chunk).then(() => callback(), callback);
+        held.push(chunk);
+        heldBytes += chunk.length;
+        if (heldBytes < COPY_BUFFER_BYTES) callback();
+        else flush(callback);
       },
-      // Chunks that queue up while a write is in flight go out in one writev: far fewer syscalls.
-      writev(chunks, callback) {
-        writeAllv(
-          handle,
-          chunks.map((c) => c.chunk as Buffer),
-        ).then(() => callback(), callback);
+      final(callback) {
+        if (heldBytes === 0) callback();
+        else flush(callback);
       },
     });
   }

@@ -78,6 +78,13 @@ export interface S3Emulator {
   port: number;
   /** Requests served so far, by HTTP method (the benchmarks report them). */
   requests: Readonly<Record<string, number>>;
+  /**
+   * Serves one request in this process, as the port serves it (same routing, counting and shutdown
+   * tracking): for callers that already hold the request, such as the local CloudFront's S3 origins,
+   * whose bodies would otherwise cross a loopback socket and a second HTTP parse. `response` may be
+   * anything that is written as a `ServerResponse` is (see `InProcessResponse`). Never rejects.
+   */
+  handle(request: IncomingMessage, response: ServerResponse): Promise<void>;
   /** Stops accepting requests, cuts open connections, waits for in-flight work, closes every file. */
   stop(): Promise<void>;
 }
@@ -269,12 +276,14 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
   const inFlight = new Set<Promise<void>>();
   // No request timeout: a multi-gigabyte upload may legitimately take longer than Node's default 5 minutes.
   const requests: Record<string, number> = {};
-  const server = createServer({ requestTimeout: 0 }, (request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const method = request.method ?? 'GET';
     requests[method] = (requests[method] ?? 0) + 1;
     const work = serve(request, response, store, uploads).finally(() => inFlight.delete(work));
     inFlight.add(work);
-  });
+    return work;
+  };
+  const server = createServer({ requestTimeout: 0 }, (request, response) => void handle(request, response));
   const address = await listen(server, options.port ?? 0, host);
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
@@ -288,6 +297,7 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
     endpoint: `http://${formatHost(host)}:${address.port}`,
     port: address.port,
     requests,
+    handle,
     stop: () => {
       stopping ??= stop();
       return stopping;

@@ -4,11 +4,12 @@ import { defineOperation, HttpResponse, type Operation } from '../../platform/ht
 import { int64 } from '../../platform/http/wire.ts';
 import type { FeedbackService } from '../feedback.service.ts';
 import {
+  createMonitorRequest,
   FEEDBACK_LIMITS,
   feedbackRequestWire,
   MONITORING_PAGE_LIMITS,
   monitorName,
-  monitorSettingsWire,
+  updateMonitorRequest,
 } from '../model.ts';
 import type { MonitorService } from '../monitor.service.ts';
 import { monitorToWire, runToWire } from '../monitor.wire.ts';
@@ -40,7 +41,7 @@ export function monitorOperations(monitors: MonitorService, feedback: FeedbackSe
     defineOperation({
       method: 'POST',
       path: 'runway/monitors',
-      input: monitorSettingsWire.extend({ name: monitorName, endpoint_name: endpointName }).strict(),
+      input: createMonitorRequest,
       handle: async ({ name, endpoint_name, ...settings }) => ({
         monitor: monitorToWire(await monitors.create(name, endpoint_name, settings)),
       }),
@@ -69,7 +70,7 @@ export function monitorOperations(monitors: MonitorService, feedback: FeedbackSe
     defineOperation({
       method: 'PATCH',
       path: 'runway/monitors/{name}',
-      input: monitorSettingsWire.extend({ name: monitorName }).strict(),
+      input: updateMonitorRequest,
       handle: async ({ name, ...settings }) => ({
         monitor: monitorToWire(await monitors.update(name, settings)),
       }),

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MONITORING_EVENT_NAMES } from './names.ts';
 
 /**
  * The monitoring context's domain events on the Runway bus (source `runway.monitoring`), published by
@@ -33,7 +34,7 @@ const module = <N extends string, S extends z.ZodRawShape>(name: N, own: S) =>
   ({ name, source: MONITORING_EVENT_SOURCE, version: 1, schema: z.object({ ...envelope, ...own }) }) as const;
 
 /** Inputs (or predictions) moved away from the baseline: each drifted feature with its statistics. */
-export const DriftDetected = module('monitoring.drift-detected', {
+export const DriftDetected = module(MONITORING_EVENT_NAMES.drift, {
   /** The version whose baseline the window was compared with. */
   modelVersion: z.string().regex(/^\d+$/).nullable(),
   rows: z.number().int().min(0),
@@ -61,7 +62,7 @@ export const DriftDetected = module('monitoring.drift-detected', {
 });
 
 /** Live quality (feedback joined with predictions) fell below a limit, per version. */
-export const QualityDegraded = module('monitoring.quality-degraded', {
+export const QualityDegraded = module(MONITORING_EVENT_NAMES.quality, {
   breaches: z
     .array(
       z.object({
@@ -76,7 +77,7 @@ export const QualityDegraded = module('monitoring.quality-degraded', {
 });
 
 /** A version's error rate or p99 latency broke its limit over the window. */
-export const HealthDegraded = module('monitoring.health-degraded', {
+export const HealthDegraded = module(MONITORING_EVENT_NAMES.health, {
   breaches: z
     .array(
       z.object({

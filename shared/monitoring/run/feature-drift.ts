@@ -28,7 +28,8 @@ import {
   type NumericStatistics,
   numberOf,
 } from '../../pipelines/dataset/statistics.ts';
-import { DEFAULT_THRESHOLDS, type DriftMethod, type DriftSettings, type Thresholds } from '../model.ts';
+import { DRIFT_METHODS, type DriftMethod, limitsOver } from '../drift-methods.ts';
+import type { DriftSettings } from '../model.ts';
 
 /** Distinct values a categorical profile tracks; beyond, new values are counted, not kept. */
 const MAX_LIVE_CATEGORIES = 10_000;
@@ -351,34 +352,21 @@ function baselineSummary(baseline: FeatureBaseline | undefined): FeatureReport['
 }
 
 function roundAll(values: Partial<Record<DriftMethod, number>>): Record<string, number> {
-  const names: Record<DriftMethod, string> = {
-    psi: 'psi',
-    ks: 'ks',
-    wasserstein: 'wasserstein',
-    jensen_shannon: 'jensenShannon',
-    l_infinity: 'lInfinity',
-  };
   return Object.fromEntries(
-    Object.entries(values).map(([method, value]) => [names[method as DriftMethod], round(value)]),
+    Object.entries(values).map(([method, value]) => [
+      DRIFT_METHODS[method as DriftMethod].statistic,
+      round(value),
+    ]),
   );
 }
 
 function label(method: DriftMethod): string {
-  return { psi: 'psi', ks: 'ks', wasserstein: 'wasserstein', jensen_shannon: 'js', l_infinity: 'l-inf' }[
-    method
-  ];
+  return DRIFT_METHODS[method].label;
 }
 
 /** A feature's limits: its own over the monitor's, over the defaults. */
 export function limitsOf(settings: DriftSettings, feature: string): Record<DriftMethod, number> {
-  const own: Thresholds = settings.featureThresholds[feature] ?? {};
-  const merged = { ...DEFAULT_THRESHOLDS } as Record<DriftMethod, number>;
-  for (const source of [settings.thresholds, own]) {
-    for (const [method, value] of Object.entries(source)) {
-      if (value !== undefined) merged[method as DriftMethod] = value;
-    }
-  }
-  return merged;
+  return limitsOver(settings.thresholds, settings.featureThresholds[feature]);
 }
 
 /** Statistics of a version's predictions, kept as the reference later windows compare with. */

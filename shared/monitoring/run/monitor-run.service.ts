@@ -17,6 +17,7 @@ import { parseMlflowYaml } from '../../serving/mlmodel-yaml.ts';
 import { MonitorRunError } from '../errors.ts';
 import type { MonitoringEvent } from '../events/index.ts';
 import { DriftDetected, HealthDegraded, QualityDegraded } from '../events/index.ts';
+import { eventKindsOf } from '../events/names.ts';
 import { type Monitor, type MonitorRun, monitorSettings, type RunFindings } from '../model.ts';
 import type {
   ArtifactReader,
@@ -556,8 +557,9 @@ export class MonitorRunService {
       actions,
     });
     const events: MonitoringEvent[] = [];
+    const kinds = eventKindsOf(report);
     const drifted = [...report.drift.features, ...report.predictionDrift.versions].filter((f) => f.drifted);
-    if (drifted.length > 0) {
+    if (kinds.includes('drift')) {
       events.push({
         name: DriftDetected.name,
         detail: {
@@ -577,7 +579,7 @@ export class MonitorRunService {
         labeled: q.labeled,
       })),
     );
-    if (quality.length > 0)
+    if (kinds.includes('quality'))
       events.push({ name: QualityDegraded.name, detail: { ...envelope('quality'), breaches: quality } });
     const health = report.health.flatMap((h) =>
       h.breaches.map((b) => ({
@@ -588,7 +590,7 @@ export class MonitorRunService {
         invocations: h.invocations,
       })),
     );
-    if (health.length > 0)
+    if (kinds.includes('health'))
       events.push({ name: HealthDegraded.name, detail: { ...envelope('health'), breaches: health } });
     return events;
   }

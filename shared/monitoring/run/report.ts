@@ -3,6 +3,14 @@
  * (like the pipeline's `validation_report.txt`), the MLflow metrics that plot it over time, and the
  * findings that decide which events go on the bus.
  */
+import {
+  DRIFT_METHOD_NAMES,
+  DRIFT_METHODS,
+  driftMetricKey,
+  HEALTH_METRIC_KEYS,
+  metricKey,
+  qualityMetricKey,
+} from '../drift-methods.ts';
 import type { RunFindings } from '../model.ts';
 import type { FeatureReport } from './feature-drift.ts';
 import type { QualityReport } from './quality.ts';
@@ -192,9 +200,6 @@ export function formatReport(report: MonitorReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** MLflow metric keys allow letters, digits, `_ - . / ` and space; anything else becomes `_`. */
-const metricKey = (key: string) => key.replace(/[^A-Za-z0-9_\-./ ]/g, '_').slice(0, 250);
-
 /** The run's MLflow metrics: one value each, so any MLflow client plots them across runs. */
 export function metricsOf(report: MonitorReport, primaryVersion: string | null): Record<string, number> {
   const metrics: Record<string, number> = {
@@ -208,11 +213,9 @@ export function metricsOf(report: MonitorReport, primaryVersion: string | null):
   };
   for (const feature of report.drift.features) {
     const s = feature.statistics;
-    set(`drift.psi.${feature.name}`, s.psi);
-    set(`drift.ks.${feature.name}`, s.ks);
-    set(`drift.wasserstein.${feature.name}`, s.wasserstein);
-    set(`drift.js.${feature.name}`, s.jensenShannon);
-    set(`drift.linf.${feature.name}`, s.lInfinity);
+    for (const method of DRIFT_METHOD_NAMES) {
+      set(driftMetricKey(method, feature.name), s[DRIFT_METHODS[method].statistic]);
+    }
     set(`drift.p_value.${feature.name}`, s.pValue);
     set(`data.missing_rate.${feature.name}`, feature.missingRate);
     if ('mean' in feature.live) set(`data.mean.${feature.name}`, feature.live.mean as number);
@@ -226,7 +229,7 @@ export function metricsOf(report: MonitorReport, primaryVersion: string | null):
   for (const quality of report.quality) {
     for (const [metric, value] of Object.entries(quality.metrics)) {
       set(`quality.${metric}.v${quality.modelVersion}`, value);
-      if (quality.modelVersion === primaryVersion) set(`quality.${metric}`, value);
+      if (quality.modelVersion === primaryVersion) set(qualityMetricKey(metric), value);
     }
   }
   for (const health of report.health) {
@@ -234,9 +237,9 @@ export function metricsOf(report: MonitorReport, primaryVersion: string | null):
     set(`health.p99_ms.v${health.modelVersion}`, health.p99Ms);
     set(`health.invocations.v${health.modelVersion}`, health.invocations);
     if (health.modelVersion === primaryVersion) {
-      set('health.error_rate', health.errorRate);
-      set('health.p99_ms', health.p99Ms);
-      set('health.invocations', health.invocations);
+      set(HEALTH_METRIC_KEYS.errorRate, health.errorRate);
+      set(HEALTH_METRIC_KEYS.p99Ms, health.p99Ms);
+      set(HEALTH_METRIC_KEYS.invocations, health.invocations);
     }
   }
   return metrics;

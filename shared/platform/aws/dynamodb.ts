@@ -8,13 +8,25 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * local runtime's emulators and LocalStack without asking where it runs.
  */
 
-let documentClient: DynamoDBDocumentClient | undefined;
+const documentClients = new Map<string, DynamoDBDocumentClient>();
 
-/** The DynamoDB document client: plain JS values in and out, `undefined` attributes dropped. */
-export function dynamoDocumentClient(): DynamoDBDocumentClient {
-  documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 5 }), {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-    unmarshallOptions: { wrapNumbers: false },
-  });
-  return documentClient;
+/**
+ * The DynamoDB document client: plain JS values in and out, `undefined` attributes dropped. In the
+ * container's own region, or in `region` for a function that runs elsewhere than its tables
+ * (Lambda@Edge runs in the region nearest the viewer, its tables stay in Runway's home region).
+ */
+export function dynamoDocumentClient(region?: string): DynamoDBDocumentClient {
+  const key = region ?? '';
+  let client = documentClients.get(key);
+  if (!client) {
+    client = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ maxAttempts: 5, ...(region ? { region } : {}) }),
+      {
+        marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+        unmarshallOptions: { wrapNumbers: false },
+      },
+    );
+    documentClients.set(key, client);
+  }
+  return client;
 }

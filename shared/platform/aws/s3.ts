@@ -1,15 +1,21 @@
 import { S3Client } from '@aws-sdk/client-s3';
 
-let s3: S3Client | undefined;
+const clients = new Map<string, S3Client>();
 let presigner: S3Client | undefined;
 
 /**
- * The S3 client, once per container. Against an IP endpoint (the local emulator) the SDK addresses
- * buckets by path; against AWS by virtual host.
+ * The S3 client, once per container (and per region, for a function that runs away from its bucket:
+ * Lambda@Edge). Against an IP endpoint (the local emulator) the SDK addresses buckets by path;
+ * against AWS by virtual host.
  */
-export function s3Client(): S3Client {
-  s3 ??= new S3Client({ maxAttempts: 5 });
-  return s3;
+export function s3Client(region?: string): S3Client {
+  const key = region ?? '';
+  let client = clients.get(key);
+  if (!client) {
+    client = new S3Client({ maxAttempts: 5, ...(region ? { region } : {}) });
+    clients.set(key, client);
+  }
+  return client;
 }
 
 /**

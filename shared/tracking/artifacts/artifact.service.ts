@@ -377,10 +377,14 @@ function decodeListToken(token: string | undefined, scope: string, path: string)
   return t;
 }
 
-/** What a client whose file is too large for one PUT should do instead: MLflow's multipart upload. */
+/**
+ * What a client whose file is too large for one PUT through the API should do instead: Runway's URL
+ * (CloudFront), which takes one PUT of up to 5 GiB, or MLflow's multipart upload.
+ */
 export function multipartUploadHint(limit: number): string {
   return (
-    'Log larger files by multipart upload (mlflow-artifacts/mpu/create): set ' +
+    "At Runway's URL (the RunwayUrl output, CloudFront) one PUT takes up to 5 GiB. Here, " +
+    'log larger files by multipart upload (mlflow-artifacts/mpu/create): set ' +
     `MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true and MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE=${limit} ` +
     "in the client's environment."
   );

@@ -42,6 +42,12 @@ export const LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024;
  */
 export const MAX_INLINE_BYTES = Math.floor(((LAMBDA_PAYLOAD_BYTES - 64 * 1024) * 3) / 4);
 
+/**
+ * S3's largest single PUT (5 GiB): the ceiling of one artifact uploaded as MLflow's client does by
+ * default, one `PUT` of the whole file, which the edge path streams straight into the bucket.
+ */
+export const MAX_SINGLE_PUT_BYTES = 5 * 1024 * 1024 * 1024;
+
 /** S3's multipart limits, which MLflow's `num_parts` and part numbers follow. */
 export const MAX_PARTS = 10_000;
 
