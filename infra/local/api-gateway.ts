@@ -35,7 +35,8 @@ export interface LocalAuthorizer {
   simpleResponses: boolean;
 }
 
-export type FunctionInvoker = (functionArn: string, event: unknown) => Promise<unknown>;
+/** Invokes a function; `payload` is the event already serialized to JSON, when the caller has it. */
+export type FunctionInvoker = (functionArn: string, event: unknown, payload?: string) => Promise<unknown>;
 
 export interface LocalApiGatewayOptions {
   /**
@@ -95,8 +96,10 @@ export class LocalApiGateway {
       );
     }
     const event = this.toEvent(request, method, url, path, route, body);
-    // Bytes, not characters: a multi-byte text body weighs more than its length says.
-    const eventBytes = Buffer.byteLength(JSON.stringify(event));
+    // The event the function gets, serialized once (again only if an authorizer adds its context),
+    // and measured in bytes, not characters: a multi-byte text body weighs more than its length says.
+    let payload = JSON.stringify(event);
+    const eventBytes = Buffer.byteLength(payload);
     if (eventBytes > MAX_EVENT_BYTES) {
       return tooLarge(
         response,
@@ -108,10 +111,13 @@ export class LocalApiGateway {
     if (identity === 'unauthorized') return send(response, 401, { message: 'Unauthorized' });
     if (identity === 'forbidden') return send(response, 403, { message: 'Forbidden' });
     if (identity === 'failed') return send(response, 500, { message: 'Internal Server Error' });
-    if (identity) (event.requestContext as Record<string, unknown>).authorizer = identity;
+    if (identity) {
+      (event.requestContext as Record<string, unknown>).authorizer = identity;
+      payload = JSON.stringify(event);
+    }
     let result: unknown;
     try {
-      result = await this.invoke(route.functionArn, event);
+      result = await this.invoke(route.functionArn, event, payload);
     } catch {
       // API Gateway hides the function's error from the client; the runtime logs it.
       return send(response, 500, { message: 'Internal Server Error' });

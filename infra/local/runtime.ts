@@ -49,6 +49,11 @@ export interface LocalRuntimeOptions {
   /** Multiplies every Wait state's duration (0 skips waits). @default 1 */
   waitTimeScale?: number;
   /**
+   * Count the DynamoDB read and write request units of what functions send, as DynamoDB bills them
+   * (`emulatorRequests.dynamodbCapacity`): the benchmarks' cost figures. @default false
+   */
+  meterCapacity?: boolean;
+  /**
    * Runs `.sync` job tasks (e.g. `sagemaker:createTrainingJob.sync`), which nothing emulates here:
    * tests bind a fake. @default none: such tasks fail naming the unsupported resource
    */
@@ -87,7 +92,13 @@ export class LocalRuntime {
     readonly emulatorRequests: {
       dynamodb: Readonly<Record<string, number>>;
       s3: Readonly<Record<string, number>>;
+      /** How DynamoDB requests arrived: functions send theirs without HTTP (`emulator-transport.ts`). */
+      dynamodbTransport: Readonly<{ http: number; direct: number }>;
+      /** Request units of functions' DynamoDB requests, with `meterCapacity`. */
+      dynamodbCapacity: Readonly<{ read: number; write: number }> | undefined;
     },
+    /** The DynamoDB emulator itself (its `dispatch` serves a request without HTTP). */
+    readonly dynamodb: DynamoEmulator,
     private readonly closers: Array<() => Promise<void> | void>,
     /**
      * Settles once every function's container has started (or failed to): benchmarks wait for it
@@ -156,7 +167,11 @@ export class LocalRuntime {
     );
 
     const [dynamo, s3] = await Promise.all([
-      startDynamoEmulator({ dataDir: path.join(dataDir, 'dynamodb'), host }),
+      startDynamoEmulator({
+        dataDir: path.join(dataDir, 'dynamodb'),
+        host,
+        meterCapacity: options.meterCapacity ?? false,
+      }),
       startS3Emulator({ dataDir: path.join(dataDir, 's3'), host }),
     ]);
     closers.push(
@@ -170,10 +185,10 @@ export class LocalRuntime {
     closers.push(async () => {
       await Promise.all([...new Set(functions.values())].map((fn) => fn.stop()));
     });
-    const invokeFunction = async (nameOrArn: string, event: unknown) => {
+    const invokeFunction = async (nameOrArn: string, event: unknown, payload?: string) => {
       const fn = functions.get(nameOrArn) ?? functions.get(nameOrArn.split(':').slice(0, 7).join(':'));
       if (!fn) throw new FunctionError('ResourceNotFoundException', `Function not found: ${nameOrArn}`);
-      return fn.invoke(event);
+      return fn.invoke(event, payload);
     };
 
     const aws = new LocalAwsEndpoint([], async (name, payload) => {
@@ -262,7 +277,7 @@ export class LocalRuntime {
 
     const onLog = functionLogSink(options.functionLogs);
     for (const spec of functionSpecs(template)) {
-      const fn = new LocalFunction(spec, environment, onLog);
+      const fn = new LocalFunction(spec, environment, onLog, dynamo);
       functions.set(spec.arn, fn);
       functions.set(spec.name, fn);
     }
@@ -321,7 +336,13 @@ export class LocalRuntime {
       stepFunctions,
       scheduler,
       environment,
-      { dynamodb: dynamo.requests, s3: s3.requests },
+      {
+        dynamodb: dynamo.requests,
+        s3: s3.requests,
+        dynamodbTransport: dynamo.transport,
+        dynamodbCapacity: dynamo.capacity,
+      },
+      dynamo,
       closers,
       warmedUp,
     );

@@ -252,7 +252,7 @@ export class ApiStack extends Stack {
     }).bindTable(props.trackingTable, {
       accessMode: 'readWrite',
       envName: 'TRACKING_TABLE_NAME',
-      indexes: ['gsi1'],
+      indexes: ['gsi1', 'gsi2'],
     });
     this.registryFunction = new RunwayFunction(this, 'RegistryFunction', {
       entry: 'functions/registry-api.ts',

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aw
 import {
   AttributeType,
   BillingMode,
+  ProjectionType,
   Table,
   TableEncryption,
   type TableProps,
@@ -119,6 +120,14 @@ export class StatefulStack extends Stack {
 
     // GSI1 holds listings: every experiment, an experiment's runs (see shared/tracking/README.md).
     this.trackingTable = contextTable(this, 'TrackingTable');
+    // GSI2 is search's index: a run's metric, param, tag and status entries, keys only, so a selective
+    // search reads its hits and an entry costs about 1 KB of index write (shared/tracking/README.md).
+    this.trackingTable.addGlobalSecondaryIndex({
+      indexName: 'gsi2',
+      partitionKey: { name: 'gsi2pk', type: AttributeType.STRING },
+      sortKey: { name: 'gsi2sk', type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
     // GSI1 holds listings: all models, all versions (shared/registry/README.md). Webhook dead letters
     // expire after 30 days (shared/registry/webhooks/README.md); nothing else sets the attribute.
     this.registryTable = contextTable(this, 'RegistryTable', { timeToLiveAttribute: 'expiresAt' });

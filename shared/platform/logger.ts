@@ -30,6 +30,12 @@ const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
 ];
 /** A long base64 run, which may be a `Basic` credential quoted without its scheme. */
 const BASE64_RUN = /[A-Za-z0-9+/]{24,}={0,2}/g;
+/**
+ * What every pattern above needs somewhere in the text (a scheme, a prefix, a key name, or a long
+ * base64 run): text without any of them is returned as it is after this one scan, which is most text
+ * (a request line's path and message). Case-insensitive, so it admits more than the patterns do.
+ */
+const MAY_HOLD_SECRET = /bearer|basic|rwy_|signature=|x-amz-security-token=|secret|[A-Za-z0-9+/]{24}/i;
 
 /** Where lines go; the default writes to stdout as Lambda and the local runtime expect. */
 export type LogSink = (line: string) => void;
@@ -116,6 +122,7 @@ export function redact(value: unknown, depth = 0): unknown {
 
 /** `text` with Runway tokens, `Bearer`/`Basic` credentials and SigV4 secrets in it replaced. */
 export function redactString(text: string): string {
+  if (!MAY_HOLD_SECRET.test(text)) return text;
   let out = text;
   for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
   return out.replace(BASE64_RUN, (run) => (carriesToken(run) ? REDACTED : run));

@@ -27,7 +27,7 @@ export const experimentKeys = {
 } as const;
 
 /** Index names, matching the table definition in `infra/stacks/stateful.stack.ts`. */
-export const TRACKING_INDEXES = { gsi1: 'gsi1' } as const;
+export const TRACKING_INDEXES = { gsi1: 'gsi1', gsi2: 'gsi2' } as const;
 
 const OFFSET_63 = 2n ** 63n;
 
@@ -60,6 +60,12 @@ export const runKeys = {
   /** A metric's history lives in its own partition, outside GSI1, so reads of runs never touch it. */
   history: (runId: string, key: string) => `METRIC#${runId}#${key}`,
   /**
+   * A chunk of a metric's history: the points one request logged for the key, in one item. Sorted
+   * by its first point; the digest of its points makes a retried request write the same item.
+   */
+  historyChunk: (step: number, timestamp: number, digest: string) =>
+    `${runKeys.historySort(step, timestamp, '')}~${digest}`,
+  /**
    * Sorts points by step, then timestamp; the value makes an identical point (a client retry) land
    * on the same key, so it is stored once. Steps are signed 64-bit: offset so they sort as strings.
    */
@@ -68,6 +74,37 @@ export const runKeys = {
   /** The first sort key at or after `step` (for interval reads). */
   historyStepStart: (step: number) => `${(BigInt(step) + OFFSET_63).toString(16).padStart(16, '0')}#`,
 } as const;
+
+/**
+ * The search index (GSI2, keys only; see `shared/tracking/README.md`, "Why search reads in proportion
+ * to its hits"). A run's entries live under `RUNIDX#<run>`, one item per metric, param and tag key,
+ * each mirroring the run item's current value in GSI2 keys built here; the run item itself carries
+ * its status entry. Partitions are per experiment, so a search never meets another experiment's runs.
+ */
+export const searchIndexKeys = {
+  /** The item collection of a run's entries (outside GSI1: a full read never meets them). */
+  entries: (runId: string) => `RUNIDX#${runId}`,
+  metricEntry: (runId: string, key: string) => ({ pk: `RUNIDX#${runId}`, sk: `M#${key}` }),
+  paramEntry: (runId: string, key: string) => ({ pk: `RUNIDX#${runId}`, sk: `P#${key}` }),
+  tagEntry: (runId: string, key: string) => ({ pk: `RUNIDX#${runId}`, sk: `T#${key}` }),
+  /** The run an entry (or a run item) belongs to, from its table key. */
+  runOf: (pk: string) => pk.replace(/^RUN(IDX)?#/, ''),
+  /** A metric's latest values in an experiment, ordered by value (`metricValueOrder`), NaN last. */
+  metric: (experimentId: string, key: string) => `EXP#${experimentId}#M#${key}`,
+  metricSort: (valueOrder: string, runId: string) => `${valueOrder}#${runId}`,
+  /** Runs whose param `key` is `value`: one partition per key and value (any length: digested). */
+  param: (experimentId: string, key: string, value: string) =>
+    `EXP#${experimentId}#P#${pairDigest(key, value)}`,
+  /** Runs whose tag `key` is `value` (the run name is the tag `mlflow.runName`). */
+  tag: (experimentId: string, key: string, value: string) =>
+    `EXP#${experimentId}#T#${pairDigest(key, value)}`,
+  /** Runs with a status, on the run item itself. */
+  status: (experimentId: string, status: string) => `EXP#${experimentId}#S#${status}`,
+} as const;
+
+function pairDigest(key: string, value: string): string {
+  return createHash('sha256').update(`${key}\u0000${value}`, 'utf8').digest('base64url').slice(0, 22);
+}
 
 /** The digest naming a spilled value (`runKeys.spilled`). */
 export function valueDigest(value: string): string {

@@ -1,5 +1,5 @@
 import type { Experiment, LifecycleStage } from './model.ts';
-import type { DatasetInput, Metric, ModelOutput, Run, RunInfo, RunTag } from './run.model.ts';
+import type { DatasetInput, Metric, ModelOutput, Param, Run, RunInfo, RunTag } from './run.model.ts';
 
 /**
  * Storage for experiments. Implementations enforce name uniqueness and lifecycle transitions with
@@ -84,9 +84,33 @@ export type LatestPointOutcome =
   /** There is no such run. */
   | 'unknown';
 
+/** An equality a search can look up in the index: runs whose param, tag or status is one of `values`. */
+export type EqualityProbe =
+  | { kind: 'param' | 'tag'; key: string; values: readonly string[] }
+  | { kind: 'status'; values: readonly string[] };
+
+/**
+ * A walk over an experiment's runs by the latest value of one metric: numbers within the bounds
+ * (inclusive or not; `metricValueOrder` texts), in ascending or descending order, then the runs
+ * whose value is NaN, if asked for. Runs without the metric are not in it.
+ */
+export interface MetricWalk {
+  key: string;
+  descending: boolean;
+  lower?: { order: string; inclusive: boolean } | undefined;
+  upper?: { order: string; inclusive: boolean } | undefined;
+  nan: boolean;
+}
+
+/** An index entry of a metric: a run and the `metricValueOrder` of its latest value, as indexed. */
+export interface MetricEntry {
+  runId: string;
+  order: string;
+}
+
 /** Storage for runs and their data. Writes are conditional where MLflow's rules need them to be. */
 export interface RunRepository {
-  /** Stores a new run with its first tags. */
+  /** Stores a new run with its first tags (and their search index entries). */
   create(info: RunInfo, tags: RunTag[]): Promise<void>;
   /** The run with its params, tags, latest metrics and inputs, in one Query. */
   get(runId: string): Promise<Run | undefined>;
@@ -103,9 +127,10 @@ export interface RunRepository {
   /** Whole runs by id (missing ones left out): a BatchGetItem per 100 runs, and one more for their
    * long values, inputs and model links when they have any. */
   getMany(runIds: string[]): Promise<Run[]>;
-  /** Updates status, end time; false when the run does not exist. */
+  /** Updates status (and its index entry), end time; false when the run does not exist. */
   updateInfo(
     runId: string,
+    experimentId: string,
     changes: { status?: string | undefined; endTime?: number | undefined },
   ): Promise<boolean>;
   /** Moves the run between stages; false when it does not exist. */
@@ -113,13 +138,31 @@ export interface RunRepository {
   /**
    * Sets the changed entries of an active run, if what the merge relied on still holds (each new
    * param still absent, each point still later than the stored one; for a batch too large to say
-   * so entry by entry, the revision read in `state`); false otherwise: the caller reads the run
-   * again and merges again.
+   * so entry by entry, the revision read in `state`), and returns the run's new revision; false
+   * otherwise: the caller reads the run again and merges again.
    */
-  putData(runId: string, experimentId: string, change: RunDataChange, state: RunWriteState): Promise<boolean>;
-  /** Appends metric points to their histories (idempotently: a retried point is stored once). */
-  appendHistory(runId: string, metrics: Metric[]): Promise<void>;
-  /** Removes a tag of an active run. */
+  putData(
+    runId: string,
+    experimentId: string,
+    change: RunDataChange,
+    state: RunWriteState,
+  ): Promise<number | false>;
+  /**
+   * Appends metric points to their histories (idempotently: a retried request is stored once) and
+   * offers each key's latest point of the batch to the search index, which keeps the later one.
+   */
+  appendHistory(runId: string, experimentId: string, metrics: Metric[]): Promise<void>;
+  /**
+   * Brings the search index entries of these params and tags to the values given, which the run
+   * holds as of `revision` (an entry already written by a later revision is left as it is).
+   */
+  indexValues(
+    runId: string,
+    experimentId: string,
+    values: { params: Param[]; tags: RunTag[] },
+    revision: number,
+  ): Promise<void>;
+  /** Removes a tag of an active run (and its index entry). */
   deleteTag(runId: string, key: string): Promise<void>;
   /**
    * One metric point in one round trip: stores the point in the metric's history (idempotently)
@@ -137,15 +180,26 @@ export interface RunRepository {
     experimentId: string,
     links: { inputs: string[]; outputs: ModelOutput[] },
   ): Promise<void>;
-  /** A page of a metric's history in (step, timestamp) order. */
+  /** A page of a metric's history in (step, timestamp, value) order, each point once. */
   metricHistory(
     runId: string,
     key: string,
-    page: {
-      limit: number;
-      cursor?: string | undefined;
-      fromStep?: number | undefined;
-      toStep?: number | undefined;
-    },
+    page: { limit: number; cursor?: string | undefined },
   ): Promise<{ metrics: Metric[]; cursor?: string | undefined }>;
+  /** Whether every run of the experiment has search index entries (see `indexValues`). */
+  isIndexed(experimentId: string): Promise<boolean>;
+  /**
+   * Ids of the experiment's runs an equality holds for, as the index has them (a run whose write
+   * is under way may be missing or stale: callers check each run they read). At most `limit` + 1,
+   * so a caller can tell that there are more than `limit`.
+   */
+  runIdsWhere(experimentId: string, probe: EqualityProbe, limit: number): Promise<string[]>;
+  /** Offers a run's latest point of a metric to its index entry again (a search found it lagging). */
+  mendMetricEntry(runId: string, experimentId: string, metric: Metric): Promise<void>;
+  /** A page of a walk over the experiment's runs by a metric (see `MetricWalk`), at most `limit`. */
+  metricEntries(
+    experimentId: string,
+    walk: MetricWalk,
+    page: { limit: number; cursor?: string | undefined },
+  ): Promise<{ entries: MetricEntry[]; cursor?: string | undefined }>;
 }

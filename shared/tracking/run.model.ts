@@ -207,9 +207,7 @@ export function isLaterMetric(
   a: Pick<Metric, 'step' | 'timestamp' | 'value'>,
   b: Pick<Metric, 'step' | 'timestamp' | 'value'>,
 ) {
-  if (a.step !== b.step) return a.step > b.step;
-  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
-  return compareValues(a.value, b.value) > 0;
+  return compareMetricPoints(a, b) > 0;
 }
 
 /**
@@ -220,15 +218,34 @@ export function isLaterMetric(
  */
 export function metricValueOrder(value: number): string {
   if (Number.isNaN(value)) return 'n';
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, value === 0 ? 0 : value);
-  const bits = view.getBigUint64(0);
-  const sign = 1n << 63n;
-  const ordered = bits & sign ? ~bits & 0xffff_ffff_ffff_ffffn : bits | sign;
-  return ordered.toString(16).padStart(16, '0');
+  // Two 32-bit halves, not a BigInt: a batch orders a thousand points, and this ran a third of it.
+  DOUBLE.setFloat64(0, value === 0 ? 0 : value);
+  let high = DOUBLE.getUint32(0);
+  let low = DOUBLE.getUint32(4);
+  if (high & 0x8000_0000) {
+    high = ~high >>> 0;
+    low = ~low >>> 0;
+  } else {
+    high = (high | 0x8000_0000) >>> 0;
+  }
+  return high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');
 }
 
+const DOUBLE = new DataView(new ArrayBuffer(8));
 const OFFSET_63 = 2n ** 63n;
+
+/** A signed 64-bit integer offset by 2^63, as 16 hex digits, so signed values sort as text. */
+function offsetHex(value: number): string {
+  // A safe non-negative integer is `8` then 15 hex digits (2^53 needs 14); others take the BigInt way.
+  if (Number.isSafeInteger(value) && value >= 0) return `8${value.toString(16).padStart(15, '0')}`;
+  return (BigInt(value) + OFFSET_63).toString(16).padStart(16, '0');
+}
+
+/** A non-negative integer as 16 hex digits (timestamps). */
+function hex16(value: number): string {
+  if (Number.isSafeInteger(value) && value >= 0) return value.toString(16).padStart(16, '0');
+  return BigInt(value).toString(16).padStart(16, '0');
+}
 
 /**
  * A text whose order is the order {@link isLaterMetric} gives points: the step (offset so signed
@@ -237,14 +254,25 @@ const OFFSET_63 = 2n ** 63n;
  * short (the emulator's expression parser is slow on nested conditions).
  */
 export function metricPointOrder(point: Pick<Metric, 'step' | 'timestamp' | 'value'>): string {
-  const step = (BigInt(point.step) + OFFSET_63).toString(16).padStart(16, '0');
-  const timestamp = BigInt(point.timestamp).toString(16).padStart(16, '0');
-  return `${step}${timestamp}${metricValueOrder(point.value)}`;
+  return `${offsetHex(point.step)}${hex16(point.timestamp)}${metricValueOrder(point.value)}`;
 }
 
-/** NaN sorts above every number, as `is_nan` does in MLflow's ordering. */
+/** NaN sorts above every number, as `is_nan` does in MLflow's ordering; -0 equals 0. */
 function compareValues(a: number, b: number): number {
   if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : 1;
   if (Number.isNaN(b)) return -1;
-  return a - b;
+  return a === b ? 0 : a < b ? -1 : 1;
+}
+
+/**
+ * Two points of one metric in the order of {@link metricPointOrder} (step, timestamp, value), as a
+ * sort comparator: 0 exactly when their order texts are equal.
+ */
+export function compareMetricPoints(
+  a: Pick<Metric, 'step' | 'timestamp' | 'value'>,
+  b: Pick<Metric, 'step' | 'timestamp' | 'value'>,
+): number {
+  if (a.step !== b.step) return a.step < b.step ? -1 : 1;
+  if (a.timestamp !== b.timestamp) return a.timestamp < b.timestamp ? -1 : 1;
+  return compareValues(a.value, b.value);
 }

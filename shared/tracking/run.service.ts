@@ -24,6 +24,7 @@ import {
   validateRunId,
   validateRunTag,
 } from './run.model.ts';
+import { readIndexedCandidates } from './run-index-search.ts';
 import { randomRunName } from './run-names.ts';
 import {
   type Clause,
@@ -37,6 +38,7 @@ import {
   type SearchableEntity,
   sortEntities,
 } from './search/index.ts';
+import { planRunSearch } from './search/run-search-plan.ts';
 
 export interface CreateRunInput {
   experimentId?: string | undefined;
@@ -125,7 +127,10 @@ export class RunService {
     runName?: string | undefined;
   }): Promise<Run> {
     const run = await this.loadActive(input.runId);
-    await this.runs.updateInfo(input.runId, { status: input.status, endTime: input.endTime });
+    await this.runs.updateInfo(input.runId, run.info.experimentId, {
+      status: input.status,
+      endTime: input.endTime,
+    });
     if (input.runName)
       await this.logBatch({ runId: input.runId, tags: [{ key: RUN_NAME_TAG, value: input.runName }] });
     const tags = input.runName ? replaceTag(run.tags, { key: RUN_NAME_TAG, value: input.runName }) : run.tags;
@@ -185,14 +190,16 @@ export class RunService {
    */
   private async write(runId: string, params: Param[], tags: RunTag[], metrics: Metric[]): Promise<void> {
     let state = await this.loadForWrite(runId);
+    const experimentId = state.info.experimentId;
     let history: Promise<void> | undefined;
     const appendHistory = () => {
       if (!history && metrics.length > 0) {
-        history = this.runs.appendHistory(runId, metrics);
+        history = this.runs.appendHistory(runId, experimentId, metrics);
         // Awaited below; this only keeps a failure from being reported as unhandled meanwhile.
         history.catch(() => undefined);
       }
     };
+    let revision = state.revision;
     for (let attempt = 1; ; attempt++) {
       const conflict = params.find((param) => {
         const stored = state.params.get(param.key);
@@ -209,15 +216,26 @@ export class RunService {
       }
       if (params.every((param) => state.params.has(param.key))) appendHistory();
       const change = mergeBatch(state, params, tags, metrics);
-      if (!change || (await this.runs.putData(runId, state.info.experimentId, change, state))) break;
+      if (!change) break;
+      const written = await this.runs.putData(runId, experimentId, change, state);
+      if (written !== false) {
+        revision = written;
+        break;
+      }
       if (attempt >= MAX_WRITE_ATTEMPTS) {
         throw new Error(`Could not write the data of run ${runId} after ${MAX_WRITE_ATTEMPTS} attempts`);
       }
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
       state = await this.loadForWrite(runId);
+      revision = state.revision;
     }
     appendHistory();
-    await history;
+    // Every param and tag of the request, changed or not, so a retry after a failure mends the index.
+    const indexed =
+      params.length + tags.length > 0
+        ? this.runs.indexValues(runId, experimentId, { params, tags }, revision)
+        : undefined;
+    await Promise.all([history, indexed]);
   }
 
   private async loadForWrite(runId: string): Promise<RunWriteState> {
@@ -322,6 +340,19 @@ export class RunService {
         fingerprint,
       );
     };
+    // A search the index can narrow reads its candidates only (see `planRunSearch`); the same
+    // filter, order and token logic then runs over them as over a full read.
+    const plan = planRunSearch(clauses, order);
+    if (plan) {
+      const check = { matches: (run: Run) => inView(run, viewType) && matches(searchable(run)) };
+      // The page's rows in order, and one more to tell whether a next page exists.
+      const rows = offset + maxResults + 1;
+      const candidates = await readIndexedCandidates(this.runs, experimentIds, plan, check, rows);
+      if (candidates) {
+        const page = select(candidates);
+        return { runs: page.items, nextPageToken: page.nextPageToken };
+      }
+    }
     // A small page (a top 10, a UI page) filters and orders small projections of the runs, then
     // reads only the page's runs whole; the same filter, order and token logic as the full read.
     const fields = fieldsNamed(clauses, order);

@@ -101,7 +101,7 @@ interface Meters {
 }
 
 /** State transitions and Lambda invocations of one execution, from its history. */
-async function metersOf(runtime: LocalRuntime, executionArn: string): Promise<Meters> {
+export async function metersOf(runtime: LocalRuntime, executionArn: string): Promise<Meters> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {

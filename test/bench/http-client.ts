@@ -37,5 +37,24 @@ export function jsonClient(baseUrl: string) {
       req.on('error', reject);
       req.end(payload);
     });
-  return { call, close: () => agent.destroy() };
+  /** A request with a body of raw bytes (an artifact), answering its status only. */
+  const raw = (method: string, path: string, body: Buffer) =>
+    new Promise<{ status: number }>((resolve, reject) => {
+      const req = request(
+        `${baseUrl}${path}`,
+        {
+          method,
+          agent,
+          headers: { 'content-type': 'application/octet-stream', 'content-length': body.length },
+        },
+        (response) => {
+          response.resume();
+          response.on('end', () => resolve({ status: response.statusCode ?? 0 }));
+          response.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  return { call, raw, close: () => agent.destroy() };
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PRICES } from '../../infra/cost/prices.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, LocalRuntime } from '../../infra/local/runtime.ts';
 import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { formatCsv } from '../../shared/pipelines/dataset/csv.ts';
@@ -18,39 +19,28 @@ const TRAINING_ROWS = 20_000;
 const ROWS = 1_000_000;
 /** Capture objects as the model server writes them: at most 5 MiB each. */
 const OBJECT_BYTES = 5 * 1024 * 1024;
-const ENDPOINT = 'bench-monitored';
+export const ENDPOINT = 'bench-monitored';
 const MODEL = 'bench-monitored-model';
 
 /**
- * AWS list prices (us-east-1, USD) the cost figures use, as the services' pricing pages state them
- * (read 2025-06; AWS changes prices rarely, and downward: recheck before quoting a figure):
- * - Lambda (arm64): $0.0000133334 per GB-second, $0.20 per million requests
- *   (aws.amazon.com/lambda/pricing);
- * - Step Functions Standard: $0.025 per 1,000 state transitions (aws.amazon.com/step-functions/pricing);
- * - S3 Standard: $0.0004 per 1,000 GET, $0.005 per 1,000 PUT/LIST (aws.amazon.com/s3/pricing);
- * - DynamoDB on demand: $0.125 per million read request units, $0.625 per million write request units
- *   (aws.amazon.com/dynamodb/pricing/on-demand, since the 2024-11-01 reduction);
- * - EventBridge: Scheduler $1.00 per million invocations beyond 14 million a month free, custom events
- *   $1.00 per million (aws.amazon.com/eventbridge/pricing);
- * - CloudWatch: $0.30 per custom metric-month (first 10,000), $0.10 per standard alarm-month,
- *   $0.50 per GB of logs ingested (aws.amazon.com/cloudwatch/pricing);
- * - SageMaker Processing (what Model Monitor schedules run on), ml.m5.xlarge, Model Monitor's default
- *   instance: $0.23 per hour, billed per second (aws.amazon.com/sagemaker/pricing).
+ * The list prices the cost figures use: `infra/cost/prices.ts`, the one price list (`docs/cost.md`
+ * says where each comes from and which were confirmed when). Model Monitor's schedules run as
+ * SageMaker Processing jobs on ml.m5.xlarge, its default instance, billed per second.
  */
 const PRICE = {
-  lambdaGbSecond: 0.0000133334,
-  lambdaRequest: 0.2 / 1e6,
-  stateTransition: 0.025 / 1000,
-  s3Get: 0.0004 / 1000,
-  s3PutOrList: 0.005 / 1000,
-  dynamoRead: 0.125 / 1e6,
-  dynamoWrite: 0.625 / 1e6,
-  schedulerInvocation: 1 / 1e6,
-  event: 1 / 1e6,
-  metricMonth: 0.3,
-  alarmMonth: 0.1,
-  logsGb: 0.5,
-  sageMakerMlM5XlargeHour: 0.23,
+  lambdaGbSecond: PRICES.lambda.armPerGbSecond,
+  lambdaRequest: PRICES.lambda.perMillionRequests / 1e6,
+  stateTransition: PRICES.stepFunctions.perThousandTransitions / 1000,
+  s3Get: PRICES.s3.perThousandReads / 1000,
+  s3PutOrList: PRICES.s3.perThousandWrites / 1000,
+  dynamoRead: PRICES.dynamodb.perMillionReadUnits / 1e6,
+  dynamoWrite: PRICES.dynamodb.perMillionWriteUnits / 1e6,
+  schedulerInvocation: PRICES.scheduler.perMillionInvocations / 1e6,
+  event: PRICES.eventBridge.perMillionEvents / 1e6,
+  metricMonth: PRICES.cloudWatch.customMetricMonth,
+  alarmMonth: PRICES.cloudWatch.alarmMetricMonth,
+  logsGb: PRICES.cloudWatch.logsIngestedPerGb,
+  sageMakerMlM5XlargeHour: PRICES.sagemakerProcessing.mlM5XlargeHour,
 };
 /** Lambda memory of the steps function (`infra/stacks/monitoring.stack.ts`). */
 const STEPS_MEMORY_GB = 1;
@@ -203,7 +193,7 @@ export async function monitoringBench(): Promise<void> {
 }
 
 /** Trains a 10-feature classifier with the pipeline on 20,000 rows and waits for the endpoint to serve it. */
-async function deployTrainedModel(runtime: LocalRuntime, driver: LocalDeployDriver): Promise<void> {
+export async function deployTrainedModel(runtime: LocalRuntime, driver: LocalDeployDriver): Promise<void> {
   const columns = FEATURES.map((_, i) => normals(i + 1, TRAINING_ROWS, i, 1 + i / 10));
   const table = {
     columns: [...FEATURES, 'label'],
@@ -242,15 +232,16 @@ async function deployTrainedModel(runtime: LocalRuntime, driver: LocalDeployDriv
 }
 
 /** Writes a window of capture (and feedback for a tenth of it) as the model server and the API would. */
-async function generateCapture(
+export async function generateCapture(
   runtime: LocalRuntime,
   driver: LocalDeployDriver,
   windowStart: number,
   rowsPerInvocation: number,
+  rows = ROWS,
 ): Promise<{ records: number; objects: number; bytes: number }> {
   const bucket = driver.resourceName('AWS::S3::Bucket', 'ArtifactBucket');
   const random = seededRandom(rowsPerInvocation);
-  const records = ROWS / rowsPerInvocation;
+  const records = rows / rowsPerInvocation;
   const hour = hourPath(windowStart);
   let lines: string[] = [];
   let size = 0;

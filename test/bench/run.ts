@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- startup|api|bundles|tracking|traces|artifacts|registry|serving|deploy|auth|pipeline|monitoring|console|all]`: measures what the issues name and prints it. Nothing
+ * `npm run bench [-- startup|api|bundles|tracking|search-scale|vs-mlflow|cost|traces|artifacts|registry|serving|deploy|auth|pipeline|monitoring|console|all]`: measures what the issues name and prints it. Nothing
  * here asserts a time: a slow machine makes slow figures, not failed builds.
  */
 
@@ -13,15 +13,18 @@ import { defineRunwayApp } from '../../infra/runway-app.ts';
 import { artifactsBench } from './artifacts.bench.ts';
 import { authBench } from './auth.bench.ts';
 import { consoleBench } from './console.bench.ts';
+import { costBench } from './cost.bench.ts';
 import { deployBench } from './deploy.bench.ts';
 import { monitoringBench } from './monitoring.bench.ts';
 import { pipelineBench } from './pipeline.bench.ts';
 import { registryBench } from './registry.bench.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
+import { searchScaleBench } from './search-scale.bench.ts';
 import { servingBench } from './serving.bench.ts';
 import { pool, printTable, summarize } from './stats.ts';
 import { tracesBench } from './traces.bench.ts';
 import { trackingBench } from './tracking.bench.ts';
+import { vsMlflowBench } from './vs-mlflow.bench.ts';
 
 // Development runs Node 20 (Lambda runs 24); the SDK's notice about it would clutter the tables.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -31,6 +34,7 @@ const benches: Record<string, () => Promise<void>> = {
   api,
   bundles,
   tracking: trackingBench,
+  'search-scale': searchScaleBench,
   traces: tracesBench,
   artifacts: artifactsBench,
   registry: registryBench,
@@ -38,6 +42,8 @@ const benches: Record<string, () => Promise<void>> = {
   serving: servingBench,
   auth: authBench,
   pipeline: pipelineBench,
+  'vs-mlflow': vsMlflowBench,
+  cost: costBench,
   monitoring: monitoringBench,
   console: consoleBench,
 };

@@ -1,4 +1,12 @@
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +24,7 @@ import { startDynamoEmulator } from '../../infra/local/emulators/dynamodb.ts';
 import {
   flushLoggedStores,
   LoggedMemoryLevel,
+  readLines,
   STORE_FILES,
 } from '../../infra/local/emulators/dynamodb-store.ts';
 
@@ -35,6 +44,19 @@ const client = (endpoint: string) =>
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+
+describe('readLines', () => {
+  it('reads a file a chunk at a time: lines across chunks, multi-byte characters, no torn tail', () => {
+    const file = path.join(tempDir(), 'lines.jsonl');
+    const lines = ['["p","a",1]', '["p","é🚀ü",{"v":"ß"}]', '', 'x'.repeat(50), '["d","a"]'];
+    writeFileSync(file, `${lines.join('\n')}\n["p","torn`);
+    for (const chunkBytes of [1, 3, 7, 64, 1 << 20]) {
+      expect([...readLines(file, chunkBytes)], `chunks of ${chunkBytes}`).toEqual(lines);
+    }
+    writeFileSync(file, '');
+    expect([...readLines(file)]).toEqual([]);
+  });
+});
 
 describe('the local DynamoDB store (memory, with every write logged to disk)', () => {
   it('keeps puts, updates and deletes across a restart, in key order, and a failed condition changes nothing', async () => {

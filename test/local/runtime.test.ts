@@ -266,6 +266,14 @@ describe('data and lifecycle', () => {
     expect((await post('/get', { key: 'kept' })).json).toMatchObject({ value: 'across restarts' });
   });
 
+  it("carries functions' DynamoDB requests to the emulator without HTTP, through their own SDK client", async () => {
+    const { http, direct } = { ...runtime.emulatorRequests.dynamodbTransport };
+    expect((await post('/put', { key: 'carried', value: 'by port' })).status).toBe(200);
+    expect((await post('/get', { key: 'carried' })).json).toMatchObject({ value: 'by port' });
+    expect(runtime.emulatorRequests.dynamodbTransport.direct - direct).toBe(2);
+    expect(runtime.emulatorRequests.dynamodbTransport.http - http).toBe(0);
+  });
+
   it('refuses a second runtime on the same data directory, naming the other', async () => {
     await expect(start()).rejects.toThrow(/in use by another Runway/);
   });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import {
@@ -8,7 +9,7 @@ import {
 import type { HttpRequest } from '../../shared/platform/http/http-request.ts';
 import { fromApiGatewayEvent, parseQueryString } from '../../shared/platform/http/http-request.ts';
 import { defineOperation } from '../../shared/platform/http/operation.ts';
-import { Router } from '../../shared/platform/http/router.ts';
+import { parseJsonBody, Router } from '../../shared/platform/http/router.ts';
 import { int64, repeated, viewType } from '../../shared/platform/http/wire.ts';
 import { apiEvent } from '../support/api-event.ts';
 
@@ -55,6 +56,43 @@ function request(
 function unexpected(): never {
   throw new Error('expected the request to be rejected');
 }
+
+describe('parseJsonBody', () => {
+  const body = (text: string) =>
+    parseJsonBody({ body: text, headers: { 'content-type': 'application/json' } });
+  /** Protobuf JSON's reading of null, written out plainly: an object's null field is not set. */
+  const reference = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(reference);
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, inner]) => inner !== null)
+        .map(([key, inner]) => [key, reference(inner)]),
+    );
+  };
+
+  it('drops null fields at any depth (objects in arrays too) and keeps null array elements', () => {
+    expect(body('{"a":null,"b":[null,{"c":null,"d":1}],"e":{"f":{"g":null}}}')).toEqual({
+      b: [null, { d: 1 }],
+      e: { f: {} },
+    });
+  });
+
+  it('reads any JSON object as the reference reading does', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 6 })), (object) => {
+        expect(body(JSON.stringify(object))).toEqual(reference(JSON.parse(JSON.stringify(object))));
+      }),
+      { seed: 5, numRuns: 200 },
+    );
+  });
+
+  it('refuses arrays nested deeper than 100 levels, as it does objects', () => {
+    const deep = (n: number) => `{"a":${'['.repeat(n - 1)}1${']'.repeat(n - 1)}}`;
+    expect(() => body(deep(100))).not.toThrow();
+    expect(() => body(deep(101))).toThrow(/nested deeper than 100 levels/);
+  });
+});
 
 describe('Router', () => {
   it('serves an operation under both MLflow prefixes', async () => {

@@ -28,6 +28,8 @@ function service(options: { projectable?: boolean } = {}) {
   const runs = Array.from({ length: 30 }, (_, i) => run(i, (i * 7) % 30));
   const calls = { listFields: [] as RunFields[], getMany: [] as string[][], listByExperiment: 0 };
   const repository = {
+    // Experiments made before the search index: these tests are about the reads without it.
+    isIndexed: async () => false,
     listByExperiment: async () => {
       calls.listByExperiment += 1;
       return runs;

@@ -5,7 +5,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
+  readSync,
   renameSync,
   statSync,
   writeSync,
@@ -52,8 +52,15 @@ const OBJECT_ENCODING = {
   decode: (value: unknown) => value,
 };
 
-/** The log is folded into the snapshot when it passes this size (and at every clean close). */
+/**
+ * The log is folded into the snapshot when it passes this size or the snapshot's, whichever is
+ * larger (and at every clean close): a fold rewrites the whole snapshot, so a store of a hundred
+ * thousand runs (a gigabyte) would otherwise spend its time folding.
+ */
 const COMPACT_LOG_BYTES = 64 * 1024 * 1024;
+
+/** How much of a store file is read at a time (a file may be larger than a string can be). */
+const READ_CHUNK_BYTES = 16 * 1024 * 1024;
 
 /**
  * The storage engine under the local DynamoDB emulator (dynalite): an in-memory sorted store
@@ -76,6 +83,8 @@ export class LoggedMemoryLevel extends MemoryLevel {
   private readonly directory: string;
   private fd: number | undefined;
   private logBytes = 0;
+  /** The snapshot's size after the last fold (see {@link COMPACT_LOG_BYTES}). */
+  private snapshotBytes = 0;
   /** Log lines not yet written, and whether a write of them is scheduled. */
   private pending: string[] = [];
   private flushScheduled = false;
@@ -102,8 +111,10 @@ export class LoggedMemoryLevel extends MemoryLevel {
     const log = path.join(this.directory, STORE_FILES.log);
     const clean =
       !migrated && existsSync(path.join(this.directory, STORE_FILES.snapshot)) && fileSize(log) === 0;
-    if (clean) this.fd = openSync(log, 'a');
-    else this.compact(entries);
+    if (clean) {
+      this.fd = openSync(log, 'a');
+      this.snapshotBytes = fileSize(path.join(this.directory, STORE_FILES.snapshot));
+    } else this.compact(entries);
     openStores.add(this);
   }
 
@@ -152,7 +163,7 @@ export class LoggedMemoryLevel extends MemoryLevel {
   flush(): void {
     this.flushScheduled = false;
     this.writePending();
-    if (this.logBytes > COMPACT_LOG_BYTES) this.compact();
+    if (this.logBytes > Math.max(COMPACT_LOG_BYTES, this.snapshotBytes)) this.compact();
   }
 
   private writePending(): void {
@@ -215,6 +226,7 @@ export class LoggedMemoryLevel extends MemoryLevel {
       closeSync(fd);
     }
     renameSync(temporary, snapshot);
+    this.snapshotBytes = fileSize(snapshot);
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = openSync(path.join(this.directory, STORE_FILES.log), 'w');
     this.logBytes = 0;
@@ -247,11 +259,33 @@ function fileSize(file: string): number {
   return existsSync(file) ? statSync(file).size : 0;
 }
 
-function readLines(file: string): string[] {
-  if (fileSize(file) === 0) return [];
-  const lines = readFileSync(file, 'utf8').split('\n');
-  lines.pop(); // what follows the last newline: nothing, or a torn write
-  return lines;
+/**
+ * The complete lines of a file, read a chunk at a time (a snapshot of 100,000 runs passes the
+ * longest string V8 can make, 512 MB); what follows the last newline (nothing, or a torn write) is
+ * not a line. A newline byte never occurs inside a multi-byte UTF-8 character, so splitting bytes
+ * at it splits no character.
+ */
+export function* readLines(file: string, chunkBytes = READ_CHUNK_BYTES): Generator<string> {
+  if (fileSize(file) === 0) return;
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(chunkBytes);
+    let rest = Buffer.alloc(0);
+    for (;;) {
+      const read = readSync(fd, buffer, 0, chunkBytes, null);
+      if (read === 0) return;
+      const chunk =
+        rest.length === 0 ? buffer.subarray(0, read) : Buffer.concat([rest, buffer.subarray(0, read)]);
+      let start = 0;
+      for (let end = chunk.indexOf(10, start); end !== -1; end = chunk.indexOf(10, start)) {
+        yield chunk.toString('utf8', start, end);
+        start = end + 1;
+      }
+      rest = Buffer.from(chunk.subarray(start)); // a copy: the buffer is read into again
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Every entry of a LevelDB directory (classic-level, which dynalite's `level` still installs). */

@@ -2,14 +2,23 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire, Module } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { CapacityMeter, type ConsumedCapacity, type DynaliteStore } from './dynamodb-capacity.ts';
+import { installExpressionTemplates } from './dynamodb-expressions.ts';
 import { installBatchedQuery } from './dynamodb-query.ts';
 import { flushLoggedStores, LoggedMemoryLevel, STORE_MARKER } from './dynamodb-store.ts';
 
 const require = createRequire(import.meta.url);
+const dynaliteDir = path.dirname(require.resolve('dynalite'));
 useLoggedMemoryStore();
 installBatchedQuery();
+installExpressionTemplates();
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server & {
   close(callback?: (error?: Error) => void): void;
+};
+/** dynalite's request checks, as its HTTP handler applies them before an action runs. */
+const validations = require(path.join(dynaliteDir, 'validations', 'index.js')) as {
+  checkTypes(data: unknown, types: unknown): unknown;
+  checkValidations(data: unknown, types: unknown, custom: unknown, store: unknown): void;
 };
 
 export interface DynamoEmulator {
@@ -17,7 +26,54 @@ export interface DynamoEmulator {
   port: number;
   /** Requests served so far, by DynamoDB operation (the benchmarks report them). */
   requests: Readonly<Record<string, number>>;
+  /**
+   * Serves one request of the DynamoDB JSON protocol (`x-amz-target` and body) without HTTP: the
+   * local runtime's functions reach the emulator this way (`infra/local/lambda/emulator-transport.ts`),
+   * through dynalite's own validation and actions, counted and logged like any other request.
+   */
+  dispatch: DynamoDispatch;
+  /** How requests arrived: over HTTP (tools, tests, the CLI) or through `dispatch` (functions). */
+  transport: Readonly<{ http: number; direct: number }>;
+  /**
+   * Read and write request units of the requests `dispatch` served, as DynamoDB would bill them
+   * (`dynamodb-capacity.ts`); only with `meterCapacity` (it reads each written item around the write).
+   */
+  capacity: Readonly<ConsumedCapacity> | undefined;
   stop(): Promise<void>;
+}
+
+/** One DynamoDB request and its answer, as the wire carries them. */
+export type DynamoDispatch = (target: string, body: string) => Promise<{ statusCode: number; body: string }>;
+
+/** The operations dynalite serves (its `validOperations`). */
+const OPERATIONS = new Set([
+  'BatchGetItem',
+  'BatchWriteItem',
+  'CreateTable',
+  'DeleteItem',
+  'DeleteTable',
+  'DescribeTable',
+  'DescribeTimeToLive',
+  'GetItem',
+  'ListTables',
+  'PutItem',
+  'Query',
+  'Scan',
+  'TagResource',
+  'UntagResource',
+  'ListTagsOfResource',
+  'UpdateItem',
+  'UpdateTable',
+]);
+
+interface DynaliteAction {
+  run(store: unknown, data: unknown, callback: (error: DynaliteError | null, result?: unknown) => void): void;
+  types: unknown;
+  custom: unknown;
+}
+interface DynaliteError extends Error {
+  statusCode?: number;
+  body?: unknown;
 }
 
 /**
@@ -48,15 +104,35 @@ export async function startDynamoEmulator(options: {
   dataDir: string;
   port?: number;
   host?: string;
+  /** Count the request units of what functions send (the benchmarks' cost figures). @default false */
+  meterCapacity?: boolean;
 }): Promise<DynamoEmulator> {
-  const server = dynalite({ path: options.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  // dynalite keeps the store it creates to itself: take it as it is made, for `dispatch`.
+  const db = require(path.join(dynaliteDir, 'db', 'index.js')) as { create(options: unknown): unknown };
+  const create = db.create;
+  let store: unknown;
+  db.create = (storeOptions: unknown) => {
+    store = create(storeOptions);
+    return store;
+  };
+  let server: ReturnType<typeof dynalite>;
+  try {
+    server = dynalite({ path: options.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  } finally {
+    db.create = create;
+  }
   const requests: Record<string, number> = {};
+  const transport = { http: 0, direct: 0 };
+  const count = (operation: string) => {
+    requests[operation] = (requests[operation] ?? 0) + 1;
+  };
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const operation =
+    transport.http++;
+    count(
       String(request.headers['x-amz-target'] ?? 'unknown')
         .split('.')
-        .pop() ?? 'unknown';
-    requests[operation] = (requests[operation] ?? 0) + 1;
+        .pop() ?? 'unknown',
+    );
     // What this request wrote reaches the store's log before its answer leaves.
     const end = response.end;
     response.end = function (this: ServerResponse, ...args: Parameters<ServerResponse['end']>) {
@@ -73,10 +149,65 @@ export async function startDynamoEmulator(options: {
     });
   });
   const { port } = server.address() as AddressInfo;
+  const actions = new Map<string, DynaliteAction>();
+  const meter = options.meterCapacity ? new CapacityMeter(store as DynaliteStore) : undefined;
+  const dispatch: DynamoDispatch = (target, body) => {
+    const operation = target.split('.').pop() ?? '';
+    const answer = (statusCode: number, data: unknown) => {
+      // What this request wrote reaches the store's log before its answer leaves.
+      flushLoggedStores();
+      return { statusCode, body: JSON.stringify(data) };
+    };
+    count(operation || 'unknown');
+    transport.direct++;
+    if (!OPERATIONS.has(operation)) {
+      return Promise.resolve(answer(400, { __type: 'com.amazon.coral.service#UnknownOperationException' }));
+    }
+    const name = operation.charAt(0).toLowerCase() + operation.slice(1);
+    let action = actions.get(name);
+    if (!action) {
+      const { types, custom } = require(
+        path.join(dynaliteDir, 'validations', `${name}.js`),
+      ) as DynaliteAction;
+      action = { run: require(path.join(dynaliteDir, 'actions', `${name}.js`)), types, custom };
+      actions.set(name, action);
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(body);
+    } catch {
+      return Promise.resolve(answer(400, { __type: 'com.amazon.coral.service#SerializationException' }));
+    }
+    try {
+      data = validations.checkTypes(data, action.types);
+      validations.checkValidations(data, action.types, action.custom, store);
+    } catch (error) {
+      const failure = error as DynaliteError;
+      if (failure.statusCode) return Promise.resolve(answer(failure.statusCode, failure.body));
+      return Promise.reject(failure);
+    }
+    const { run } = action;
+    const validated = data as Record<string, unknown>;
+    const act = () =>
+      new Promise<{ statusCode: number; result: Record<string, unknown> | undefined }>((resolve, reject) => {
+        run(store, validated, (error, result) => {
+          if (error?.statusCode)
+            resolve({ statusCode: error.statusCode, result: error.body as Record<string, unknown> });
+          else if (error) reject(error);
+          else resolve({ statusCode: 200, result: result as Record<string, unknown> });
+        });
+      });
+    return (meter ? meter.measure(operation, validated, act) : act()).then(({ statusCode, result }) =>
+      answer(statusCode, result),
+    );
+  };
   return {
     endpoint: `http://${host}:${port}`,
     port,
     requests,
+    dispatch,
+    transport,
+    capacity: meter?.consumed,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import type { EmulatorAnswer, EmulatorCall } from './emulator-transport.ts';
 
 const WORKER_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.mjs');
 
@@ -39,8 +40,25 @@ type Pending = { resolve(value: unknown): void; reject(error: Error): void; time
  * template gives it, plus Lambda's runtime variables), its own module graph and cold start. As on
  * Lambda, a timeout or a crash discards the container and the next invocation starts a fresh one.
  */
+/** An emulator that functions reach without HTTP: its endpoint, and how to serve one request. */
+export interface LocalEmulatorLink {
+  endpoint: string;
+  dispatch(target: string, body: string): Promise<{ statusCode: number; body: string }>;
+}
+
+/** What a function's invocations cost its containers so far (the cost model reads it). */
+export interface FunctionUsage {
+  invocations: number;
+  /** Milliseconds the container's thread was busy (not waiting) during invocations. */
+  activeMs: number;
+  /** Round trips to the DynamoDB emulator (requests sent while none was out). */
+  roundTrips: number;
+}
+
 export class LocalFunction {
+  readonly usage: FunctionUsage = { invocations: 0, activeMs: 0, roundTrips: 0 };
   private worker: Worker | undefined;
+  private emulatorPort: MessagePort | undefined;
   private ready: Promise<void> | undefined;
   private readonly pending = new Map<string, Pending>();
   private stopped = false;
@@ -49,6 +67,8 @@ export class LocalFunction {
     readonly spec: LocalFunctionSpec,
     private readonly runtimeEnv: Record<string, string>,
     private readonly onLog: (functionName: string, line: string) => void,
+    /** The DynamoDB emulator, reached over a message port (`emulator-transport.ts`). */
+    private readonly dynamodb?: LocalEmulatorLink,
   ) {}
 
   /** Starts the container (cold start) unless it is running. */
@@ -60,8 +80,13 @@ export class LocalFunction {
     return this.ready;
   }
 
-  /** Invokes the handler synchronously (RequestResponse) and returns its result. */
-  async invoke(event: unknown): Promise<unknown> {
+  /**
+   * Invokes the handler synchronously (RequestResponse) and returns its result. The event and the
+   * result cross to and from the container as JSON text, as Lambda's runtime API carries them (so a
+   * handler meets exactly what JSON keeps of a value); `payload` is the event already serialized by
+   * a caller that had to measure it.
+   */
+  async invoke(event: unknown, payload: string = JSON.stringify(event) ?? '{}'): Promise<unknown> {
     await this.start();
     const worker = this.worker;
     if (!worker) throw new FunctionError('Runtime.Unavailable', `${this.spec.name} is not running`);
@@ -81,7 +106,7 @@ export class LocalFunction {
       this.pending.set(id, { resolve, reject, timer });
       worker.postMessage({
         id,
-        event,
+        payload,
         context: {
           awsRequestId: id,
           functionName: this.spec.name,
@@ -102,8 +127,15 @@ export class LocalFunction {
   }
 
   private boot(): Promise<void> {
+    const link = this.dynamodb ? this.linkEmulator(this.dynamodb) : undefined;
     const worker = new Worker(WORKER_FILE, {
-      workerData: { entry: this.spec.entry, handlerName: this.spec.handlerName },
+      workerData: {
+        entry: this.spec.entry,
+        handlerName: this.spec.handlerName,
+        ...(link ? { dynamodb: { port: link, endpoint: this.dynamodb?.endpoint } } : {}),
+      },
+      transferList: link ? [link] : [],
+      resourceLimits: { maxYoungGenerationSizeMb: 48 },
       env: this.environment(),
       stdout: true,
       stderr: true,
@@ -135,9 +167,19 @@ export class LocalFunction {
     });
   }
 
-  private settle(message: { id: string; result?: unknown; error?: SerializedError }): void {
+  private settle(message: {
+    id: string;
+    result?: string;
+    /** The `body` of a result object, when it travels beside `result` (a string, as JSON gives it). */
+    body?: string;
+    error?: SerializedError;
+    usage?: Omit<FunctionUsage, 'invocations'>;
+  }): void {
     const pending = this.pending.get(message.id);
     if (!pending) return;
+    this.usage.invocations++;
+    this.usage.activeMs += message.usage?.activeMs ?? 0;
+    this.usage.roundTrips += message.usage?.roundTrips ?? 0;
     this.pending.delete(message.id);
     clearTimeout(pending.timer);
     if (message.error) {
@@ -145,7 +187,10 @@ export class LocalFunction {
         new FunctionError(message.error.errorType, message.error.errorMessage, message.error.trace),
       );
     } else {
-      pending.resolve(message.result);
+      const result = JSON.parse(message.result ?? 'null');
+      // A proxy response's body travels beside the JSON text (worker.mjs `serialize`).
+      if (message.body !== undefined) result.body = message.body;
+      pending.resolve(result);
     }
   }
 
@@ -161,7 +206,33 @@ export class LocalFunction {
     const worker = this.worker;
     this.worker = undefined;
     this.ready = undefined;
+    this.emulatorPort?.close();
+    this.emulatorPort = undefined;
     if (worker) await worker.terminate();
+  }
+
+  /** A channel for this container's emulator requests; returns the worker's end. */
+  private linkEmulator(emulator: LocalEmulatorLink): MessagePort {
+    this.emulatorPort?.close();
+    const { port1, port2 } = new MessageChannel();
+    this.emulatorPort = port1;
+    port1.on('message', (call: EmulatorCall) => {
+      emulator.dispatch(call.target, call.body).then(
+        (answer) => port1.postMessage({ id: call.id, ...answer } satisfies EmulatorAnswer),
+        (error: unknown) =>
+          port1.postMessage({
+            id: call.id,
+            statusCode: 500,
+            body: JSON.stringify({
+              __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+              message: error instanceof Error ? error.message : String(error),
+            }),
+          } satisfies EmulatorAnswer),
+      );
+    });
+    // Only the worker's own requests keep this end busy; it must not keep the runtime alive.
+    port1.unref();
+    return port2;
   }
 
   private environment(): Record<string, string> {
@@ -191,7 +262,13 @@ interface SerializedError {
 type WorkerMessage =
   | { ready: true }
   | { initError: SerializedError }
-  | { id: string; result?: unknown; error?: SerializedError };
+  | {
+      id: string;
+      result?: string;
+      body?: string;
+      error?: SerializedError;
+      usage?: Omit<FunctionUsage, 'invocations'>;
+    };
 
 /** NODE_OPTIONS in the template is for Lambda's node; the worker shares this process's flags. */
 function withoutNodeOptions(environment: Record<string, string>): Record<string, string> {

@@ -144,10 +144,12 @@ export function parseJsonBody(request: Pick<HttpRequest, 'body' | 'headers'>): R
       `The request body must be a JSON object, got ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}`,
     );
   }
-  if (depthExceeds(parsed, MAX_JSON_DEPTH)) {
+  const shape = walk(parsed, MAX_JSON_DEPTH);
+  if (shape === 'too-deep') {
     throw new InvalidParameterError(`The request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
-  return withoutNulls(parsed) as Record<string, unknown>;
+  // Most bodies hold no null: they are read as parsed, not copied (a 1,000-metric batch is 80 KB).
+  return (shape === 'has-null' ? withoutNulls(parsed) : parsed) as Record<string, unknown>;
 }
 
 /** `JSON.parse`, with its error (what is wrong and where) as a 400 that names it. */
@@ -162,16 +164,38 @@ function parseJson(text: string, what: string): unknown {
 /** No MLflow message nests deeper than a few levels; protobuf's own parser stops at 100. */
 const MAX_JSON_DEPTH = 100;
 
-/** Whether a parsed JSON value nests deeper than `limit`, found without recursion (any depth is safe). */
-function depthExceeds(value: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop() as [unknown, number];
+/**
+ * Whether a parsed JSON value nests deeper than `limit`, or else holds a `null` property (which
+ * {@link withoutNulls} drops), found in one walk without recursion (any depth is safe).
+ */
+function walk(value: unknown, limit: number): 'too-deep' | 'has-null' | 'plain' {
+  let hasNull = false;
+  const values: unknown[] = [value];
+  const depths: number[] = [1];
+  while (values.length > 0) {
+    const current = values.pop();
+    const depth = depths.pop() as number;
     if (current === null || typeof current !== 'object') continue;
-    if (depth > limit) return true;
-    for (const inner of Object.values(current)) stack.push([inner, depth + 1]);
+    if (depth > limit) return 'too-deep';
+    if (Array.isArray(current)) {
+      for (const inner of current) {
+        if (inner !== null && typeof inner === 'object') {
+          values.push(inner);
+          depths.push(depth + 1);
+        }
+      }
+      continue;
+    }
+    for (const key in current) {
+      const inner = (current as Record<string, unknown>)[key];
+      if (inner === null) hasNull = true;
+      else if (typeof inner === 'object') {
+        values.push(inner);
+        depths.push(depth + 1);
+      }
+    }
   }
-  return false;
+  return hasNull ? 'has-null' : 'plain';
 }
 
 /** Protobuf JSON reads `null` as "not set", for any field; so does Runway, at any depth. */

@@ -27,6 +27,11 @@ interface ExperimentItem extends Experiment {
   gsi1pk: string;
   gsi1sk: string;
   entity: 'experiment';
+  /**
+   * Every run of an experiment created with this attribute has search index entries (GSI2), so its
+   * searches may read the index; an experiment made before the index is searched by reading its runs.
+   */
+  runsIndexed: true;
 }
 
 /**
@@ -240,6 +245,7 @@ function toItem(experiment: Experiment): ExperimentItem {
     gsi1sk: experimentKeys.listSort(experiment.experimentId),
     entity: 'experiment',
     ...experiment,
+    runsIndexed: true,
   };
 }
 
