@@ -15,7 +15,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes, randomFill } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -279,71 +279,116 @@ function streamRequest(
 /**
  * The real MLflow client at its default settings, against this Runway and against MLflow's own server
  * started here with the same machine and files: `log_artifact` and `download_artifacts`, sha256 checked.
+ *
+ * Runway is measured before MLflow's server starts: MLflow 3.11.1's `mlflow server` answers /health
+ * while its job runner is still starting six huey consumer processes, which take the machine's two
+ * cores for 20 to 30 s (measured: 7 CPU-seconds in the first 10 s after /health, then about 1%). A
+ * client timed in that window measured the other server's start-up, not Runway (issue 18: 27 MB/s
+ * up in the bench, 100 to 200 MB/s alone). MLflow's own figures are taken once its processes are
+ * quiet, so each server is timed on an otherwise idle bench.
  */
 async function realClient(python: string, runwayUrl: string): Promise<void> {
   const work = mkdtempSync(path.join(tmpdir(), 'runway-bench-mlflow-'));
-  const port = await freePort();
-  const server = spawn(
-    python,
-    [
-      '-m',
-      'mlflow',
-      'server',
-      '--backend-store-uri',
-      `sqlite:///${path.join(work, 'mlflow.db')}`,
-      '--artifacts-destination',
-      path.join(work, 'artifacts'),
-      '--serve-artifacts',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--workers',
-      '1',
-    ],
-    { cwd: work, stdio: 'ignore' },
-  );
+  const driver = path.join(work, 'driver.py');
+  writeFileSync(driver, REAL_CLIENT_DRIVER);
+  const rows: Array<Array<string | number>> = [];
+  const measure = (server: string, url: string) => {
+    const result = spawnSync(python, [driver, url, '20000000', '300000000'], {
+      encoding: 'utf8',
+      env: { ...process.env, MLFLOW_TRACKING_URI: url },
+      maxBuffer: 1 << 20,
+    });
+    if (result.status !== 0) throw new Error(`the MLflow client failed against ${server}: ${result.stderr}`);
+    // The client prints its own lines too ("View run ..."); the driver's are JSON objects.
+    for (const line of result.stdout.split('\n').filter((text) => text.startsWith('{'))) {
+      const figure = JSON.parse(line) as { size: number; up: number; down: number; intact: boolean };
+      if (!figure.intact) throw new Error(`${server}: the downloaded file differs`);
+      rows.push([
+        server,
+        `${figure.size / 1e6} MB`,
+        figure.size / 1e6 / figure.up,
+        figure.size / 1e6 / figure.down,
+      ]);
+    }
+  };
+  let server: ReturnType<typeof spawn> | undefined;
   try {
+    measure('Runway', runwayUrl);
+    const port = await freePort();
+    server = spawn(
+      python,
+      [
+        '-m',
+        'mlflow',
+        'server',
+        '--backend-store-uri',
+        `sqlite:///${path.join(work, 'mlflow.db')}`,
+        '--artifacts-destination',
+        path.join(work, 'artifacts'),
+        '--serve-artifacts',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--workers',
+        '1',
+      ],
+      { cwd: work, stdio: 'ignore' },
+    );
     const mlflowUrl = `http://127.0.0.1:${port}`;
     for (let i = 0; ; i++) {
       if ((await fetch(`${mlflowUrl}/health`).catch(() => undefined))?.status === 200) break;
       if (i > 600) throw new Error("MLflow's server did not start within 60 s");
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const driver = path.join(work, 'driver.py');
-    writeFileSync(driver, REAL_CLIENT_DRIVER);
-    const rows: Array<Array<string | number>> = [];
-    for (const [server, url] of [
-      ['Runway', runwayUrl],
-      ["MLflow's server", mlflowUrl],
-    ] as const) {
-      const result = spawnSync(python, [driver, url, '20000000', '300000000'], {
-        encoding: 'utf8',
-        env: { ...process.env, MLFLOW_TRACKING_URI: url },
-        maxBuffer: 1 << 20,
-      });
-      if (result.status !== 0)
-        throw new Error(`the MLflow client failed against ${server}: ${result.stderr}`);
-      // The client prints its own lines too ("View run ..."); the driver's are JSON objects.
-      for (const line of result.stdout.split('\n').filter((text) => text.startsWith('{'))) {
-        const figure = JSON.parse(line) as { size: number; up: number; down: number; intact: boolean };
-        if (!figure.intact) throw new Error(`${server}: the downloaded file differs`);
-        rows.push([
-          server,
-          `${figure.size / 1e6} MB`,
-          figure.size / 1e6 / figure.up,
-          figure.size / 1e6 / figure.down,
-        ]);
-      }
-    }
+    if (server.pid !== undefined) await untilQuiet(server.pid);
+    measure("MLflow's server", mlflowUrl);
     printTable(
       `The real MLflow client (${python}) at its default settings: log_artifact and download_artifacts, same machine, same run`,
       ['server', 'file', 'up MB/s', 'down MB/s'],
       rows,
     );
   } finally {
-    server.kill('SIGTERM');
+    server?.kill('SIGTERM');
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** CPU time (user + system, in clock ticks) of a process and all its descendants, from Linux's /proc. */
+function treeCpuTicks(pid: number): number {
+  let ticks = 0;
+  const pending = [pid];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    try {
+      const stat = readFileSync(`/proc/${next}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+      for (const task of readdirSync(`/proc/${next}/task`))
+        pending.push(
+          ...readFileSync(`/proc/${next}/task/${task}/children`, 'utf8')
+            .split(' ')
+            .filter(Boolean)
+            .map(Number),
+        );
+    } catch {
+      // The process ended while we read it, or this is not Linux: nothing more to count.
+    }
+  }
+  return ticks;
+}
+
+/**
+ * Waits until a process tree uses under 5% of one core over a second (at most 90 s), so that what is
+ * timed next does not share the CPU with that server's start-up.
+ */
+async function untilQuiet(pid: number): Promise<void> {
+  const deadline = performance.now() + 90_000;
+  let before = treeCpuTicks(pid);
+  while (performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = treeCpuTicks(pid);
+    if (now - before < 5) return; // Linux counts 100 ticks a second
+    before = now;
   }
 }
 
