@@ -16,7 +16,6 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { deploymentKeys } from '../../shared/deployments/keys.ts';
-import type { SageMakerLimits } from '../../shared/deployments/sagemaker-limits.ts';
 import {
   ModelVersionAliasSet,
   ModelVersionStageTransitioned,

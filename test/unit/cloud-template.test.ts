@@ -34,7 +34,9 @@ const template = new CloudTemplate(
                   JOINED: {
                     'Fn::Join': ['-', ['a', { Ref: 'AWS::AccountId' }, { 'Fn::Select': [1, ['x', 'y']] }]],
                   },
+                  // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not a JavaScript template
                   SUBSTITUTED: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${Bucket}/${Fn.Arn}' },
+                  // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not a JavaScript template
                   SUB_VARS: { 'Fn::Sub': ['${A}-${B}', { A: 'one', B: { Ref: 'AWS::Region' } }] },
                   SPLIT: { 'Fn::Select': [2, { 'Fn::Split': [':', 'a:b:c'] }] },
                   PROD: { 'Fn::If': ['Local', 'yes', { Ref: 'AWS::NoValue' }] },

@@ -12,7 +12,6 @@ export interface Loaded<T> {
 export function useApi<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const [state, setState] = useState<{ data?: T; error?: ApiError; loading: boolean }>({ loading: true });
   const [nonce, setNonce] = useState(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what `load` depends on.
   useEffect(() => {
     let current = true;
     setState((previous) => ({ ...previous, loading: true }));

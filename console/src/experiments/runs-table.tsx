@@ -110,7 +110,6 @@ export function RunsTable({
     }
   };
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new search starts over from the first page.
   useEffect(() => {
     scroller.current?.scrollTo(0, 0);
     setScrollTop(0);
@@ -128,7 +127,6 @@ export function RunsTable({
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(rows.length, Math.ceil((scrollTop + viewHeight) / ROW_HEIGHT) + OVERSCAN);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: fetchPage reads the current search.
   useEffect(() => {
     if (nextToken && !loading && last + PREFETCH_ROWS >= rows.length) fetchPage(nextToken, false);
   }, [last, rows.length, nextToken, loading]);
