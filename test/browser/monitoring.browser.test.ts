@@ -1,6 +1,5 @@
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { drawnPixels, launchBrowser, screenshot, watchedPage } from '../support/browser.ts';
+import { describe, expect, inject, it } from 'vitest';
+import { browserPages, drawnPixels, screenshot } from '../support/browser.ts';
 import { Api, SEED } from './seed.ts';
 
 /**
@@ -14,21 +13,7 @@ import { Api, SEED } from './seed.ts';
 const base = inject('consoleUrl');
 const seeded = inject('seeded');
 const api = new Api(base);
-let context: BrowserContext;
-let close: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ context, close } = await launchBrowser());
-});
-afterAll(async () => {
-  await close?.();
-});
-
-async function open(path: string): Promise<{ page: Page; errors: string[] }> {
-  const watched = await watchedPage(context);
-  await watched.page.goto(`${base}${path}`);
-  return watched;
-}
+const open = browserPages(base);
 
 /** What the API itself answers a request with (status, error_code, message). */
 async function refusalOf(method: string, path: string, body?: unknown) {

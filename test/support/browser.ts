@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { REPO_ROOT } from '../../infra/repo-root.ts';
 
 /** Debian's Chromium (`apt-get install chromium`; `.ci/run` installs it): never a downloaded browser. */
@@ -72,4 +73,26 @@ export function drawnPixels(page: Page, selector: string): Promise<number> {
     }
     return count;
   })()`);
+}
+
+/**
+ * A browser for the calling test file (launched before its tests, closed after them) and a function
+ * that opens `base + path` in a new page watched for console errors.
+ */
+export function browserPages(base: string): (path: string) => Promise<{ page: Page; errors: string[] }> {
+  let context: BrowserContext | undefined;
+  let close: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    ({ context, close } = await launchBrowser());
+  });
+  afterAll(async () => {
+    await close?.();
+  });
+  return async (path) => {
+    if (!context)
+      throw new Error('browserPages: the browser is not launched (call it at the top of a test file)');
+    const watched = await watchedPage(context);
+    await watched.page.goto(`${base}${path}`);
+    return watched;
+  };
 }
