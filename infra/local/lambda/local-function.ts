@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import type { EmulatorAnswer, EmulatorCall } from './emulator-transport.ts';
+import { batcher, type EmulatorAnswer, type EmulatorCall } from './emulator-transport.ts';
 
 const WORKER_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.mjs');
 
@@ -141,16 +141,24 @@ export class LocalFunction {
       stderr: true,
     });
     this.worker = worker;
-    forwardLines(worker.stdout, (line) => this.onLog(this.spec.name, line));
-    forwardLines(worker.stderr, (line) => this.onLog(this.spec.name, line));
+    const stdout = lineSplitter((line) => this.onLog(this.spec.name, line));
+    const stderr = lineSplitter((line) => this.onLog(this.spec.name, line));
+    const output = (logs: Array<[1 | 2, string]> | undefined) => {
+      for (const [stream, text] of logs ?? []) (stream === 1 ? stdout : stderr).push(text);
+    };
+    // The worker's writes come as messages (worker.mjs); its stdout streams carry only what
+    // bypasses them, e.g. output during a crash.
+    forward(worker.stdout, stdout);
+    forward(worker.stderr, stderr);
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (message: WorkerMessage) => {
+        if ('logs' in message) output(message.logs);
         if ('ready' in message) resolve();
         else if ('initError' in message) {
           const { errorType, errorMessage, trace } = message.initError;
           reject(new FunctionError(errorType, `Init failed for ${this.spec.name}: ${errorMessage}`, trace));
           void this.discard();
-        } else this.settle(message);
+        } else if ('id' in message) this.settle(message);
       });
       worker.on('error', (error) => {
         reject(error);
@@ -216,19 +224,24 @@ export class LocalFunction {
     this.emulatorPort?.close();
     const { port1, port2 } = new MessageChannel();
     this.emulatorPort = port1;
-    port1.on('message', (call: EmulatorCall) => {
-      emulator.dispatch(call.target, call.body).then(
-        (answer) => port1.postMessage({ id: call.id, ...answer } satisfies EmulatorAnswer),
-        (error: unknown) =>
-          port1.postMessage({
-            id: call.id,
-            statusCode: 500,
-            body: JSON.stringify({
-              __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
-              message: error instanceof Error ? error.message : String(error),
+    // Requests arrive in batches (what the function sent in one turn), answers leave in batches
+    // (what the emulator finished in one turn): see `batcher`.
+    const answer = batcher<EmulatorAnswer>((answers) => port1.postMessage(answers));
+    port1.on('message', (calls: EmulatorCall[]) => {
+      for (const call of calls) {
+        emulator.dispatch(call.target, call.body).then(
+          (result) => answer({ id: call.id, ...result }),
+          (error: unknown) =>
+            answer({
+              id: call.id,
+              statusCode: 500,
+              body: JSON.stringify({
+                __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+                message: error instanceof Error ? error.message : String(error),
+              }),
             }),
-          } satisfies EmulatorAnswer),
-      );
+        );
+      }
     });
     // Only the worker's own requests keep this end busy; it must not keep the runtime alive.
     port1.unref();
@@ -259,16 +272,18 @@ interface SerializedError {
   trace: string[];
 }
 
+type WorkerLogs = { logs?: Array<[1 | 2, string]> };
 type WorkerMessage =
   | { ready: true }
   | { initError: SerializedError }
-  | {
+  | WorkerLogs
+  | (WorkerLogs & {
       id: string;
       result?: string;
       body?: string;
       error?: SerializedError;
       usage?: Omit<FunctionUsage, 'invocations'>;
-    };
+    });
 
 /** NODE_OPTIONS in the template is for Lambda's node; the worker shares this process's flags. */
 function withoutNodeOptions(environment: Record<string, string>): Record<string, string> {
@@ -276,19 +291,28 @@ function withoutNodeOptions(environment: Record<string, string>): Record<string,
   return rest;
 }
 
-function forwardLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+/** Splits text into lines as it comes, calling `onLine` on each; `end` passes on a last unfinished one. */
+function lineSplitter(onLine: (line: string) => void): { push(text: string): void; end(): void } {
   let buffer = '';
+  return {
+    push(text) {
+      buffer += text;
+      let newline = buffer.indexOf('\n');
+      while (newline >= 0) {
+        onLine(buffer.slice(0, newline));
+        buffer = buffer.slice(newline + 1);
+        newline = buffer.indexOf('\n');
+      }
+    },
+    end() {
+      if (buffer) onLine(buffer);
+      buffer = '';
+    },
+  };
+}
+
+function forward(stream: NodeJS.ReadableStream, lines: ReturnType<typeof lineSplitter>): void {
   stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffer += chunk;
-    let newline = buffer.indexOf('\n');
-    while (newline >= 0) {
-      onLine(buffer.slice(0, newline));
-      buffer = buffer.slice(newline + 1);
-      newline = buffer.indexOf('\n');
-    }
-  });
-  stream.on('end', () => {
-    if (buffer) onLine(buffer);
-  });
+  stream.on('data', (chunk: string) => lines.push(chunk));
+  stream.on('end', () => lines.end());
 }
