@@ -405,7 +405,7 @@ function freePort(): Promise<number> {
 
 /**
  * The client side, in the client's language: after one untimed call (module loading, the session),
- * the median of 3 runs per size up to 50 MB (1 above), timings of the two calls only.
+ * the median of 5 runs per size up to 50 MB (1 above), timings of the two calls only.
  */
 const REAL_CLIENT_DRIVER = `
 import hashlib, json, os, statistics, sys, tempfile, time
@@ -424,7 +424,7 @@ with mlflow.start_run():  # the client's first artifact call loads modules and o
 for size in map(int, sys.argv[2:]):
     local, digest = make(size)
     ups, downs, intact = [], [], True
-    for _ in range(3 if size <= 50_000_000 else 1):
+    for _ in range(5 if size <= 50_000_000 else 1):
         with mlflow.start_run() as run:
             started = time.perf_counter(); mlflow.log_artifact(local); ups.append(time.perf_counter() - started)
             started = time.perf_counter()
