@@ -12,6 +12,7 @@ the client call, as a user script sees them.
 """
 
 import argparse
+import copy
 import json
 import os
 import platform
@@ -61,6 +62,53 @@ def timed(samples, call):
     result = call()
     samples.append((time.perf_counter() - started) * 1000)
     return result
+
+
+def client_alone_samples(target, args):
+    """The client's own share of each call: the same call, answered at once with the answer this
+    server gave it last (recorded, then replayed inside `requests`), so no server and no network is
+    timed. What a call takes beyond this is the server's and the loopback's."""
+    client, run_id, experiment = target["client"], target["run_id"], target["experiment_id"]
+    now = int(time.time() * 1000)
+    batch = [Metric(f"m{i % 10}", 0.5, now, 10**6 + i // 10) for i in range(1000)]
+    calls = {
+        "log_metric": (args.log_metric_calls, lambda: client.log_metric(run_id, "loss", 0.5, step=10**6)),
+        "log_batch (1,000 metrics)": (args.log_batch_calls, lambda: client.log_batch(run_id, metrics=batch)),
+        "search_runs: top 10 by a metric": (
+            args.search_calls,
+            lambda: client.search_runs([experiment], order_by=["metrics.rank DESC"], max_results=10),
+        ),
+        f"search_runs: filtered ({PARAM_HITS} hits)": (
+            args.search_calls,
+            lambda: client.search_runs([experiment], filter_string="params.lr = '0.01'"),
+        ),
+        f"search_runs: all {RUNS}": (args.search_calls, lambda: client.search_runs([experiment], max_results=1000)),
+    }
+    real = requests.Session.request
+    samples = {}
+    for operation, (count, call) in calls.items():
+        answers = []
+
+        def recording(self, *a, **kw):
+            response = real(self, *a, **kw)
+            answers.append(response)
+            return response
+
+        requests.Session.request = recording
+        try:
+            call()
+        finally:
+            requests.Session.request = real
+        if len(answers) != 1:
+            raise SystemExit(f"{operation} made {len(answers)} requests, expected 1")
+        answer = answers[0]
+        requests.Session.request = lambda self, *a, **kw: copy.copy(answer)
+        try:
+            for _ in range(count * args.rounds):
+                timed(samples.setdefault(operation, []), call)
+        finally:
+            requests.Session.request = real
+    return samples
 
 
 def main():
@@ -151,10 +199,13 @@ def main():
                 check("all", runs, RUNS)
             print(f"round {round_number + 1}/{args.rounds}: {name} done", file=sys.stderr, flush=True)
 
+    client_alone = {name: client_alone_samples(target, args) for name, target in targets.items()}
+
     json.dump(
         {
             "client": f"mlflow {mlflow.__version__} (Python {platform.python_version()})",
             "samples": {name: target["samples"] for name, target in targets.items()},
+            "client_alone": client_alone,
             "pid": os.getpid(),
         },
         sys.stdout,

@@ -13,13 +13,17 @@ const TARGET_RATIO = 0.5;
 interface DriverOutput {
   client: string;
   samples: Record<string, Record<string, number[]>>;
+  /** The client's own time per call, each server's answer replayed without a server (the driver). */
+  client_alone: Record<string, Record<string, number[]>>;
 }
 
 /**
  * `npm run bench -- vs-mlflow`: Runway (`runway start`, a process of its own) beside the real MLflow
  * 2.22.4 server under gunicorn (SQLite, its default 4 workers), both driven by the official MLflow
  * Python client in one process (`mlflow_client_driver.py`), with the same workload, in interleaved
- * rounds on this machine, in one run. Needs the user's MLflow: `MLFLOW_PYTHON` is a python command
+ * rounds on this machine, in one run. A second table splits each call into the client's own time
+ * (the same call answered at once with that server's answer, replayed in the driver) and the rest,
+ * the server's and the loopback's, beside what the 0.5 target leaves Runway's side. Needs the user's MLflow: `MLFLOW_PYTHON` is a python command
  * that imports it (e.g. `/work/tools/mlflow222`, or `.venv/bin/python`); it also runs the server.
  */
 export async function vsMlflowBench(): Promise<void> {
@@ -79,6 +83,18 @@ export async function vsMlflowBench(): Promise<void> {
       ],
       rows,
     );
+    printTable(
+      'where the time goes: the client alone (the same call answered at once with the answer the server gave it, replayed inside `requests`), and the rest, which is the server and the loopback; median ms',
+      [
+        'operation',
+        'client alone, MLflow answer',
+        'MLflow server + loopback',
+        'client alone, Runway answer',
+        'Runway server + loopback',
+        'Runway server + loopback at 0.5',
+      ],
+      whereTheTimeGoes(output),
+    );
     process.stdout.write(
       `  load average (1 min) ${loadBefore[0]?.toFixed(1)} before, ${loadAfter[0]?.toFixed(1)} after; ${rounds} rounds\n`,
     );
@@ -87,6 +103,31 @@ export async function vsMlflowBench(): Promise<void> {
     await mlflow.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Each client operation split into the client's own time and the rest. The last column is what the
+ * target leaves Runway's server and the loopback: half MLflow's whole time, less the client's own
+ * time on Runway's answer (negative: no server could meet it).
+ */
+function whereTheTimeGoes(output: DriverOutput): Array<Array<string | number>> {
+  const p50 = (samples: number[] | undefined) => (samples?.length ? summarize(samples).p50 : Number.NaN);
+  const rows: Array<Array<string | number>> = [];
+  for (const [operation, mlflowAlone] of Object.entries(output.client_alone.mlflow ?? {})) {
+    const mlflowTotal = p50(output.samples.mlflow?.[operation]);
+    const runwayTotal = p50(output.samples.runway?.[operation]);
+    const runwayAlone = p50(output.client_alone.runway?.[operation]);
+    const theirs = p50(mlflowAlone);
+    rows.push([
+      operation,
+      theirs,
+      mlflowTotal - theirs,
+      runwayAlone,
+      runwayTotal - runwayAlone,
+      TARGET_RATIO * mlflowTotal - runwayAlone,
+    ]);
+  }
+  return rows;
 }
 
 /** The MLflow server as its docs start it, in a process group of its own (gunicorn forks workers). */
