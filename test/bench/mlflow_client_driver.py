@@ -27,6 +27,25 @@ from mlflow.tracking import MlflowClient
 
 RUNS = 200
 PARAM_HITS = 48
+LOG_METRIC = "log_metric"
+LOG_BATCH = "log_batch (1,000 metrics)"
+
+
+def searches(client, experiment):
+    """The timed searches: name, the client call, and how many runs it must find."""
+    return [
+        (
+            "search_runs: top 10 by a metric",
+            lambda: client.search_runs([experiment], order_by=["metrics.rank DESC"], max_results=10),
+            10,
+        ),
+        (
+            f"search_runs: filtered ({PARAM_HITS} hits)",
+            lambda: client.search_runs([experiment], filter_string="params.lr = '0.01'"),
+            PARAM_HITS,
+        ),
+        (f"search_runs: all {RUNS}", lambda: client.search_runs([experiment], max_results=1000), RUNS),
+    ]
 
 
 def parse_args():
@@ -72,17 +91,9 @@ def client_alone_samples(target, args):
     now = int(time.time() * 1000)
     batch = [Metric(f"m{i % 10}", 0.5, now, 10**6 + i // 10) for i in range(1000)]
     calls = {
-        "log_metric": (args.log_metric_calls, lambda: client.log_metric(run_id, "loss", 0.5, step=10**6)),
-        "log_batch (1,000 metrics)": (args.log_batch_calls, lambda: client.log_batch(run_id, metrics=batch)),
-        "search_runs: top 10 by a metric": (
-            args.search_calls,
-            lambda: client.search_runs([experiment], order_by=["metrics.rank DESC"], max_results=10),
-        ),
-        f"search_runs: filtered ({PARAM_HITS} hits)": (
-            args.search_calls,
-            lambda: client.search_runs([experiment], filter_string="params.lr = '0.01'"),
-        ),
-        f"search_runs: all {RUNS}": (args.search_calls, lambda: client.search_runs([experiment], max_results=1000)),
+        LOG_METRIC: (args.log_metric_calls, lambda: client.log_metric(run_id, "loss", 0.5, step=10**6)),
+        LOG_BATCH: (args.log_batch_calls, lambda: client.log_batch(run_id, metrics=batch)),
+        **{name: (args.search_calls, call) for name, call, _ in searches(client, experiment)},
     }
     real = requests.Session.request
     samples = {}
@@ -155,7 +166,7 @@ def main():
                 target["step"] += 1
                 step = target["step"]
                 timed(
-                    sample(target, "log_metric"),
+                    sample(target, LOG_METRIC),
                     lambda: client.log_metric(run_id, "loss", 1 / step, step=step),
                 )
             for _ in range(args.log_metric_calls):
@@ -178,25 +189,10 @@ def main():
                     Metric(f"m{i % 10}", (i * 7919 % 1000) / 1000, now, target["batch"] * 100 + i // 10)
                     for i in range(1000)
                 ]
-                timed(sample(target, "log_batch (1,000 metrics)"), lambda: client.log_batch(run_id, metrics=metrics))
-            for _ in range(args.search_calls):
-                runs = timed(
-                    sample(target, "search_runs: top 10 by a metric"),
-                    lambda: client.search_runs([experiment], order_by=["metrics.rank DESC"], max_results=10),
-                )
-                check("top 10", runs, 10)
-            for _ in range(args.search_calls):
-                runs = timed(
-                    sample(target, f"search_runs: filtered ({PARAM_HITS} hits)"),
-                    lambda: client.search_runs([experiment], filter_string="params.lr = '0.01'"),
-                )
-                check("filtered", runs, PARAM_HITS)
-            for _ in range(args.search_calls):
-                runs = timed(
-                    sample(target, f"search_runs: all {RUNS}"),
-                    lambda: client.search_runs([experiment], max_results=1000),
-                )
-                check("all", runs, RUNS)
+                timed(sample(target, LOG_BATCH), lambda: client.log_batch(run_id, metrics=metrics))
+            for operation, call, expected in searches(client, experiment):
+                for _ in range(args.search_calls):
+                    check(operation, timed(sample(target, operation), call), expected)
             print(f"round {round_number + 1}/{args.rounds}: {name} done", file=sys.stderr, flush=True)
 
     client_alone = {name: client_alone_samples(target, args) for name, target in targets.items()}

@@ -23,8 +23,9 @@ interface DriverOutput {
  * Python client in one process (`mlflow_client_driver.py`), with the same workload, in interleaved
  * rounds on this machine, in one run. A second table splits each call into the client's own time
  * (the same call answered at once with that server's answer, replayed in the driver) and the rest,
- * the server's and the loopback's, beside what the 0.5 target leaves Runway's side. Needs the user's MLflow: `MLFLOW_PYTHON` is a python command
- * that imports it (e.g. `/work/tools/mlflow222`, or `.venv/bin/python`); it also runs the server.
+ * the server's and the loopback's, beside what the 0.5 target leaves Runway's side. Needs the
+ * user's MLflow: `MLFLOW_PYTHON` is a python command that imports it (e.g. `/work/tools/mlflow222`,
+ * or `.venv/bin/python`); it also runs the server.
  */
 export async function vsMlflowBench(): Promise<void> {
   const python = process.env.MLFLOW_PYTHON;
