@@ -55,6 +55,7 @@ def parse_args():
     parser.add_argument("--log-metric-calls", type=int, default=60, help="per round and target")
     parser.add_argument("--log-batch-calls", type=int, default=4, help="per round and target")
     parser.add_argument("--search-calls", type=int, default=6, help="per round and target")
+    parser.add_argument("--replay", help="url of a server that answers every call with what PUT /__replay set")
     return parser.parse_args()
 
 
@@ -83,42 +84,74 @@ def timed(samples, call):
     return result
 
 
-def client_alone_samples(target, args):
-    """The client's own share of each call: the same call, answered at once with the answer this
-    server gave it last (recorded, then replayed inside `requests`), so no server and no network is
-    timed. What a call takes beyond this is the server's and the loopback's."""
-    client, run_id, experiment = target["client"], target["run_id"], target["experiment_id"]
+def timed_calls(client, run_id, experiment, args):
+    """The operations replayed for the split of each call: how many calls, and the call on `client`."""
     now = int(time.time() * 1000)
     batch = [Metric(f"m{i % 10}", 0.5, now, 10**6 + i // 10) for i in range(1000)]
-    calls = {
+    return {
         LOG_METRIC: (args.log_metric_calls, lambda: client.log_metric(run_id, "loss", 0.5, step=10**6)),
         LOG_BATCH: (args.log_batch_calls, lambda: client.log_batch(run_id, metrics=batch)),
         **{name: (args.search_calls, call) for name, call, _ in searches(client, experiment)},
     }
+
+
+def recorded_answer(operation, call):
+    """The one HTTP answer `call` gets from its server, recorded inside `requests`."""
+    real = requests.Session.request
+    answers = []
+
+    def recording(self, *a, **kw):
+        response = real(self, *a, **kw)
+        answers.append(response)
+        return response
+
+    requests.Session.request = recording
+    try:
+        call()
+    finally:
+        requests.Session.request = real
+    if len(answers) != 1:
+        raise SystemExit(f"{operation} made {len(answers)} requests, expected 1")
+    return answers[0]
+
+
+def client_alone_samples(target, args):
+    """The client's own share of each call: the same call, answered at once with the answer this
+    server gave it last (recorded, then replayed inside `requests`), so no server and no network is
+    timed. What a call takes beyond this is the server's and the loopback's."""
+    calls = timed_calls(target["client"], target["run_id"], target["experiment_id"], args)
     real = requests.Session.request
     samples = {}
     for operation, (count, call) in calls.items():
-        answers = []
-
-        def recording(self, *a, **kw):
-            response = real(self, *a, **kw)
-            answers.append(response)
-            return response
-
-        requests.Session.request = recording
-        try:
-            call()
-        finally:
-            requests.Session.request = real
-        if len(answers) != 1:
-            raise SystemExit(f"{operation} made {len(answers)} requests, expected 1")
-        answer = answers[0]
+        answer = recorded_answer(operation, call)
         requests.Session.request = lambda self, *a, **kw: copy.copy(answer)
         try:
             for _ in range(count * args.rounds):
                 timed(samples.setdefault(operation, []), call)
         finally:
             requests.Session.request = real
+    return samples
+
+
+def floor_samples(target, args, replay):
+    """The floor under any server on this machine: the same call, sent over the loopback to a Node
+    `http` server that answers at once with the answer this server gave it last (`replay`, run by
+    the bench). What a call takes beyond this is the server's own work."""
+    calls = timed_calls(target["client"], target["run_id"], target["experiment_id"], args)
+    replayed = timed_calls(MlflowClient(tracking_uri=replay), target["run_id"], target["experiment_id"], args)
+    control = requests.Session()
+    samples = {}
+    for operation, (count, call) in calls.items():
+        answer = recorded_answer(operation, call)
+        control.put(
+            f"{replay}/__replay",
+            json={"status": answer.status_code, "body": answer.content.decode("utf-8")},
+        ).raise_for_status()
+        replayed_call = replayed[operation][1]
+        for _ in range(3):  # the connection, as a running script has it
+            replayed_call()
+        for _ in range(count * args.rounds):
+            timed(samples.setdefault(operation, []), replayed_call)
     return samples
 
 
@@ -196,12 +229,14 @@ def main():
             print(f"round {round_number + 1}/{args.rounds}: {name} done", file=sys.stderr, flush=True)
 
     client_alone = {name: client_alone_samples(target, args) for name, target in targets.items()}
+    floor = {name: floor_samples(target, args, args.replay) for name, target in targets.items()} if args.replay else {}
 
     json.dump(
         {
             "client": f"mlflow {mlflow.__version__} (Python {platform.python_version()})",
             "samples": {name: target["samples"] for name, target in targets.items()},
             "client_alone": client_alone,
+            "floor": floor,
             "pid": os.getpid(),
         },
         sys.stdout,

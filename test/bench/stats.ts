@@ -29,7 +29,8 @@ export function printTable(title: string, header: string[], rows: Array<Array<st
   }
 }
 
-function format(value: number): string {
+/** A figure as the tables print it: whole above 100, else two decimals. */
+export function format(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   return value >= 100 ? value.toFixed(0) : value.toFixed(2);
 }

@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../infra/repo-root.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
-import { printTable, summarize } from './stats.ts';
+import { format, printTable, summarize } from './stats.ts';
 
 /** Where Runway must be, as a share of MLflow's time (issue 17). */
 const TARGET_RATIO = 0.5;
@@ -15,15 +16,18 @@ interface DriverOutput {
   samples: Record<string, Record<string, number[]>>;
   /** The client's own time per call, each server's answer replayed without a server (the driver). */
   client_alone: Record<string, Record<string, number[]>>;
+  /** Each call answered over the loopback by a Node server that replays that server's answer at once. */
+  floor: Record<string, Record<string, number[]>>;
 }
 
 /**
  * `npm run bench -- vs-mlflow`: Runway (`runway start`, a process of its own) beside the real MLflow
  * 2.22.4 server under gunicorn (SQLite, its default 4 workers), both driven by the official MLflow
  * Python client in one process (`mlflow_client_driver.py`), with the same workload, in interleaved
- * rounds on this machine, in one run. A second table splits each call into the client's own time
- * (the same call answered at once with that server's answer, replayed in the driver) and the rest,
- * the server's and the loopback's, beside what the 0.5 target leaves Runway's side. Needs the
+ * rounds on this machine, in one run. A second table splits each call: the client's own time (the
+ * same call answered at once with that server's answer, replayed in the driver), the floor under any
+ * server (the same answer sent at once over the loopback by a bare `node:http` server, `replayServer`),
+ * each server's work above that floor, and what the 0.5 target leaves Runway above it. Needs the
  * user's MLflow: `MLFLOW_PYTHON` is a python command that imports it (e.g. `/work/tools/mlflow222`,
  * or `.venv/bin/python`); it also runs the server.
  */
@@ -42,6 +46,7 @@ export async function vsMlflowBench(): Promise<void> {
   const loadBefore = loadavg();
   const mlflow = await startMlflowServer(python, dir);
   const runway = await startRuntimeProcess(path.join(dir, 'runway'));
+  const replay = await replayServer();
   try {
     await runway.warm; // the steady state: every function's container started
     const output = await runDriver(python, [
@@ -51,6 +56,8 @@ export async function vsMlflowBench(): Promise<void> {
       `runway=${runway.url}`,
       '--rounds',
       String(rounds),
+      '--replay',
+      replay.url,
     ]);
     const loadAfter = loadavg();
     const rows: Array<Array<string | number>> = [];
@@ -85,14 +92,14 @@ export async function vsMlflowBench(): Promise<void> {
       rows,
     );
     printTable(
-      'where the time goes: the client alone (the same call answered at once with the answer the server gave it, replayed inside `requests`), and the rest, which is the server and the loopback; median ms',
+      "where the time goes, median ms: the client alone (the call answered at once inside `requests` with the answer that server gave it); the floor (the same answer sent at once over the loopback by a bare node:http server, the least any server here can take); each server's own work above the floor; what 0.5 leaves Runway above it",
       [
         'operation',
-        'client alone, MLflow answer',
-        'MLflow server + loopback',
-        'client alone, Runway answer',
-        'Runway server + loopback',
-        'Runway server + loopback at 0.5',
+        'client alone: MLflow / Runway answer',
+        'floor: MLflow / Runway answer',
+        'MLflow above floor',
+        'Runway above floor',
+        'Runway above floor at 0.5',
       ],
       whereTheTimeGoes(output),
     );
@@ -100,6 +107,7 @@ export async function vsMlflowBench(): Promise<void> {
       `  load average (1 min) ${loadBefore[0]?.toFixed(1)} before, ${loadAfter[0]?.toFixed(1)} after; ${rounds} rounds\n`,
     );
   } finally {
+    await replay.stop();
     await runway.stop();
     await mlflow.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -107,28 +115,62 @@ export async function vsMlflowBench(): Promise<void> {
 }
 
 /**
- * Each client operation split into the client's own time and the rest. The last column is what the
- * target leaves Runway's server and the loopback: half MLflow's whole time, less the client's own
- * time on Runway's answer (negative: no server could meet it).
+ * Each client operation split: the client's own time and the floor under any server (each on both
+ * servers' answers), then each server's work above the floor (its time less the floor on its own
+ * answer). The last column is what the target leaves Runway above the floor: half MLflow's whole
+ * time less the floor on Runway's answer (negative: no server on this machine could meet it).
  */
 function whereTheTimeGoes(output: DriverOutput): Array<Array<string | number>> {
   const p50 = (samples: number[] | undefined) => (samples?.length ? summarize(samples).p50 : Number.NaN);
+  const pair = (a: number, b: number) => `${format(a)} / ${format(b)}`;
   const rows: Array<Array<string | number>> = [];
-  for (const [operation, mlflowAlone] of Object.entries(output.client_alone.mlflow ?? {})) {
-    const mlflowTotal = p50(output.samples.mlflow?.[operation]);
-    const runwayTotal = p50(output.samples.runway?.[operation]);
-    const runwayAlone = p50(output.client_alone.runway?.[operation]);
-    const theirs = p50(mlflowAlone);
+  for (const operation of Object.keys(output.client_alone.mlflow ?? {})) {
+    const total = (name: string) => p50(output.samples[name]?.[operation]);
+    const alone = (name: string) => p50(output.client_alone[name]?.[operation]);
+    const floor = (name: string) => p50(output.floor[name]?.[operation]);
     rows.push([
       operation,
-      theirs,
-      mlflowTotal - theirs,
-      runwayAlone,
-      runwayTotal - runwayAlone,
-      TARGET_RATIO * mlflowTotal - runwayAlone,
+      pair(alone('mlflow'), alone('runway')),
+      pair(floor('mlflow'), floor('runway')),
+      total('mlflow') - floor('mlflow'),
+      total('runway') - floor('runway'),
+      TARGET_RATIO * total('mlflow') - floor('runway'),
     ]);
   }
   return rows;
+}
+
+/**
+ * A bare `node:http` server on the loopback that answers every request at once with the answer the
+ * last `PUT /__replay` set (`{ status, body }`): the floor under any server on this machine, as the
+ * client sees it (its own time, the loopback, and Node's HTTP parsing and writing).
+ */
+async function replayServer(): Promise<{ url: string; stop(): Promise<void> }> {
+  let answer = { status: 200, body: '{}' };
+  const server = createHttpServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      if (request.method === 'PUT' && request.url === '/__replay') {
+        answer = JSON.parse(Buffer.concat(chunks).toString()) as typeof answer;
+      }
+      response.writeHead(answer.status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(answer.body),
+      });
+      response.end(answer.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** The MLflow server as its docs start it, in a process group of its own (gunicorn forks workers). */
