@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { CapacityMeter, type ConsumedCapacity, type DynaliteStore } from './dynamodb-capacity.ts';
 import { installExpressionTemplates } from './dynamodb-expressions.ts';
+import { installItemSize } from './dynamodb-item-size.ts';
 import { installBatchedQuery } from './dynamodb-query.ts';
 import { flushLoggedStores, LoggedMemoryLevel, STORE_MARKER } from './dynamodb-store.ts';
 
@@ -12,6 +13,7 @@ const dynaliteDir = path.dirname(require.resolve('dynalite'));
 useLoggedMemoryStore();
 installBatchedQuery();
 installExpressionTemplates();
+installItemSize();
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server & {
   close(callback?: (error?: Error) => void): void;
 };
