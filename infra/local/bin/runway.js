@@ -8,12 +8,12 @@ import v8 from 'node:v8';
 // V8 runs its background work (optimizing compiles, GC helper tasks) on a pool of platform threads,
 // four by default, shared by every isolate of the process: `runway start` has 32 (the main thread
 // and a worker per function). On a 2-core machine, in steady state, those threads took about 1 ms of
-// CPU per `log_metric` (TurboFan still compiled some 200 to 400 functions per 3,000 calls after
-// 18,000), competing for the cores with the request's own two threads and the client. With one, in
-// interleaved A/B runs with the MLflow 2.22.4 client: `log_metric` 16 % faster, searches 5 to 8 %
-// (`--single-threaded` measured the same as one thread). The pool is fixed when Node
-// starts, so `runway start` runs itself again with it, leaving one core to the request path (at
-// most Node's default of 4), unless `--v8-pool-size` was given.
+// CPU per `log_metric` (0.3 ms of it TurboFan, still compiling some 200 functions per 3,000 calls
+// after 15,000; the rest GC helper tasks), competing for the cores with the request's own two
+// threads and the client. With one, in interleaved A/B runs with the MLflow 2.22.4 client,
+// `log_metric` was 16 % faster and searches 5 to 8 % (`--single-threaded` measured the same). The
+// pool is fixed when Node starts, so `runway start` runs itself again with one thread fewer than
+// the machine's cores (at most Node's default of 4), unless `--v8-pool-size` was given.
 const POOL_FLAG = '--v8-pool-size';
 const poolGiven = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((arg) =>
   arg.startsWith(POOL_FLAG),
