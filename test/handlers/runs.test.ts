@@ -775,6 +775,49 @@ describe('search runs', () => {
     }
   });
 
+  it('filters on datasets and on every run attribute, by the name MLflow gives it', async () => {
+    const experimentId = await newExperiment();
+    const runs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const runId = await newRun(experimentId, {
+        run_name: `ds-${i}`,
+        user_id: `user-${i}`,
+        start_time: 2000 + i,
+      });
+      runs.push(runId);
+      await call('POST', 'runs/log-inputs', {
+        run_id: runId,
+        datasets: [
+          {
+            dataset: { name: i === 0 ? 'iris' : 'wine', digest: `d${i}`, source_type: 'local', source: '{}' },
+            tags: [{ key: 'mlflow.data.context', value: i === 2 ? 'eval' : 'train' }],
+          },
+        ],
+      });
+    }
+    await call('POST', 'runs/update', { run_id: runs[1], status: 'FINISHED', end_time: 5000 });
+    const names = async (filter: string) =>
+      (
+        ((await call('POST', 'runs/search', { experiment_ids: [experimentId], filter })).json.runs ??
+          []) as Array<{
+          info: { run_name: string };
+        }>
+      )
+        .map((run) => run.info.run_name)
+        .sort();
+
+    expect(await names("datasets.name = 'wine'")).toEqual(['ds-1', 'ds-2']);
+    expect(await names("datasets.digest IN ('d0', 'd2')")).toEqual(['ds-0', 'ds-2']);
+    expect(await names("datasets.context = 'train' and datasets.name = 'wine'")).toEqual(['ds-1']);
+    expect(await names(`attributes.run_id = '${runs[2]}'`)).toEqual(['ds-2']);
+    expect(await names("attributes.user_id = 'user-0'")).toEqual(['ds-0']);
+    expect(await names("attributes.status = 'FINISHED'")).toEqual(['ds-1']);
+    expect(await names('attributes.end_time > 0')).toEqual(['ds-1']);
+    expect(await names('attributes.start_time >= 2001')).toEqual(['ds-1', 'ds-2']);
+    expect(await names(`attributes.artifact_uri LIKE '%${runs[0]}%'`)).toEqual(['ds-0']);
+    expect(await names("attributes.run_name = 'ds-2'")).toEqual(['ds-2']);
+  });
+
   it('answers a small page from projections exactly as the full read does (order, ties, NaN, views, tokens)', async () => {
     const experimentId = await newExperiment();
     // acc: ties, negatives, -0, NaN, ±Infinity, and a run without it; start times tie in threes.
