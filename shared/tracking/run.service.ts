@@ -625,13 +625,9 @@ function sampleSteps(start: number, end: number, maxResults: number, allSteps: n
 
 /**
  * Exposes a run to the search grammar's evaluator. Its lookups are built on first use, and a search
- * asks each candidate once (`entityOf`): a filtered search of 48 runs had made each run's three maps
- * and five closures three times over.
+ * makes one per candidate (`entityCache`): a filtered search of 48 runs had made each run's three
+ * maps and five closures three times over.
  */
-export function searchable(run: Run): SearchableEntity {
-  return new SearchableRun(run);
-}
-
 class SearchableRun implements SearchableEntity {
   private metrics: Map<string, number> | undefined;
   private params: Map<string, string> | undefined;
@@ -695,7 +691,7 @@ function entityCache(): (run: Run) => SearchableEntity {
   return (run) => {
     let entity = entities.get(run);
     if (!entity) {
-      entity = searchable(run);
+      entity = new SearchableRun(run);
       entities.set(run, entity);
     }
     return entity;
